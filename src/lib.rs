@@ -1,0 +1,13 @@
+//! forkblog: a fork-per-connection HTTP server for a Markdown blog.
+//!
+//! Where things live:
+//! - [`site`]: posts and templates rendered into ready responses (never touched by a child).
+//! - [`server`]: the listener, the supervisor loop (accept, fork, close, reap, re-exec), the child
+//!   and its HTTP code, and the limits that bound them.
+//! - [`logs`]: the access log in Combined Log Format.
+//! - [`stats`]: `forkblog stats`, bot traffic in access logs.
+
+pub mod logs;
+pub mod server;
+pub mod site;
+pub mod stats;
