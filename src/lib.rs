@@ -11,3 +11,4 @@ pub mod logs;
 pub mod server;
 pub mod site;
 pub mod stats;
+mod sys;

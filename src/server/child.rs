@@ -1,0 +1,258 @@
+//! The child: one connection on stdin/stdout, served from the snapshot, then `_exit`.
+//!
+//! [`start`] runs right after `fork()`: it moves the connection onto fd 0 and fd 1, closes every
+//! other descriptor it does not need, restores signal dispositions, arms the lifetime alarm and
+//! serves. [`serve`] is the same loop for `--inetd`, where the connection already is stdin/stdout.
+//!
+//! stdout IS the client here: nothing in this file, or anything it calls, prints to stdout.
+
+use std::io::{self, IoSlice, Write};
+use std::net::{IpAddr, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::Signal;
+use nix::sys::socket::{getpeername, shutdown, Shutdown, SockaddrStorage};
+
+use super::http::{self, Parsed, Response, Status};
+use super::limits::Limits;
+use super::snapshot::View;
+use crate::logs::{format_line, AccessLog, LogEntry};
+use crate::sys;
+
+/// Serves `conn` in a freshly forked child and exits; never returns.
+///
+/// `log` is the access log descriptor, the only one kept besides 0, 1 and 2.
+pub fn start(conn: TcpStream, site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) -> ! {
+    // The connection becomes stdin and stdout; the original descriptor is then closed with
+    // everything else (listening socket, signal pipe, lock, snapshot memfd, the parent's copy).
+    if nix::unistd::dup2_stdin(&conn).is_err() || nix::unistd::dup2_stdout(&conn).is_err() {
+        sys::exit_now(1);
+    }
+    let log_fd = log.as_raw_fd();
+    sys::close_range(3, log_fd.max(3) - 1);
+    sys::close_range(log_fd.max(2) + 1, i32::MAX);
+    std::mem::forget(conn); // its descriptor is closed above; dropping would close a stranger's
+
+    // The parent's handlers would write to a pipe this process no longer has. HUP and INT are
+    // ignored so that a terminal's Ctrl-C or hangup lets in-flight responses finish (the parent
+    // drains); TERM and ALRM kill; PIPE stays ignored so a vanished client is an EPIPE error.
+    sys::set_signal_dispositions(
+        &[
+            Signal::SIGTERM,
+            Signal::SIGCHLD,
+            Signal::SIGALRM,
+            Signal::SIGUSR1,
+        ],
+        &[Signal::SIGHUP, Signal::SIGINT, Signal::SIGPIPE],
+    );
+    let lifetime = limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
+    nix::unistd::alarm::set(lifetime);
+
+    serve(site, log, limits);
+    sys::exit_now(0)
+}
+
+/// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
+/// closes the connection.
+pub fn serve(site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) {
+    let stdin = io::stdin();
+    let stdout = io::stdout();
+    let mut out = Out {
+        input: stdin.as_fd(),
+        output: stdout.as_fd(),
+        log,
+        remote: peer_ip(stdin.as_fd()),
+        line: Vec::with_capacity(512),
+        dynamic: Vec::with_capacity(128),
+    };
+    let mut buf = vec![0; limits.max_head];
+    let mut path = Vec::with_capacity(256);
+    let mut filled = 0;
+    // The first request has `head_timeout` from accept; later ones `idle_timeout` for their
+    // first byte, then `head_timeout` for the rest of the head.
+    let mut deadline = Instant::now() + limits.head_timeout;
+    let mut idle = false;
+    loop {
+        if filled > 0 {
+            match http::parse(&buf[..filled]) {
+                Parsed::Complete { len, request } => {
+                    let response = http::respond(&request, site, &mut path);
+                    let sent = out.send(&response, request.minor == 0);
+                    out.log(Some(&request), response.status, sent);
+                    if response.close || sent.is_none() {
+                        return out.linger_close();
+                    }
+                    buf.copy_within(len..filled, 0);
+                    filled -= len;
+                    idle = filled == 0;
+                    let wait = if idle {
+                        limits.idle_timeout
+                    } else {
+                        limits.head_timeout
+                    };
+                    deadline = Instant::now() + wait;
+                    continue;
+                }
+                Parsed::Reject { status, request } => {
+                    let parsed = (!request.method.is_empty()).then_some(&request);
+                    return out.refuse(status, parsed);
+                }
+                Parsed::Partial if filled == buf.len() => {
+                    let status = match buf.contains(&b'\n') {
+                        true => Status::HeaderFieldsTooLarge,
+                        false => Status::UriTooLong,
+                    };
+                    return out.refuse(status, None);
+                }
+                Parsed::Partial => {}
+            }
+        }
+        match read_until(out.input, &mut buf[filled..], deadline) {
+            Read::Data(n) => {
+                filled += n;
+                if idle {
+                    idle = false;
+                    deadline = Instant::now() + limits.head_timeout;
+                }
+            }
+            Read::Closed => return,
+            Read::TimedOut if idle => return,
+            Read::TimedOut => return out.refuse(Status::RequestTimeout, None),
+        }
+    }
+}
+
+/// The writing side of a connection and its reusable buffers.
+struct Out<'a> {
+    input: BorrowedFd<'a>,
+    output: BorrowedFd<'a>,
+    log: BorrowedFd<'a>,
+    remote: Option<IpAddr>,
+    line: Vec<u8>,
+    dynamic: Vec<u8>,
+}
+
+enum Read {
+    Data(usize),
+    Closed,
+    TimedOut,
+}
+
+/// Reads what is available into `buf`, waiting until `deadline` at most.
+fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Read::TimedOut;
+        }
+        let mut fds = [PollFd::new(input, PollFlags::POLLIN)];
+        match poll(&mut fds, timeout(left)) {
+            Ok(0) => return Read::TimedOut,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return Read::Closed,
+        }
+        return match nix::unistd::read(input, buf) {
+            Ok(0) => Read::Closed,
+            Ok(n) => Read::Data(n),
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => continue,
+            Err(_) => Read::Closed,
+        };
+    }
+}
+
+impl Out<'_> {
+    /// Answers with a canned error, logs it and closes.
+    fn refuse(&mut self, status: Status, request: Option<&http::Request<'_>>) {
+        let sent = self.send(&http::canned(status, true), false);
+        self.log(request, status, sent);
+        self.linger_close();
+    }
+
+    /// Writes the response with one `writev` (more only if the socket takes it in parts).
+    /// Returns the body bytes sent, or `None` if the client went away.
+    fn send(&mut self, response: &Response<'_>, http10: bool) -> Option<usize> {
+        self.dynamic.clear();
+        let now = jiff::Timestamp::now();
+        let _ = write!(
+            self.dynamic,
+            "Date: {}\r\n",
+            now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        );
+        if response.close {
+            self.dynamic.extend_from_slice(b"Connection: close\r\n");
+        } else if http10 {
+            self.dynamic
+                .extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        self.dynamic.extend_from_slice(b"\r\n");
+        let body: &[u8] = if response.send_body {
+            response.body
+        } else {
+            b""
+        };
+        let mut slices = [
+            IoSlice::new(&response.head),
+            IoSlice::new(&self.dynamic),
+            IoSlice::new(body),
+        ];
+        let mut bufs = &mut slices[..];
+        while !bufs.is_empty() {
+            match nix::sys::uio::writev(self.output, bufs) {
+                Ok(0) => return None,
+                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => return None,
+            }
+        }
+        Some(body.len())
+    }
+
+    fn log(&mut self, request: Option<&http::Request<'_>>, status: Status, sent: Option<usize>) {
+        let entry = LogEntry {
+            remote: self.remote,
+            time: jiff::Timestamp::now(),
+            request: request.map(|r| (r.method, r.target, r.minor)),
+            status: status.code(),
+            bytes: sent.unwrap_or(0),
+            referer: request.and_then(|r| r.referer),
+            user_agent: request.and_then(|r| r.user_agent),
+        };
+        format_line(&mut self.line, &entry);
+        AccessLog::write_line(self.log, &self.line);
+    }
+
+    /// Closes gracefully: stop sending, then drain what the client still sends for a moment, so
+    /// that unread request bytes do not make the kernel reset the connection and destroy the
+    /// response in flight.
+    fn linger_close(&mut self) {
+        if shutdown(self.output.as_raw_fd(), Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut scratch = [0u8; 4096];
+        let mut drained = 0;
+        while drained < 64 * 1024 {
+            match read_until(self.input, &mut scratch, deadline) {
+                Read::Data(n) => drained += n,
+                Read::Closed | Read::TimedOut => return,
+            }
+        }
+    }
+}
+
+fn timeout(left: Duration) -> PollTimeout {
+    let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+}
+
+/// The client's address, when stdin is a socket.
+fn peer_ip(fd: BorrowedFd<'_>) -> Option<IpAddr> {
+    let addr: SockaddrStorage = getpeername(fd.as_raw_fd()).ok()?;
+    if let Some(v4) = addr.as_sockaddr_in() {
+        return Some(IpAddr::V4(v4.ip()));
+    }
+    addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+}

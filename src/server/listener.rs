@@ -1,0 +1,89 @@
+//! The listening socket: bound here, inherited from systemd, or handed over across a re-exec.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::sys::socket::{
+    bind, listen, setsockopt, socket, sockopt, AddressFamily, Backlog, SockFlag, SockType,
+    SockaddrStorage,
+};
+
+use crate::sys;
+
+/// Binds `addr` with SO_REUSEADDR, close-on-exec and non-blocking. An IPv6 address listens on
+/// IPv6 only, so `[::1]:8080` and `127.0.0.1:8080` can be served by two instances.
+pub fn bind_to(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let context =
+        |what: &str, e: nix::errno::Errno| io::Error::other(format!("{what} {addr}: {e}"));
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let fd = socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )
+    .map_err(|e| context("socket for", e))?;
+    setsockopt(&fd, sockopt::ReuseAddr, &true).map_err(|e| context("SO_REUSEADDR on", e))?;
+    if addr.is_ipv6() {
+        setsockopt(&fd, sockopt::Ipv6V6Only, &true).map_err(|e| context("IPV6_V6ONLY on", e))?;
+    }
+    bind(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrStorage::from(addr),
+    )
+    .map_err(|e| context("cannot bind", e))?;
+    let backlog = Backlog::new(backlog).unwrap_or(Backlog::MAXCONN);
+    listen(&fd, backlog).map_err(|e| context("cannot listen on", e))?;
+    Ok(TcpListener::from(fd))
+}
+
+/// The socket systemd passed (`LISTEN_PID` is this process, `LISTEN_FDS` >= 1: fd 3), if any.
+pub fn from_systemd() -> io::Result<Option<TcpListener>> {
+    let pid = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok());
+    let fds = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok());
+    match (pid, fds) {
+        (Some(pid), Some(n)) if pid == std::process::id() && n >= 1 => {
+            if n > 1 {
+                log::warn!("systemd passed {n} sockets; serving the first (fd 3) only");
+            }
+            adopt(sys::adopt_inherited_fd(3)?).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Wraps an inherited descriptor after checking that it is a listening TCP socket, and makes
+/// it close-on-exec and non-blocking like one bound here.
+pub fn adopt(fd: OwnedFd) -> io::Result<TcpListener> {
+    let listening = nix::sys::socket::getsockopt(&fd, sockopt::AcceptConn)
+        .map_err(|e| io::Error::other(format!("inherited fd is not a socket: {e}")))?;
+    if !listening {
+        return Err(io::Error::other("inherited fd is not a listening socket"));
+    }
+    set_cloexec(&fd, true)?;
+    let listener = TcpListener::from(fd);
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Sets or clears FD_CLOEXEC.
+pub fn set_cloexec(fd: &impl AsFd, on: bool) -> io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    let flags = if on {
+        FdFlag::FD_CLOEXEC
+    } else {
+        FdFlag::empty()
+    };
+    fcntl(fd.as_fd(), FcntlArg::F_SETFD(flags))
+        .map(drop)
+        .map_err(io::Error::from)
+}

@@ -1,0 +1,401 @@
+//! The parent: accept, fork, close, reap, and handle signals. Nothing else.
+//!
+//! Invariants a reader can check in this file:
+//! - **close after fork**: [`Supervisor::accept_and_fork`] drops the accepted connection in the
+//!   parent on every path right after `fork()` returns.
+//! - **reap**: [`Supervisor::reap`] calls `waitpid(-1, WNOHANG)` until nothing is left, on every
+//!   SIGCHLD and on every tick, so no child stays a zombie.
+//! - **cap**: at `max_children` the listener is left out of `poll`, so the parent sleeps until a
+//!   child exits while new connections wait in the backlog: no busy loop.
+//! - **single-threaded**: nothing here starts a thread, which is what makes `fork()` sound
+//!   (see `sys::fork`).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::TcpListener;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{ForkResult, Pid};
+
+use super::child;
+use super::handover::{self, Outgoing};
+use super::limits::Limits;
+use super::lock::Lock;
+use super::render::{self, RenderJob, Strictness};
+use super::signals::Signals;
+use super::snapshot::Snapshot;
+use crate::logs::AccessLog;
+use crate::sys;
+
+/// How often the loop wakes up with nothing to do (to reap stragglers and check deadlines).
+const TICK: Duration = Duration::from_secs(1);
+
+/// Everything the parent holds.
+pub struct Supervisor {
+    /// The listening socket; `None` once draining.
+    pub listener: Option<TcpListener>,
+    /// The site being served.
+    pub site: Snapshot,
+    /// The access log (children write to it; the parent only reopens it).
+    pub log: AccessLog,
+    /// The single-instance lock, if any.
+    pub lock: Option<Lock>,
+    /// Connection and process limits.
+    pub limits: Limits,
+    /// The blog's root directory, re-rendered on SIGHUP.
+    pub root: PathBuf,
+    /// The binary re-executed on reload.
+    pub exe: PathBuf,
+    /// Reload count.
+    pub generation: u64,
+    /// When the first generation started.
+    pub started: SystemTime,
+    /// Live connection children and when each started.
+    pub children: HashMap<Pid, Instant>,
+    /// Installed signal handlers.
+    pub signals: Signals,
+    render: Option<RenderJob>,
+    reload_again: bool,
+    drain_deadline: Option<Instant>,
+    backoff: Backoff,
+}
+
+impl Supervisor {
+    /// Assembles a supervisor; `children` are those inherited from an earlier generation.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        listener: TcpListener,
+        site: Snapshot,
+        log: AccessLog,
+        lock: Option<Lock>,
+        limits: Limits,
+        root: PathBuf,
+        exe: PathBuf,
+        generation: u64,
+        started: SystemTime,
+        children: HashMap<Pid, Instant>,
+        signals: Signals,
+    ) -> Supervisor {
+        Supervisor {
+            listener: Some(listener),
+            site,
+            log,
+            lock,
+            limits,
+            root,
+            exe,
+            generation,
+            started,
+            children,
+            signals,
+            render: None,
+            reload_again: false,
+            drain_deadline: None,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
+    pub fn run(mut self) -> ExitCode {
+        self.reap();
+        loop {
+            let pending = self.signals.take();
+            if pending.child {
+                self.reap();
+            }
+            if pending.reopen {
+                match self.log.reopen() {
+                    Ok(()) => log::info!("access log reopened"),
+                    Err(e) => log::error!("{e}; still writing to the old file"),
+                }
+            }
+            if pending.stop && self.drain_deadline.is_none() {
+                self.begin_drain();
+            }
+            if pending.reload {
+                self.start_reload();
+            }
+            if let Some(deadline) = self.drain_deadline {
+                if self.children.is_empty() {
+                    log::info!("drained; exiting");
+                    return ExitCode::SUCCESS;
+                }
+                if Instant::now() >= deadline {
+                    return self.kill_children_and_exit();
+                }
+            }
+            self.wait_and_accept();
+        }
+    }
+
+    /// Sleeps in `poll` until a signal or a connection (if below the cap), then accepts.
+    fn wait_and_accept(&mut self) {
+        let now = Instant::now();
+        let accepting = self.children.len() < self.limits.max_children
+            && self.backoff.until.is_none_or(|t| now >= t);
+        let mut timeout = TICK;
+        if let Some(t) = self.backoff.until.filter(|&t| t > now) {
+            timeout = timeout.min(t - now);
+        }
+        if let Some(t) = self.drain_deadline {
+            timeout = timeout.min(t.saturating_duration_since(now));
+        }
+        let listener_fd = self
+            .listener
+            .as_ref()
+            .filter(|_| accepting)
+            .map(|l| l.as_fd());
+        let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
+        if let Some(fd) = listener_fd {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        }
+        let ms = timeout.as_millis().clamp(1, 60_000) as u16;
+        let ready = match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(n) => {
+                n > 0
+                    && fds
+                        .get(1)
+                        .and_then(|f| f.revents())
+                        .is_some_and(|r| !r.is_empty())
+            }
+            Err(Errno::EINTR) => false,
+            Err(e) => {
+                log::error!("poll: {e}");
+                false
+            }
+        };
+        drop(fds);
+        if !ready {
+            self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
+            return;
+        }
+        // Accept a batch: as many as are waiting, up to the cap.
+        while self.children.len() < self.limits.max_children && self.accept_and_fork() {}
+    }
+
+    /// Accepts one connection and forks its child. Returns false when nothing more is waiting.
+    fn accept_and_fork(&mut self) -> bool {
+        let Some(listener) = &self.listener else {
+            return false;
+        };
+        let conn = match listener.accept() {
+            Ok((conn, _peer)) => conn,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                return true
+            }
+            Err(e) => {
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays in the backlog; stop
+                // polling the listener for a while instead of spinning on it.
+                self.backoff.fail("accept", &e);
+                return false;
+            }
+        };
+        match sys::fork() {
+            Ok(ForkResult::Child) => {
+                child::start(conn, self.site.view(), self.log.fd(), &self.limits)
+            }
+            Ok(ForkResult::Parent { child }) => {
+                self.children.insert(child, Instant::now());
+                self.backoff.succeed();
+            }
+            Err(e) => self.backoff.fail("fork", &io::Error::from(e)),
+        }
+        // The parent's copy of the connection: closed here, on every path, at once. The child
+        // has its own copy; keeping this one is exactly the leak that filled a server with 48k
+        // descriptors in two days.
+        drop(conn);
+        true
+    }
+
+    /// Collects every exited child without blocking.
+    fn reap(&mut self) {
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
+                Ok(status) => {
+                    let Some(pid) = status.pid() else { continue };
+                    if self.render.as_ref().is_some_and(|job| job.pid == pid) {
+                        self.finish_reload(status);
+                    } else if self.children.remove(&pid).is_none() {
+                        log::debug!("reaped unknown child {pid}: {status:?}");
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(e) => {
+                    log::error!("waitpid: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// SIGHUP: render in a worker; the loop keeps serving meanwhile.
+    fn start_reload(&mut self) {
+        if self.drain_deadline.is_some() {
+            log::info!("SIGHUP ignored while shutting down");
+            return;
+        }
+        if self.render.is_some() {
+            log::info!("SIGHUP during a render: another render follows this one");
+            self.reload_again = true;
+            return;
+        }
+        log::info!("SIGHUP: re-rendering {}", self.root.display());
+        match render::spawn(&self.root, Strictness::AllOrNothing) {
+            Ok(job) => self.render = Some(job),
+            Err(e) => log::error!(
+                "reload failed: {e}; still serving generation {}",
+                self.generation
+            ),
+        }
+    }
+
+    fn finish_reload(&mut self, status: WaitStatus) {
+        let Some(job) = self.render.take() else {
+            return;
+        };
+        let next = match job.finish(status) {
+            Ok(next) => next,
+            Err(e) => {
+                log::error!(
+                    "reload failed: {e}; still serving generation {}",
+                    self.generation
+                );
+                return self.maybe_reload_again();
+            }
+        };
+        if self.reload_again {
+            // Content changed again while rendering: render once more before switching.
+            self.reload_again = false;
+            drop(next);
+            return self.start_reload();
+        }
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        let outgoing = Outgoing {
+            listener: listener.as_fd(),
+            site: next.fd().as_fd(),
+            log: match &self.log {
+                AccessLog::File { file, .. } => Some(file.as_fd()),
+                AccessLog::Stderr(_) => None,
+            },
+            lock: self.lock.as_ref().map(|l| l.fd()),
+            generation: self.generation + 1,
+            started: self.started,
+            children: self.children.iter().map(|(&pid, &at)| (pid, at)).collect(),
+            exe: &self.exe,
+        };
+        log::info!(
+            "re-executing {} as generation {}",
+            self.exe.display(),
+            self.generation + 1
+        );
+        let error = handover::exec(&outgoing);
+        log::error!("{error}; this image keeps running and serves the new site");
+        self.site = next;
+        self.generation += 1;
+    }
+
+    fn maybe_reload_again(&mut self) {
+        if std::mem::take(&mut self.reload_again) {
+            self.start_reload();
+        }
+    }
+
+    /// SIGTERM/SIGINT: close the listener (new connections are refused, not queued) and give
+    /// in-flight children `grace` to finish.
+    fn begin_drain(&mut self) {
+        log::info!(
+            "shutting down: {} connection(s) in flight, waiting up to {:?}",
+            self.children.len(),
+            self.limits.grace
+        );
+        self.listener = None;
+        self.drain_deadline = Some(Instant::now() + self.limits.grace);
+        if let Some(job) = self.render.take() {
+            let _ = kill(job.pid, Signal::SIGKILL);
+            let _ = waitpid(job.pid, None);
+        }
+    }
+
+    fn kill_children_and_exit(mut self) -> ExitCode {
+        log::warn!(
+            "grace period over: killing {} child(ren)",
+            self.children.len()
+        );
+        for &pid in self.children.keys() {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !self.children.is_empty() && Instant::now() < deadline {
+            match waitpid(None, None) {
+                Ok(status) => {
+                    if let Some(pid) = status.pid() {
+                        self.children.remove(&pid);
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
+        ExitCode::SUCCESS
+    }
+}
+
+/// Backs off after accept or fork failures, logging at most once per interval.
+#[derive(Default)]
+struct Backoff {
+    until: Option<Instant>,
+    delay: Duration,
+    last_log: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(50);
+    const MAX: Duration = Duration::from_secs(1);
+    const LOG_EVERY: Duration = Duration::from_secs(10);
+
+    fn fail(&mut self, what: &str, error: &io::Error) {
+        let now = Instant::now();
+        self.delay = (self.delay * 2).clamp(Self::FIRST, Self::MAX);
+        self.until = Some(now + self.delay);
+        if self
+            .last_log
+            .is_none_or(|t| now.duration_since(t) >= Self::LOG_EVERY)
+        {
+            let also = match self.suppressed {
+                0 => String::new(),
+                n => format!(" ({n} similar failures not logged)"),
+            };
+            log::warn!(
+                "{what} failed: {error}; pausing accepts for {:?}{also}",
+                self.delay
+            );
+            self.last_log = Some(now);
+            self.suppressed = 0;
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    fn succeed(&mut self) {
+        if self.until.take().is_some() {
+            self.delay = Duration::ZERO;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Every `unsafe` block and raw libc call in forkblog, each behind one small safe function.
+//!
+//! The rest of the crate is `#![forbid(unsafe_code)]`-clean; a reader auditing soundness reads
+//! this file and nothing else. Each function says why it is sound and, where it runs in a child
+//! after `fork()`, why it is async-signal-safe there.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+
+use nix::sys::mman::{MapFlags, ProtFlags};
+use nix::sys::signal::{SigHandler, Signal};
+use nix::unistd::ForkResult;
+
+/// Forks the process.
+///
+/// Sound because forkblog's parent is single-threaded (no crate it uses spawns threads, and it
+/// never does itself): the child inherits no lock held by another thread, so it may allocate and
+/// use std freely. The supervisor's doc comment repeats this invariant where it forks.
+pub fn fork() -> nix::Result<ForkResult> {
+    // SAFETY: single-threaded caller, see above.
+    unsafe { nix::unistd::fork() }
+}
+
+/// Ends the calling process at once with `code`, running no atexit handlers and flushing no
+/// stdio buffers (a child must never flush a buffer it inherited from its parent).
+///
+/// `_exit` is async-signal-safe and takes no pointers, so calling it is always sound.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// Closes every file descriptor in `first..=last` (inclusive), ignoring gaps.
+///
+/// Used by a child right after fork to drop everything it must not hold (the listening socket,
+/// the signal pipe, the lock file, the parent's copy of the connection). `close_range(2)` is a
+/// plain syscall (async-signal-safe); on kernels older than 5.9 it fails with ENOSYS and the
+/// fallback closes one by one up to the soft fd limit, also with plain `close` calls. It is
+/// sound because the caller owns the whole process after fork and the std handles that refer to
+/// the closed fds are never used or dropped again (the child ends with [`exit_now`]).
+pub fn close_range(first: RawFd, last: RawFd) {
+    if first > last || first < 0 {
+        return;
+    }
+    // SAFETY: close_range takes integers only; closing fds nobody will use again is sound.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
+    if rc == 0 {
+        return;
+    }
+    let limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| soft.min(1 << 20) as RawFd)
+        .unwrap_or(1024);
+    for fd in first..=last.min(limit) {
+        // SAFETY: as above; EBADF for unused numbers is harmless.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Sets `signals` back to their default disposition, and `ignored` to SIG_IGN.
+///
+/// A child inherits the parent's signal-hook handlers, which would write to the parent's
+/// self-pipe (already closed in the child). `sigaction` is async-signal-safe, and installing
+/// SIG_DFL/SIG_IGN installs no Rust code as a handler, so no handler can observe broken state.
+pub fn set_signal_dispositions(default: &[Signal], ignored: &[Signal]) {
+    for &signal in default {
+        // SAFETY: SIG_DFL runs no user code.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+    }
+    for &signal in ignored {
+        // SAFETY: SIG_IGN runs no user code.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigIgn) };
+    }
+}
+
+/// Takes ownership of a descriptor this process inherited from whoever exec'd it (systemd's
+/// `LISTEN_FDS`, or forkblog's own previous image across a SIGHUP re-exec).
+///
+/// Sound only when nothing else in the process owns `fd`: the caller gets `fd` from the
+/// environment it was started with and calls this once per descriptor at start-up, before any
+/// other code could have opened or wrapped it. `fcntl(F_GETFD)` first checks that it is open.
+pub fn adopt_inherited_fd(fd: RawFd) -> io::Result<OwnedFd> {
+    if fd < 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("bad fd {fd}"),
+        ));
+    }
+    // SAFETY: F_GETFD only reads the flags of the descriptor number.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is open and, per the contract above, owned by no one else in this process.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A read-only, shared mapping of a whole file (the rendered site in a sealed memfd).
+///
+/// Forked children share its pages with the parent: `fork` copies no page of a MAP_SHARED
+/// mapping, which is why the site does not make forking slower as it grows.
+pub struct SharedMap {
+    ptr: NonNull<libc::c_void>,
+    len: usize,
+}
+
+impl SharedMap {
+    /// Maps all `len` bytes of `fd` read-only and shared. The mapping outlives `fd`.
+    pub fn new(fd: BorrowedFd<'_>, len: usize) -> nix::Result<SharedMap> {
+        let Some(length) = std::num::NonZeroUsize::new(len) else {
+            return Err(nix::errno::Errno::EINVAL);
+        };
+        // SAFETY: a fresh mapping chosen by the kernel overlaps nothing Rust owns; PROT_READ on
+        // a memfd sealed against writes, shrinking and growing means the bytes behind it can
+        // never change or vanish (no SIGBUS) while we hold `&[u8]` to them.
+        let ptr = unsafe {
+            nix::sys::mman::mmap(
+                None,
+                length,
+                ProtFlags::PROT_READ,
+                MapFlags::MAP_SHARED,
+                fd,
+                0,
+            )?
+        };
+        Ok(SharedMap { ptr, len })
+    }
+
+    /// The mapped bytes.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: ptr..ptr+len is a live read-only mapping for as long as self lives, and its
+        // contents are sealed (see `new`).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for SharedMap {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what `new` mapped; no borrow of `bytes()` outlives self.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
+    }
+}
