@@ -2,7 +2,23 @@
 //!
 //! This is the contract the server relies on: [`build`] turns a root directory into a [`Site`]
 //! (or a list of [`Problem`]s), and nothing here is ever called by a connection's child.
+//!
+//! Layout of a site root:
+//! - `forkblog.toml`: settings ([`config`]); optional.
+//! - `posts/`: Markdown posts (`*.md`, `*.markdown`), in sub-folders if wished. A folder holding
+//!   exactly one post is its page bundle: the other files in it (and in its sub-folders) are
+//!   served beside the post, at `/posts/<slug>/<name>`, so relative links such as
+//!   `![](photo.png)` work. Other non-Markdown files under `posts/` are served at
+//!   `/posts/<path under posts/>`.
+//! - `templates/`: templates ([`templates`]); missing ones fall back to built-in defaults.
+//! - `templates/static/`: served at `/static/...` (stylesheet, scripts, fonts, favicon).
+//! - `templates/root/`: served at the site root; `templates/root/robots.txt` replaces the
+//!   default `/robots.txt`.
+//!
+//! Nothing in this module writes to stdout (in the server's children it is the client socket);
+//! diagnostics go through `log`.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -63,10 +79,377 @@ pub struct Build {
     pub problems: Vec<Problem>,
 }
 
+pub mod assets;
+pub mod config;
+pub mod date;
+pub mod export;
+pub mod feed;
+pub mod frontmatter;
+pub mod markdown;
+mod newpost;
+pub mod pages;
+mod par;
+pub mod post;
+pub mod sitemap;
+pub mod templates;
+pub mod text;
+
+pub use export::export;
+pub use newpost::new_post;
+
+/// The folder of posts under the root.
+pub const POSTS_DIR: &str = "posts";
+/// The folder of templates under the root.
+pub const TEMPLATES_DIR: &str = "templates";
+
+/// Built-in static files served when `templates/static/` does not provide them.
+const DEFAULT_STATIC: &[(&str, &[u8])] = &[(
+    "style.css",
+    include_bytes!("../../templates/static/style.css"),
+)];
+
 /// Renders the blog under `root` (`root/posts`, `root/templates`, `root/forkblog.toml`).
 pub fn build(root: &Path) -> Build {
-    let _ = root;
-    unimplemented!("site::build")
+    let mut problems = Vec::new();
+    let site = build_site(root, &mut problems);
+    Build { site, problems }
+}
+
+fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
+    if !root.is_dir() {
+        problems.push(Problem {
+            file: root.to_path_buf(),
+            line: None,
+            message: "site root is not a readable directory".into(),
+        });
+        return None;
+    }
+    let settings = match config::load(root) {
+        Ok(settings) => settings,
+        Err(problem) => {
+            problems.push(problem);
+            return None;
+        }
+    };
+    problems.extend(settings.warnings);
+    let config = settings.config;
+    let templates_dir = root.join(TEMPLATES_DIR);
+    let templates = match templates::load(&templates_dir) {
+        Ok(templates) => templates,
+        Err(found) => {
+            problems.extend(found);
+            return None;
+        }
+    };
+    let posts_dir = root.join(POSTS_DIR);
+    if !posts_dir.is_dir() {
+        problems.push(Problem {
+            file: posts_dir,
+            line: None,
+            message: "posts folder not found (is --root right?)".into(),
+        });
+        return None;
+    }
+    let site_modified = settings
+        .modified
+        .max(templates.modified)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+
+    // Posts: read and rendered in parallel; broken ones reported and skipped.
+    let files = assets::walk(&posts_dir, problems);
+    let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| is_markdown(f));
+    let sources: Vec<PathBuf> = sources
+        .into_iter()
+        .filter(|f| {
+            let section = f.file_name().is_some_and(|n| n == "_index.md");
+            if section {
+                log::info!(
+                    "{}: section file (Zola/Hugo _index.md), not a post; skipped",
+                    f.display()
+                );
+            }
+            !section
+        })
+        .collect();
+    let mut posts = Vec::with_capacity(sources.len());
+    for loaded in par::map(&sources, |f| post::load(f)) {
+        match loaded {
+            Ok(post) => posts.push(post),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    posts.retain(|p| !p.draft);
+    posts.sort_by(|a, b| {
+        b.date
+            .timestamp
+            .cmp(&a.date.timestamp)
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    let mut slugs: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
+    posts.retain(|p| match slugs.get(&p.slug) {
+        Some(first) => {
+            problems.push(Problem {
+                file: p.source.clone(),
+                line: None,
+                message: format!("slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)", p.slug, first.display()),
+            });
+            false
+        }
+        None => {
+            slugs.insert(p.slug.clone(), p.source.clone());
+            true
+        }
+    });
+
+    // Pages. A template error stops the build: every page would be wrong in the same way.
+    let tags = pages::tags(&posts);
+    let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
+    let mut site = Resources::default();
+    let mut template_problems = Vec::new();
+    for page in pages.posts() {
+        match page {
+            Ok(page) => site.add(page, None, problems),
+            Err(problem) if !template_problems.contains(&problem) => {
+                template_problems.push(problem)
+            }
+            Err(_) => {}
+        }
+    }
+    let rest = (|| {
+        let mut out = pages.index()?;
+        out.extend(pages.tag_pages()?);
+        out.push(pages.archive()?);
+        Ok::<_, Problem>((out, pages.not_found()?))
+    })();
+    let not_found = match rest {
+        Ok((out, not_found)) if template_problems.is_empty() => {
+            for page in out {
+                site.add(page, None, problems);
+            }
+            not_found
+        }
+        Ok(_) => {
+            problems.extend(template_problems);
+            return None;
+        }
+        Err(problem) => {
+            if !template_problems.contains(&problem) {
+                template_problems.push(problem);
+            }
+            problems.extend(template_problems);
+            return None;
+        }
+    };
+
+    // Files: static assets, root files, page bundles.
+    let all_modified = posts
+        .iter()
+        .map(|p| p.modified)
+        .fold(site_modified, jiff::Timestamp::max);
+    let root_dir = templates_dir.join("root");
+    let mut has_robots = false;
+    if root_dir.is_dir() {
+        for file in assets::walk(&root_dir, problems) {
+            if let Some(tail) = assets::url_tail(&root_dir, &file) {
+                has_robots |= tail == "robots.txt";
+                site.add_file(&file, format!("/{tail}"), problems);
+            }
+        }
+    }
+    let static_dir = templates_dir.join("static");
+    if static_dir.is_dir() {
+        for file in assets::walk(&static_dir, problems) {
+            if let Some(tail) = assets::url_tail(&static_dir, &file) {
+                site.add_file(&file, format!("/static/{tail}"), problems);
+            }
+        }
+    }
+    for (name, body) in DEFAULT_STATIC {
+        let path = format!("/static/{name}");
+        if !site.paths.contains(&path) {
+            let resource = Resource {
+                path,
+                content_type: assets::content_type(name).into(),
+                last_modified: site_modified,
+                body: body.to_vec(),
+            };
+            site.add(resource, None, problems);
+        }
+    }
+    let owners = bundle_owners(&posts_dir, &sources, &others);
+    let slug_of: HashMap<&Path, &str> = posts
+        .iter()
+        .map(|p| (p.source.as_path(), p.slug.as_str()))
+        .collect();
+    for (file, owner) in others.iter().zip(owners) {
+        let path = match owner {
+            Some((source, tail)) => match slug_of.get(source.as_path()) {
+                Some(slug) => format!("/posts/{slug}/{tail}"),
+                // A draft's files are not published; a broken post's (already reported) wait for it.
+                None => continue,
+            },
+            None => match assets::url_tail(&posts_dir, file) {
+                Some(tail) => format!("/posts/{tail}"),
+                None => continue,
+            },
+        };
+        site.add_file(file, path, problems);
+    }
+
+    // Feed, sitemap, robots.txt.
+    let feed = feed::atom(&config, &posts, site_modified);
+    let feed_modified = posts
+        .iter()
+        .take(if config.feed_entries == 0 {
+            usize::MAX
+        } else {
+            config.feed_entries
+        })
+        .map(|p| p.modified)
+        .fold(site_modified, jiff::Timestamp::max);
+    site.add(
+        Resource {
+            path: "/feed.xml".into(),
+            content_type: feed::CONTENT_TYPE.into(),
+            last_modified: feed_modified,
+            body: feed.into_bytes(),
+        },
+        None,
+        problems,
+    );
+    if !has_robots {
+        let robots = sitemap::robots(&config);
+        site.add(
+            Resource {
+                path: "/robots.txt".into(),
+                content_type: "text/plain; charset=utf-8".into(),
+                last_modified: site_modified,
+                body: robots.into_bytes(),
+            },
+            None,
+            problems,
+        );
+    }
+    let map = sitemap::sitemap(&config, &site.list);
+    site.add(
+        Resource {
+            path: "/sitemap.xml".into(),
+            content_type: sitemap::CONTENT_TYPE.into(),
+            last_modified: all_modified,
+            body: map.into_bytes(),
+        },
+        None,
+        problems,
+    );
+
+    let mut resources = site.list;
+    resources.sort_by(|a, b| a.path.cmp(&b.path));
+    log::info!(
+        "rendered {} posts into {} resources",
+        posts.len(),
+        resources.len()
+    );
+    Some(Site {
+        resources,
+        not_found,
+        post_count: posts.len(),
+    })
+}
+
+/// Whether a file is a post: `.md` or `.markdown`, any case.
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+}
+
+/// For each non-post file under `posts_dir`, the post whose page bundle holds it and its path
+/// within the bundle: the nearest folder (its own or an ancestor below `posts_dir`) that holds
+/// posts owns it if it holds exactly one.
+fn bundle_owners(
+    posts_dir: &Path,
+    sources: &[PathBuf],
+    others: &[PathBuf],
+) -> Vec<Option<(PathBuf, String)>> {
+    let mut by_dir: HashMap<&Path, Vec<&PathBuf>> = HashMap::new();
+    for source in sources {
+        if let Some(dir) = source.parent() {
+            by_dir.entry(dir).or_default().push(source);
+        }
+    }
+    others
+        .iter()
+        .map(|file| {
+            let mut dir = file.parent()?;
+            while dir != posts_dir && dir.starts_with(posts_dir) {
+                if let Some(found) = by_dir.get(dir) {
+                    return match found.as_slice() {
+                        [only] => assets::url_tail(dir, file).map(|tail| ((*only).clone(), tail)),
+                        _ => None,
+                    };
+                }
+                dir = dir.parent()?;
+            }
+            None
+        })
+        .collect()
+}
+
+/// Resources being collected, with the checks that keep paths (and exported file names) unique.
+#[derive(Default)]
+struct Resources {
+    list: Vec<Resource>,
+    paths: HashSet<String>,
+    files: HashSet<PathBuf>,
+}
+
+impl Resources {
+    /// Adds `resource` unless its path (or exported file name) is taken, which is reported
+    /// against `source` (the file it came from) when known.
+    fn add(&mut self, resource: Resource, source: Option<&Path>, problems: &mut Vec<Problem>) {
+        let file = export::file_name(&resource.path);
+        let clash = self.paths.contains(&resource.path)
+            || file.as_ref().is_none_or(|f| self.files.contains(f));
+        if clash {
+            problems.push(Problem {
+                file: source
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from(&resource.path)),
+                line: None,
+                message: format!(
+                    "{} is already taken by another page or file; not served",
+                    resource.path
+                ),
+            });
+            return;
+        }
+        self.paths.insert(resource.path.clone());
+        if let Some(file) = file {
+            self.files.insert(file);
+        }
+        self.list.push(resource);
+    }
+
+    /// Reads `file` and adds it at `path`.
+    fn add_file(&mut self, file: &Path, path: String, problems: &mut Vec<Problem>) {
+        match std::fs::read(file) {
+            Ok(body) => {
+                let resource = Resource {
+                    content_type: assets::content_type(&path).into(),
+                    last_modified: assets::modified(file).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+                    path,
+                    body,
+                };
+                self.add(resource, Some(file), problems);
+            }
+            Err(e) => problems.push(Problem {
+                file: file.to_path_buf(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
 }
 
 /// Writes every resource of `site` under `out` as static files.

@@ -1,0 +1,223 @@
+//! Site settings from `forkblog.toml` at the root. Every setting has a default, and the file may
+//! be absent: the sample blog is served untouched.
+//!
+//! ```toml
+//! title = "My blog"
+//! base_url = "https://blog.example.org"   # absolute URLs in the feed, sitemap and robots.txt
+//! author = "Ada"
+//! description = "Notes on small servers"
+//! language = "en"
+//! posts_per_page = 10                     # index pages
+//! feed_entries = 20                       # newest posts in /feed.xml; 0 = all
+//! ```
+//!
+//! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
+//! reported as problems so typos do not go unnoticed.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::text::line_of;
+use super::Problem;
+
+/// The settings file's name, at the site root.
+pub const FILE_NAME: &str = "forkblog.toml";
+
+/// Site settings, as templates see them under `site`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// The blog's name.
+    pub title: String,
+    /// Scheme and host (and port) the site is reached at, without a trailing `/`.
+    pub base_url: String,
+    /// Author named in the feed and page metadata.
+    pub author: String,
+    /// One-line description for the index and the feed.
+    pub description: String,
+    /// Language tag for `<html lang>` and the feed.
+    pub language: String,
+    /// Posts per index page (at least 1).
+    pub posts_per_page: usize,
+    /// How many of the newest posts the feed carries; 0 means all.
+    pub feed_entries: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            title: "forkblog".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            author: String::new(),
+            description: String::new(),
+            language: "en".into(),
+            posts_per_page: 10,
+            feed_entries: 20,
+        }
+    }
+}
+
+/// What loading the settings gave: the settings (defaults if the file is absent), the file's
+/// modification time, and non-fatal problems (unknown keys).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The settings.
+    pub config: Config,
+    /// When the file last changed, if it exists.
+    pub modified: Option<jiff::Timestamp>,
+    /// Problems that do not stop the build.
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads `root/forkblog.toml`. A missing file gives the defaults; a file that cannot be read or
+/// parsed, or a value out of range, is an error that stops the build.
+pub fn load(root: &Path) -> Result<Loaded, Problem> {
+    let path = root.join(FILE_NAME);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Loaded {
+                config: Config::default(),
+                modified: None,
+                warnings: Vec::new(),
+            })
+        }
+        Err(e) => {
+            return Err(Problem {
+                file: path,
+                line: None,
+                message: format!("cannot read settings: {e}"),
+            })
+        }
+    };
+    let modified = std::fs::metadata(&path)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| jiff::Timestamp::try_from(t).ok());
+    let (config, warnings) = parse(&text).map_err(|(line, message)| Problem {
+        file: path.clone(),
+        line,
+        message,
+    })?;
+    let warnings = warnings
+        .into_iter()
+        .map(|(line, message)| Problem {
+            file: path.clone(),
+            line,
+            message,
+        })
+        .collect();
+    Ok(Loaded {
+        config,
+        modified,
+        warnings,
+    })
+}
+
+type Located = (Option<usize>, String);
+
+/// Parses settings text: the settings and warnings, or the error that makes it unusable.
+pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        (
+            e.span().map(|s| line_of(text, s.start)),
+            format!("invalid settings: {}", e.message()),
+        )
+    })?;
+    let key_line = |key: &str| {
+        text.lines()
+            .position(|l| {
+                let l = l.trim_start();
+                let rest = l.strip_prefix(key).or_else(|| {
+                    l.strip_prefix('"')
+                        .and_then(|l| l.strip_prefix(key))
+                        .and_then(|l| l.strip_prefix('"'))
+                });
+                rest.is_some_and(|r| r.trim_start().starts_with('='))
+            })
+            .map(|i| i + 1)
+    };
+    let mut config = Config::default();
+    let mut warnings = Vec::new();
+    for (key, value) in &table {
+        let text_value = |target: &mut String| match value.as_str() {
+            Some(s) => {
+                *target = s.to_string();
+                Ok(())
+            }
+            None => Err((
+                key_line(key),
+                format!("`{key}` must be text in quotes, found {}", value.type_str()),
+            )),
+        };
+        let count =
+            |target: &mut usize| match value.as_integer().and_then(|i| usize::try_from(i).ok()) {
+                Some(n) => {
+                    *target = n;
+                    Ok(())
+                }
+                None => Err((
+                    key_line(key),
+                    format!("`{key}` must be a whole number, 0 or more"),
+                )),
+            };
+        match key.as_str() {
+            "title" => text_value(&mut config.title)?,
+            "base_url" => text_value(&mut config.base_url)?,
+            "author" => text_value(&mut config.author)?,
+            "description" => text_value(&mut config.description)?,
+            "language" => text_value(&mut config.language)?,
+            "posts_per_page" => count(&mut config.posts_per_page)?,
+            "feed_entries" => count(&mut config.feed_entries)?,
+            _ if value.is_table() => {}
+            _ => warnings.push((key_line(key), format!("unknown setting `{key}` (ignored)"))),
+        }
+    }
+    config.base_url = config.base_url.trim_end_matches('/').to_string();
+    let base = &config.base_url;
+    let host = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"));
+    if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
+        return Err((
+            key_line("base_url"),
+            format!("base_url {base:?} must be an absolute http:// or https:// URL"),
+        ));
+    }
+    if config.posts_per_page == 0 {
+        return Err((
+            key_line("posts_per_page"),
+            "posts_per_page must be at least 1".into(),
+        ));
+    }
+    Ok((config, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let (c, w) = parse("").unwrap();
+        assert_eq!(c, Config::default());
+        assert!(w.is_empty());
+        let (c, w) = parse("title = \"T\"\nbase_url = \"https://x.org/\"\nposts_per_page = 3\ntitel = 1\n[server]\nlisten = \"x\"\n").unwrap();
+        assert_eq!(c.title, "T");
+        assert_eq!(c.base_url, "https://x.org");
+        assert_eq!(c.posts_per_page, 3);
+        assert_eq!(
+            w,
+            vec![(Some(4), "unknown setting `titel` (ignored)".to_string())]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(parse("a = 1\nposts_per_page = 0\n").unwrap_err().0, Some(2));
+        assert_eq!(parse("base_url = \"example.org\"").unwrap_err().0, Some(1));
+        let (line, msg) = parse("title = 1\n").unwrap_err();
+        assert_eq!(line, Some(1), "{msg}");
+        assert!(parse("title = \n").is_err());
+    }
+}

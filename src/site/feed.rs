@@ -1,0 +1,118 @@
+//! The Atom 1.0 feed at `/feed.xml`: the newest posts with full content, absolute URLs from
+//! `base_url`, everything XML-escaped.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+
+use super::config::Config;
+use super::pages::rfc3339;
+use super::post::Post;
+use super::text::{encode_path, xml_escape};
+
+/// The feed's Content-Type.
+pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
+
+/// Renders the feed for `posts` (published, newest first), keeping the first
+/// `config.feed_entries` (all when 0). `fallback_updated` is the feed's `<updated>` when there
+/// are no posts.
+pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> String {
+    let take = if config.feed_entries == 0 {
+        posts.len()
+    } else {
+        config.feed_entries.min(posts.len())
+    };
+    let posts = &posts[..take];
+    let base = &config.base_url;
+    let updated = posts
+        .iter()
+        .map(Post::updated_or_date)
+        .max()
+        .unwrap_or(fallback_updated);
+    let author = if config.author.trim().is_empty() {
+        &config.title
+    } else {
+        &config.author
+    };
+    let mut out = String::with_capacity(
+        1024 + posts
+            .iter()
+            .map(|p| p.html.len() * 5 / 4 + 512)
+            .sum::<usize>(),
+    );
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">",
+        xml_escape(&config.language)
+    );
+    let _ = writeln!(out, "  <title>{}</title>", xml_escape(&config.title));
+    if !config.description.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "  <subtitle>{}</subtitle>",
+            xml_escape(&config.description)
+        );
+    }
+    let _ = writeln!(out, "  <id>{}</id>", xml_escape(&format!("{base}/")));
+    let _ = writeln!(
+        out,
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
+        xml_escape(&format!("{base}/"))
+    );
+    let _ = writeln!(
+        out,
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
+        xml_escape(&format!("{base}/feed.xml"))
+    );
+    let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(updated));
+    let _ = writeln!(
+        out,
+        "  <author><name>{}</name></author>",
+        xml_escape(author)
+    );
+    out.push_str("  <generator>forkblog</generator>\n");
+    for post in posts {
+        let url = xml_escape(&format!("{base}{}", encode_path(&post.path())));
+        out.push_str("  <entry>\n");
+        let _ = writeln!(
+            out,
+            "    <title type=\"text\">{}</title>",
+            xml_escape(&post.title)
+        );
+        let _ = writeln!(
+            out,
+            "    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>"
+        );
+        let _ = writeln!(out, "    <id>{url}</id>");
+        let _ = writeln!(
+            out,
+            "    <published>{}</published>",
+            rfc3339(post.date.timestamp)
+        );
+        let _ = writeln!(
+            out,
+            "    <updated>{}</updated>",
+            rfc3339(post.updated_or_date())
+        );
+        for tag in &post.tags {
+            let _ = writeln!(out, "    <category term=\"{}\"/>", xml_escape(tag));
+        }
+        if !post.summary.is_empty() {
+            let _ = writeln!(
+                out,
+                "    <summary type=\"text\">{}</summary>",
+                xml_escape(&post.summary)
+            );
+        }
+        // xml:base makes the relative links of page bundles (`photo.png`) resolve in readers.
+        let _ = writeln!(
+            out,
+            "    <content type=\"html\" xml:base=\"{url}\">{}</content>",
+            xml_escape(&post.html)
+        );
+        out.push_str("  </entry>\n");
+    }
+    out.push_str("</feed>\n");
+    out
+}

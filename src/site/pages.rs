@@ -1,0 +1,325 @@
+//! Every page of the site rendered through the templates: index pages, post pages, tag pages
+//! and the tag list, the archive and the 404 page.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use minijinja::{context, Value};
+use serde::Serialize;
+
+use super::config::Config;
+use super::par;
+use super::post::Post;
+use super::templates::Templates;
+use super::text::{encode_path, slugify};
+use super::{Problem, Resource};
+
+/// The Content-Type of every rendered page.
+pub const HTML: &str = "text/html; charset=utf-8";
+
+/// A tag as templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagView {
+    /// The tag as first written.
+    pub name: String,
+    /// URL-safe name.
+    pub slug: String,
+    /// Link to the tag's page (percent-encoded).
+    pub url: String,
+    /// How many published posts carry it.
+    pub count: usize,
+}
+
+/// A post as listing templates see it (no body).
+#[derive(Debug, Clone, Serialize)]
+struct PostView<'a> {
+    title: &'a str,
+    slug: &'a str,
+    url: String,
+    date: String,
+    date_iso: String,
+    date_display: String,
+    year: i16,
+    updated: Option<String>,
+    updated_iso: Option<String>,
+    tags: Vec<TagRef<'a>>,
+    description: Option<&'a str>,
+    summary: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct TagRef<'a> {
+    name: &'a str,
+    url: String,
+}
+
+/// A tag with the indexes (into the sorted post list) of its posts, newest first.
+#[derive(Debug, Clone)]
+pub struct Tag {
+    /// The tag as templates see it.
+    pub view: TagView,
+    /// Indexes of its posts in the sorted list.
+    pub posts: Vec<usize>,
+}
+
+/// Groups tags by slug (so `Rust` and `rust` are one tag, named as first seen), sorted by
+/// name. `posts` must be sorted newest first; each tag's post list keeps that order.
+pub fn tags(posts: &[Post]) -> Vec<Tag> {
+    let mut by_slug: BTreeMap<String, Tag> = BTreeMap::new();
+    for (i, post) in posts.iter().enumerate() {
+        for name in &post.tags {
+            let slug = slugify(name);
+            let tag = by_slug.entry(slug.clone()).or_insert_with(|| Tag {
+                view: TagView {
+                    name: name.clone(),
+                    url: encode_path(&format!("/tags/{slug}/")),
+                    slug,
+                    count: 0,
+                },
+                posts: Vec::new(),
+            });
+            if tag.posts.last() != Some(&i) {
+                tag.posts.push(i);
+                tag.view.count += 1;
+            }
+        }
+    }
+    let mut tags: Vec<Tag> = by_slug.into_values().collect();
+    tags.sort_by_cached_key(|t| (t.view.name.to_lowercase(), t.view.slug.clone()));
+    tags
+}
+
+/// Everything the page renderers share.
+pub struct Pages<'a> {
+    /// Settings.
+    pub config: &'a Config,
+    /// Templates.
+    pub templates: &'a Templates,
+    /// Published posts, newest first.
+    pub posts: &'a [Post],
+    /// Tags of those posts.
+    pub tags: &'a [Tag],
+    /// When settings or templates last changed.
+    pub site_modified: Timestamp,
+    site: Value,
+    views: Vec<Value>,
+}
+
+impl<'a> Pages<'a> {
+    /// Prepares the shared values (one listing view per post, built once).
+    pub fn new(
+        config: &'a Config,
+        templates: &'a Templates,
+        posts: &'a [Post],
+        tags: &'a [Tag],
+        site_modified: Timestamp,
+    ) -> Pages<'a> {
+        let site = context! {
+            title => &config.title,
+            base_url => &config.base_url,
+            author => &config.author,
+            description => &config.description,
+            language => &config.language,
+            posts_per_page => config.posts_per_page,
+            feed_url => "/feed.xml",
+            post_count => posts.len(),
+        };
+        let views = par::map(posts, |p| Value::from_serialize(view(p)));
+        Pages {
+            config,
+            templates,
+            posts,
+            tags,
+            site_modified,
+            site,
+            views,
+        }
+    }
+
+    fn page(
+        &self,
+        path: &str,
+        template: &str,
+        extra: Value,
+        modified: Timestamp,
+    ) -> Result<Resource, Problem> {
+        let ctx = context! {
+            site => self.site.clone(),
+            page_path => encode_path(path),
+            canonical_url => format!("{}{}", self.config.base_url, encode_path(path)),
+            ..extra
+        };
+        let body = self.templates.render(template, ctx)?;
+        Ok(Resource {
+            path: path.to_string(),
+            content_type: HTML.into(),
+            last_modified: modified,
+            body: body.into_bytes(),
+        })
+    }
+
+    fn newest(&self, indexes: impl IntoIterator<Item = usize>) -> Timestamp {
+        indexes
+            .into_iter()
+            .filter_map(|i| self.posts.get(i))
+            .map(|p| p.modified)
+            .fold(self.site_modified, Timestamp::max)
+    }
+
+    fn list(&self, indexes: &[usize]) -> Value {
+        Value::from(
+            indexes
+                .iter()
+                .filter_map(|&i| self.views.get(i).cloned())
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// One page per post, rendered in parallel.
+    pub fn posts(&self) -> Vec<Result<Resource, Problem>> {
+        let indexes: Vec<usize> = (0..self.posts.len()).collect();
+        par::map(&indexes, |&i| {
+            let post = &self.posts[i];
+            let mut full = view(post);
+            let content = Value::from_safe_string(post.html.clone());
+            let newer = i.checked_sub(1).and_then(|n| self.views.get(n).cloned());
+            let older = self.views.get(i + 1).cloned();
+            let neighbours = [i.checked_sub(1), Some(i), Some(i + 1)]
+                .into_iter()
+                .flatten();
+            full.description = post.description.as_deref();
+            let extra = context! {
+                post => context! { content => content, ..Value::from_serialize(&full) },
+                newer => newer,
+                older => older,
+            };
+            self.page(&post.path(), "post.html", extra, self.newest(neighbours))
+        })
+    }
+
+    /// The index: `/`, then `/page/2/`, ... with `posts_per_page` posts each (one page even
+    /// when there are no posts).
+    pub fn index(&self) -> Result<Vec<Resource>, Problem> {
+        let per_page = self.config.posts_per_page.max(1);
+        let pages = self.posts.len().div_ceil(per_page).max(1);
+        let mut out = Vec::with_capacity(pages);
+        for page in 1..=pages {
+            let start = (page - 1) * per_page;
+            let indexes: Vec<usize> = (start..(start + per_page).min(self.posts.len())).collect();
+            let url = |n: usize| {
+                if n == 1 {
+                    "/".to_string()
+                } else {
+                    format!("/page/{n}/")
+                }
+            };
+            let extra = context! {
+                posts => self.list(&indexes),
+                pagination => context! {
+                    page => page,
+                    pages => pages,
+                    prev_url => (page > 1).then(|| url(page - 1)),
+                    next_url => (page < pages).then(|| url(page + 1)),
+                },
+            };
+            out.push(self.page(
+                &url(page),
+                "index.html",
+                extra,
+                self.newest(indexes.iter().copied()),
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// `/tags/` and one page per tag listing exactly its posts.
+    pub fn tag_pages(&self) -> Result<Vec<Resource>, Problem> {
+        let mut out = Vec::with_capacity(self.tags.len() + 1);
+        let all: Vec<Value> = self
+            .tags
+            .iter()
+            .map(|t| Value::from_serialize(&t.view))
+            .collect();
+        out.push(self.page(
+            "/tags/",
+            "tags.html",
+            context! { tags => all },
+            self.newest(0..self.posts.len()),
+        )?);
+        for tag in self.tags {
+            let extra = context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
+            out.push(self.page(
+                &format!("/tags/{}/", tag.view.slug),
+                "tag.html",
+                extra,
+                self.newest(tag.posts.iter().copied()),
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// `/archive/`: every post grouped by year, newest first.
+    pub fn archive(&self) -> Result<Resource, Problem> {
+        let mut years: Vec<(i16, Vec<usize>)> = Vec::new();
+        for (i, post) in self.posts.iter().enumerate() {
+            let year = post.date.day.year();
+            match years.last_mut() {
+                Some((y, list)) if *y == year => list.push(i),
+                _ => years.push((year, vec![i])),
+            }
+        }
+        let years: Vec<Value> = years
+            .iter()
+            .map(|(year, list)| context! { year => *year, posts => self.list(list) })
+            .collect();
+        self.page(
+            "/archive/",
+            "archive.html",
+            context! { years => years },
+            self.newest(0..self.posts.len()),
+        )
+    }
+
+    /// The 404 page (served for unknown paths; its `path` is unused).
+    pub fn not_found(&self) -> Result<Resource, Problem> {
+        let mut page = self.page("/404.html", "404.html", context! {}, self.site_modified)?;
+        page.path = "/404.html".into();
+        Ok(page)
+    }
+}
+
+fn view(post: &Post) -> PostView<'_> {
+    PostView {
+        title: &post.title,
+        slug: &post.slug,
+        url: encode_path(&post.path()),
+        date: post.date.day.to_string(),
+        date_iso: rfc3339(post.date.timestamp),
+        date_display: display_day(post.date.day),
+        year: post.date.day.year(),
+        updated: post.updated.map(|u| u.day.to_string()),
+        updated_iso: post.updated.map(|u| rfc3339(u.timestamp)),
+        tags: post
+            .tags
+            .iter()
+            .map(|t| TagRef {
+                name: t,
+                url: encode_path(&format!("/tags/{}/", slugify(t))),
+            })
+            .collect(),
+        description: post.description.as_deref(),
+        summary: &post.summary,
+    }
+}
+
+/// An instant as RFC 3339 in UTC, to the second (`2015-03-01T09:00:00Z`).
+pub fn rfc3339(t: Timestamp) -> String {
+    Timestamp::from_second(t.as_second())
+        .unwrap_or(t)
+        .to_string()
+}
+
+/// A day for readers: `1 March 2015`.
+pub fn display_day(day: jiff::civil::Date) -> String {
+    day.strftime("%-d %B %Y").to_string()
+}

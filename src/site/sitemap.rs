@@ -1,0 +1,36 @@
+//! `/sitemap.xml` (sitemaps.org 0.9) and the default `/robots.txt` that points to it.
+
+use std::fmt::Write as _;
+
+use super::config::Config;
+use super::pages::rfc3339;
+use super::text::{encode_path, xml_escape};
+use super::Resource;
+
+/// The sitemap's Content-Type.
+pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
+
+/// Lists every page (resources whose path ends in `/`) with its last modification time.
+pub fn sitemap<'a>(config: &Config, pages: impl IntoIterator<Item = &'a Resource>) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for page in pages.into_iter().filter(|r| r.path.ends_with('/')) {
+        let loc = format!("{}{}", config.base_url, encode_path(&page.path));
+        let _ = writeln!(
+            out,
+            "  <url><loc>{}</loc><lastmod>{}</lastmod></url>",
+            xml_escape(&loc),
+            rfc3339(page.last_modified)
+        );
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+/// The default robots.txt: everything allowed, and where the sitemap is. A site overrides it
+/// with its own `templates/root/robots.txt`.
+pub fn robots(config: &Config) -> String {
+    format!(
+        "User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
+        config.base_url
+    )
+}
