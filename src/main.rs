@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use forkblog::server::{self, limits::Limits, lock::EXIT_ALREADY_RUNNING, Config};
+use forkblog::server::{self, limits::Limits, Config};
 
 const USAGE: &str = "\
 forkblog: a fork-per-connection server for a Markdown blog
@@ -159,10 +159,7 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
         server::serve(config)
     };
     Ok(result.unwrap_or_else(|fatal| {
-        log::error!("{}", fatal.message);
-        if fatal.code == EXIT_ALREADY_RUNNING {
-            eprintln!("forkblog: {}", fatal.message);
-        }
+        eprintln!("forkblog: {}", fatal.message);
         ExitCode::from(fatal.code)
     }))
 }

@@ -451,15 +451,3 @@ impl Resources {
         }
     }
 }
-
-/// Writes every resource of `site` under `out` as static files.
-pub fn export(site: &Site, out: &Path) -> std::io::Result<()> {
-    let _ = (site, out);
-    unimplemented!("site::export")
-}
-
-/// Creates a dated post file titled `title` under `root/posts` and returns its path.
-pub fn new_post(root: &Path, title: &str) -> Result<PathBuf, Problem> {
-    let _ = (root, title);
-    unimplemented!("site::new_post")
-}
