@@ -1,5 +1,12 @@
 //! `forkblog stats`: how much of the traffic in an access log is bots.
 
+pub mod class;
+pub mod classify;
+pub mod parse;
+
+pub use class::Class;
+pub use parse::{parse_line, LogLine};
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
