@@ -100,9 +100,9 @@ pub fn parse_line_detailed(line: &[u8]) -> Result<LogLine<'_>, ParseError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut cur = Cursor { rest: line };
 
-    let client = cur.word().ok_or(ParseError::BadClient)?;
-    let ident = cur.word().ok_or(ParseError::BadClient)?;
-    let user = cur.word().ok_or(ParseError::BadClient)?;
+    let client = cur.word().ok_or(ParseError::Truncated)?;
+    let ident = cur.word().ok_or(ParseError::Truncated)?;
+    let user = cur.word().ok_or(ParseError::Truncated)?;
     if !printable(client) || !printable(ident) || !printable(user) {
         return Err(ParseError::BadClient);
     }
