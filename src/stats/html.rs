@@ -387,7 +387,7 @@ h1{margin:0;font-size:28px}h2{font-size:17px;margin:0 0 12px}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin:0 0 18px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(118px,1fr));gap:12px;margin-bottom:18px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
-.card b{display:block;font-size:24px}.card span{color:var(--muted);font-size:13px}
+.card b{display:block;font-size:22px;white-space:nowrap}.card span{color:var(--muted);font-size:13px}
 .two{display:grid;grid-template-columns:1fr 1.4fr;gap:18px}.two section{margin:0 0 18px}
 @media (max-width:760px){.two{grid-template-columns:1fr}}
 svg.chart{width:100%;height:auto;display:block}
