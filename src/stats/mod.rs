@@ -1,11 +1,185 @@
 //! `forkblog stats`: how much of the traffic in an access log is bots.
+//!
+//! The pipeline, one concern per module: [`input`] opens files, gzip and stdin and splits lines;
+//! [`parse`] reads a Combined/Common Log Format line; [`classify`] (through the per-agent
+//! [`cache`], with [`probe`] for scanner paths) says which [`class`] a request is; [`tally`]
+//! counts as the lines stream by; [`report`] turns the counts into the numbers that [`terminal`],
+//! [`json`] and [`html`] show.
+
+pub mod args;
+pub mod cache;
+pub mod class;
+pub mod classify;
+pub mod html;
+pub mod input;
+pub mod json;
+pub mod parse;
+pub mod probe;
+pub mod report;
+pub mod tally;
+pub mod terminal;
+
+pub use class::Class;
+pub use parse::{parse_line, LogLine};
+pub use report::Report;
+pub use tally::{Filter, Tally};
 
 use std::ffi::OsString;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
+/// An error that stops `forkblog stats`, with the file it concerns.
+#[derive(Debug)]
+pub enum StatsError {
+    /// A log source could not be opened.
+    Open {
+        /// The source as given on the command line.
+        source_name: String,
+        /// What went wrong.
+        error: io::Error,
+    },
+    /// A log source failed part way through (a corrupt gzip file, a read error).
+    Read {
+        /// The source as given on the command line.
+        source_name: String,
+        /// Lines read from it before the error.
+        after_line: u64,
+        /// What went wrong.
+        error: io::Error,
+    },
+    /// The HTML report could not be written.
+    WriteHtml {
+        /// Where it was to be written.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        error: io::Error,
+    },
+}
+
+impl std::fmt::Display for StatsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatsError::Open { source_name, error } => {
+                write!(f, "cannot open {}: {error}", display_source(source_name))
+            }
+            StatsError::Read {
+                source_name,
+                after_line,
+                error,
+            } => write!(
+                f,
+                "cannot read {} after line {after_line}: {error}",
+                display_source(source_name)
+            ),
+            StatsError::WriteHtml { path, error } => {
+                write!(f, "cannot write {}: {error}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StatsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StatsError::Open { error, .. }
+            | StatsError::Read { error, .. }
+            | StatsError::WriteHtml { error, .. } => Some(error),
+        }
+    }
+}
+
+/// `-` shown as `stdin`, anything else as given.
+fn display_source(name: &str) -> &str {
+    if name == "-" {
+        "stdin"
+    } else {
+        name
+    }
+}
+
+/// Reads every source (`-` is stdin) in order and counts its lines into a new [`Tally`].
+///
+/// Every source is opened before any is read, so a missing file is reported at once.
+pub fn analyze(sources: &[String], filter: Filter) -> Result<Tally, StatsError> {
+    let mut readers = Vec::with_capacity(sources.len());
+    for name in sources {
+        let reader = input::open(name).map_err(|error| StatsError::Open {
+            source_name: name.clone(),
+            error,
+        })?;
+        readers.push((name, reader));
+    }
+    let mut tally = Tally::new(filter);
+    for (name, mut reader) in readers {
+        let mut line_no = 0u64;
+        input::for_each_line(&mut *reader, |line| {
+            line_no += 1;
+            tally.add_line(display_source(name), line_no, line);
+        })
+        .map_err(|error| StatsError::Read {
+            source_name: name.clone(),
+            after_line: line_no,
+            error,
+        })?;
+    }
+    Ok(tally)
+}
+
 /// Runs `forkblog stats` with the arguments that follow the subcommand.
+///
+/// Exit status: 0 on success, 1 when a file cannot be read or written, 2 for a bad argument.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    let _ = args;
-    eprintln!("forkblog stats: not implemented yet");
-    ExitCode::from(2)
+    let options = match args::parse_args(args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("forkblog stats: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    if options.help {
+        print!("{}", args::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let sources = if options.files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        options.files.clone()
+    };
+    let tally = match analyze(&sources, options.filter()) {
+        Ok(tally) => tally,
+        Err(err) => {
+            eprintln!("forkblog stats: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = Report::new(&tally, sources, options.top);
+
+    if let Some(path) = &options.html {
+        let written = std::fs::write(path, html::render(&report));
+        if let Err(error) = written {
+            let err = StatsError::WriteHtml {
+                path: path.clone(),
+                error,
+            };
+            eprintln!("forkblog stats: {err}");
+            return ExitCode::from(1);
+        }
+    }
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = if options.json {
+        json::write_json(&report, &mut out)
+    } else {
+        terminal::write_summary(&report, &mut out)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `forkblog stats big.log | head` is not an error.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("forkblog stats: cannot write to standard output: {err}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -1,0 +1,326 @@
+//! Counting requests as lines stream by: the only state kept is per class, per day, per bot
+//! name, per client address and per human path, never the lines themselves.
+
+use super::cache::{AgentCache, NameId};
+use super::class::Class;
+use super::parse::{month_number, parse_line_detailed, LogLine, ParseError};
+use super::probe::is_probe_path;
+use jiff::civil::Date;
+use std::collections::HashMap;
+
+/// How many malformed lines are kept to show.
+pub const MALFORMED_EXAMPLES: usize = 5;
+
+/// Which requests to count.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Count only requests on or after this day (the day as written in the log).
+    pub since: Option<Date>,
+    /// Count only requests on or before this day.
+    pub until: Option<Date>,
+    /// Count only requests of these classes; empty means all.
+    pub classes: Vec<Class>,
+}
+
+/// Totals for one class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassTotals {
+    /// Requests.
+    pub requests: u64,
+    /// Body bytes sent.
+    pub bytes: u64,
+    /// Requests answered 4xx.
+    pub status_4xx: u64,
+    /// Requests answered 5xx.
+    pub status_5xx: u64,
+}
+
+/// One malformed line, kept to show where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The source it came from (`-` for stdin).
+    pub source: String,
+    /// Its 1-based line number in that source.
+    pub line: u64,
+    /// Why it was rejected.
+    pub reason: ParseError,
+    /// Its first bytes, with anything unprintable escaped.
+    pub text: String,
+}
+
+/// Requests and bytes for one bot name within one class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BotTotals {
+    /// Requests.
+    pub requests: u64,
+    /// Body bytes sent.
+    pub bytes: u64,
+}
+
+/// Everything counted so far.
+#[derive(Debug, Default)]
+pub struct Tally {
+    filter: Filter,
+    class_mask: u16,
+    /// The classification cache, and the bot names it interned.
+    pub agents: AgentCache,
+    /// Lines read, well-formed or not.
+    pub lines: u64,
+    /// Lines that did not parse.
+    pub malformed: u64,
+    /// Well-formed lines left out by the filter.
+    pub filtered_out: u64,
+    /// The first few malformed lines.
+    pub malformed_examples: Vec<Malformed>,
+    /// Totals per class, indexed by [`Class::index`].
+    pub classes: [ClassTotals; Class::COUNT],
+    /// Per bot name and class: `bots[name][class]`.
+    pub bots: Vec<[BotTotals; Class::COUNT]>,
+    /// Requests per day (as written in the log) and class, in order of first appearance.
+    pub days: Vec<(Date, [u64; Class::COUNT])>,
+    /// Per client address: a bit for each class it made requests in.
+    pub clients: HashMap<Box<[u8]>, u16>,
+    /// Requests per path (without query string, escapes kept) made by humans.
+    pub human_paths: HashMap<Box<[u8]>, u64>,
+    day_index: HashMap<Date, usize>,
+    last_day: Option<([u8; 11], Option<Date>)>,
+    probe_names: [Option<NameId>; Class::COUNT],
+}
+
+impl Tally {
+    /// An empty tally that counts only what `filter` lets through.
+    pub fn new(filter: Filter) -> Self {
+        let class_mask = if filter.classes.is_empty() {
+            u16::MAX
+        } else {
+            filter
+                .classes
+                .iter()
+                .fold(0, |mask, c| mask | 1 << c.index())
+        };
+        Tally {
+            filter,
+            class_mask,
+            ..Tally::default()
+        }
+    }
+
+    /// Counts one line read from `source` at 1-based `line_no`.
+    pub fn add_line(&mut self, source: &str, line_no: u64, line: &[u8]) {
+        self.lines += 1;
+        match parse_line_detailed(line) {
+            Ok(parsed) => {
+                if let Err(reason) = self.add_request(&parsed) {
+                    self.add_malformed(source, line_no, line, reason);
+                }
+            }
+            Err(reason) => self.add_malformed(source, line_no, line, reason),
+        }
+    }
+
+    /// Counts one malformed line, keeping the first few.
+    fn add_malformed(&mut self, source: &str, line_no: u64, line: &[u8], reason: ParseError) {
+        self.malformed += 1;
+        if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+            self.malformed_examples.push(Malformed {
+                source: source.to_string(),
+                line: line_no,
+                reason,
+                text: preview(line),
+            });
+        }
+    }
+
+    /// Counts one parsed request; an impossible date (31 Feb) is an error.
+    pub fn add_request(&mut self, line: &LogLine<'_>) -> Result<(), ParseError> {
+        let date = self.date_of(line).ok_or(ParseError::BadTime)?;
+        if self.filter.since.is_some_and(|since| date < since)
+            || self.filter.until.is_some_and(|until| date > until)
+        {
+            self.filtered_out += 1;
+            return Ok(());
+        }
+
+        let verdict = self.agents.lookup(line.user_agent);
+        let (class, name) = match verdict.class {
+            Class::Human | Class::Unknown | Class::OtherBot if is_probe_path(line.target) => (
+                Class::Scanner,
+                Some(self.probe_name(verdict.class, verdict.name)),
+            ),
+            _ => (verdict.class, verdict.name),
+        };
+        if self.class_mask & (1 << class.index()) == 0 {
+            self.filtered_out += 1;
+            return Ok(());
+        }
+
+        let i = class.index();
+        let totals = &mut self.classes[i];
+        totals.requests += 1;
+        totals.bytes += line.bytes;
+        match line.status {
+            400..=499 => totals.status_4xx += 1,
+            500..=599 => totals.status_5xx += 1,
+            _ => {}
+        }
+
+        if let Some(name) = name {
+            let name = name as usize;
+            if self.bots.len() <= name {
+                self.bots
+                    .resize(name + 1, [BotTotals::default(); Class::COUNT]);
+            }
+            let bot = &mut self.bots[name][i];
+            bot.requests += 1;
+            bot.bytes += line.bytes;
+        }
+
+        let day = self.day_slot(date);
+        self.days[day].1[i] += 1;
+
+        let bit = 1u16 << i;
+        match self.clients.get_mut(line.client) {
+            Some(mask) => *mask |= bit,
+            None => {
+                self.clients.insert(line.client.into(), bit);
+            }
+        }
+
+        if class == Class::Human {
+            match self.human_paths.get_mut(line.path()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.human_paths.insert(line.path().into(), 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The name under which a path probe is counted: the bot's own, or one saying what the
+    /// agent claimed to be.
+    fn probe_name(&mut self, class: Class, name: Option<NameId>) -> NameId {
+        if let Some(name) = name {
+            return name;
+        }
+        if let Some(id) = self.probe_names[class.index()] {
+            return id;
+        }
+        let id = self.agents.intern(match class {
+            Class::Human => "path probe (browser agent)",
+            _ => "path probe (no agent)",
+        });
+        self.probe_names[class.index()] = Some(id);
+        id
+    }
+
+    /// The day of a request, cached for runs of lines from the same day.
+    fn date_of(&mut self, line: &LogLine<'_>) -> Option<Date> {
+        let text = <[u8; 11]>::try_from(line.date_text()).ok()?;
+        if let Some((last, date)) = self.last_day {
+            if last == text {
+                return date;
+            }
+        }
+        let date = parse_day(&text);
+        self.last_day = Some((text, date));
+        date
+    }
+
+    /// The index in [`Tally::days`] for a day, adding it when new.
+    fn day_slot(&mut self, date: Date) -> usize {
+        if let Some(&(last, _)) = self.days.last() {
+            if last == date {
+                return self.days.len() - 1;
+            }
+        }
+        *self.day_index.entry(date).or_insert_with(|| {
+            self.days.push((date, [0; Class::COUNT]));
+            self.days.len() - 1
+        })
+    }
+
+    /// Well-formed requests counted (after filters).
+    pub fn requests(&self) -> u64 {
+        self.classes.iter().map(|c| c.requests).sum()
+    }
+}
+
+/// `22/Nov/2026` as a date.
+fn parse_day(text: &[u8; 11]) -> Option<Date> {
+    let num = |bytes: &[u8]| -> Option<i16> { std::str::from_utf8(bytes).ok()?.parse().ok() };
+    let day = i8::try_from(num(&text[0..2])?).ok()?;
+    let month = month_number(&text[3..6])?;
+    let year = num(&text[7..11])?;
+    Date::new(year, month, day).ok()
+}
+
+/// The first 160 bytes of a line, printable: other bytes are written `\xHH`.
+fn preview(line: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in line.iter().take(160) {
+        if (0x20..0x7f).contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if line.len() > 160 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HUMAN: &[u8] = br#"10.0.0.1 - - [22/Nov/2026:10:00:00 +0000] "GET /posts/a/?q=1 HTTP/1.1" 200 100 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0""#;
+    const PROBE: &[u8] = br#"10.0.0.2 - - [23/Nov/2026:10:00:00 +0000] "GET /wp-login.php HTTP/1.1" 404 10 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0""#;
+    const BOT: &[u8] =
+        br#"10.0.0.3 - - [23/Nov/2026:11:00:00 +0000] "GET / HTTP/1.1" 503 0 "-" "curl/8.5.0""#;
+
+    #[test]
+    fn counts_classes_days_and_probes() {
+        let mut tally = Tally::new(Filter::default());
+        for (n, line) in [HUMAN, PROBE, BOT, b"garbage" as &[u8]].iter().enumerate() {
+            tally.add_line("test.log", n as u64 + 1, line);
+        }
+        assert_eq!(tally.lines, 4);
+        assert_eq!(tally.malformed, 1);
+        assert_eq!(tally.malformed_examples[0].line, 4);
+        assert_eq!(tally.requests(), 3);
+        assert_eq!(tally.classes[Class::Human.index()].requests, 1);
+        assert_eq!(tally.classes[Class::Scanner.index()].status_4xx, 1);
+        assert_eq!(tally.classes[Class::OtherBot.index()].status_5xx, 1);
+        assert_eq!(tally.days.len(), 2);
+        assert_eq!(tally.human_paths.get(&b"/posts/a/"[..]), Some(&1));
+        assert_eq!(tally.clients.len(), 3);
+    }
+
+    #[test]
+    fn filters_by_date_and_class() {
+        let filter = Filter {
+            since: Some(jiff::civil::date(2026, 11, 23)),
+            until: None,
+            classes: vec![Class::OtherBot],
+        };
+        let mut tally = Tally::new(filter);
+        for line in [HUMAN, PROBE, BOT] {
+            tally.add_line("-", 1, line);
+        }
+        assert_eq!(tally.requests(), 1);
+        assert_eq!(tally.filtered_out, 2);
+    }
+
+    #[test]
+    fn impossible_date_is_malformed() {
+        let mut tally = Tally::new(Filter::default());
+        tally.add_line(
+            "-",
+            1,
+            br#"1 - - [31/Feb/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
+        );
+        assert_eq!(tally.malformed, 1);
+    }
+}

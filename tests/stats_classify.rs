@@ -1,0 +1,90 @@
+//! Known user agents land in the right class, and real browsers are human.
+
+use forkblog::stats::classify::classify_agent;
+use forkblog::stats::Class;
+
+/// Real user agents, as their operators document them or as seen in access logs.
+const BOTS: &[(&str, Class, &str)] = &[
+    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Class::Search, "Googlebot"),
+    ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.6778.204 Safari/537.36", Class::Search, "Googlebot"),
+    ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", Class::Search, "bingbot"),
+    ("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", Class::Search, "YandexBot"),
+    ("DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)", Class::Search, "DuckDuckBot"),
+    ("Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)", Class::Search, "Baiduspider"),
+    ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)", Class::Ai, "GPTBot"),
+    ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot", Class::Ai, "ChatGPT-User"),
+    ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)", Class::Ai, "ClaudeBot"),
+    ("CCBot/2.0 (https://commoncrawl.org/faq/)", Class::Ai, "CCBot"),
+    ("Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)", Class::Ai, "Bytespider"),
+    ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; PerplexityBot/1.0; +https://perplexity.ai/perplexitybot)", Class::Ai, "PerplexityBot"),
+    ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", Class::Social, "facebook"),
+    ("Twitterbot/1.0", Class::Social, "Twitterbot"),
+    ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", Class::Social, "Slackbot"),
+    ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", Class::Social, "Discordbot"),
+    ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers; like FeedFetcher-Google)", Class::Feed, "Feedly"),
+    ("Miniflux/2.2.3 (https://miniflux.app)", Class::Feed, "Miniflux"),
+    ("Tiny Tiny RSS/23.04 (https://tt-rss.org/)", Class::Feed, "Tiny Tiny RSS"),
+    ("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", Class::Monitor, "UptimeRobot"),
+    ("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", Class::Monitor, "Pingdom"),
+    ("Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))", Class::Scanner, "Nuclei"),
+    ("sqlmap/1.8#stable (https://sqlmap.org)", Class::Scanner, "sqlmap"),
+    ("Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)", Class::Scanner, "Nikto"),
+    ("curl/8.5.0", Class::OtherBot, "curl"),
+    ("python-requests/2.32.3", Class::OtherBot, "python-requests"),
+    ("Go-http-client/1.1", Class::OtherBot, "Go-http-client"),
+    ("Wget/1.21.4", Class::OtherBot, "Wget"),
+    ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", Class::OtherBot, "AhrefsBot"),
+];
+
+/// Current desktop and mobile browsers on several systems.
+const BROWSERS: &[&str] = &[
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 EdgA/131.0.0.0",
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Mobile Safari/537.36 (Ecosia android@150.0.0.0)",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/116.0.0.0",
+];
+
+#[test]
+fn bots_land_in_their_class_with_a_stable_name() {
+    let mut wrong = Vec::new();
+    for &(ua, class, name) in BOTS {
+        let agent = classify_agent(ua);
+        if agent.class != class || agent.name.as_deref() != Some(name) {
+            wrong.push(format!(
+                "{ua}\n  want {class:?} {name:?}, got {:?} {:?}",
+                agent.class, agent.name
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn browsers_are_human() {
+    for ua in BROWSERS {
+        let agent = classify_agent(ua);
+        assert_eq!(agent.class, Class::Human, "{ua} -> {:?}", agent.name);
+        assert_eq!(agent.name, None);
+    }
+}
+
+#[test]
+fn empty_agents_are_unknown() {
+    for ua in ["", "-", "  "] {
+        assert_eq!(classify_agent(ua).class, Class::Unknown, "{ua:?}");
+    }
+}
