@@ -30,6 +30,11 @@ SERVE OPTIONS:
     --grace SECS           on SIGTERM, time given to in-flight connections [default: 10]
     --user NAME            when started as root, the user to serve as [default: nobody]
     --inetd                serve one connection already on stdin/stdout (inetd, systemd Accept=yes)
+    --status-path PATH     status endpoint (JSON; Prometheus with ?format=prometheus), 'off' to disable
+                           [default: /.well-known/forkblog/status]
+    --status-allow IP      a client address allowed to read the status endpoint (repeatable),
+                           or 'any' [default: 127.0.0.1 and ::1]
+    --watchdog SECS        how often the parent checks its own fds, children and zombies [default: 5]
 
 SIGNALS (serve):
     HUP        re-render; if that succeeds, re-exec in place (same PID, same socket);
@@ -121,7 +126,11 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
         lock: None,
         user: None,
         limits: Limits::default(),
+        status: server::status::Access::default(),
+        watchdog_interval: Duration::from_secs(5),
     };
+    let mut allow: Option<Vec<std::net::IpAddr>> = None;
+    let mut allow_any = false;
     let mut inetd = false;
     while let Some(arg) = parser.next()? {
         match arg {
@@ -146,12 +155,43 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
             Long("lifetime") => config.limits.lifetime = seconds(&mut parser)?,
             Long("grace") => config.limits.grace = seconds(&mut parser)?,
             Long("inetd") => inetd = true,
+            Long("status-path") => {
+                let path = parser.value()?.string()?;
+                config.status.path = match path.as_str() {
+                    "off" => None,
+                    p if p.starts_with('/') => Some(path),
+                    _ => {
+                        return Err(Usage(format!(
+                            "--status-path wants a path starting with / or 'off', not '{path}'"
+                        )))
+                    }
+                };
+            }
+            Long("status-allow") => {
+                let text = parser.value()?.string()?;
+                let list = allow.get_or_insert_with(Vec::new);
+                if text == "any" {
+                    allow_any = true;
+                } else {
+                    list.push(text.parse().map_err(|_| {
+                        Usage(format!(
+                            "--status-allow wants an IP address or 'any', not '{text}'"
+                        ))
+                    })?);
+                }
+            }
+            Long("watchdog") => config.watchdog_interval = seconds(&mut parser)?,
             Long("help") | Short('h') => {
                 print!("{USAGE}");
                 return Ok(ExitCode::SUCCESS);
             }
             other => return Err(other.unexpected().into()),
         }
+    }
+    if allow_any {
+        config.status.allow.clear(); // empty: everyone
+    } else if let Some(allow) = allow {
+        config.status.allow = allow;
     }
     let result = if inetd {
         server::inetd(config)

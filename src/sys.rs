@@ -141,3 +141,70 @@ impl Drop for SharedMap {
         let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
     }
 }
+
+/// A small read-write `MAP_SHARED` mapping of a memfd, seen as 64-bit atomics: the counters that
+/// children bump and the parent publishes into, shared across `fork` (and across re-exec, since
+/// the memfd is handed over).
+pub struct SharedCounters {
+    ptr: NonNull<libc::c_void>,
+    len: usize,
+}
+
+impl SharedCounters {
+    /// Maps the first `count` 64-bit words of `fd`, which must be at least `count * 8` bytes.
+    pub fn new(fd: BorrowedFd<'_>, count: usize) -> nix::Result<SharedCounters> {
+        let len = count * std::mem::size_of::<std::sync::atomic::AtomicU64>();
+        let Some(length) = std::num::NonZeroUsize::new(len) else {
+            return Err(nix::errno::Errno::EINVAL);
+        };
+        // SAFETY: a fresh mapping overlaps nothing Rust owns. The memfd is never shrunk (only
+        // forkblog holds it, and it is created at its full size), so the pages stay valid.
+        let ptr = unsafe {
+            nix::sys::mman::mmap(
+                None,
+                length,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+                fd,
+                0,
+            )?
+        };
+        Ok(SharedCounters { ptr, len })
+    }
+
+    /// The counters.
+    pub fn words(&self) -> &[std::sync::atomic::AtomicU64] {
+        // SAFETY: the mapping is page-aligned (so 8-byte aligned), `len` bytes long, lives as
+        // long as self, and is only ever accessed through atomics, by this process and its
+        // forks: AtomicU64 has the same layout as u64, and lock-free atomics are coherent
+        // across processes that share the pages.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.ptr.as_ptr().cast::<std::sync::atomic::AtomicU64>(),
+                self.len / 8,
+            )
+        }
+    }
+}
+
+impl Drop for SharedCounters {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what `new` mapped; no borrow of `words()` outlives self.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
+    }
+}
+
+/// Installs a handler for `signal` that does nothing, without SA_RESTART: its only effect is
+/// to interrupt a blocking call (`ppoll`) with EINTR, which the caller then acts on.
+///
+/// The handler touches no memory and calls nothing, so it is trivially async-signal-safe.
+pub fn interrupt_only(signal: Signal) {
+    extern "C" fn noop(_: libc::c_int) {}
+    let action = nix::sys::signal::SigAction::new(
+        SigHandler::Handler(noop),
+        nix::sys::signal::SaFlags::empty(),
+        nix::sys::signal::SigSet::empty(),
+    );
+    // SAFETY: the handler is an empty extern "C" fn, valid for the life of the process.
+    let _ = unsafe { nix::sys::signal::sigaction(signal, &action) };
+}

@@ -6,31 +6,46 @@
 //!
 //! stdout IS the client here: nothing in this file, or anything it calls, prints to stdout.
 
+use std::borrow::Cow;
 use std::io::{self, IoSlice, Write};
 use std::net::{IpAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::Signal;
+use nix::poll::{ppoll, PollFd, PollFlags};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::socket::{getpeername, shutdown, Shutdown, SockaddrStorage};
+use nix::sys::time::TimeSpec;
 
 use super::http::{self, Parsed, Response, Status};
 use super::limits::Limits;
 use super::snapshot::View;
+use super::status::{Access, Counter, Counters};
 use crate::logs::{format_line, AccessLog, LogEntry};
 use crate::sys;
 
+/// What a child needs to serve, all of it inherited from the parent at fork.
+pub struct Context<'a> {
+    /// The rendered site.
+    pub site: View<'a>,
+    /// The access log descriptor, the only one kept besides 0, 1 and 2.
+    pub log: BorrowedFd<'a>,
+    /// Timeouts and sizes.
+    pub limits: &'a Limits,
+    /// Shared counters to bump, when serving under a supervisor.
+    pub counters: Option<&'a Counters>,
+    /// Where the status endpoint is and who may read it.
+    pub status: &'a Access,
+}
+
 /// Serves `conn` in a freshly forked child and exits; never returns.
-///
-/// `log` is the access log descriptor, the only one kept besides 0, 1 and 2.
-pub fn start(conn: TcpStream, site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) -> ! {
+pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
     // The connection becomes stdin and stdout; the original descriptor is then closed with
     // everything else (listening socket, signal pipe, lock, snapshot memfd, the parent's copy).
     if nix::unistd::dup2_stdin(&conn).is_err() || nix::unistd::dup2_stdout(&conn).is_err() {
         sys::exit_now(1);
     }
-    let log_fd = log.as_raw_fd();
+    let log_fd = ctx.log.as_raw_fd();
     sys::close_range(3, log_fd.max(3) - 1);
     sys::close_range(log_fd.max(2) + 1, i32::MAX);
     std::mem::forget(conn); // its descriptor is closed above; dropping would close a stranger's
@@ -38,6 +53,9 @@ pub fn start(conn: TcpStream, site: View<'_>, log: BorrowedFd<'_>, limits: &Limi
     // The parent's handlers would write to a pipe this process no longer has. HUP and INT are
     // ignored so that a terminal's Ctrl-C or hangup lets in-flight responses finish (the parent
     // drains); TERM and ALRM kill; PIPE stays ignored so a vanished client is an EPIPE error.
+    // USR2 asks for eviction when the server is full (see `Supervisor::evict_if_others_wait`):
+    // it is blocked except inside `ppoll` while waiting for the client, where it interrupts the
+    // wait, so it can end an idle or slow connection but never a response half-written.
     sys::set_signal_dispositions(
         &[
             Signal::SIGTERM,
@@ -47,22 +65,30 @@ pub fn start(conn: TcpStream, site: View<'_>, log: BorrowedFd<'_>, limits: &Limi
         ],
         &[Signal::SIGHUP, Signal::SIGINT, Signal::SIGPIPE],
     );
-    let lifetime = limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
+    let _ = nix::sys::signal::sigprocmask(
+        SigmaskHow::SIG_BLOCK,
+        Some(&SigSet::from(Signal::SIGUSR2)),
+        None,
+    );
+    sys::interrupt_only(Signal::SIGUSR2);
+    let lifetime = ctx.limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
     nix::unistd::alarm::set(lifetime);
 
-    serve(site, log, limits);
+    serve(ctx);
     sys::exit_now(0)
 }
 
 /// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
 /// closes the connection.
-pub fn serve(site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) {
+pub fn serve(ctx: &Context<'_>) {
+    let (site, limits) = (ctx.site, ctx.limits);
     let stdin = io::stdin();
     let stdout = io::stdout();
     let mut out = Out {
         input: stdin.as_fd(),
         output: stdout.as_fd(),
-        log,
+        log: ctx.log,
+        counters: ctx.counters,
         remote: peer_ip(stdin.as_fd()),
         line: Vec::with_capacity(512),
         dynamic: Vec::with_capacity(128),
@@ -78,7 +104,18 @@ pub fn serve(site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) {
         if filled > 0 {
             match http::parse(&buf[..filled]) {
                 Parsed::Complete { len, request } => {
-                    let response = http::respond(&request, site, &mut path);
+                    let status_body;
+                    let response = match ctx.status.matches(request.target) {
+                        Some(query) if ctx.status.allows(out.remote) => {
+                            status_body = match (ctx.counters, query) {
+                                (Some(c), b"format=prometheus") => c.prometheus(site),
+                                (Some(c), _) => c.json(site),
+                                (None, _) => b"{}\n".to_vec(),
+                            };
+                            status_response(&request, &status_body, query == b"format=prometheus")
+                        }
+                        _ => http::respond(&request, site, &mut path),
+                    };
                     let sent = out.send(&response, request.minor == 0);
                     out.log(Some(&request), response.status, sent);
                     if response.close || sent.is_none() {
@@ -109,7 +146,11 @@ pub fn serve(site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) {
                 Parsed::Partial => {}
             }
         }
-        match read_until(out.input, &mut buf[filled..], deadline) {
+        let read = read_until(out.input, &mut buf[filled..], deadline);
+        if let (Read::Evicted, Some(counters)) = (&read, ctx.counters) {
+            counters.add(Counter::Evicted, 1);
+        }
+        match read {
             Read::Data(n) => {
                 filled += n;
                 if idle {
@@ -118,8 +159,8 @@ pub fn serve(site: View<'_>, log: BorrowedFd<'_>, limits: &Limits) {
                 }
             }
             Read::Closed => return,
-            Read::TimedOut if idle => return,
-            Read::TimedOut => return out.refuse(Status::RequestTimeout, None),
+            Read::TimedOut | Read::Evicted if idle => return,
+            Read::TimedOut | Read::Evicted => return out.refuse(Status::RequestTimeout, None),
         }
     }
 }
@@ -129,6 +170,7 @@ struct Out<'a> {
     input: BorrowedFd<'a>,
     output: BorrowedFd<'a>,
     log: BorrowedFd<'a>,
+    counters: Option<&'a Counters>,
     remote: Option<IpAddr>,
     line: Vec<u8>,
     dynamic: Vec<u8>,
@@ -138,6 +180,8 @@ enum Read {
     Data(usize),
     Closed,
     TimedOut,
+    /// SIGUSR2 interrupted the wait: the server is full and others are waiting.
+    Evicted,
 }
 
 /// Reads what is available into `buf`, waiting until `deadline` at most.
@@ -148,10 +192,15 @@ fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read 
             return Read::TimedOut;
         }
         let mut fds = [PollFd::new(input, PollFlags::POLLIN)];
-        match poll(&mut fds, timeout(left)) {
+        // An empty mask: SIGUSR2 (eviction) may arrive only while waiting here.
+        match ppoll(
+            &mut fds,
+            Some(TimeSpec::from_duration(left)),
+            Some(SigSet::empty()),
+        ) {
             Ok(0) => return Read::TimedOut,
             Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EINTR) => return Read::Evicted,
             Err(_) => return Read::Closed,
         }
         return match nix::unistd::read(input, buf) {
@@ -211,6 +260,9 @@ impl Out<'_> {
     }
 
     fn log(&mut self, request: Option<&http::Request<'_>>, status: Status, sent: Option<usize>) {
+        if let Some(counters) = self.counters {
+            counters.count_response(status.code());
+        }
         let entry = LogEntry {
             remote: self.remote,
             time: jiff::Timestamp::now(),
@@ -237,15 +289,33 @@ impl Out<'_> {
         while drained < 64 * 1024 {
             match read_until(self.input, &mut scratch, deadline) {
                 Read::Data(n) => drained += n,
-                Read::Closed | Read::TimedOut => return,
+                Read::Closed | Read::TimedOut | Read::Evicted => return,
             }
         }
     }
 }
 
-fn timeout(left: Duration) -> PollTimeout {
-    let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
-    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+/// The status endpoint's response: never cached, never compressed.
+fn status_response<'b>(
+    request: &http::Request<'_>,
+    body: &'b [u8],
+    prometheus: bool,
+) -> Response<'b> {
+    let content_type = match prometheus {
+        true => "text/plain; version=0.0.4; charset=utf-8",
+        false => "application/json",
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+        body.len()
+    );
+    Response {
+        status: Status::Ok,
+        head: Cow::Owned(head.into_bytes()),
+        body,
+        send_body: request.method != "HEAD",
+        close: !request.keep_alive,
+    }
 }
 
 /// The client's address, when stdin is a socket.

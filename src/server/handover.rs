@@ -33,6 +33,8 @@ pub struct Handover {
     pub log: Option<OwnedFd>,
     /// The lock file, holding the lock.
     pub lock: Option<OwnedFd>,
+    /// The shared counters page.
+    pub counters: OwnedFd,
     /// How many reloads came before (0 for the first image).
     pub generation: u64,
     /// When the first generation started.
@@ -53,6 +55,8 @@ pub struct Outgoing<'a> {
     pub log: Option<BorrowedFd<'a>>,
     /// The lock file.
     pub lock: Option<BorrowedFd<'a>>,
+    /// The shared counters page.
+    pub counters: BorrowedFd<'a>,
     /// The generation number the next image will have.
     pub generation: u64,
     /// When the first generation started.
@@ -65,10 +69,16 @@ pub struct Outgoing<'a> {
 
 /// Executes the next generation. Returns only if that failed, with everything restored.
 pub fn exec(out: &Outgoing<'_>) -> io::Error {
-    let fds: Vec<BorrowedFd<'_>> = [Some(out.listener), Some(out.site), out.log, out.lock]
-        .into_iter()
-        .flatten()
-        .collect();
+    let fds: Vec<BorrowedFd<'_>> = [
+        Some(out.listener),
+        Some(out.site),
+        Some(out.counters),
+        out.log,
+        out.lock,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let result = (|| -> io::Result<io::Error> {
         let argv: Vec<CString> = std::env::args_os()
             .map(|a| sys_cstring(a.as_bytes()))
@@ -130,9 +140,10 @@ fn encode(out: &Outgoing<'_>) -> String {
         .unwrap_or_default()
         .as_secs();
     format!(
-        "{VAR}=listen={};site={};log={};lock={};generation={};started={};children={};exe={}",
+        "{VAR}=listen={};site={};counters={};log={};lock={};generation={};started={};children={};exe={}",
         out.listener.as_raw_fd(),
         out.site.as_raw_fd(),
+        out.counters.as_raw_fd(),
         raw(out.log),
         raw(out.lock),
         out.generation,
@@ -154,6 +165,7 @@ impl Handover {
         let mut handover = Handover {
             listener: fd_field(fields, "listen")?.ok_or_else(|| bad("listen"))?,
             site: fd_field(fields, "site")?.ok_or_else(|| bad("site"))?,
+            counters: fd_field(fields, "counters")?.ok_or_else(|| bad("counters"))?,
             log: fd_field(fields, "log")?,
             lock: fd_field(fields, "lock")?,
             generation: field(fields, "generation")

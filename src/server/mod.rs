@@ -19,7 +19,9 @@ pub mod privileges;
 pub mod render;
 pub mod signals;
 pub mod snapshot;
+pub mod status;
 pub mod supervisor;
+pub mod watchdog;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -55,6 +57,10 @@ pub struct Config {
     pub user: Option<String>,
     /// Connection and process limits.
     pub limits: Limits,
+    /// Where the status endpoint is and who may read it.
+    pub status: status::Access,
+    /// How often the leak watchdog samples the parent.
+    pub watchdog_interval: std::time::Duration,
 }
 
 impl Config {
@@ -132,6 +138,8 @@ fn start(config: Config, signals: signals::Signals) -> Result<Supervisor, Fatal>
         .map_err(|e| Fatal::new(format!("cannot serve {}: {e}", config.root.display())))?;
     let exe =
         std::env::current_exe().map_err(|e| Fatal::new(format!("finding own binary: {e}")))?;
+    let counters = status::Counters::create()?;
+    // Announced last, once every descriptor the parent keeps is open.
     log::info!(
         "serving {} on http://{} as PID {}",
         config.root.display(),
@@ -141,19 +149,54 @@ fn start(config: Config, signals: signals::Signals) -> Result<Supervisor, Fatal>
             .unwrap_or_else(|_| "?".into()),
         std::process::id()
     );
-    Ok(Supervisor::new(
+    Ok(supervisor(
         listener,
         site,
         log,
         Some(lock),
-        config.limits,
-        config.root,
+        counters,
+        config,
         exe,
         0,
         SystemTime::now(),
         HashMap::new(),
         signals,
     ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn supervisor(
+    listener: std::net::TcpListener,
+    site: Snapshot,
+    log: AccessLog,
+    lock: Option<Lock>,
+    counters: status::Counters,
+    config: Config,
+    exe: PathBuf,
+    generation: u64,
+    started: SystemTime,
+    children: HashMap<nix::unistd::Pid, Instant>,
+    signals: signals::Signals,
+) -> Supervisor {
+    let watchdog = watchdog::Watchdog::new(config.watchdog_interval);
+    Supervisor {
+        listener: Some(listener),
+        site,
+        log,
+        lock,
+        counters,
+        config,
+        exe,
+        generation,
+        started,
+        children,
+        signals,
+        render: None,
+        reload_again: false,
+        drain_deadline: None,
+        backoff: supervisor::Backoff::default(),
+        watchdog,
+    }
 }
 
 fn resume(
@@ -189,13 +232,14 @@ fn resume(
         std::process::id(),
         handover.children.len()
     );
-    Ok(Supervisor::new(
+    let counters = status::Counters::adopt(handover.counters)?;
+    Ok(supervisor(
         listener,
         site,
         log,
         lock,
-        config.limits,
-        config.root,
+        counters,
+        config,
         handover.exe,
         handover.generation,
         handover.started,
@@ -211,6 +255,12 @@ pub fn inetd(config: Config) -> Result<ExitCode, Fatal> {
     privileges::drop_if_root(config.user.as_deref())?;
     let bytes =
         render::render_bytes(&config.root, Strictness::SkipBrokenPosts).map_err(Fatal::new)?;
-    child::serve(snapshot::View::new(&bytes), log.fd(), &config.limits);
+    child::serve(&child::Context {
+        site: snapshot::View::new(&bytes),
+        log: log.fd(),
+        limits: &config.limits,
+        counters: None,
+        status: &config.status,
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -16,7 +16,7 @@ use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -26,16 +26,22 @@ use nix::unistd::{ForkResult, Pid};
 
 use super::child;
 use super::handover::{self, Outgoing};
-use super::limits::Limits;
 use super::lock::Lock;
 use super::render::{self, RenderJob, Strictness};
 use super::signals::Signals;
 use super::snapshot::Snapshot;
+use super::status::{Counter, Counters};
+use super::watchdog::{self, Watchdog};
+use super::Config;
 use crate::logs::AccessLog;
 use crate::sys;
 
 /// How often the loop wakes up with nothing to do (to reap stragglers and check deadlines).
 const TICK: Duration = Duration::from_secs(1);
+/// At the cap, how often to look for connections waiting in the backlog.
+const EVICT_CHECK: Duration = Duration::from_millis(100);
+/// Children younger than this are never evicted: a new client gets time to send its request.
+const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
 
 /// Everything the parent holds.
 pub struct Supervisor {
@@ -47,10 +53,10 @@ pub struct Supervisor {
     pub log: AccessLog,
     /// The single-instance lock, if any.
     pub lock: Option<Lock>,
-    /// Connection and process limits.
-    pub limits: Limits,
-    /// The blog's root directory, re-rendered on SIGHUP.
-    pub root: PathBuf,
+    /// Counters shared with the children (and the status endpoint).
+    pub counters: Counters,
+    /// Limits, status endpoint and watchdog settings.
+    pub config: Config,
     /// The binary re-executed on reload.
     pub exe: PathBuf,
     /// Reload count.
@@ -61,49 +67,31 @@ pub struct Supervisor {
     pub children: HashMap<Pid, Instant>,
     /// Installed signal handlers.
     pub signals: Signals,
-    render: Option<RenderJob>,
-    reload_again: bool,
-    drain_deadline: Option<Instant>,
-    backoff: Backoff,
+    /// Renders in flight, and whether another was asked for meanwhile.
+    pub render: Option<RenderJob>,
+    /// A SIGHUP arrived during a render: render again before switching.
+    pub reload_again: bool,
+    /// Set once SIGTERM/SIGINT arrived: when to stop waiting for children.
+    pub drain_deadline: Option<Instant>,
+    /// Accept/fork failure backoff.
+    pub backoff: Backoff,
+    /// The leak watchdog.
+    pub watchdog: Watchdog,
 }
 
 impl Supervisor {
-    /// Assembles a supervisor; `children` are those inherited from an earlier generation.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        listener: TcpListener,
-        site: Snapshot,
-        log: AccessLog,
-        lock: Option<Lock>,
-        limits: Limits,
-        root: PathBuf,
-        exe: PathBuf,
-        generation: u64,
-        started: SystemTime,
-        children: HashMap<Pid, Instant>,
-        signals: Signals,
-    ) -> Supervisor {
-        Supervisor {
-            listener: Some(listener),
-            site,
-            log,
-            lock,
-            limits,
-            root,
-            exe,
-            generation,
-            started,
-            children,
-            signals,
-            render: None,
-            reload_again: false,
-            drain_deadline: None,
-            backoff: Backoff::default(),
-        }
-    }
-
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
     pub fn run(mut self) -> ExitCode {
+        self.counters.set(Counter::Generation, self.generation);
+        self.counters
+            .set(Counter::MaxChildren, self.config.limits.max_children as u64);
+        self.counters.set(
+            Counter::Started,
+            self.started
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
+        );
         self.reap();
         loop {
             let pending = self.signals.take();
@@ -131,16 +119,35 @@ impl Supervisor {
                     return self.kill_children_and_exit();
                 }
             }
+            self.watch();
             self.wait_and_accept();
+        }
+    }
+
+    /// Samples the parent's own figures when due, publishes them, and acts on warnings.
+    fn watch(&mut self) {
+        if !self.watchdog.due(Instant::now()) {
+            return;
+        }
+        let sample = watchdog::sample(&self.children, self.config.limits.lifetime);
+        self.counters.set(Counter::ParentFds, sample.fds as u64);
+        self.counters.set(Counter::ParentRssKib, sample.rss_kib);
+        for warning in self.watchdog.assess(&sample) {
+            log::warn!("{warning}");
+            self.counters.add(Counter::WatchdogWarnings, 1);
+            if let watchdog::Warning::Overdue { pid, .. } = warning {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
         }
     }
 
     /// Sleeps in `poll` until a signal or a connection (if below the cap), then accepts.
     fn wait_and_accept(&mut self) {
         let now = Instant::now();
-        let accepting = self.children.len() < self.limits.max_children
-            && self.backoff.until.is_none_or(|t| now >= t);
-        let mut timeout = TICK;
+        let full = self.children.len() >= self.config.limits.max_children;
+        let accepting = !full && self.backoff.until.is_none_or(|t| now >= t);
+        let mut timeout = if full { EVICT_CHECK } else { TICK };
+        timeout = timeout.min(self.watchdog.until_next(now));
         if let Some(t) = self.backoff.until.filter(|&t| t > now) {
             timeout = timeout.min(t - now);
         }
@@ -174,10 +181,36 @@ impl Supervisor {
         drop(fds);
         if !ready {
             self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
+            if full {
+                self.evict_if_others_wait();
+            }
             return;
         }
         // Accept a batch: as many as are waiting, up to the cap.
-        while self.children.len() < self.limits.max_children && self.accept_and_fork() {}
+        while self.children.len() < self.config.limits.max_children && self.accept_and_fork() {}
+        self.counters
+            .set(Counter::LiveChildren, self.children.len() as u64);
+    }
+
+    /// At the cap with connections waiting in the backlog: ask every child older than
+    /// [`EVICT_MIN_AGE`] to give up its connection if it is only waiting for the client (an idle
+    /// keep-alive or a slow request head). A child blocks SIGUSR2 except while it waits for
+    /// input (see `child.rs`), so one in the middle of a response finishes it first. This is
+    /// what keeps a slowloris from holding every slot until the head timeout.
+    fn evict_if_others_wait(&mut self) {
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        let mut probe = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        if !matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0) {
+            return;
+        }
+        let now = Instant::now();
+        for (&pid, &started) in &self.children {
+            if now.saturating_duration_since(started) >= EVICT_MIN_AGE {
+                let _ = kill(pid, Signal::SIGUSR2);
+            }
+        }
     }
 
     /// Accepts one connection and forks its child. Returns false when nothing more is waiting.
@@ -204,11 +237,19 @@ impl Supervisor {
             }
         };
         match sys::fork() {
-            Ok(ForkResult::Child) => {
-                child::start(conn, self.site.view(), self.log.fd(), &self.limits)
-            }
+            Ok(ForkResult::Child) => child::start(
+                conn,
+                &child::Context {
+                    site: self.site.view(),
+                    log: self.log.fd(),
+                    limits: &self.config.limits,
+                    counters: Some(&self.counters),
+                    status: &self.config.status,
+                },
+            ),
             Ok(ForkResult::Parent { child }) => {
                 self.children.insert(child, Instant::now());
+                self.counters.add(Counter::Accepted, 1);
                 self.backoff.succeed();
             }
             Err(e) => self.backoff.fail("fork", &io::Error::from(e)),
@@ -232,6 +273,8 @@ impl Supervisor {
                     } else if self.children.remove(&pid).is_none() {
                         log::debug!("reaped unknown child {pid}: {status:?}");
                     }
+                    self.counters
+                        .set(Counter::LiveChildren, self.children.len() as u64);
                 }
                 Err(Errno::EINTR) => {}
                 Err(e) => {
@@ -253,8 +296,8 @@ impl Supervisor {
             self.reload_again = true;
             return;
         }
-        log::info!("SIGHUP: re-rendering {}", self.root.display());
-        match render::spawn(&self.root, Strictness::AllOrNothing) {
+        log::info!("SIGHUP: re-rendering {}", self.config.root.display());
+        match render::spawn(&self.config.root, Strictness::AllOrNothing) {
             Ok(job) => self.render = Some(job),
             Err(e) => log::error!(
                 "reload failed: {e}; still serving generation {}",
@@ -294,6 +337,7 @@ impl Supervisor {
                 AccessLog::Stderr(_) => None,
             },
             lock: self.lock.as_ref().map(|l| l.fd()),
+            counters: self.counters.fd().as_fd(),
             generation: self.generation + 1,
             started: self.started,
             children: self.children.iter().map(|(&pid, &at)| (pid, at)).collect(),
@@ -322,10 +366,10 @@ impl Supervisor {
         log::info!(
             "shutting down: {} connection(s) in flight, waiting up to {:?}",
             self.children.len(),
-            self.limits.grace
+            self.config.limits.grace
         );
         self.listener = None;
-        self.drain_deadline = Some(Instant::now() + self.limits.grace);
+        self.drain_deadline = Some(Instant::now() + self.config.limits.grace);
         if let Some(job) = self.render.take() {
             let _ = kill(job.pid, Signal::SIGKILL);
             let _ = waitpid(job.pid, None);
@@ -358,7 +402,7 @@ impl Supervisor {
 
 /// Backs off after accept or fork failures, logging at most once per interval.
 #[derive(Default)]
-struct Backoff {
+pub struct Backoff {
     until: Option<Instant>,
     delay: Duration,
     last_log: Option<Instant>,

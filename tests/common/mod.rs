@@ -27,7 +27,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("forkblog-test-{tag}-{}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("forkblog-test-{tag}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         set_mode(&dir, 0o755);
@@ -125,7 +126,11 @@ pub fn user_args() -> Vec<String> {
 fn nix_is_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -165,7 +170,11 @@ impl Server {
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                     if let Some(at) = line.find("on http://") {
-                        let addr = line[at + 10..].split_whitespace().next().unwrap_or("").to_string();
+                        let addr = line[at + 10..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_string();
                         let _ = tx.send(addr);
                     }
                     stderr.lock().unwrap().push(line);
@@ -176,10 +185,19 @@ impl Server {
             Ok(addr) => addr.parse().expect("listen address in log"),
             Err(_) => {
                 let _ = child.kill();
-                panic!("forkblog did not start; stderr:\n{}", stderr.lock().unwrap().join("\n"));
+                panic!(
+                    "forkblog did not start; stderr:\n{}",
+                    stderr.lock().unwrap().join("\n")
+                );
             }
         };
-        Server { child, addr, stderr, access_log, state }
+        Server {
+            child,
+            addr,
+            stderr,
+            access_log,
+            state,
+        }
     }
 
     /// The parent's PID.
@@ -189,7 +207,11 @@ impl Server {
 
     /// Sends a signal to the parent.
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status().unwrap();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
         assert!(status.success(), "kill -{signal} failed");
     }
 
@@ -200,7 +222,15 @@ impl Server {
 
     /// Waits until stderr has `n` lines containing `needle`.
     pub fn wait_for_log(&self, needle: &str, n: usize, within: Duration) -> bool {
-        wait_until(within, || self.stderr.lock().unwrap().iter().filter(|l| l.contains(needle)).count() >= n)
+        wait_until(within, || {
+            self.stderr
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains(needle))
+                .count()
+                >= n
+        })
     }
 
     /// Open descriptors of the parent.
@@ -225,7 +255,10 @@ impl Server {
 
     /// A GET with `Connection: close`.
     pub fn get(&self, path: &str) -> Response {
-        request(self.addr, &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
+        request(
+            self.addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"),
+        )
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -236,7 +269,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "forkblog did not exit after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "forkblog did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -245,7 +281,10 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill").arg("-9").arg(self.pid().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-9")
+                .arg(self.pid().to_string())
+                .status();
             let _ = self.child.wait();
         }
     }
@@ -253,17 +292,29 @@ impl Drop for Server {
 
 /// Counts /proc/PID/fd entries.
 pub fn fd_count(pid: u32) -> usize {
-    fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// The children of `pid` with their state letter, found by scanning /proc for the parent PID.
 pub fn children_of(pid: u32) -> Vec<(u32, char)> {
     let mut out = Vec::new();
     for entry in fs::read_dir("/proc").unwrap().flatten() {
-        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
         // pid (comm) state ppid ...: comm may contain spaces, so split after the last ')'.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else { continue };
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
         let mut fields = rest.split_whitespace();
         let state = fields.next().and_then(|s| s.chars().next()).unwrap_or('?');
         let ppid: u32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -314,8 +365,12 @@ impl Response {
 /// Connects to `addr` with a timeout.
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    stream.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     stream
 }
 
@@ -326,7 +381,8 @@ pub fn request(addr: SocketAddr, raw: &str) -> Response {
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).expect("read response");
     let head_only = raw.starts_with("HEAD ");
-    let (response, _) = parse_response(&bytes, head_only).unwrap_or_else(|| panic!("bad response: {:?}", String::from_utf8_lossy(&bytes)));
+    let (response, _) = parse_response(&bytes, head_only)
+        .unwrap_or_else(|| panic!("bad response: {:?}", String::from_utf8_lossy(&bytes)));
     response
 }
 
@@ -345,10 +401,20 @@ pub fn parse_response(bytes: &[u8], head_only: bool) -> Option<(Response, usize)
     let len: usize = if head_only || status == 304 {
         0
     } else {
-        headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(bytes.len() - end)
+        headers
+            .get("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(bytes.len() - end)
     };
     let body = bytes.get(end..end + len)?.to_vec();
-    Some((Response { status, headers, body }, end + len))
+    Some((
+        Response {
+            status,
+            headers,
+            body,
+        },
+        end + len,
+    ))
 }
 
 /// Reads exactly one response from a keep-alive connection.
@@ -360,7 +426,11 @@ pub fn read_one(stream: &mut TcpStream, buffered: &mut Vec<u8>, head_only: bool)
         }
         let mut chunk = [0u8; 16384];
         let n = stream.read(&mut chunk).expect("read");
-        assert!(n > 0, "connection closed before a full response: {:?}", String::from_utf8_lossy(buffered));
+        assert!(
+            n > 0,
+            "connection closed before a full response: {:?}",
+            String::from_utf8_lossy(buffered)
+        );
         buffered.extend_from_slice(&chunk[..n]);
     }
 }
