@@ -134,9 +134,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         Err(e) => {
             let status = match e {
                 httparse::Error::TooManyHeaders => Status::HeaderFieldsTooLarge,
-                httparse::Error::Version if buf.starts_with(b"PRI * HTTP/2") => {
-                    Status::VersionNotSupported
-                }
+                httparse::Error::Version if names_a_version(buf) => Status::VersionNotSupported,
                 _ => Status::BadRequest,
             };
             return Parsed::Reject {
@@ -205,6 +203,25 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         return reject(Status::ContentTooLarge);
     }
     Parsed::Complete { len, request }
+}
+
+/// Whether the request line's third word has the shape of an HTTP version (`HTTP/` and a
+/// digit), as `HTTP/2.0` (the HTTP/2 preface), `HTTP/1.2` or `HTTP/3.0` do: httparse refuses every
+/// version but 1.0 and 1.1, and a well-formed other version is a 505, not a malformed request.
+fn names_a_version(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let line = &buf[start..];
+    let end = line
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(line.len());
+    line[..end]
+        .splitn(3, |&b| b == b' ')
+        .nth(2)
+        .is_some_and(|v| v.len() > 5 && v.starts_with(b"HTTP/") && v[5].is_ascii_digit())
 }
 
 /// Trims ASCII spaces and tabs.
@@ -495,6 +512,26 @@ mod tests {
         );
         assert_eq!(rejected(b"GET / HTTP/1.1\r\nHo\0st: a\r\n\r\n"), 400);
         assert_eq!(rejected(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+    }
+
+    #[test]
+    fn other_versions_get_505_and_garbage_400() {
+        for raw in [
+            &b"GET / HTTP/1.2\r\nHost: a\r\n\r\n"[..],
+            b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/3.0\r\nHost: a\r\n\r\n",
+            b"\r\nGET / HTTP/9.9\r\n\r\n",
+        ] {
+            assert_eq!(rejected(raw), 505, "{:?}", String::from_utf8_lossy(raw));
+        }
+        for raw in [
+            &b"GET /\r\n"[..],
+            b"GET / HTTX/1.1\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/x\r\nHost: a\r\n\r\n",
+            b"GET / http/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            assert_eq!(rejected(raw), 400, "{:?}", String::from_utf8_lossy(raw));
+        }
     }
 
     #[test]
