@@ -881,3 +881,34 @@ fn missing_templates_dir_falls_back_to_the_built_in_templates() {
     assert!(r.text().contains("Why fork per connection, still"));
     assert_eq!(server.get("/nope").status, 404);
 }
+
+#[test]
+fn error_responses_to_head_have_no_body() {
+    // RFC 9110 9.3.2: the server MUST NOT send content in a response to HEAD, errors included.
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--max-children", "4", "--head-timeout", "1"]);
+    for (raw, status) in [
+        ("HEAD / HTTP/1.1\r\n\r\n", 400),
+        ("HEAD /%zz HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (
+            "HEAD / HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc",
+            413,
+        ),
+        (
+            "HEAD / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            413,
+        ),
+        ("HEAD / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        ("HEAD / HTTP/1.1\r\nHost: te", 408),
+    ] {
+        let mut stream = connect(server.addr);
+        stream.write_all(raw.as_bytes()).unwrap();
+        let bytes = read_to_close(&mut stream);
+        let (r, used) =
+            common::parse_response(&bytes, true).unwrap_or_else(|| panic!("{raw:?}: no response"));
+        assert_eq!(r.status, status, "{raw:?}");
+        assert_eq!(r.header("connection"), Some("close"), "{raw:?}");
+        assert_eq!(&bytes[used..], b"", "{raw:?}: a body after the head");
+    }
+    assert_eq!(server.get("/").status, 200);
+}

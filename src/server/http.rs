@@ -281,7 +281,7 @@ pub fn respond<'a>(request: &Request<'_>, site: View<'a>, path_buf: &mut Vec<u8>
         return canned(Status::MethodNotAllowed, !request.keep_alive);
     }
     let Some(path) = decode_target(request.target, path_buf) else {
-        return canned(Status::BadRequest, true);
+        return canned_for(Status::BadRequest, head_only);
     };
     let close = !request.keep_alive;
     let Some(entry) = site.lookup(path) else {
@@ -311,7 +311,7 @@ pub fn respond<'a>(request: &Request<'_>, site: View<'a>, path_buf: &mut Vec<u8>
                     close,
                 }
             }
-            None => canned(Status::InternalError, true),
+            None => canned_for(Status::InternalError, head_only),
         };
     };
     if let Some(tags) = request.if_none_match {
@@ -359,6 +359,25 @@ pub fn canned(status: Status, close: bool) -> Response<'static> {
         send_body: true,
         close,
     }
+}
+
+/// A canned error response that closes, without its body when the request is a HEAD
+/// (RFC 9110 9.3.2: no content in a response to HEAD, errors included).
+pub fn canned_for(status: Status, head_only: bool) -> Response<'static> {
+    Response {
+        send_body: !head_only,
+        ..canned(status, true)
+    }
+}
+
+/// Whether the bytes received so far start a HEAD request (after the empty lines a request may
+/// be preceded by), so that a refusal before or without a full parse still sends no body.
+pub fn starts_head(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    buf[start..].starts_with(b"HEAD ")
 }
 
 fn gz_tag(etag: &[u8]) -> Vec<u8> {
@@ -532,6 +551,17 @@ mod tests {
         ] {
             assert_eq!(rejected(raw), 400, "{:?}", String::from_utf8_lossy(raw));
         }
+    }
+
+    #[test]
+    fn head_requests_are_recognised_before_parsing() {
+        assert!(starts_head(b"HEAD / HTTP/1.1\r\nHo"));
+        assert!(starts_head(b"\r\n\r\nHEAD /"));
+        assert!(!starts_head(b"GET / HTTP/1.1\r\n"));
+        assert!(!starts_head(b"HEADER / HTTP/1.1\r\n"));
+        assert!(!starts_head(b"head / HTTP/1.1\r\n"));
+        assert!(!canned_for(Status::BadRequest, true).send_body);
+        assert!(canned_for(Status::BadRequest, false).send_body);
     }
 
     #[test]
