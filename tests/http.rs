@@ -525,7 +525,7 @@ fn half_a_head_gets_408_and_the_connection_closes() {
             "--head-timeout",
             "1",
             "--idle-timeout",
-            "1",
+            "10",
         ],
     );
     let mut stream = connect(server.addr);
@@ -566,7 +566,7 @@ fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
             "--max-children",
             "4",
             "--head-timeout",
-            "1",
+            "10",
             "--idle-timeout",
             "1",
         ],
@@ -575,15 +575,14 @@ fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let mut buf = Vec::new();
     stream.write_all(get_with("/", "").as_bytes()).unwrap();
     assert_eq!(read_one(&mut stream, &mut buf, false).status, 200);
-    let idle_from = Instant::now();
-    let took = assert_closes_within(&mut stream, Duration::from_secs(4));
-    let took = took.max(idle_from.elapsed());
+    // Closed silently (no 408 for an idle connection), after --idle-timeout, not --head-timeout.
+    let took = assert_closes_within(&mut stream, Duration::from_secs(5));
     assert!(
         took >= Duration::from_millis(900),
         "closed after {took:?}: sooner than the idle timeout"
     );
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_secs(4),
         "idle connection lived {took:?} with --idle-timeout 1"
     );
 }
