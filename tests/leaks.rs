@@ -116,7 +116,7 @@ fn unread_response(addr: SocketAddr) {
     drop(stream); // close with the response unread: the child sees a reset
 }
 
-fn assert_clean(server: &Server, baseline: usize, round: &str) {
+fn assert_clean(server: &Server, baseline: usize, baseline_fds: &str, round: &str) {
     assert!(
         server.wait_settled(Duration::from_secs(20)),
         "{round}: children still present: {:?}",
@@ -132,9 +132,9 @@ fn assert_clean(server: &Server, baseline: usize, round: &str) {
     let settled = wait_until(Duration::from_secs(5), || server.fd_count() == baseline);
     assert!(
         settled,
-        "{round}: parent fds {} after load, {} before",
+        "{round}: parent fds {} after load, {baseline} before:\n{}\nbefore:\n{baseline_fds}",
         server.fd_count(),
-        baseline
+        fd_listing(server.pid())
     );
 }
 
@@ -153,6 +153,7 @@ fn no_fd_growth_and_no_zombies_under_mixed_load_across_reloads() {
         ],
     );
     let baseline = server.fd_count();
+    let baseline_fds = fd_listing(server.pid());
     assert!(baseline > 3, "cannot read /proc/{}/fd", server.pid());
 
     let mut total = 0;
@@ -186,7 +187,7 @@ fn no_fd_growth_and_no_zombies_under_mixed_load_across_reloads() {
             "round {round}: only {bad} 400s"
         );
         total += PER_KIND * THREADS;
-        assert_clean(&server, baseline, &format!("round {round}"));
+        assert_clean(&server, baseline, &baseline_fds, &format!("round {round}"));
     }
     assert!(total >= 2700, "drove {total} connections");
     assert_eq!(server.stop().code(), Some(0));

@@ -18,6 +18,7 @@ fn twenty_reloads_under_load_refuse_nothing_and_leak_nothing() {
     let blog = Blog::sample();
     let server = Server::start(blog.root(), &["--max-children", "16"]);
     let baseline = server.fd_count();
+    let baseline_fds = fd_listing(server.pid());
     let stop = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
@@ -77,8 +78,9 @@ fn twenty_reloads_under_load_refuse_nothing_and_leak_nothing() {
     );
     assert!(
         wait_until(Duration::from_secs(5), || server.fd_count() == baseline),
-        "parent fds {} after 20 reloads, {baseline} before",
-        server.fd_count()
+        "parent fds {} after 20 reloads, {baseline} before:\n{}\nbefore:\n{baseline_fds}",
+        server.fd_count(),
+        fd_listing(server.pid())
     );
     assert_eq!(server.stop().code(), Some(0));
 }

@@ -134,14 +134,14 @@ pub fn serve(ctx: &Context<'_>) {
                 }
                 Parsed::Reject { status, request } => {
                     let parsed = (!request.method.is_empty()).then_some(&request);
-                    return out.refuse(status, parsed);
+                    return out.refuse(status, parsed, http::starts_head(&buf[..filled]));
                 }
                 Parsed::Partial if filled == buf.len() => {
                     let status = match buf.contains(&b'\n') {
                         true => Status::HeaderFieldsTooLarge,
                         false => Status::UriTooLong,
                     };
-                    return out.refuse(status, None);
+                    return out.refuse(status, None, http::starts_head(&buf[..filled]));
                 }
                 Parsed::Partial => {}
             }
@@ -160,7 +160,13 @@ pub fn serve(ctx: &Context<'_>) {
             }
             Read::Closed => return,
             Read::TimedOut | Read::Evicted if idle => return,
-            Read::TimedOut | Read::Evicted => return out.refuse(Status::RequestTimeout, None),
+            Read::TimedOut | Read::Evicted => {
+                return out.refuse(
+                    Status::RequestTimeout,
+                    None,
+                    http::starts_head(&buf[..filled]),
+                )
+            }
         }
     }
 }
@@ -213,9 +219,9 @@ fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read 
 }
 
 impl Out<'_> {
-    /// Answers with a canned error, logs it and closes.
-    fn refuse(&mut self, status: Status, request: Option<&http::Request<'_>>) {
-        let sent = self.send(&http::canned(status, true), false);
+    /// Answers with a canned error (without its body to a HEAD), logs it and closes.
+    fn refuse(&mut self, status: Status, request: Option<&http::Request<'_>>, head: bool) {
+        let sent = self.send(&http::canned_for(status, head), false);
         self.log(request, status, sent);
         self.linger_close();
     }

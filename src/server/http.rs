@@ -134,9 +134,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         Err(e) => {
             let status = match e {
                 httparse::Error::TooManyHeaders => Status::HeaderFieldsTooLarge,
-                httparse::Error::Version if buf.starts_with(b"PRI * HTTP/2") => {
-                    Status::VersionNotSupported
-                }
+                httparse::Error::Version if names_a_version(buf) => Status::VersionNotSupported,
                 _ => Status::BadRequest,
             };
             return Parsed::Reject {
@@ -207,6 +205,25 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     Parsed::Complete { len, request }
 }
 
+/// Whether the request line's third word has the shape of an HTTP version (`HTTP/` and a
+/// digit), as `HTTP/2.0` (the HTTP/2 preface), `HTTP/1.2` or `HTTP/3.0` do: httparse refuses every
+/// version but 1.0 and 1.1, and a well-formed other version is a 505, not a malformed request.
+fn names_a_version(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let line = &buf[start..];
+    let end = line
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(line.len());
+    line[..end]
+        .splitn(3, |&b| b == b' ')
+        .nth(2)
+        .is_some_and(|v| v.len() > 5 && v.starts_with(b"HTTP/") && v[5].is_ascii_digit())
+}
+
 /// Trims ASCII spaces and tabs.
 fn trim(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {
@@ -264,7 +281,7 @@ pub fn respond<'a>(request: &Request<'_>, site: View<'a>, path_buf: &mut Vec<u8>
         return canned(Status::MethodNotAllowed, !request.keep_alive);
     }
     let Some(path) = decode_target(request.target, path_buf) else {
-        return canned(Status::BadRequest, true);
+        return canned_for(Status::BadRequest, head_only);
     };
     let close = !request.keep_alive;
     let Some(entry) = site.lookup(path) else {
@@ -294,7 +311,7 @@ pub fn respond<'a>(request: &Request<'_>, site: View<'a>, path_buf: &mut Vec<u8>
                     close,
                 }
             }
-            None => canned(Status::InternalError, true),
+            None => canned_for(Status::InternalError, head_only),
         };
     };
     if let Some(tags) = request.if_none_match {
@@ -342,6 +359,25 @@ pub fn canned(status: Status, close: bool) -> Response<'static> {
         send_body: true,
         close,
     }
+}
+
+/// A canned error response that closes, without its body when the request is a HEAD
+/// (RFC 9110 9.3.2: no content in a response to HEAD, errors included).
+pub fn canned_for(status: Status, head_only: bool) -> Response<'static> {
+    Response {
+        send_body: !head_only,
+        ..canned(status, true)
+    }
+}
+
+/// Whether the bytes received so far start a HEAD request (after the empty lines a request may
+/// be preceded by), so that a refusal before or without a full parse still sends no body.
+pub fn starts_head(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    buf[start..].starts_with(b"HEAD ")
 }
 
 fn gz_tag(etag: &[u8]) -> Vec<u8> {
@@ -495,6 +531,37 @@ mod tests {
         );
         assert_eq!(rejected(b"GET / HTTP/1.1\r\nHo\0st: a\r\n\r\n"), 400);
         assert_eq!(rejected(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+    }
+
+    #[test]
+    fn other_versions_get_505_and_garbage_400() {
+        for raw in [
+            &b"GET / HTTP/1.2\r\nHost: a\r\n\r\n"[..],
+            b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/3.0\r\nHost: a\r\n\r\n",
+            b"\r\nGET / HTTP/9.9\r\n\r\n",
+        ] {
+            assert_eq!(rejected(raw), 505, "{:?}", String::from_utf8_lossy(raw));
+        }
+        for raw in [
+            &b"GET /\r\n"[..],
+            b"GET / HTTX/1.1\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/x\r\nHost: a\r\n\r\n",
+            b"GET / http/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            assert_eq!(rejected(raw), 400, "{:?}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn head_requests_are_recognised_before_parsing() {
+        assert!(starts_head(b"HEAD / HTTP/1.1\r\nHo"));
+        assert!(starts_head(b"\r\n\r\nHEAD /"));
+        assert!(!starts_head(b"GET / HTTP/1.1\r\n"));
+        assert!(!starts_head(b"HEADER / HTTP/1.1\r\n"));
+        assert!(!starts_head(b"head / HTTP/1.1\r\n"));
+        assert!(!canned_for(Status::BadRequest, true).send_body);
+        assert!(canned_for(Status::BadRequest, false).send_body);
     }
 
     #[test]

@@ -291,9 +291,16 @@ impl Drop for Server {
 }
 
 /// Counts /proc/PID/fd entries.
+///
+/// A descriptor that closes while being read, or is open on a /proc directory, is left out: that is the server's own watchdog reading
+/// its fd table at that instant, a transient that would make two readings disagree.
 pub fn fd_count(pid: u32) -> usize {
     fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| d.count())
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| fs::read_link(e.path()).is_ok_and(|t| !t.starts_with("/proc")))
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -433,4 +440,25 @@ pub fn read_one(stream: &mut TcpStream, buffered: &mut Vec<u8>, head_only: bool)
         );
         buffered.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// What each open descriptor of `pid` points to, for failure messages.
+pub fn fd_listing(pid: u32) -> String {
+    let mut entries: Vec<(usize, String)> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| {
+                    let n = e.file_name().to_str()?.parse().ok()?;
+                    let target = fs::read_link(e.path()).ok()?;
+                    Some((n, target.display().to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort();
+    entries
+        .iter()
+        .map(|(n, t)| format!("{n} -> {t}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
