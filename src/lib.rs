@@ -6,6 +6,10 @@
 //!   and its HTTP code, and the limits that bound them.
 //! - [`logs`]: the access log in Combined Log Format.
 //! - [`stats`]: `forkblog stats`, bot traffic in access logs.
+//! - `sys`: every `unsafe` block, each behind one small safe function; the rest of the crate
+//!   denies `unsafe_code`.
+
+#![deny(unsafe_code)]
 
 pub mod logs;
 pub mod server;
