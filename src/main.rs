@@ -50,6 +50,23 @@ EXIT STATUS:
     0 success, 1 error, 2 usage error, 3 already running (another instance holds the lock)
 ";
 
+/// Makes sure descriptors 0, 1 and 2 are open (on /dev/null if they were closed), so that no
+/// socket or log file ever lands on them: a child moves its connection onto 0 and 1, and a
+/// server started with them closed would otherwise clobber its own listener or log.
+fn standard_fds_open() {
+    use std::os::fd::{AsRawFd, IntoRawFd};
+    while let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        if file.as_raw_fd() > 2 {
+            return; // the lowest free number is past stderr: all three are open (file closes)
+        }
+        let _ = file.into_raw_fd(); // keep it as the missing 0, 1 or 2
+    }
+}
+
 /// A command-line mistake: printed with the usage, exit status 2.
 struct Usage(String);
 
@@ -60,6 +77,7 @@ impl From<lexopt::Error> for Usage {
 }
 
 fn main() -> ExitCode {
+    standard_fds_open();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .target(env_logger::Target::Stderr)
         .init();
