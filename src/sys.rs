@@ -9,6 +9,7 @@
 use std::io;
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 
 use nix::sys::mman::{MapFlags, ProtFlags};
 use nix::sys::signal::{SigHandler, Signal};
@@ -96,101 +97,73 @@ pub fn adopt_inherited_fd(fd: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// A read-only, shared mapping of a whole file (the rendered site in a sealed memfd).
-///
-/// Forked children share its pages with the parent: `fork` copies no page of a MAP_SHARED
-/// mapping, which is why the site does not make forking slower as it grows.
-pub struct SharedMap {
+/// A `MAP_SHARED` mapping of the first `len` bytes of a file, unmapped on drop. The two safe
+/// views below say what may be done with the bytes.
+struct Mapping {
     ptr: NonNull<libc::c_void>,
     len: usize,
 }
 
+impl Mapping {
+    fn new(fd: BorrowedFd<'_>, len: usize, prot: ProtFlags) -> nix::Result<Mapping> {
+        let length = std::num::NonZeroUsize::new(len).ok_or(nix::errno::Errno::EINVAL)?;
+        // SAFETY: a fresh mapping at an address the kernel chooses overlaps nothing Rust owns.
+        let ptr = unsafe { nix::sys::mman::mmap(None, length, prot, MapFlags::MAP_SHARED, fd, 0)? };
+        Ok(Mapping { ptr, len })
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what `new` mapped; the views borrow self, so no reference
+        // into the pages outlives it.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
+    }
+}
+
+/// A read-only, shared mapping of a whole sealed memfd (the rendered site).
+///
+/// Forked children share its pages with the parent: `fork` copies no page of a MAP_SHARED
+/// mapping, which is why the site does not make forking slower as it grows.
+pub struct SharedMap(Mapping);
+
 impl SharedMap {
-    /// Maps all `len` bytes of `fd` read-only and shared. The mapping outlives `fd`.
+    /// Maps all `len` bytes of `fd` read-only. The fd must be sealed against writing, shrinking
+    /// and growing (`Snapshot::seal_and_map` does that first). The mapping outlives `fd`.
     pub fn new(fd: BorrowedFd<'_>, len: usize) -> nix::Result<SharedMap> {
-        let Some(length) = std::num::NonZeroUsize::new(len) else {
-            return Err(nix::errno::Errno::EINVAL);
-        };
-        // SAFETY: a fresh mapping chosen by the kernel overlaps nothing Rust owns; PROT_READ on
-        // a memfd sealed against writes, shrinking and growing means the bytes behind it can
-        // never change or vanish (no SIGBUS) while we hold `&[u8]` to them.
-        let ptr = unsafe {
-            nix::sys::mman::mmap(
-                None,
-                length,
-                ProtFlags::PROT_READ,
-                MapFlags::MAP_SHARED,
-                fd,
-                0,
-            )?
-        };
-        Ok(SharedMap { ptr, len })
+        Mapping::new(fd, len, ProtFlags::PROT_READ).map(SharedMap)
     }
 
     /// The mapped bytes.
     pub fn bytes(&self) -> &[u8] {
-        // SAFETY: ptr..ptr+len is a live read-only mapping for as long as self lives, and its
-        // contents are sealed (see `new`).
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
+        // SAFETY: ptr..ptr+len is a live read-only mapping for as long as self lives, and the
+        // memfd is sealed, so the bytes can never change or vanish (no SIGBUS) under `&[u8]`.
+        unsafe { std::slice::from_raw_parts(self.0.ptr.as_ptr().cast::<u8>(), self.0.len) }
     }
 }
 
-impl Drop for SharedMap {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly what `new` mapped; no borrow of `bytes()` outlives self.
-        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
-    }
-}
-
-/// A small read-write `MAP_SHARED` mapping of a memfd, seen as 64-bit atomics: the counters that
+/// A small read-write shared mapping of a memfd, seen as 64-bit atomics: the counters that
 /// children bump and the parent publishes into, shared across `fork` (and across re-exec, since
 /// the memfd is handed over).
-pub struct SharedCounters {
-    ptr: NonNull<libc::c_void>,
-    len: usize,
-}
+pub struct SharedCounters(Mapping);
 
 impl SharedCounters {
-    /// Maps the first `count` 64-bit words of `fd`, which must be at least `count * 8` bytes.
+    /// Maps the first `count` 64-bit words of `fd`, which is at least `count * 8` bytes long
+    /// and is never shrunk (only forkblog holds it, created at its full size).
     pub fn new(fd: BorrowedFd<'_>, count: usize) -> nix::Result<SharedCounters> {
-        let len = count * std::mem::size_of::<std::sync::atomic::AtomicU64>();
-        let Some(length) = std::num::NonZeroUsize::new(len) else {
-            return Err(nix::errno::Errno::EINVAL);
-        };
-        // SAFETY: a fresh mapping overlaps nothing Rust owns. The memfd is never shrunk (only
-        // forkblog holds it, and it is created at its full size), so the pages stay valid.
-        let ptr = unsafe {
-            nix::sys::mman::mmap(
-                None,
-                length,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-                fd,
-                0,
-            )?
-        };
-        Ok(SharedCounters { ptr, len })
+        let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        Mapping::new(fd, count * 8, prot).map(SharedCounters)
     }
 
     /// The counters.
-    pub fn words(&self) -> &[std::sync::atomic::AtomicU64] {
-        // SAFETY: the mapping is page-aligned (so 8-byte aligned), `len` bytes long, lives as
+    pub fn words(&self) -> &[AtomicU64] {
+        // SAFETY: the mapping is page-aligned (so 8-byte aligned) and `len` bytes long, lives as
         // long as self, and is only ever accessed through atomics, by this process and its
-        // forks: AtomicU64 has the same layout as u64, and lock-free atomics are coherent
-        // across processes that share the pages.
+        // forks: AtomicU64 has the layout of u64, and lock-free atomics are coherent across
+        // processes that share the pages.
         unsafe {
-            std::slice::from_raw_parts(
-                self.ptr.as_ptr().cast::<std::sync::atomic::AtomicU64>(),
-                self.len / 8,
-            )
+            std::slice::from_raw_parts(self.0.ptr.as_ptr().cast::<AtomicU64>(), self.0.len / 8)
         }
-    }
-}
-
-impl Drop for SharedCounters {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly what `new` mapped; no borrow of `words()` outlives self.
-        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
     }
 }
 
