@@ -33,6 +33,7 @@ while True:
 PY
 python3 "$work/fake.py" >"$work/port" &
 fake=$!
+disown "$fake"  # no "Killed" notice when the trap ends it
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 port=$(cat "$work/port")
 
