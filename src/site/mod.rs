@@ -150,6 +150,7 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         });
         return None;
     }
+    let started = std::time::Instant::now();
     let site_modified = settings
         .modified
         .max(templates.modified)
@@ -202,6 +203,12 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         }
     });
 
+    log::debug!(
+        "read and rendered {} posts in {:?}",
+        posts.len(),
+        started.elapsed()
+    );
+
     // Pages. A template error stops the build: every page would be wrong in the same way.
     let tags = pages::tags(&posts);
     let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
@@ -241,6 +248,12 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             return None;
         }
     };
+
+    log::debug!(
+        "rendered {} pages after {:?}",
+        site.list.len(),
+        started.elapsed()
+    );
 
     // Files: static assets, root files, page bundles.
     let all_modified = posts
@@ -346,9 +359,10 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let mut resources = site.list;
     resources.sort_by(|a, b| a.path.cmp(&b.path));
     log::info!(
-        "rendered {} posts into {} resources",
+        "rendered {} posts into {} resources in {:?}",
         posts.len(),
-        resources.len()
+        resources.len(),
+        started.elapsed()
     );
     Some(Site {
         resources,
