@@ -104,7 +104,20 @@ pub fn parse(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> {
         Format::Toml => parse_toml(text)?,
     };
     let map = match value {
-        Value::Object(map) => map,
+        // Keys are matched case-insensitively (Hugo writes `Title`, `Date`); when a key is
+        // written twice in different cases, the all-lowercase spelling wins.
+        Value::Object(map) => {
+            let mut lower = Map::new();
+            for (key, value) in map {
+                let folded = key.to_lowercase();
+                if folded == key {
+                    lower.insert(folded, value);
+                } else {
+                    lower.entry(folded).or_insert(value);
+                }
+            }
+            lower
+        }
         Value::Null => Map::new(),
         _ => {
             return Err(FrontMatterError {
@@ -366,7 +379,8 @@ fn key_line(text: &str, key: &str, format: Format) -> Option<usize> {
     };
     text.lines()
         .position(|line| {
-            let line = line.trim_start();
+            let line = line.trim_start().to_lowercase();
+            let line = line.as_str();
             let rest = line
                 .strip_prefix(key)
                 .or_else(|| {
@@ -434,6 +448,15 @@ mod tests {
         assert_eq!(fm.tags, ["rust", "unix"]);
         assert_eq!(fm.categories, ["Systems", "Web dev"]);
         assert!(fm.draft);
+    }
+
+    #[test]
+    fn keys_ignore_case() {
+        let (fm, _) = parse("---\nTitle: Hugo\nDraft: true\n---\n").unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Hugo"));
+        assert!(fm.draft);
+        let err = parse("---\nTitle: x\nDate: soon\n---\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
     }
 
     #[test]

@@ -213,6 +213,8 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tags = pages::tags(&posts);
     let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
     let mut site = Resources::default();
+    // The 404 page is exported as 404.html: nothing else may take that file.
+    site.files.insert(PathBuf::from("404.html"));
     let mut template_problems = Vec::new();
     for page in pages.posts() {
         match page {
