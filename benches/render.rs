@@ -67,6 +67,20 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time (user + system) this process has used so far, from /proc/self/stat.
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 fn run(root: &Path, n: usize) {
     let bytes: u64 = std::fs::read_dir(root.join("posts"))
         .map(|d| {
@@ -76,11 +90,14 @@ fn run(root: &Path, n: usize) {
         })
         .unwrap_or(0);
     let mut times: Vec<Duration> = Vec::new();
+    let mut cpu: Vec<Duration> = Vec::new();
     let mut summary = String::new();
     for _ in 0..3 {
         let start = Instant::now();
+        let cpu_start = cpu_time();
         let build = forkblog::site::build(root);
         times.push(start.elapsed());
+        cpu.push(cpu_time().saturating_sub(cpu_start));
         assert!(build.problems.is_empty(), "{:?}", build.problems.first());
         let site = build.site.expect("site");
         assert_eq!(site.post_count, n);
@@ -92,11 +109,13 @@ fn run(root: &Path, n: usize) {
         );
     }
     times.sort();
+    cpu.sort();
     println!(
-        "{n:>6} posts ({:.1} MB of Markdown): best {:.3} s, median {:.3} s; {summary}; peak RSS so far {} MB",
+        "{n:>6} posts ({:.1} MB of Markdown): wall best {:.3} s, median {:.3} s; CPU (user+sys) best {:.2} s; {summary}; peak RSS so far {} MB",
         bytes as f64 / 1e6,
         times[0].as_secs_f64(),
         times[1].as_secs_f64(),
+        cpu[0].as_secs_f64(),
         peak_rss_kb().map(|k| k / 1024).unwrap_or(0),
     );
 }
@@ -113,10 +132,13 @@ fn main() {
         counts
     };
     println!(
-        "threads available: {}",
+        "threads available: {}; load average before: {}",
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
+            .unwrap_or(1),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     for n in counts {
         let root = generate(n);

@@ -15,6 +15,10 @@
 //! - `templates/root/`: served at the site root; `templates/root/robots.txt` replaces the
 //!   default `/robots.txt`.
 //!
+//! Resource paths are stored decoded: a tag `café` is served at the path `/tags/café/`, while
+//! links in pages, the feed and the sitemap spell it `/tags/caf%C3%A9/`. The server
+//! percent-decodes a request's path before the lookup.
+//!
 //! Nothing in this module writes to stdout (in the server's children it is the client socket);
 //! diagnostics go through `log`.
 
