@@ -107,10 +107,16 @@ pub const POSTS_DIR: &str = "posts";
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Built-in static files served when `templates/static/` does not provide them.
-const DEFAULT_STATIC: &[(&str, &[u8])] = &[(
-    "style.css",
-    include_bytes!("../../templates/static/style.css"),
-)];
+const DEFAULT_STATIC: &[(&str, &[u8])] = &[
+    (
+        "style.css",
+        include_bytes!("../../templates/static/style.css"),
+    ),
+    (
+        "favicon.svg",
+        include_bytes!("../../templates/static/favicon.svg"),
+    ),
+];
 
 /// Renders the blog under `root` (`root/posts`, `root/templates`, `root/forkblog.toml`).
 pub fn build(root: &Path) -> Build {
