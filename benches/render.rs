@@ -120,8 +120,50 @@ fn run(root: &Path, n: usize) {
     );
 }
 
+/// Single-threaded CPU cost of the per-post steps, to see where the time goes.
+fn phases(n: usize) {
+    let sources: Vec<String> = (0..n).map(post).collect();
+    let start = Instant::now();
+    let mut offsets = Vec::with_capacity(n);
+    for s in &sources {
+        offsets.push(
+            forkblog::site::frontmatter::parse(s)
+                .expect("front matter")
+                .1,
+        );
+    }
+    let front = start.elapsed();
+    let start = Instant::now();
+    let mut html = 0;
+    for (s, offset) in sources.iter().zip(&offsets) {
+        html += forkblog::site::markdown::render(&s[*offset..], false)
+            .html
+            .len();
+    }
+    let markdown = start.elapsed();
+    let start = Instant::now();
+    for (s, offset) in sources.iter().zip(&offsets) {
+        let mut out = String::new();
+        let parser =
+            pulldown_cmark::Parser::new_ext(&s[*offset..], forkblog::site::markdown::options());
+        pulldown_cmark::html::push_html(&mut out, parser);
+    }
+    let raw = start.elapsed();
+    println!(
+        "{n:>6} posts, one thread: front matter {:.3} s, Markdown {:.3} s ({:.1} MB of HTML; bare pulldown-cmark {:.3} s)",
+        front.as_secs_f64(),
+        markdown.as_secs_f64(),
+        html as f64 / 1e6,
+        raw.as_secs_f64()
+    );
+}
+
 fn main() {
     env_logger::init();
+    if std::env::args().any(|a| a == "--phases") {
+        phases(10_000);
+        return;
+    }
     let counts: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

@@ -167,7 +167,9 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
+    let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
     let files = assets::walk(&posts_dir, problems);
+    tmark("walk");
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
         files.into_iter().partition(|f| is_markdown(f));
     let sources: Vec<PathBuf> = sources
@@ -219,14 +221,38 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         started.elapsed()
     );
 
+    // The feed, before the post bodies move into their pages.
+    let feed = feed::atom(&config, &posts, site_modified);
+    let feed_modified = posts
+        .iter()
+        .take(if config.feed_entries == 0 {
+            usize::MAX
+        } else {
+            config.feed_entries
+        })
+        .map(|p| p.modified)
+        .fold(site_modified, jiff::Timestamp::max);
+    let feed_resource = Resource {
+        path: "/feed.xml".into(),
+        content_type: feed::CONTENT_TYPE.into(),
+        last_modified: feed_modified,
+        body: feed.into_bytes(),
+    };
+    let bodies: Vec<String> = posts
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.html))
+        .collect();
+
     // Pages. A template error stops the build: every page would be wrong in the same way.
+    tmark("feed");
     let tags = pages::tags(&posts);
     let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
+    tmark("views");
     let mut site = Resources::default();
     // The 404 page is exported as 404.html: nothing else may take that file.
     site.files.insert(PathBuf::from("404.html"));
     let mut template_problems = Vec::new();
-    for page in pages.posts() {
+    for page in pages.posts(bodies) {
         match page {
             Ok(page) => site.add(page, None, problems),
             Err(problem) if !template_problems.contains(&problem) => {
@@ -235,23 +261,19 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             Err(_) => {}
         }
     }
-    let rest = (|| {
-        let mut out = pages.index()?;
-        out.extend(pages.tag_pages()?);
-        out.push(pages.archive()?);
-        Ok::<_, Problem>((out, pages.not_found()?))
-    })();
-    let not_found = match rest {
-        Ok((out, not_found)) if template_problems.is_empty() => {
-            for page in out {
-                site.add(page, None, problems);
+    tmark("post pages");
+    let mut lists = Vec::new();
+    for page in pages.lists() {
+        match page {
+            Ok(page) => lists.push(page),
+            Err(problem) if !template_problems.contains(&problem) => {
+                template_problems.push(problem)
             }
-            not_found
+            Err(_) => {}
         }
-        Ok(_) => {
-            problems.extend(template_problems);
-            return None;
-        }
+    }
+    let not_found = match pages.not_found() {
+        Ok(page) => page,
         Err(problem) => {
             if !template_problems.contains(&problem) {
                 template_problems.push(problem);
@@ -260,6 +282,13 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             return None;
         }
     };
+    if !template_problems.is_empty() {
+        problems.extend(template_problems);
+        return None;
+    }
+    for page in lists {
+        site.add(page, None, problems);
+    }
 
     log::debug!(
         "rendered {} pages after {:?}",
@@ -322,27 +351,8 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         site.add_file(file, path, problems);
     }
 
-    // Feed, sitemap, robots.txt.
-    let feed = feed::atom(&config, &posts, site_modified);
-    let feed_modified = posts
-        .iter()
-        .take(if config.feed_entries == 0 {
-            usize::MAX
-        } else {
-            config.feed_entries
-        })
-        .map(|p| p.modified)
-        .fold(site_modified, jiff::Timestamp::max);
-    site.add(
-        Resource {
-            path: "/feed.xml".into(),
-            content_type: feed::CONTENT_TYPE.into(),
-            last_modified: feed_modified,
-            body: feed.into_bytes(),
-        },
-        None,
-        problems,
-    );
+    // Robots.txt and the sitemap (which lists every page added above).
+    site.add(feed_resource, None, problems);
     if !has_robots {
         let robots = sitemap::robots(&config);
         site.add(
@@ -356,6 +366,7 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             problems,
         );
     }
+    tmark("files");
     let map = sitemap::sitemap(&config, &site.list);
     site.add(
         Resource {
