@@ -26,6 +26,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use post::Post;
+
 /// One response the server can give, rendered ahead of time.
 #[derive(Debug, Clone)]
 pub struct Resource {
@@ -166,55 +168,10 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         .max(templates.modified)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
-    // Posts: read and rendered in parallel; broken ones reported and skipped.
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
-    let files = assets::walk(&posts_dir, problems);
-    tmark("walk");
-    let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|f| is_markdown(f));
-    let sources: Vec<PathBuf> = sources
-        .into_iter()
-        .filter(|f| {
-            let section = f.file_name().is_some_and(|n| n == "_index.md");
-            if section {
-                log::info!(
-                    "{}: section file (Zola/Hugo _index.md), not a post; skipped",
-                    f.display()
-                );
-            }
-            !section
-        })
-        .collect();
-    let mut posts = Vec::with_capacity(sources.len());
-    for loaded in par::map(&sources, |f| post::load(f)) {
-        match loaded {
-            Ok(post) => posts.push(post),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    posts.retain(|p| !p.draft);
-    posts.sort_by(|a, b| {
-        b.date
-            .timestamp
-            .cmp(&a.date.timestamp)
-            .then_with(|| a.slug.cmp(&b.slug))
-    });
-    let mut slugs: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
-    posts.retain(|p| match slugs.get(&p.slug) {
-        Some(first) => {
-            problems.push(Problem {
-                file: p.source.clone(),
-                line: None,
-                message: format!("slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)", p.slug, first.display()),
-            });
-            false
-        }
-        None => {
-            slugs.insert(p.slug.clone(), p.source.clone());
-            true
-        }
-    });
 
+    // Posts: read and rendered in parallel; broken ones reported and skipped.
+    let (mut posts, sources, others) = load_posts(&posts_dir, problems);
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -248,47 +205,13 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tags = pages::tags(&posts);
     let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
     tmark("views");
-    let mut site = Resources::default();
-    // The 404 page is exported as 404.html: nothing else may take that file.
-    site.files.insert(PathBuf::from("404.html"));
-    let mut template_problems = Vec::new();
-    for page in pages.posts(bodies) {
-        match page {
-            Ok(page) => site.add(page, None, problems),
-            Err(problem) if !template_problems.contains(&problem) => {
-                template_problems.push(problem)
-            }
-            Err(_) => {}
-        }
-    }
-    tmark("post pages");
-    let mut lists = Vec::new();
-    for page in pages.lists() {
-        match page {
-            Ok(page) => lists.push(page),
-            Err(problem) if !template_problems.contains(&problem) => {
-                template_problems.push(problem)
-            }
-            Err(_) => {}
-        }
-    }
-    let not_found = match pages.not_found() {
-        Ok(page) => page,
-        Err(problem) => {
-            if !template_problems.contains(&problem) {
-                template_problems.push(problem);
-            }
+    let (mut site, not_found) = match render_pages(&pages, bodies, problems) {
+        Ok(rendered) => rendered,
+        Err(template_problems) => {
             problems.extend(template_problems);
             return None;
         }
     };
-    if !template_problems.is_empty() {
-        problems.extend(template_problems);
-        return None;
-    }
-    for page in lists {
-        site.add(page, None, problems);
-    }
 
     log::debug!(
         "rendered {} pages after {:?}",
@@ -301,57 +224,10 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         .iter()
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
-    let root_dir = templates_dir.join("root");
-    let mut has_robots = false;
-    if root_dir.is_dir() {
-        for file in assets::walk(&root_dir, problems) {
-            if let Some(tail) = assets::url_tail(&root_dir, &file) {
-                has_robots |= tail == "robots.txt";
-                site.add_file(&file, format!("/{tail}"), problems);
-            }
-        }
-    }
-    let static_dir = templates_dir.join("static");
-    if static_dir.is_dir() {
-        for file in assets::walk(&static_dir, problems) {
-            if let Some(tail) = assets::url_tail(&static_dir, &file) {
-                site.add_file(&file, format!("/static/{tail}"), problems);
-            }
-        }
-    }
-    for (name, body) in DEFAULT_STATIC {
-        let path = format!("/static/{name}");
-        if !site.paths.contains(&path) {
-            let resource = Resource {
-                path,
-                content_type: assets::content_type(name).into(),
-                last_modified: site_modified,
-                body: body.to_vec(),
-            };
-            site.add(resource, None, problems);
-        }
-    }
-    let owners = bundle_owners(&posts_dir, &sources, &others);
-    let slug_of: HashMap<&Path, &str> = posts
-        .iter()
-        .map(|p| (p.source.as_path(), p.slug.as_str()))
-        .collect();
-    for (file, owner) in others.iter().zip(owners) {
-        let path = match owner {
-            Some((source, tail)) => match slug_of.get(source.as_path()) {
-                Some(slug) => format!("/posts/{slug}/{tail}"),
-                // A draft's files are not published; a broken post's (already reported) wait for it.
-                None => continue,
-            },
-            None => match assets::url_tail(&posts_dir, file) {
-                Some(tail) => format!("/posts/{tail}"),
-                None => continue,
-            },
-        };
-        site.add_file(file, path, problems);
-    }
+    let has_robots = add_template_files(&mut site, &templates_dir, site_modified, problems);
+    add_post_files(&mut site, &posts_dir, &posts, &sources, &others, problems);
 
-    // Robots.txt and the sitemap (which lists every page added above).
+    // The feed, robots.txt and the sitemap (which lists every page added above).
     site.add(feed_resource, None, problems);
     if !has_robots {
         let robots = sitemap::robots(&config);
@@ -392,6 +268,171 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         not_found,
         post_count: posts.len(),
     })
+}
+
+/// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
+/// clashes. Returns the published posts, newest first, with the post files and the other files.
+fn load_posts(
+    posts_dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
+    let files = assets::walk(posts_dir, problems);
+    let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| is_markdown(f));
+    let sources: Vec<PathBuf> = sources
+        .into_iter()
+        .filter(|f| {
+            let section = f.file_name().is_some_and(|n| n == "_index.md");
+            if section {
+                log::info!(
+                    "{}: section file (Zola/Hugo _index.md), not a post; skipped",
+                    f.display()
+                );
+            }
+            !section
+        })
+        .collect();
+    let mut posts = Vec::with_capacity(sources.len());
+    for loaded in par::map(&sources, |f| post::load(f)) {
+        match loaded {
+            Ok(post) => posts.push(post),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    posts.retain(|p| !p.draft);
+    posts.sort_by(|a, b| {
+        b.date
+            .timestamp
+            .cmp(&a.date.timestamp)
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    let mut slugs: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
+    posts.retain(|p| match slugs.get(&p.slug) {
+        Some(first) => {
+            problems.push(Problem {
+                file: p.source.clone(),
+                line: None,
+                message: format!(
+                    "slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)",
+                    p.slug,
+                    first.display()
+                ),
+            });
+            false
+        }
+        None => {
+            slugs.insert(p.slug.clone(), p.source.clone());
+            true
+        }
+    });
+    (posts, sources, others)
+}
+
+/// Renders every page: the resources and the 404 page, or the template problems (each reported
+/// once) that stop the build.
+fn render_pages(
+    pages: &pages::Pages,
+    bodies: Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Result<(Resources, Resource), Vec<Problem>> {
+    let mut rendered = pages.posts(bodies);
+    rendered.extend(pages.lists());
+    rendered.push(pages.not_found());
+    let mut template_problems: Vec<Problem> = Vec::new();
+    let mut done = Vec::with_capacity(rendered.len());
+    for page in rendered {
+        match page {
+            Ok(page) => done.push(page),
+            Err(problem) if !template_problems.contains(&problem) => {
+                template_problems.push(problem)
+            }
+            Err(_) => {}
+        }
+    }
+    if !template_problems.is_empty() {
+        return Err(template_problems);
+    }
+    let not_found = done.pop().ok_or_else(Vec::new)?;
+    let mut site = Resources::default();
+    // The 404 page is exported as 404.html: nothing else may take that file.
+    site.files.insert(PathBuf::from("404.html"));
+    for page in done {
+        site.add(page, None, problems);
+    }
+    Ok((site, not_found))
+}
+
+/// Adds `templates/root/` (at the site root) and `templates/static/` (at `/static/`), then the
+/// built-in static files the site does not replace. Returns whether the site has its own
+/// `robots.txt`.
+fn add_template_files(
+    site: &mut Resources,
+    templates_dir: &Path,
+    site_modified: jiff::Timestamp,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let mut has_robots = false;
+    let root_dir = templates_dir.join("root");
+    if root_dir.is_dir() {
+        for file in assets::walk(&root_dir, problems) {
+            if let Some(tail) = assets::url_tail(&root_dir, &file) {
+                has_robots |= tail == "robots.txt";
+                site.add_file(&file, format!("/{tail}"), problems);
+            }
+        }
+    }
+    let static_dir = templates_dir.join("static");
+    if static_dir.is_dir() {
+        for file in assets::walk(&static_dir, problems) {
+            if let Some(tail) = assets::url_tail(&static_dir, &file) {
+                site.add_file(&file, format!("/static/{tail}"), problems);
+            }
+        }
+    }
+    for (name, body) in DEFAULT_STATIC {
+        let path = format!("/static/{name}");
+        if !site.paths.contains(&path) {
+            let resource = Resource {
+                path,
+                content_type: assets::content_type(name).into(),
+                last_modified: site_modified,
+                body: body.to_vec(),
+            };
+            site.add(resource, None, problems);
+        }
+    }
+    has_robots
+}
+
+/// Adds the non-post files under `posts/`: a page bundle's files beside its post
+/// (`/posts/<slug>/<path in bundle>`), others at `/posts/<path under posts/>`. Files of drafts
+/// and broken posts are not served.
+fn add_post_files(
+    site: &mut Resources,
+    posts_dir: &Path,
+    posts: &[Post],
+    sources: &[PathBuf],
+    others: &[PathBuf],
+    problems: &mut Vec<Problem>,
+) {
+    let owners = bundle_owners(posts_dir, sources, others);
+    let slug_of: HashMap<&Path, &str> = posts
+        .iter()
+        .map(|p| (p.source.as_path(), p.slug.as_str()))
+        .collect();
+    for (file, owner) in others.iter().zip(owners) {
+        let path = match owner {
+            Some((source, tail)) => match slug_of.get(source.as_path()) {
+                Some(slug) => format!("/posts/{slug}/{tail}"),
+                None => continue,
+            },
+            None => match assets::url_tail(posts_dir, file) {
+                Some(tail) => format!("/posts/{tail}"),
+                None => continue,
+            },
+        };
+        site.add_file(file, path, problems);
+    }
 }
 
 /// Whether a file is a post: `.md` or `.markdown`, any case.
