@@ -37,7 +37,7 @@ pub struct Post {
     pub description: Option<String>,
     /// The description, or the start of the first paragraph.
     pub summary: String,
-    /// The body as HTML.
+    /// The body as HTML. (`build` moves it into the post's page once the feed is written.)
     pub html: String,
     /// Drafts and `published: false` posts are not served.
     pub draft: bool,
