@@ -36,6 +36,7 @@ fn sample_blog_builds_with_every_kind_of_page() {
         "/sitemap.xml",
         "/robots.txt",
         "/static/style.css",
+        "/static/favicon.svg",
         "/posts/why-fork-per-connection/",
         "/posts/reaping-zombies/",
         "/posts/reaping-zombies/lifecycle.svg",

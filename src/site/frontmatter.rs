@@ -104,7 +104,20 @@ pub fn parse(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> {
         Format::Toml => parse_toml(text)?,
     };
     let map = match value {
-        Value::Object(map) => map,
+        // Keys are matched case-insensitively (Hugo writes `Title`, `Date`); when a key is
+        // written twice in different cases, the all-lowercase spelling wins.
+        Value::Object(map) => {
+            let mut lower = Map::new();
+            for (key, value) in map {
+                let folded = key.to_lowercase();
+                if folded == key {
+                    lower.insert(folded, value);
+                } else {
+                    lower.entry(folded).or_insert(value);
+                }
+            }
+            lower
+        }
         Value::Null => Map::new(),
         _ => {
             return Err(FrontMatterError {
@@ -145,6 +158,16 @@ fn parse_yaml(text: &str) -> Result<Value, FrontMatterError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
+    // The YAML parser takes quadratic time on deeply nested flow collections (`[[[[...`), and
+    // deserializing refuses more than 128 levels anyway: refuse early and cheaply.
+    if let Some(offset) = too_deep(text, MAX_FLOW_DEPTH) {
+        return Err(FrontMatterError {
+            line: Some(line_of(text, offset) + 1),
+            message: format!(
+                "invalid YAML front matter: nested more than {MAX_FLOW_DEPTH} levels deep"
+            ),
+        });
+    }
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
         Ok(value) => Ok(yaml_to_json(value)),
         Err(err) => {
@@ -161,6 +184,28 @@ fn parse_yaml(text: &str) -> Result<Value, FrontMatterError> {
             })
         }
     }
+}
+
+/// How deeply `[` / `{` may nest in YAML front matter.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// The byte offset where brackets first nest deeper than `max`, if they do. Brackets inside
+/// quotes count too: a rough bound that real front matter never comes near.
+fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn parse_toml(text: &str) -> Result<Value, FrontMatterError> {
@@ -366,7 +411,8 @@ fn key_line(text: &str, key: &str, format: Format) -> Option<usize> {
     };
     text.lines()
         .position(|line| {
-            let line = line.trim_start();
+            let line = line.trim_start().to_lowercase();
+            let line = line.as_str();
             let rest = line
                 .strip_prefix(key)
                 .or_else(|| {
@@ -437,6 +483,15 @@ mod tests {
     }
 
     #[test]
+    fn keys_ignore_case() {
+        let (fm, _) = parse("---\nTitle: Hugo\nDraft: true\n---\n").unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Hugo"));
+        assert!(fm.draft);
+        let err = parse("---\nTitle: x\nDate: soon\n---\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
+    }
+
+    #[test]
     fn none_and_empty() {
         let (fm, offset) = parse("# Title\n\ntext").unwrap();
         assert_eq!(fm, FrontMatter::default());
@@ -503,6 +558,72 @@ mod tests {
             "---\ntitle: \"Ünïcode\"\ndate: 2015-03-01 10:00:00 +0100\ntags: [a, b]\n---\n# Hi\n";
         for (i, _) in src.char_indices() {
             let _ = parse(&src[..i]);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = 100_000;
+        let yaml = format!(
+            "---\ntitle: {}{}\n---\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        );
+        assert!(parse(&yaml).is_err());
+        let toml = format!(
+            "+++\ntitle = {}{}\n+++\n",
+            "[".repeat(deep),
+            "]".repeat(deep)
+        );
+        assert!(parse(&toml).is_err());
+        let yaml_map = format!(
+            "---\n{}\n---\n",
+            (0..1000)
+                .map(|i| format!("{}k{i}:", " ".repeat(i)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let _ = parse(&yaml_map);
+        // Exponential alias expansion ("billion laughs") is refused by the YAML library.
+        let mut laughs = String::from("---\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        laughs.push_str("---\n");
+        assert!(parse(&laughs).is_err());
+    }
+
+    #[test]
+    fn random_mutations_never_panic() {
+        let seeds = [
+            "---\ntitle: \"Ünï\"\ndate: 2015-03-01 10:00:00 +0100\ntags: [a, b]\npublished: false\n---\nbody",
+            "+++\ntitle = \"t\"\ndate = 2020-01-01T00:00:00Z\n[taxonomies]\ntags = [\"x\"]\n+++\nbody",
+        ];
+        let alphabet: &[u8] = b"-+:=[]{}\"'\n\r\t #&*!|>?,.0123456789abcTZ\\";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..20_000 {
+            let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]),
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok((_, offset)) = parse(&text) {
+                assert!(text.is_char_boundary(offset) && offset <= text.len());
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
 //! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
@@ -36,96 +36,128 @@ pub fn options() -> Options {
 /// the title itself). Heading ids come from `{#id}` when given, else from the heading text,
 /// made unique within the document with `-1`, `-2`, ...
 pub fn render(markdown: &str, take_title: bool) -> Rendered {
-    let mut events: Vec<Event> = Vec::new();
-    let mut used_ids: HashSet<String> = HashSet::new();
-    let mut title = None;
-    let mut summary = String::new();
-    let mut summary_state = SummaryState::Waiting;
-    // An open heading: its start tag and the inline events seen so far.
-    let mut heading: Option<(Tag, Vec<Event>)> = None;
-    let mut at_start = true;
-
-    for event in Parser::new_ext(markdown, options()) {
-        match summary_state {
-            SummaryState::Waiting => {
-                if matches!(event, Event::Start(Tag::Paragraph)) {
-                    summary_state = SummaryState::Collecting;
-                }
-            }
-            SummaryState::Collecting => match &event {
-                Event::End(TagEnd::Paragraph) => summary_state = SummaryState::Done,
-                Event::Text(t) | Event::Code(t) => summary.push_str(t),
-                Event::SoftBreak | Event::HardBreak => summary.push(' '),
-                _ => {}
-            },
-            SummaryState::Done => {}
-        }
-
-        if let Some((start, mut inner)) = heading.take() {
-            if let Event::End(TagEnd::Heading(_)) = event {
-                let text = plain_text(&inner);
-                let opening_title = take_title && title.is_none() && at_start;
-                if take_title && title.is_none() {
-                    title = Some(text.clone());
-                }
-                at_start = false;
-                if opening_title {
-                    continue;
-                }
-                let start = match start {
-                    Tag::Heading {
-                        level,
-                        id,
-                        classes,
-                        attrs,
-                    } => {
-                        let id = match id {
-                            Some(id) => {
-                                used_ids.insert(id.to_string());
-                                id
-                            }
-                            None => CowStr::from(unique_id(&text, &mut used_ids)),
-                        };
-                        Tag::Heading {
-                            level,
-                            id: Some(id),
-                            classes,
-                            attrs,
-                        }
-                    }
-                    other => other,
-                };
-                events.push(Event::Start(start));
-                events.append(&mut inner);
-                events.push(event);
-            } else {
-                inner.push(event);
-                heading = Some((start, inner));
-            }
-            continue;
-        }
-        match event {
-            Event::Start(start @ Tag::Heading { .. }) => heading = Some((start, Vec::new())),
-            other => {
-                at_start = false;
-                events.push(other);
-            }
-        }
-    }
-
-    let mut html = String::with_capacity(markdown.len() + markdown.len() / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    let mut events = Events {
+        parser: Parser::new_ext(markdown, options()),
+        queue: VecDeque::new(),
+        used_ids: HashSet::new(),
+        take_title,
+        title: None,
+        summary: String::new(),
+        summary_state: SummaryState::Waiting,
+        at_start: true,
+    };
+    let mut html = String::with_capacity(markdown.len() * 2);
+    pulldown_cmark::html::push_html(&mut html, &mut events);
     Rendered {
         html,
-        title,
-        summary: shorten(summary.trim(), SUMMARY_CHARS),
+        title: events.title,
+        summary: shorten(events.summary.trim(), SUMMARY_CHARS),
     }
+}
+
+/// The parser's events, streamed to the HTML writer with heading ids filled in (only a heading's
+/// own events are buffered), the title heading taken out, and the summary collected on the way.
+struct Events<'a> {
+    parser: Parser<'a>,
+    /// Events of a rewritten heading, waiting to be handed out.
+    queue: VecDeque<Event<'a>>,
+    used_ids: HashSet<String>,
+    take_title: bool,
+    title: Option<String>,
+    summary: String,
+    summary_state: SummaryState,
+    /// Nothing but (possibly) headings seen so far.
+    at_start: bool,
 }
 
 enum SummaryState {
     Waiting,
     Collecting,
     Done,
+}
+
+impl Events<'_> {
+    /// Collects the plain text of the first paragraph.
+    fn observe(&mut self, event: &Event) {
+        match self.summary_state {
+            SummaryState::Waiting => {
+                if matches!(event, Event::Start(Tag::Paragraph)) {
+                    self.summary_state = SummaryState::Collecting;
+                }
+            }
+            SummaryState::Collecting => match event {
+                Event::End(TagEnd::Paragraph) => self.summary_state = SummaryState::Done,
+                Event::Text(t) | Event::Code(t) => self.summary.push_str(t),
+                Event::SoftBreak | Event::HardBreak => self.summary.push(' '),
+                _ => {}
+            },
+            SummaryState::Done => {}
+        }
+    }
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.queue.pop_front() {
+            return Some(event);
+        }
+        loop {
+            let event = self.parser.next()?;
+            self.observe(&event);
+            let Event::Start(start @ Tag::Heading { .. }) = event else {
+                self.at_start = false;
+                return Some(event);
+            };
+            let mut inner = Vec::new();
+            let end = loop {
+                match self.parser.next() {
+                    None => break None,
+                    Some(end @ Event::End(TagEnd::Heading(_))) => break Some(end),
+                    Some(other) => {
+                        self.observe(&other);
+                        inner.push(other);
+                    }
+                }
+            };
+            let text = plain_text(&inner);
+            let opening_title = self.take_title && self.title.is_none() && self.at_start;
+            if self.take_title && self.title.is_none() {
+                self.title = Some(text.clone());
+            }
+            self.at_start = false;
+            if opening_title {
+                continue;
+            }
+            let start = match start {
+                Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                } => {
+                    let id = match id {
+                        Some(id) => {
+                            self.used_ids.insert(id.to_string());
+                            id
+                        }
+                        None => CowStr::from(unique_id(&text, &mut self.used_ids)),
+                    };
+                    Tag::Heading {
+                        level,
+                        id: Some(id),
+                        classes,
+                        attrs,
+                    }
+                }
+                other => other,
+            };
+            self.queue.extend(inner);
+            self.queue.extend(end);
+            return Some(Event::Start(start));
+        }
+    }
 }
 
 /// The text content of inline events.

@@ -15,12 +15,18 @@
 //! - `templates/root/`: served at the site root; `templates/root/robots.txt` replaces the
 //!   default `/robots.txt`.
 //!
+//! Resource paths are stored decoded: a tag `café` is served at the path `/tags/café/`, while
+//! links in pages, the feed and the sitemap spell it `/tags/caf%C3%A9/`. The server
+//! percent-decodes a request's path before the lookup.
+//!
 //! Nothing in this module writes to stdout (in the server's children it is the client socket);
 //! diagnostics go through `log`.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use post::Post;
 
 /// One response the server can give, rendered ahead of time.
 #[derive(Debug, Clone)]
@@ -103,10 +109,16 @@ pub const POSTS_DIR: &str = "posts";
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Built-in static files served when `templates/static/` does not provide them.
-const DEFAULT_STATIC: &[(&str, &[u8])] = &[(
-    "style.css",
-    include_bytes!("../../templates/static/style.css"),
-)];
+const DEFAULT_STATIC: &[(&str, &[u8])] = &[
+    (
+        "style.css",
+        include_bytes!("../../templates/static/style.css"),
+    ),
+    (
+        "favicon.svg",
+        include_bytes!("../../templates/static/favicon.svg"),
+    ),
+];
 
 /// Renders the blog under `root` (`root/posts`, `root/templates`, `root/forkblog.toml`).
 pub fn build(root: &Path) -> Build {
@@ -150,13 +162,121 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         });
         return None;
     }
+    let started = std::time::Instant::now();
     let site_modified = settings
         .modified
         .max(templates.modified)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
+    let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
+
     // Posts: read and rendered in parallel; broken ones reported and skipped.
-    let files = assets::walk(&posts_dir, problems);
+    let (mut posts, sources, others) = load_posts(&posts_dir, problems);
+    log::debug!(
+        "read and rendered {} posts in {:?}",
+        posts.len(),
+        started.elapsed()
+    );
+
+    // The feed, before the post bodies move into their pages.
+    let feed = feed::atom(&config, &posts, site_modified);
+    let feed_modified = posts
+        .iter()
+        .take(if config.feed_entries == 0 {
+            usize::MAX
+        } else {
+            config.feed_entries
+        })
+        .map(|p| p.modified)
+        .fold(site_modified, jiff::Timestamp::max);
+    let feed_resource = Resource {
+        path: "/feed.xml".into(),
+        content_type: feed::CONTENT_TYPE.into(),
+        last_modified: feed_modified,
+        body: feed.into_bytes(),
+    };
+    let bodies: Vec<String> = posts
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.html))
+        .collect();
+
+    // Pages. A template error stops the build: every page would be wrong in the same way.
+    tmark("feed");
+    let tags = pages::tags(&posts);
+    let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
+    tmark("views");
+    let (mut site, not_found) = match render_pages(&pages, bodies, problems) {
+        Ok(rendered) => rendered,
+        Err(template_problems) => {
+            problems.extend(template_problems);
+            return None;
+        }
+    };
+
+    log::debug!(
+        "rendered {} pages after {:?}",
+        site.list.len(),
+        started.elapsed()
+    );
+
+    // Files: static assets, root files, page bundles.
+    let all_modified = posts
+        .iter()
+        .map(|p| p.modified)
+        .fold(site_modified, jiff::Timestamp::max);
+    let has_robots = add_template_files(&mut site, &templates_dir, site_modified, problems);
+    add_post_files(&mut site, &posts_dir, &posts, &sources, &others, problems);
+
+    // The feed, robots.txt and the sitemap (which lists every page added above).
+    site.add(feed_resource, None, problems);
+    if !has_robots {
+        let robots = sitemap::robots(&config);
+        site.add(
+            Resource {
+                path: "/robots.txt".into(),
+                content_type: "text/plain; charset=utf-8".into(),
+                last_modified: site_modified,
+                body: robots.into_bytes(),
+            },
+            None,
+            problems,
+        );
+    }
+    tmark("files");
+    let map = sitemap::sitemap(&config, &site.list);
+    site.add(
+        Resource {
+            path: "/sitemap.xml".into(),
+            content_type: sitemap::CONTENT_TYPE.into(),
+            last_modified: all_modified,
+            body: map.into_bytes(),
+        },
+        None,
+        problems,
+    );
+
+    let mut resources = site.list;
+    resources.sort_by(|a, b| a.path.cmp(&b.path));
+    log::info!(
+        "rendered {} posts into {} resources in {:?}",
+        posts.len(),
+        resources.len(),
+        started.elapsed()
+    );
+    Some(Site {
+        resources,
+        not_found,
+        post_count: posts.len(),
+    })
+}
+
+/// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
+/// clashes. Returns the published posts, newest first, with the post files and the other files.
+fn load_posts(
+    posts_dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
+    let files = assets::walk(posts_dir, problems);
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
         files.into_iter().partition(|f| is_markdown(f));
     let sources: Vec<PathBuf> = sources
@@ -192,7 +312,11 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             problems.push(Problem {
                 file: p.source.clone(),
                 line: None,
-                message: format!("slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)", p.slug, first.display()),
+                message: format!(
+                    "slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)",
+                    p.slug,
+                    first.display()
+                ),
             });
             false
         }
@@ -201,54 +325,54 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             true
         }
     });
+    (posts, sources, others)
+}
 
-    // Pages. A template error stops the build: every page would be wrong in the same way.
-    let tags = pages::tags(&posts);
-    let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
-    let mut site = Resources::default();
-    let mut template_problems = Vec::new();
-    for page in pages.posts() {
+/// Renders every page: the resources and the 404 page, or the template problems (each reported
+/// once) that stop the build.
+fn render_pages(
+    pages: &pages::Pages,
+    bodies: Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Result<(Resources, Resource), Vec<Problem>> {
+    let mut rendered = pages.posts(bodies);
+    rendered.extend(pages.lists());
+    rendered.push(pages.not_found());
+    let mut template_problems: Vec<Problem> = Vec::new();
+    let mut done = Vec::with_capacity(rendered.len());
+    for page in rendered {
         match page {
-            Ok(page) => site.add(page, None, problems),
+            Ok(page) => done.push(page),
             Err(problem) if !template_problems.contains(&problem) => {
                 template_problems.push(problem)
             }
             Err(_) => {}
         }
     }
-    let rest = (|| {
-        let mut out = pages.index()?;
-        out.extend(pages.tag_pages()?);
-        out.push(pages.archive()?);
-        Ok::<_, Problem>((out, pages.not_found()?))
-    })();
-    let not_found = match rest {
-        Ok((out, not_found)) if template_problems.is_empty() => {
-            for page in out {
-                site.add(page, None, problems);
-            }
-            not_found
-        }
-        Ok(_) => {
-            problems.extend(template_problems);
-            return None;
-        }
-        Err(problem) => {
-            if !template_problems.contains(&problem) {
-                template_problems.push(problem);
-            }
-            problems.extend(template_problems);
-            return None;
-        }
-    };
+    if !template_problems.is_empty() {
+        return Err(template_problems);
+    }
+    let not_found = done.pop().ok_or_else(Vec::new)?;
+    let mut site = Resources::default();
+    // The 404 page is exported as 404.html: nothing else may take that file.
+    site.files.insert(PathBuf::from("404.html"));
+    for page in done {
+        site.add(page, None, problems);
+    }
+    Ok((site, not_found))
+}
 
-    // Files: static assets, root files, page bundles.
-    let all_modified = posts
-        .iter()
-        .map(|p| p.modified)
-        .fold(site_modified, jiff::Timestamp::max);
-    let root_dir = templates_dir.join("root");
+/// Adds `templates/root/` (at the site root) and `templates/static/` (at `/static/`), then the
+/// built-in static files the site does not replace. Returns whether the site has its own
+/// `robots.txt`.
+fn add_template_files(
+    site: &mut Resources,
+    templates_dir: &Path,
+    site_modified: jiff::Timestamp,
+    problems: &mut Vec<Problem>,
+) -> bool {
     let mut has_robots = false;
+    let root_dir = templates_dir.join("root");
     if root_dir.is_dir() {
         for file in assets::walk(&root_dir, problems) {
             if let Some(tail) = assets::url_tail(&root_dir, &file) {
@@ -277,7 +401,21 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
             site.add(resource, None, problems);
         }
     }
-    let owners = bundle_owners(&posts_dir, &sources, &others);
+    has_robots
+}
+
+/// Adds the non-post files under `posts/`: a page bundle's files beside its post
+/// (`/posts/<slug>/<path in bundle>`), others at `/posts/<path under posts/>`. Files of drafts
+/// and broken posts are not served.
+fn add_post_files(
+    site: &mut Resources,
+    posts_dir: &Path,
+    posts: &[Post],
+    sources: &[PathBuf],
+    others: &[PathBuf],
+    problems: &mut Vec<Problem>,
+) {
+    let owners = bundle_owners(posts_dir, sources, others);
     let slug_of: HashMap<&Path, &str> = posts
         .iter()
         .map(|p| (p.source.as_path(), p.slug.as_str()))
@@ -286,75 +424,15 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         let path = match owner {
             Some((source, tail)) => match slug_of.get(source.as_path()) {
                 Some(slug) => format!("/posts/{slug}/{tail}"),
-                // A draft's files are not published; a broken post's (already reported) wait for it.
                 None => continue,
             },
-            None => match assets::url_tail(&posts_dir, file) {
+            None => match assets::url_tail(posts_dir, file) {
                 Some(tail) => format!("/posts/{tail}"),
                 None => continue,
             },
         };
         site.add_file(file, path, problems);
     }
-
-    // Feed, sitemap, robots.txt.
-    let feed = feed::atom(&config, &posts, site_modified);
-    let feed_modified = posts
-        .iter()
-        .take(if config.feed_entries == 0 {
-            usize::MAX
-        } else {
-            config.feed_entries
-        })
-        .map(|p| p.modified)
-        .fold(site_modified, jiff::Timestamp::max);
-    site.add(
-        Resource {
-            path: "/feed.xml".into(),
-            content_type: feed::CONTENT_TYPE.into(),
-            last_modified: feed_modified,
-            body: feed.into_bytes(),
-        },
-        None,
-        problems,
-    );
-    if !has_robots {
-        let robots = sitemap::robots(&config);
-        site.add(
-            Resource {
-                path: "/robots.txt".into(),
-                content_type: "text/plain; charset=utf-8".into(),
-                last_modified: site_modified,
-                body: robots.into_bytes(),
-            },
-            None,
-            problems,
-        );
-    }
-    let map = sitemap::sitemap(&config, &site.list);
-    site.add(
-        Resource {
-            path: "/sitemap.xml".into(),
-            content_type: sitemap::CONTENT_TYPE.into(),
-            last_modified: all_modified,
-            body: map.into_bytes(),
-        },
-        None,
-        problems,
-    );
-
-    let mut resources = site.list;
-    resources.sort_by(|a, b| a.path.cmp(&b.path));
-    log::info!(
-        "rendered {} posts into {} resources",
-        posts.len(),
-        resources.len()
-    );
-    Some(Site {
-        resources,
-        not_found,
-        post_count: posts.len(),
-    })
 }
 
 /// Whether a file is a post: `.md` or `.markdown`, any case.

@@ -11,7 +11,7 @@ use super::config::Config;
 use super::par;
 use super::post::Post;
 use super::templates::Templates;
-use super::text::{encode_path, slugify};
+use super::text::encode_path;
 use super::{Problem, Resource};
 
 /// The Content-Type of every rendered page.
@@ -67,8 +67,8 @@ pub struct Tag {
 pub fn tags(posts: &[Post]) -> Vec<Tag> {
     let mut by_slug: BTreeMap<String, Tag> = BTreeMap::new();
     for (i, post) in posts.iter().enumerate() {
-        for name in &post.tags {
-            let slug = slugify(name);
+        for (name, slug) in post.tags.iter().zip(&post.tag_slugs) {
+            let slug = slug.clone();
             let tag = by_slug.entry(slug.clone()).or_insert_with(|| Tag {
                 view: TagView {
                     name: name.clone(),
@@ -175,21 +175,22 @@ impl<'a> Pages<'a> {
         )
     }
 
-    /// One page per post, rendered in parallel.
-    pub fn posts(&self) -> Vec<Result<Resource, Problem>> {
-        let indexes: Vec<usize> = (0..self.posts.len()).collect();
-        par::map(&indexes, |&i| {
+    /// One page per post, rendered in parallel. `bodies[i]` is the HTML of `posts[i]`, taken
+    /// by value so the (large) bodies are not copied once more.
+    pub fn posts(&self, bodies: Vec<String>) -> Vec<Result<Resource, Problem>> {
+        let work: Vec<(usize, String)> = bodies.into_iter().enumerate().collect();
+        par::map_owned(work, |(i, html)| {
             let post = &self.posts[i];
-            let mut full = view(post);
-            let content = Value::from_safe_string(post.html.clone());
             let newer = i.checked_sub(1).and_then(|n| self.views.get(n).cloned());
             let older = self.views.get(i + 1).cloned();
             let neighbours = [i.checked_sub(1), Some(i), Some(i + 1)]
                 .into_iter()
                 .flatten();
-            full.description = post.description.as_deref();
             let extra = context! {
-                post => context! { content => content, ..Value::from_serialize(&full) },
+                post => context! {
+                    content => Value::from_safe_string(html),
+                    ..self.views.get(i).cloned().unwrap_or_default()
+                },
                 newer => newer,
                 older => older,
             };
@@ -197,69 +198,81 @@ impl<'a> Pages<'a> {
         })
     }
 
-    /// The index: `/`, then `/page/2/`, ... with `posts_per_page` posts each (one page even
-    /// when there are no posts).
-    pub fn index(&self) -> Result<Vec<Resource>, Problem> {
+    /// Every listing page, rendered in parallel: the index (`/`, then `/page/2/`, ... with
+    /// `posts_per_page` posts each, one page even when there are no posts), `/tags/`, one page
+    /// per tag listing exactly its posts, and `/archive/`.
+    pub fn lists(&self) -> Vec<Result<Resource, Problem>> {
         let per_page = self.config.posts_per_page.max(1);
         let pages = self.posts.len().div_ceil(per_page).max(1);
-        let mut out = Vec::with_capacity(pages);
-        for page in 1..=pages {
-            let start = (page - 1) * per_page;
-            let indexes: Vec<usize> = (start..(start + per_page).min(self.posts.len())).collect();
-            let url = |n: usize| {
-                if n == 1 {
-                    "/".to_string()
-                } else {
-                    format!("/page/{n}/")
-                }
-            };
-            let extra = context! {
-                posts => self.list(&indexes),
-                pagination => context! {
-                    page => page,
-                    pages => pages,
-                    prev_url => (page > 1).then(|| url(page - 1)),
-                    next_url => (page < pages).then(|| url(page + 1)),
-                },
-            };
-            out.push(self.page(
-                &url(page),
-                "index.html",
-                extra,
-                self.newest(indexes.iter().copied()),
-            )?);
-        }
-        Ok(out)
+        // The big pages first, so the threads finish together.
+        let mut jobs = vec![List::Archive, List::Tags];
+        jobs.extend((0..self.tags.len()).map(List::Tag));
+        jobs.extend((1..=pages).map(List::Index));
+        par::map(&jobs, |job| match *job {
+            List::Index(page) => self.index(page, pages, per_page),
+            List::Tags => self.tag_list(),
+            List::Tag(i) => self.tag(&self.tags[i]),
+            List::Archive => self.archive(),
+        })
     }
 
-    /// `/tags/` and one page per tag listing exactly its posts.
-    pub fn tag_pages(&self) -> Result<Vec<Resource>, Problem> {
-        let mut out = Vec::with_capacity(self.tags.len() + 1);
+    /// Index page `page` of `pages`.
+    fn index(&self, page: usize, pages: usize, per_page: usize) -> Result<Resource, Problem> {
+        let start = (page - 1) * per_page;
+        let indexes: Vec<usize> = (start..(start + per_page).min(self.posts.len())).collect();
+        let url = |n: usize| {
+            if n == 1 {
+                "/".to_string()
+            } else {
+                format!("/page/{n}/")
+            }
+        };
+        let extra = context! {
+            posts => self.list(&indexes),
+            pagination => context! {
+                page => page,
+                pages => pages,
+                prev_url => (page > 1).then(|| url(page - 1)),
+                next_url => (page < pages).then(|| url(page + 1)),
+            },
+        };
+        self.page(
+            &url(page),
+            "index.html",
+            extra,
+            self.newest(indexes.iter().copied()),
+        )
+    }
+
+    /// `/tags/`.
+    fn tag_list(&self) -> Result<Resource, Problem> {
         let all: Vec<Value> = self
             .tags
             .iter()
             .map(|t| Value::from_serialize(&t.view))
             .collect();
-        out.push(self.page(
+        self.page(
             "/tags/",
             "tags.html",
             context! { tags => all },
             self.newest(0..self.posts.len()),
-        )?);
-        for tag in self.tags {
-            let extra = context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
-            out.push(self.page(
-                &format!("/tags/{}/", tag.view.slug),
-                "tag.html",
-                extra,
-                self.newest(tag.posts.iter().copied()),
-            )?);
-        }
-        Ok(out)
+        )
+    }
+
+    /// `/tags/<slug>/`.
+    fn tag(&self, tag: &Tag) -> Result<Resource, Problem> {
+        let extra =
+            context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
+        self.page(
+            &format!("/tags/{}/", tag.view.slug),
+            "tag.html",
+            extra,
+            self.newest(tag.posts.iter().copied()),
+        )
     }
 
     /// `/archive/`: every post grouped by year, newest first.
-    pub fn archive(&self) -> Result<Resource, Problem> {
+    fn archive(&self) -> Result<Resource, Problem> {
         let mut years: Vec<(i16, Vec<usize>)> = Vec::new();
         for (i, post) in self.posts.iter().enumerate() {
             let year = post.date.day.year();
@@ -288,6 +301,14 @@ impl<'a> Pages<'a> {
     }
 }
 
+/// A listing page to render.
+enum List {
+    Index(usize),
+    Tags,
+    Tag(usize),
+    Archive,
+}
+
 fn view(post: &Post) -> PostView<'_> {
     PostView {
         title: &post.title,
@@ -302,9 +323,10 @@ fn view(post: &Post) -> PostView<'_> {
         tags: post
             .tags
             .iter()
-            .map(|t| TagRef {
-                name: t,
-                url: encode_path(&format!("/tags/{}/", slugify(t))),
+            .zip(&post.tag_slugs)
+            .map(|(name, slug)| TagRef {
+                name,
+                url: encode_path(&format!("/tags/{slug}/")),
             })
             .collect(),
         description: post.description.as_deref(),

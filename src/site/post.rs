@@ -31,11 +31,13 @@ pub struct Post {
     pub updated: Option<PostDate>,
     /// Tags and categories together, in the order written, without duplicates.
     pub tags: Vec<String>,
+    /// The URL-safe name of each tag, in the same order.
+    pub tag_slugs: Vec<String>,
     /// The description from front matter, if any.
     pub description: Option<String>,
     /// The description, or the start of the first paragraph.
     pub summary: String,
-    /// The body as HTML.
+    /// The body as HTML. (`build` moves it into the post's page once the feed is written.)
     pub html: String,
     /// Drafts and `published: false` posts are not served.
     pub draft: bool,
@@ -119,6 +121,7 @@ pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Pos
             .or(name_date)
             .unwrap_or_else(|| PostDate::from_timestamp(modified)),
         updated: front.updated,
+        tag_slugs: tags.iter().map(|t| slugify(t)).collect(),
         tags,
         description: front.description,
         summary,

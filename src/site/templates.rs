@@ -165,8 +165,12 @@ fn problem(dir: &Path, fallback_name: &str, err: &minijinja::Error) -> Problem {
         message.push_str(&format!(" (caused by: {inner})"));
         source = inner.source();
     }
+    let file = dir.join(name);
+    if DEFAULTS.iter().any(|(n, _)| *n == name) && !file.exists() {
+        message.push_str(" (in the built-in default template, which this site does not override)");
+    }
     Problem {
-        file: dir.join(name),
+        file,
         line: err.line(),
         message,
     }
