@@ -171,7 +171,9 @@ fn parse_yaml(text: &str) -> Result<Value, FrontMatterError> {
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
         Ok(value) => Ok(yaml_to_json(value)),
         Err(err) => {
-            let line = err.location().map(|l| l.line() + 1);
+            // From the byte index, not the library's line: YAML also breaks lines at a lone CR,
+            // NEL, LS and PS, and a line number past the end of the file helps nobody.
+            let line = err.location().map(|l| line_of(text, l.index()) + 1);
             let message = err.to_string();
             // The library appends its own position ("at line 3 column 5"); ours replaces it.
             let message = match message.find(" at line ") {
@@ -444,6 +446,19 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_error_lines_count_newlines_only() {
+        // Found by the front_matter fuzz target: lone CRs made the YAML library's own line
+        // number run past the end of the file.
+        let text = "---\ntitle: a\r\r\r\r\r\r\r\r\rb: [\n---\nbody\n";
+        let err = parse(text).unwrap_err();
+        let lines = text.matches('\n').count() + 1;
+        assert!(
+            err.line.is_some_and(|l| (1..=lines).contains(&l)),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn yaml() {
