@@ -11,6 +11,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod clock;
 pub mod logs;
 pub mod server;
 pub mod site;

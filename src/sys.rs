@@ -181,3 +181,20 @@ pub fn interrupt_only(signal: Signal) {
     // SAFETY: the handler is an empty extern "C" fn, valid for the life of the process.
     let _ = unsafe { nix::sys::signal::sigaction(signal, &action) };
 }
+
+/// Standard input, as a descriptor, without touching `std::io::stdin()` (which allocates an
+/// 8 KiB buffer on first use: a page fault in every child for a buffer it never reads).
+///
+/// Sound because fd 0 is open for the whole life of the process: `main` opens /dev/null on any
+/// of fds 0-2 that are closed before anything else, and a child only ever replaces fd 0 with
+/// `dup2`, which never leaves it closed.
+pub fn stdin_fd() -> BorrowedFd<'static> {
+    // SAFETY: see above; fd 0 stays open for 'static.
+    unsafe { BorrowedFd::borrow_raw(0) }
+}
+
+/// Standard output, as a descriptor (see [`stdin_fd`]; the same holds for fd 1).
+pub fn stdout_fd() -> BorrowedFd<'static> {
+    // SAFETY: as for stdin_fd.
+    unsafe { BorrowedFd::borrow_raw(1) }
+}

@@ -7,20 +7,21 @@
 //! stdout IS the client here: nothing in this file, or anything it calls, prints to stdout.
 
 use std::borrow::Cow;
-use std::io::{self, IoSlice, Write};
+use std::io::IoSlice;
 use std::net::{IpAddr, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-use nix::sys::socket::{getpeername, shutdown, Shutdown, SockaddrStorage};
+use nix::sys::socket::{getpeername, recv, shutdown, MsgFlags, Shutdown, SockaddrStorage};
 use nix::sys::time::TimeSpec;
 
 use super::http::{self, Parsed, Response, Status};
-use super::limits::Limits;
+use super::limits::{Limits, MAX_HEAD};
 use super::snapshot::View;
 use super::status::{Access, Counter, Counters};
+use crate::clock;
 use crate::logs::{format_line, AccessLog, LogEntry};
 use crate::sys;
 
@@ -36,6 +37,8 @@ pub struct Context<'a> {
     pub counters: Option<&'a Counters>,
     /// Where the status endpoint is and who may read it.
     pub status: &'a Access,
+    /// The client's address, as `accept` gave it (for the access log and the status check).
+    pub peer: Option<IpAddr>,
 }
 
 /// Serves `conn` in a freshly forked child and exits; never returns.
@@ -50,20 +53,17 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
     sys::close_range(log_fd.max(2) + 1, i32::MAX);
     std::mem::forget(conn); // its descriptor is closed above; dropping would close a stranger's
 
-    // The parent's handlers would write to a pipe this process no longer has. HUP and INT are
-    // ignored so that a terminal's Ctrl-C or hangup lets in-flight responses finish (the parent
-    // drains); TERM and ALRM kill; PIPE stays ignored so a vanished client is an EPIPE error.
+    // The parent's handlers (see `signals.rs`) would write to a pipe this process no longer
+    // has. HUP and INT are ignored so that a terminal's Ctrl-C or hangup lets in-flight
+    // responses finish (the parent drains); TERM, USR1 and CHLD go back to their defaults.
+    // Inherited as they should be: PIPE ignored (Rust's runtime did that at start-up, so a
+    // vanished client is an EPIPE error) and ALRM at its default (the lifetime alarm kills).
     // USR2 asks for eviction when the server is full (see `Supervisor::evict_if_others_wait`):
     // it is blocked except inside `ppoll` while waiting for the client, where it interrupts the
     // wait, so it can end an idle or slow connection but never a response half-written.
     sys::set_signal_dispositions(
-        &[
-            Signal::SIGTERM,
-            Signal::SIGCHLD,
-            Signal::SIGALRM,
-            Signal::SIGUSR1,
-        ],
-        &[Signal::SIGHUP, Signal::SIGINT, Signal::SIGPIPE],
+        &[Signal::SIGTERM, Signal::SIGCHLD, Signal::SIGUSR1],
+        &[Signal::SIGHUP, Signal::SIGINT],
     );
     let _ = nix::sys::signal::sigprocmask(
         SigmaskHow::SIG_BLOCK,
@@ -82,18 +82,16 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
 /// closes the connection.
 pub fn serve(ctx: &Context<'_>) {
     let (site, limits) = (ctx.site, ctx.limits);
-    let stdin = io::stdin();
-    let stdout = io::stdout();
     let mut out = Out {
-        input: stdin.as_fd(),
-        output: stdout.as_fd(),
+        input: sys::stdin_fd(),
+        output: sys::stdout_fd(),
         log: ctx.log,
         counters: ctx.counters,
-        remote: peer_ip(stdin.as_fd()),
+        remote: ctx.peer,
         line: Vec::with_capacity(512),
         dynamic: Vec::with_capacity(128),
     };
-    let mut buf = vec![0; limits.max_head];
+    let mut buf = [0u8; MAX_HEAD];
     let mut path = Vec::with_capacity(256);
     let mut filled = 0;
     // The first request has `head_timeout` from accept; later ones `idle_timeout` for their
@@ -230,12 +228,9 @@ impl Out<'_> {
     /// Returns the body bytes sent, or `None` if the client went away.
     fn send(&mut self, response: &Response<'_>, http10: bool) -> Option<usize> {
         self.dynamic.clear();
-        let now = jiff::Timestamp::now();
-        let _ = write!(
-            self.dynamic,
-            "Date: {}\r\n",
-            now.strftime("%a, %d %b %Y %H:%M:%S GMT")
-        );
+        self.dynamic.extend_from_slice(b"Date: ");
+        clock::http_date(&mut self.dynamic, clock::now());
+        self.dynamic.extend_from_slice(b"\r\n");
         if response.close {
             self.dynamic.extend_from_slice(b"Connection: close\r\n");
         } else if http10 {
@@ -271,7 +266,7 @@ impl Out<'_> {
         }
         let entry = LogEntry {
             remote: self.remote,
-            time: jiff::Timestamp::now(),
+            time: clock::now(),
             request: request.map(|r| (r.method, r.target, r.minor)),
             status: status.code(),
             bytes: sent.unwrap_or(0),
@@ -282,15 +277,20 @@ impl Out<'_> {
         AccessLog::write_line(self.log, &self.line);
     }
 
-    /// Closes gracefully: stop sending, then drain what the client still sends for a moment, so
-    /// that unread request bytes do not make the kernel reset the connection and destroy the
-    /// response in flight.
+    /// Closes gracefully. With nothing unread, exiting is enough: the kernel sends FIN after
+    /// the response. With request bytes still unread, closing would make the kernel answer
+    /// with a reset that can destroy the response in flight, so: stop sending, then drain what
+    /// the client still sends for a moment.
     fn linger_close(&mut self) {
+        let mut scratch = [0u8; 4096];
+        let peek = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+        if !matches!(recv(self.input.as_raw_fd(), &mut scratch, peek), Ok(n) if n > 0) {
+            return; // nothing pending (EAGAIN), or the client already closed (0)
+        }
         if shutdown(self.output.as_raw_fd(), Shutdown::Write).is_err() {
             return;
         }
         let deadline = Instant::now() + Duration::from_secs(2);
-        let mut scratch = [0u8; 4096];
         let mut drained = 0;
         while drained < 64 * 1024 {
             match read_until(self.input, &mut scratch, deadline) {
@@ -324,11 +324,36 @@ fn status_response<'b>(
     }
 }
 
-/// The client's address, when stdin is a socket.
-fn peer_ip(fd: BorrowedFd<'_>) -> Option<IpAddr> {
-    let addr: SockaddrStorage = getpeername(fd.as_raw_fd()).ok()?;
+/// The client's address, when stdin is a socket (for `--inetd`, where no `accept` told us).
+pub fn peer_of_stdin() -> Option<IpAddr> {
+    let addr: SockaddrStorage = getpeername(sys::stdin_fd().as_raw_fd()).ok()?;
     if let Some(v4) = addr.as_sockaddr_in() {
         return Some(IpAddr::V4(v4.ip()));
     }
     addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+}
+
+/// Runs the child's code paths once in the parent before the first fork: one request parsed
+/// and answered from the snapshot, dates and a log line formatted, into scratch buffers.
+/// Everything lazily initialised on the way (CPU feature detection for httparse's and memchr's
+/// SIMD, which traps to the hypervisor in a VM) is then inherited by every child instead of
+/// being redone in each.
+pub fn warm_up(site: View<'_>) {
+    let request = b"GET / HTTP/1.1\r\nHost: warm.up\r\nAccept-Encoding: gzip\r\n\r\n";
+    let mut path = Vec::new();
+    let mut scratch = Vec::new();
+    if let Parsed::Complete { request, .. } = http::parse(request) {
+        let response = http::respond(&request, site, &mut path);
+        clock::http_date(&mut scratch, clock::now());
+        let entry = LogEntry {
+            remote: None,
+            time: clock::now(),
+            request: Some((request.method, request.target, request.minor)),
+            status: response.status.code(),
+            bytes: response.body.len(),
+            referer: None,
+            user_agent: Some(b"warm-up"),
+        };
+        format_line(&mut scratch, &entry);
+    }
 }

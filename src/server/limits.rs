@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+/// The largest request head accepted (414 or 431 past it). A constant, so that the child's
+/// read buffer lives on its stack.
+pub const MAX_HEAD: usize = 8 * 1024;
+
 /// The limits a serving process enforces.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -17,8 +21,6 @@ pub struct Limits {
     pub lifetime: Duration,
     /// How long SIGTERM waits for in-flight children before killing them.
     pub grace: Duration,
-    /// The largest request head accepted (414 or 431 past it).
-    pub max_head: usize,
     /// The listen(2) backlog.
     pub backlog: i32,
 }
@@ -31,7 +33,6 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(5),
             lifetime: Duration::from_secs(60),
             grace: Duration::from_secs(10),
-            max_head: 8 * 1024,
             backlog: 1024,
         }
     }

@@ -261,6 +261,7 @@ pub fn inetd(config: Config) -> Result<ExitCode, Fatal> {
         limits: &config.limits,
         counters: None,
         status: &config.status,
+        peer: child::peer_of_stdin(),
     });
     Ok(ExitCode::SUCCESS)
 }

@@ -93,6 +93,7 @@ impl Supervisor {
                 .as_secs(),
         );
         self.reap();
+        child::warm_up(self.site.view());
         loop {
             let pending = self.signals.take();
             if pending.child {
@@ -218,8 +219,8 @@ impl Supervisor {
         let Some(listener) = &self.listener else {
             return false;
         };
-        let conn = match listener.accept() {
-            Ok((conn, _peer)) => conn,
+        let (conn, peer) = match listener.accept() {
+            Ok((conn, peer)) => (conn, peer.ip()),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
             Err(e)
                 if matches!(
@@ -245,6 +246,7 @@ impl Supervisor {
                     limits: &self.config.limits,
                     counters: Some(&self.counters),
                     status: &self.config.status,
+                    peer: Some(peer),
                 },
             ),
             Ok(ForkResult::Parent { child }) => {
