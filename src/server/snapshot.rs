@@ -2,18 +2,22 @@
 //!
 //! [`encode`] lays a [`Site`] out as bytes; [`Snapshot`] holds those bytes in a sealed memfd
 //! mapped read-only and `MAP_SHARED`, so the parent's private memory stays small and `fork`
-//! copies none of it. Children look paths up with a binary search over a fixed-size index;
-//! nothing here touches the filesystem, so no request can ever reach a file.
+//! copies none of it. Children find a path through an open-addressing hash table whose slots
+//! hold the path's hash, so a lookup touches one table page, one entry and one path, whatever
+//! the size of the blog; nothing here touches the filesystem, so no request can reach a file.
 //!
 //! Layout (all integers little-endian):
 //!
 //! ```text
-//! 0   magic "FORKBLG1"
-//! 8   u32 entry count (entry 0 is the 404 page, entries 1.. are sorted by path)
+//! 0   magic "FORKBLG2"
+//! 8   u32 entry count (entry 0 is the 404 page)
 //! 12  u32 published post count
 //! 16  u64 render time in microseconds
-//! 24  entries, 12 x u32 each: path, head, body, gzip head, gzip body, etag (offset, length)
-//! ..  strings and bodies
+//! 24  u32 hash table slots (a power of two, at least twice the entries)
+//! 28  u32 zero
+//! 32  entries, 12 x u32 each: path, head, body, gzip head, gzip body, etag (offset, length)
+//! ..  table, 2 x u32 per slot: path hash, entry index + 1 (0: empty)
+//! ..  every path, back to back; then heads, bodies and tags
 //! ```
 //!
 //! A head is the status line and the fixed headers, each ending in CRLF, without the blank line:
@@ -28,10 +32,11 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 use crate::site::{Resource, Site};
 use crate::sys::SharedMap;
 
-const MAGIC: &[u8; 8] = b"FORKBLG1";
-const HEADER: usize = 24;
+const MAGIC: &[u8; 8] = b"FORKBLG2";
+const HEADER: usize = 32;
 const FIELDS: usize = 12;
 const ENTRY: usize = FIELDS * 4;
+const SLOT: usize = 8;
 
 /// Bodies smaller than this are not worth compressing.
 const GZIP_MIN: usize = 256;
@@ -57,67 +62,112 @@ pub struct Entry<'a> {
     pub etag: &'a [u8],
 }
 
+/// What one resource becomes: computed in parallel, then laid out in order.
+struct Parts {
+    path_hash: u32,
+    plain_head: String,
+    gzip: Option<(String, Vec<u8>)>,
+    etag: String,
+}
+
+fn parts(resource: &Resource, not_found: bool) -> io::Result<Parts> {
+    if not_found {
+        let plain_head = head(resource, true, "", resource.body.len(), false, false);
+        return Ok(Parts {
+            path_hash: 0,
+            plain_head,
+            gzip: None,
+            etag: String::new(),
+        });
+    }
+    let etag = format!("\"{:016x}\"", content_hash(&resource.body));
+    let gzip = match compressed(resource)? {
+        Some(gz) => {
+            let gz_etag = format!("{}-gz\"", &etag[..etag.len() - 1]);
+            Some((head(resource, false, &gz_etag, gz.len(), true, true), gz))
+        }
+        None => None,
+    };
+    let plain_head = head(
+        resource,
+        false,
+        &etag,
+        resource.body.len(),
+        gzip.is_some(),
+        false,
+    );
+    let path_hash = path_hash(resource.path.as_bytes());
+    Ok(Parts {
+        path_hash,
+        plain_head,
+        gzip,
+        etag,
+    })
+}
+
 /// Lays out `site` as a snapshot blob. `render_micros` is recorded for the status endpoint.
+///
+/// Compression and hashing, most of the work, run on every core (this runs in the render
+/// worker, never in the serving parent).
 pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
-    let mut resources: Vec<&Resource> = site.resources.iter().collect();
-    resources.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    if let Some(pair) = resources.windows(2).find(|w| w[0].path == w[1].path) {
+    let mut seen = std::collections::HashSet::with_capacity(site.resources.len());
+    if let Some(twice) = site
+        .resources
+        .iter()
+        .find(|r| !seen.insert(r.path.as_str()))
+    {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("two resources claim the path {}", pair[0].path),
+            format!("two resources claim the path {}", twice.path),
         ));
     }
-    let count = resources.len() + 1;
-    let mut out = Vec::with_capacity(HEADER + count * ENTRY);
+    let all: Vec<&Resource> = std::iter::once(&site.not_found)
+        .chain(&site.resources)
+        .collect();
+    let parts: Vec<Parts> =
+        crate::site::par::map(&all, |r| parts(r, std::ptr::eq(*r, &site.not_found)))
+            .into_iter()
+            .collect::<io::Result<_>>()?;
+    let count = all.len();
+    let slots = (count * 2).next_power_of_two();
+    let table_at = HEADER + count * ENTRY;
+    let mut out = Vec::with_capacity(table_at + slots * SLOT);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&u32_of(count)?.to_le_bytes());
     out.extend_from_slice(&u32_of(site.post_count)?.to_le_bytes());
     out.extend_from_slice(&render_micros.to_le_bytes());
-    out.resize(HEADER + count * ENTRY, 0);
+    out.extend_from_slice(&u32_of(slots)?.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.resize(table_at + slots * SLOT, 0);
 
-    let mut fields = [0u32; FIELDS];
-    for (index, resource) in std::iter::once(&site.not_found)
-        .chain(resources)
-        .enumerate()
-    {
-        let not_found = index == 0;
-        let path: &[u8] = if not_found {
-            b""
-        } else {
-            resource.path.as_bytes()
-        };
-        let etag = if not_found {
-            String::new()
-        } else {
-            format!("\"{:016x}\"", fnv1a(&resource.body))
-        };
-        let gzip = compressed(resource)?;
-        let plain_head = head(
-            resource,
-            not_found,
-            &etag,
-            resource.body.len(),
-            gzip.is_some(),
-            false,
-        );
-        push(&mut out, &mut fields[0..2], path)?;
-        push(&mut out, &mut fields[2..4], plain_head.as_bytes())?;
-        push(&mut out, &mut fields[4..6], &resource.body)?;
-        if let Some(gz) = &gzip {
-            let gz_etag = if etag.is_empty() {
-                etag.clone()
-            } else {
-                format!("{}-gz\"", &etag[..etag.len() - 1])
-            };
-            let gz_head = head(resource, not_found, &gz_etag, gz.len(), true, true);
-            push(&mut out, &mut fields[6..8], gz_head.as_bytes())?;
-            push(&mut out, &mut fields[8..10], gz)?;
-        } else {
-            fields[6..10].fill(0);
+    let mut fields = vec![[0u32; FIELDS]; count];
+    // Paths first and together, so that the pages a lookup compares against stay few.
+    for (index, resource) in all.iter().enumerate().skip(1) {
+        push(&mut out, &mut fields[index][0..2], resource.path.as_bytes())?;
+        let mut slot = parts[index].path_hash as usize & (slots - 1);
+        loop {
+            let at = table_at + slot * SLOT;
+            if out[at + 4..at + 8] == [0; 4] {
+                out[at..at + 4].copy_from_slice(&parts[index].path_hash.to_le_bytes());
+                out[at + 4..at + 8].copy_from_slice(&u32_of(index + 1)?.to_le_bytes());
+                break;
+            }
+            slot = (slot + 1) & (slots - 1);
         }
-        push(&mut out, &mut fields[10..12], etag.as_bytes())?;
+    }
+    for (index, (resource, part)) in all.iter().zip(&parts).enumerate() {
+        let f = &mut fields[index];
+        push(&mut out, &mut f[2..4], part.plain_head.as_bytes())?;
+        push(&mut out, &mut f[4..6], &resource.body)?;
+        if let Some((gz_head, gz)) = &part.gzip {
+            push(&mut out, &mut f[6..8], gz_head.as_bytes())?;
+            push(&mut out, &mut f[8..10], gz)?;
+        }
+        push(&mut out, &mut f[10..12], part.etag.as_bytes())?;
+    }
+    for (index, f) in fields.iter().enumerate() {
         let at = HEADER + index * ENTRY;
-        for (i, field) in fields.iter().enumerate() {
+        for (i, field) in f.iter().enumerate() {
             out[at + i * 4..at + i * 4 + 4].copy_from_slice(&field.to_le_bytes());
         }
     }
@@ -132,9 +182,11 @@ fn head(r: &Resource, not_found: bool, etag: &str, len: usize, vary: bool, gzip:
         r.content_type
     );
     if !not_found {
+        let mut date = Vec::new();
+        crate::clock::http_date(&mut date, r.last_modified.as_second());
         h.push_str(&format!(
             "Last-Modified: {}\r\nETag: {etag}\r\n",
-            r.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
+            String::from_utf8_lossy(&date)
         ));
     }
     if gzip {
@@ -178,10 +230,27 @@ fn u32_of(n: usize) -> io::Result<u32> {
     })
 }
 
-/// FNV-1a, 64 bits: a stable content hash for entity tags (same bytes, same tag, across reloads).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+/// A stable content hash for entity tags (same bytes, same tag, across reloads and versions):
+/// FNV-1a's constants applied a word at a time, then a final avalanche.
+fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        h = (h ^ w).wrapping_mul(0x100_0000_01b3).rotate_left(29);
+    }
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// FNV-1a, 32 bits, for the path table (paths are short; this is all a lookup hashes).
+fn path_hash(path: &[u8]) -> u32 {
+    path.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
 }
 
@@ -246,7 +315,11 @@ impl Snapshot {
             return Err(bad("bad magic"));
         }
         let count = view.count();
-        if count == 0 || HEADER + count * ENTRY > view.bytes.len() {
+        let slots = view.u32_at(24).unwrap_or(0);
+        if count == 0
+            || !slots.is_power_of_two()
+            || HEADER + count * ENTRY + slots * SLOT > view.bytes.len()
+        {
             return Err(bad("index out of bounds"));
         }
         for i in 0..count {
@@ -318,14 +391,24 @@ impl<'a> View<'a> {
 
     /// The resource at exactly `path`.
     pub fn lookup(&self, path: &[u8]) -> Option<Entry<'a>> {
-        let (mut lo, mut hi) = (1, self.count());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.field(mid, 0)?.cmp(path) {
-                std::cmp::Ordering::Equal => return self.entry(mid),
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
+        let count = self.count();
+        let slots = self.u32_at(24)?;
+        if slots == 0 || !slots.is_power_of_two() {
+            return None;
+        }
+        let table_at = HEADER + count * ENTRY;
+        let hash = path_hash(path) as usize;
+        let mut slot = hash & (slots - 1);
+        for _ in 0..slots {
+            let at = table_at + slot * SLOT;
+            let index = self.u32_at(at + 4)?;
+            if index == 0 {
+                return None;
             }
+            if self.u32_at(at)? == hash && index <= count && self.field(index - 1, 0)? == path {
+                return self.entry(index - 1);
+            }
+            slot = (slot + 1) & (slots - 1);
         }
         None
     }
@@ -340,4 +423,67 @@ impl<'a> View<'a> {
 pub fn write_into(fd: &OwnedFd, bytes: &[u8]) -> io::Result<()> {
     let mut file = std::fs::File::from(fd.try_clone()?);
     file.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(path: &str, body: &str) -> Resource {
+        Resource {
+            path: path.to_string(),
+            content_type: "text/html; charset=utf-8".to_string(),
+            last_modified: jiff::Timestamp::from_second(1_795_341_600).unwrap(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn every_path_is_found_and_nothing_else() {
+        let resources: Vec<Resource> = (0..3000)
+            .map(|i| resource(&format!("/posts/p{i}/"), &format!("post {i} ").repeat(60)))
+            .collect();
+        let site = Site {
+            resources,
+            not_found: resource("", "gone"),
+            post_count: 3000,
+        };
+        let bytes = encode(&site, 1).unwrap();
+        let view = View::new(&bytes);
+        for i in 0..3000 {
+            let entry = view
+                .lookup(format!("/posts/p{i}/").as_bytes())
+                .expect("present");
+            assert_eq!(entry.plain.body, format!("post {i} ").repeat(60).as_bytes());
+            assert!(
+                entry.gzip.is_some(),
+                "a 480-byte repetitive page compresses"
+            );
+            assert!(std::str::from_utf8(entry.plain.head)
+                .unwrap()
+                .contains("Last-Modified: Sun, 22 Nov 2026 10:00:00 GMT\r\n"));
+        }
+        for missing in ["/posts/p3000/", "/posts/p1", "", "/", "/posts/p1//"] {
+            assert!(view.lookup(missing.as_bytes()).is_none(), "{missing}");
+        }
+        assert_eq!(view.not_found().unwrap().plain.body, b"gone");
+        assert_eq!(view.post_count(), 3000);
+    }
+
+    #[test]
+    fn duplicate_paths_are_refused() {
+        let site = Site {
+            resources: vec![resource("/a/", "x"), resource("/a/", "y")],
+            not_found: resource("", "gone"),
+            post_count: 0,
+        };
+        assert!(encode(&site, 0).is_err());
+    }
+
+    #[test]
+    fn entity_tags_follow_content() {
+        assert_eq!(content_hash(b"same bytes"), content_hash(b"same bytes"));
+        assert_ne!(content_hash(b"same bytes"), content_hash(b"same bytez"));
+        assert_ne!(content_hash(b""), content_hash(b"\0"));
+    }
 }

@@ -94,7 +94,7 @@ pub mod frontmatter;
 pub mod markdown;
 mod newpost;
 pub mod pages;
-mod par;
+pub(crate) mod par;
 pub mod post;
 pub mod sitemap;
 pub mod templates;
