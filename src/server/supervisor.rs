@@ -46,37 +46,37 @@ const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
 /// Everything the parent holds.
 pub struct Supervisor {
     /// The listening socket; `None` once draining.
-    pub listener: Option<TcpListener>,
+    pub(super) listener: Option<TcpListener>,
     /// The site being served.
-    pub site: Snapshot,
+    pub(super) site: Snapshot,
     /// The access log (children write to it; the parent only reopens it).
-    pub log: AccessLog,
+    pub(super) log: AccessLog,
     /// The single-instance lock, if any.
-    pub lock: Option<Lock>,
+    pub(super) lock: Option<Lock>,
     /// Counters shared with the children (and the status endpoint).
-    pub counters: Counters,
+    pub(super) counters: Counters,
     /// Limits, status endpoint and watchdog settings.
-    pub config: Config,
+    pub(super) config: Config,
     /// The binary re-executed on reload.
-    pub exe: PathBuf,
+    pub(super) exe: PathBuf,
     /// Reload count.
-    pub generation: u64,
+    pub(super) generation: u64,
     /// When the first generation started.
-    pub started: SystemTime,
+    pub(super) started: SystemTime,
     /// Live connection children and when each started.
-    pub children: HashMap<Pid, Instant>,
+    pub(super) children: HashMap<Pid, Instant>,
     /// Installed signal handlers.
-    pub signals: Signals,
-    /// Renders in flight, and whether another was asked for meanwhile.
-    pub render: Option<RenderJob>,
+    pub(super) signals: Signals,
+    /// The render worker of a reload in flight.
+    pub(super) render: Option<RenderJob>,
     /// A SIGHUP arrived during a render: render again before switching.
-    pub reload_again: bool,
+    pub(super) reload_again: bool,
     /// Set once SIGTERM/SIGINT arrived: when to stop waiting for children.
-    pub drain_deadline: Option<Instant>,
+    pub(super) drain_deadline: Option<Instant>,
     /// Accept/fork failure backoff.
-    pub backoff: Backoff,
+    pub(super) backoff: Backoff,
     /// The leak watchdog.
-    pub watchdog: Watchdog,
+    pub(super) watchdog: Watchdog,
 }
 
 impl Supervisor {
@@ -155,17 +155,20 @@ impl Supervisor {
         if let Some(t) = self.drain_deadline {
             timeout = timeout.min(t.saturating_duration_since(now));
         }
-        let listener_fd = self
-            .listener
-            .as_ref()
-            .filter(|_| accepting)
-            .map(|l| l.as_fd());
-        let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
-        if let Some(fd) = listener_fd {
-            fds.push(PollFd::new(fd, PollFlags::POLLIN));
-        }
+        let listener_fd = self.listener.as_ref().filter(|_| accepting);
+        // The second slot is only looked at when the listener is in it.
+        let second = listener_fd.map_or(self.signals.fd(), |l| l.as_fd());
+        let mut both = [
+            PollFd::new(self.signals.fd(), PollFlags::POLLIN),
+            PollFd::new(second, PollFlags::POLLIN),
+        ];
+        let fds = if listener_fd.is_some() {
+            &mut both[..]
+        } else {
+            &mut both[..1]
+        };
         let ms = timeout.as_millis().clamp(1, 60_000) as u16;
-        let ready = match poll(&mut fds, PollTimeout::from(ms)) {
+        let ready = match poll(fds, PollTimeout::from(ms)) {
             Ok(n) => {
                 n > 0
                     && fds
@@ -179,7 +182,6 @@ impl Supervisor {
                 false
             }
         };
-        drop(fds);
         if !ready {
             self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
             if full {
@@ -404,7 +406,7 @@ impl Supervisor {
 
 /// Backs off after accept or fork failures, logging at most once per interval.
 #[derive(Default)]
-pub struct Backoff {
+pub(super) struct Backoff {
     until: Option<Instant>,
     delay: Duration,
     last_log: Option<Instant>,
