@@ -287,3 +287,37 @@ fn a_socket_passed_by_systemd_is_used() {
     assert!(stderr.contains("passed by systemd"), "{stderr}");
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn usr1_reopens_the_access_log_after_rotation() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &[]);
+    assert_eq!(server.get("/?before").status, 200);
+    let rotated = server.access_log.with_extension("log.1");
+    let logged = |path: &std::path::Path, needle: &str| {
+        std::fs::read_to_string(path).is_ok_and(|text| text.contains(needle))
+    };
+    assert!(wait_until(Duration::from_secs(5), || logged(
+        &server.access_log,
+        "GET /?before "
+    )));
+    std::fs::rename(&server.access_log, &rotated).unwrap();
+    server.signal("USR1");
+    assert!(
+        server.wait_for_log("access log reopened", 1, Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(server.get("/?after").status, 200);
+    assert!(
+        wait_until(Duration::from_secs(5), || logged(
+            &server.access_log,
+            "GET /?after "
+        )),
+        "no line in the reopened log"
+    );
+    assert!(
+        !logged(&rotated, "GET /?after "),
+        "the rotated file still got the new line"
+    );
+}
