@@ -11,7 +11,7 @@
 //!   (see `sys::fork`).
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Write};
 use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
@@ -42,6 +42,8 @@ const TICK: Duration = Duration::from_secs(1);
 const EVICT_CHECK: Duration = Duration::from_millis(100);
 /// Children younger than this are never evicted: a new client gets time to send its request.
 const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
+/// What a client gets when no process can be forked for it.
+const SERVICE_UNAVAILABLE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\nService Unavailable\n";
 
 /// Everything the parent holds.
 pub struct Supervisor {
@@ -208,11 +210,19 @@ impl Supervisor {
         if !matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0) {
             return;
         }
+        // The oldest quarter of those old enough: enough to drain a slowloris within a few
+        // checks, without closing every idle keep-alive for one newcomer.
         let now = Instant::now();
-        for (&pid, &started) in &self.children {
-            if now.saturating_duration_since(started) >= EVICT_MIN_AGE {
-                let _ = kill(pid, Signal::SIGUSR2);
-            }
+        let mut eligible: Vec<(Instant, Pid)> = self
+            .children
+            .iter()
+            .filter(|(_, &started)| now.saturating_duration_since(started) >= EVICT_MIN_AGE)
+            .map(|(&pid, &started)| (started, pid))
+            .collect();
+        eligible.sort_unstable();
+        let batch = self.children.len().div_ceil(4);
+        for &(_, pid) in eligible.iter().take(batch) {
+            let _ = kill(pid, Signal::SIGUSR2);
         }
     }
 
@@ -256,10 +266,17 @@ impl Supervisor {
                 self.counters.add(Counter::Accepted, 1);
                 self.backoff.succeed();
             }
-            Err(e) => self.backoff.fail("fork", &io::Error::from(e)),
+            Err(e) => {
+                // EAGAIN (a task limit): this client gets a 503 rather than silence, and the
+                // rest stay queued in the backlog until the backoff ends.
+                self.backoff.fail("fork", &io::Error::from(e));
+                let _ = (&conn).write_all(SERVICE_UNAVAILABLE);
+                drop(conn);
+                return false;
+            }
         }
-        // The parent's copy of the connection: closed here, on every path, at once. The child
-        // has its own copy; keeping this one is exactly the leak that filled a server with 48k
+        // The parent's copy of the connection: closed here, at once. The child has its own
+        // copy; keeping this one is exactly the leak that filled a server with 48k
         // descriptors in two days.
         drop(conn);
         true
@@ -374,6 +391,11 @@ impl Supervisor {
         );
         self.listener = None;
         self.drain_deadline = Some(Instant::now() + self.config.limits.grace);
+        // Idle keep-alives close now; busy children finish their response first (USR2 is
+        // blocked outside their wait for input), instead of being killed when grace runs out.
+        for &pid in self.children.keys() {
+            let _ = kill(pid, Signal::SIGUSR2);
+        }
         if let Some(job) = self.render.take() {
             let _ = kill(job.pid, Signal::SIGKILL);
             let _ = waitpid(job.pid, None);
