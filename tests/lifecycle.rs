@@ -321,3 +321,40 @@ fn usr1_reopens_the_access_log_after_rotation() {
         "the rotated file still got the new line"
     );
 }
+
+#[test]
+fn classic_inetd_with_stderr_on_the_socket_gets_a_clean_response() {
+    let blog = Blog::sample();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || {
+        let mut stream = connect(addr);
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        bytes
+    });
+    let (conn, _) = listener.accept().unwrap();
+    let out = OwnedFd::from(conn.try_clone().unwrap());
+    let err = OwnedFd::from(conn.try_clone().unwrap());
+    let status = Command::new(BIN)
+        .args(["serve", "--inetd", "--root"])
+        .arg(blog.root())
+        .args(["--access-log", "-"])
+        .args(user_args())
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::from(OwnedFd::from(conn)))
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bytes = client.join().unwrap();
+    assert!(
+        bytes.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+    );
+}

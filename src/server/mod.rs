@@ -251,6 +251,21 @@ fn resume(
 /// `forkblog serve --inetd`: serve the one connection already on stdin/stdout, with the same
 /// code a forked child runs.
 pub fn inetd(config: Config) -> Result<ExitCode, Fatal> {
+    // Classic inetd hands the socket over as fds 0, 1 and 2 alike: a diagnostic on stderr
+    // would then land in the response. Send stderr to /dev/null when it is the connection
+    // itself (not merely a socket: systemd's journal stream is one too).
+    let same = |a: nix::sys::stat::FileStat, b: nix::sys::stat::FileStat| {
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    };
+    if let (Ok(out), Ok(err)) = (
+        nix::sys::stat::fstat(std::io::stdout()),
+        nix::sys::stat::fstat(std::io::stderr()),
+    ) {
+        if same(out, err) {
+            let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+            nix::unistd::dup2_stderr(&null).map_err(std::io::Error::from)?;
+        }
+    }
     let log = AccessLog::open(&config.access_log)?;
     privileges::drop_if_root(config.user.as_deref())?;
     let bytes =
