@@ -124,11 +124,16 @@ fn run(args: Vec<OsString>) -> Result<ExitCode, Usage> {
     }
 }
 
+/// The longest any timeout or interval may be: a year. Past that a typo, not a setting.
+const MAX_SECONDS: u64 = 365 * 24 * 3600;
+
 fn seconds(parser: &mut lexopt::Parser) -> Result<Duration, Usage> {
     use lexopt::prelude::*;
     let value: u64 = parser.value()?.parse()?;
-    if value == 0 {
-        return Err(Usage("timeouts must be at least 1 second".into()));
+    if !(1..=MAX_SECONDS).contains(&value) {
+        return Err(Usage(format!(
+            "times must be from 1 to {MAX_SECONDS} seconds, not {value}"
+        )));
     }
     Ok(Duration::from_secs(value))
 }

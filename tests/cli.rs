@@ -116,6 +116,8 @@ fn usage_errors_exit_2() {
         &["serve", "--listen", "nowhere"][..],
         &["build"][..],
         &["serve", "--max-children", "0"][..],
+        &["serve", "--watchdog", "18446744073709551615"][..],
+        &["serve", "--head-timeout", "0"][..],
     ] {
         let output = forkblog(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
