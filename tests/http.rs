@@ -910,3 +910,42 @@ fn error_responses_to_head_have_no_body() {
     }
     assert_eq!(server.get("/").status, 200);
 }
+
+#[test]
+fn redirects_keep_the_query_and_the_encoding() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let r = server.get("/posts/why-fork-per-connection?utm=x&y=1");
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some("/posts/why-fork-per-connection/?utm=x&y=1")
+    );
+    // A percent-encoded path stays encoded in Location (decoded bytes may not be a valid header).
+    let r = server.get("/posts/why-fork-per-%63onnection");
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some("/posts/why-fork-per-%63onnection/")
+    );
+}
+
+#[test]
+fn if_modified_since_with_the_last_modified_value_gives_304() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let first = server.get("/");
+    let last_modified = first
+        .header("last-modified")
+        .expect("Last-Modified")
+        .to_string();
+    let raw = format!("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nIf-Modified-Since: {last_modified}\r\n\r\n");
+    let r = request(server.addr, &raw);
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    let other = raw.replace(&last_modified, "Thu, 01 Jan 1970 00:00:00 GMT");
+    assert_eq!(request(server.addr, &other).status, 200);
+    // If-None-Match decides when both are sent.
+    let both = raw.replace("\r\n\r\n", "\r\nIf-None-Match: \"nope\"\r\n\r\n");
+    assert_eq!(request(server.addr, &both).status, 200);
+}

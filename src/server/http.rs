@@ -23,6 +23,8 @@ pub struct Request<'b> {
     pub keep_alive: bool,
     /// `If-None-Match`, if sent.
     pub if_none_match: Option<&'b [u8]>,
+    /// `If-Modified-Since`, if sent.
+    pub if_modified_since: Option<&'b [u8]>,
     /// Whether `Accept-Encoding` allows gzip.
     pub gzip: bool,
     /// `Referer`, if sent.
@@ -181,6 +183,8 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             }
         } else if name.eq_ignore_ascii_case("if-none-match") {
             request.if_none_match = Some(value);
+        } else if name.eq_ignore_ascii_case("if-modified-since") {
+            request.if_modified_since = Some(value);
         } else if name.eq_ignore_ascii_case("accept-encoding") {
             request.gzip = accepts_gzip(value);
         } else if name.eq_ignore_ascii_case("referer") {
@@ -288,8 +292,13 @@ pub fn respond<'a>(request: &Request<'_>, site: View<'a>, path_buf: &mut Vec<u8>
         if !path.ends_with(b"/") {
             path_buf.push(b'/');
             if site.lookup(path_buf).is_some() {
+                // The target as the client wrote it (still percent-encoded), a slash after the
+                // path, and the query kept.
+                let (raw_path, query) = split_target(request.target).unwrap_or((b"/", b""));
                 let mut head = b"HTTP/1.1 301 Moved Permanently\r\nLocation: ".to_vec();
-                head.extend_from_slice(&path_buf[..]);
+                head.extend_from_slice(raw_path);
+                head.push(b'/');
+                head.extend_from_slice(query);
                 head.extend_from_slice(b"\r\nContent-Length: 0\r\n");
                 return Response {
                     status: Status::MovedPermanently,
@@ -314,27 +323,34 @@ pub fn respond<'a>(request: &Request<'_>, site: View<'a>, path_buf: &mut Vec<u8>
             None => canned_for(Status::InternalError, head_only),
         };
     };
-    if let Some(tags) = request.if_none_match {
-        if etag_matches(tags, entry.etag) {
-            let mut head = b"HTTP/1.1 304 Not Modified\r\nETag: ".to_vec();
-            let tag = if request.gzip && entry.gzip.is_some() {
-                gz_tag(entry.etag)
-            } else {
-                entry.etag.to_vec()
-            };
-            head.extend_from_slice(&tag);
-            head.extend_from_slice(b"\r\n");
-            if entry.gzip.is_some() {
-                head.extend_from_slice(b"Vary: Accept-Encoding\r\n");
-            }
-            return Response {
-                status: Status::NotModified,
-                head: Cow::Owned(head),
-                body: b"",
-                send_body: false,
-                close,
-            };
+    // If-None-Match wins when both are sent (RFC 9110 13.1.3). If-Modified-Since matches when
+    // it repeats our Last-Modified exactly, as clients do (nginx's default rule): parsing
+    // dates in every child to compare them buys nothing a client would notice.
+    let not_modified = match request.if_none_match {
+        Some(tags) => etag_matches(tags, entry.etag),
+        None => request
+            .if_modified_since
+            .is_some_and(|since| Some(since) == header_value(entry.plain.head, b"Last-Modified")),
+    };
+    if not_modified {
+        let mut head = b"HTTP/1.1 304 Not Modified\r\nETag: ".to_vec();
+        let tag = if request.gzip && entry.gzip.is_some() {
+            gz_tag(entry.etag)
+        } else {
+            entry.etag.to_vec()
+        };
+        head.extend_from_slice(&tag);
+        head.extend_from_slice(b"\r\n");
+        if entry.gzip.is_some() {
+            head.extend_from_slice(b"Vary: Accept-Encoding\r\n");
         }
+        return Response {
+            status: Status::NotModified,
+            head: Cow::Owned(head),
+            body: b"",
+            send_body: false,
+            close,
+        };
     }
     let variant = match (request.gzip, entry.gzip) {
         (true, Some(gz)) => gz,
@@ -396,6 +412,46 @@ fn etag_matches(list: &[u8], etag: &[u8]) -> bool {
     list.split(|&b| b == b',').map(trim).any(|tag| {
         let tag = tag.strip_prefix(b"W/").unwrap_or(tag);
         tag == b"*" || tag == etag || tag == gz.as_slice()
+    })
+}
+
+/// The path (as sent) and the query (with its `?`, or empty) of an origin-form or
+/// absolute-form target.
+fn split_target(target: &[u8]) -> Option<(&[u8], &[u8])> {
+    let path = if target.starts_with(b"/") {
+        target
+    } else {
+        let scheme = [&b"http://"[..], b"https://"]
+            .into_iter()
+            .find(|p| target.len() >= p.len() && target[..p.len()].eq_ignore_ascii_case(p))?;
+        let rest = &target[scheme.len()..];
+        match rest.iter().position(|&b| b == b'/' || b == b'?') {
+            Some(at) if rest[at] == b'/' => &rest[at..],
+            _ if rest.is_empty() => return None,
+            _ => {
+                return Some((
+                    b"",
+                    rest.iter()
+                        .position(|&b| b == b'?')
+                        .map_or(&b""[..], |q| &rest[q..]),
+                ))
+            }
+        }
+    };
+    let end = path
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(path.len());
+    let query_end = path.iter().position(|&b| b == b'#').unwrap_or(path.len());
+    Some((&path[..end], &path[end.min(query_end)..query_end]))
+}
+
+/// The value of header `name` in a prebuilt head, if present.
+fn header_value<'h>(head: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+    head.split(|&b| b == b'\n').find_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (key, value) = line.split_at(line.iter().position(|&b| b == b':')?);
+        key.eq_ignore_ascii_case(name).then(|| trim(&value[1..]))
     })
 }
 
@@ -600,6 +656,33 @@ mod tests {
         assert_eq!(decode_target(b"/%00", &mut buf), None);
         assert_eq!(decode_target(b"/%4", &mut buf), None);
         assert_eq!(decode_target(b"*", &mut buf), None);
+    }
+
+    #[test]
+    fn targets_split_into_raw_path_and_query() {
+        assert_eq!(
+            split_target(b"/a%20b?x=1#f"),
+            Some((&b"/a%20b"[..], &b"?x=1"[..]))
+        );
+        assert_eq!(
+            split_target(b"/posts/x"),
+            Some((&b"/posts/x"[..], &b""[..]))
+        );
+        assert_eq!(
+            split_target(b"http://h/p?q"),
+            Some((&b"/p"[..], &b"?q"[..]))
+        );
+        assert_eq!(split_target(b"*"), None);
+    }
+
+    #[test]
+    fn header_values_come_from_prebuilt_heads() {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nLast-Modified: Sun, 22 Nov 2026 10:00:00 GMT\r\n";
+        assert_eq!(
+            header_value(head, b"last-modified"),
+            Some(&b"Sun, 22 Nov 2026 10:00:00 GMT"[..])
+        );
+        assert_eq!(header_value(head, b"ETag"), None);
     }
 
     #[test]
