@@ -37,7 +37,8 @@ pub fn exit_now(code: i32) -> ! {
 /// Closes every file descriptor in `first..=last` (inclusive), ignoring gaps.
 ///
 /// Used by a child right after fork to drop everything it must not hold (the listening socket,
-/// the signal pipe, the lock file, the parent's copy of the connection). `close_range(2)` is a
+/// the signal pipe, the lock file, the parent's copy of the connection), and by a first start
+/// to drop whatever its launcher left open, before it has opened anything itself. `close_range(2)` is a
 /// plain syscall (async-signal-safe); on kernels older than 5.9 it fails with ENOSYS and the
 /// fallback closes one by one up to the soft fd limit, also with plain `close` calls. It is
 /// sound because the caller owns the whole process after fork and the std handles that refer to

@@ -358,3 +358,37 @@ fn classic_inetd_with_stderr_on_the_socket_gets_a_clean_response() {
         String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
     );
 }
+
+#[test]
+fn descriptors_left_open_by_the_launcher_are_closed_at_start() {
+    let blog = Blog::sample();
+    let state = TempDir::new("stray");
+    // fd 7 is a stray the shell leaves open across exec, as a careless launcher would.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("exec 7</dev/null; exec \"$@\"")
+        .arg("sh")
+        .arg(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--access-log"])
+        .arg(state.path().join("access.log"))
+        .arg("--root")
+        .arg(blog.root())
+        .args(user_args())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let fd7 = format!("/proc/{pid}/fd/7");
+    // Serving means the start-up (and its clean-up) is done: the lock file exists by then.
+    let up = wait_until(Duration::from_secs(30), || {
+        fd_listing(pid).contains("access.log.lock")
+    });
+    let stray = std::fs::read_link(&fd7).ok();
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = child.wait();
+    assert!(up, "the server did not start");
+    assert!(
+        stray.as_ref().is_none_or(|t| !t.ends_with("null")),
+        "fd 7 (/dev/null from the launcher) is still open: {stray:?}"
+    );
+}

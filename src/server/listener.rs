@@ -43,8 +43,9 @@ pub fn bind_to(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     Ok(TcpListener::from(fd))
 }
 
-/// The socket systemd passed (`LISTEN_PID` is this process, `LISTEN_FDS` >= 1: fd 3), if any.
-pub fn from_systemd() -> io::Result<Option<TcpListener>> {
+/// How many sockets systemd passed this process (`LISTEN_PID` is us, `LISTEN_FDS` = N: fds
+/// 3..3+N), or 0.
+pub fn systemd_fd_count() -> u32 {
     let pid = std::env::var("LISTEN_PID")
         .ok()
         .and_then(|p| p.parse::<u32>().ok());
@@ -52,13 +53,21 @@ pub fn from_systemd() -> io::Result<Option<TcpListener>> {
         .ok()
         .and_then(|n| n.parse::<u32>().ok());
     match (pid, fds) {
-        (Some(pid), Some(n)) if pid == std::process::id() && n >= 1 => {
+        (Some(pid), Some(n)) if pid == std::process::id() => n,
+        _ => 0,
+    }
+}
+
+/// The socket systemd passed (fd 3), if any.
+pub fn from_systemd() -> io::Result<Option<TcpListener>> {
+    match systemd_fd_count() {
+        0 => Ok(None),
+        n => {
             if n > 1 {
                 log::warn!("systemd passed {n} sockets; serving the first (fd 3) only");
             }
             adopt(sys::adopt_inherited_fd(3)?).map(Some)
         }
-        _ => Ok(None),
     }
 }
 

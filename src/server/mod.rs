@@ -100,8 +100,15 @@ impl From<io::Error> for Fatal {
 
 /// `forkblog serve`: a first start, or the next generation after a re-exec.
 pub fn serve(config: Config) -> Result<ExitCode, Fatal> {
+    let handover = Handover::from_env()?;
+    if handover.is_none() {
+        // A first start owns its descriptor table: whatever a launcher left open beyond
+        // stdio and systemd's sockets would otherwise live in the parent for ever, across
+        // every reload. Nothing in this process has opened or wrapped a descriptor yet.
+        crate::sys::close_range(3 + listener::systemd_fd_count() as i32, i32::MAX);
+    }
     let signals = signals::Signals::install()?;
-    let supervisor = match Handover::from_env()? {
+    let supervisor = match handover {
         Some(handover) => resume(config, handover, signals)?,
         None => start(config, signals)?,
     };
