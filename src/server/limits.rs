@@ -6,6 +6,10 @@ use std::time::Duration;
 /// read buffer lives on its stack.
 pub const MAX_HEAD: usize = 8 * 1024;
 
+/// The longest a render may take (start-up or reload) before its worker is killed: a post on a
+/// hung network mount, or a FIFO where forkblog.toml should be, must not wedge a reload.
+pub const RENDER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The limits a serving process enforces.
 #[derive(Debug, Clone)]
 pub struct Limits {

@@ -7,12 +7,14 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use nix::sys::signal::kill;
 use nix::sys::signal::Signal;
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
+use super::limits::RENDER_DEADLINE;
 use super::snapshot::{self, Snapshot};
 use crate::site;
 use crate::sys;
@@ -127,16 +129,30 @@ impl RenderJob {
         }
     }
 
-    /// Waits for the worker (used at start-up, before the accept loop exists).
+    /// Whether the worker has run past [`RENDER_DEADLINE`].
+    pub fn overdue(&self) -> bool {
+        self.started.elapsed() > RENDER_DEADLINE
+    }
+
+    /// Waits for the worker (used at start-up, before the accept loop exists), killing it
+    /// past [`RENDER_DEADLINE`].
     pub fn wait(self) -> Result<Snapshot, String> {
         loop {
-            match waitpid(self.pid, None) {
+            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
                 Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => {
                     return self.finish(status)
                 }
-                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(format!("waiting for the render worker: {e}")),
             }
+            if self.overdue() {
+                let _ = kill(self.pid, Signal::SIGKILL);
+                let _ = waitpid(self.pid, None);
+                return Err(format!(
+                    "render took longer than {RENDER_DEADLINE:?}; killed it"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5)); // start-up only: nothing else to do
         }
     }
 }

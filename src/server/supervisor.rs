@@ -132,6 +132,13 @@ impl Supervisor {
         if !self.watchdog.due(Instant::now()) {
             return;
         }
+        if let Some(job) = self.render.as_ref().filter(|job| job.overdue()) {
+            log::error!(
+                "the render worker {} is past its deadline; killing it",
+                job.pid
+            );
+            let _ = kill(job.pid, Signal::SIGKILL); // reaped as usual: the reload fails
+        }
         let sample = watchdog::sample(&self.children, self.config.limits.lifetime);
         self.counters.set(Counter::ParentFds, sample.fds as u64);
         self.counters.set(Counter::ParentRssKib, sample.rss_kib);
