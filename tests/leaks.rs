@@ -342,3 +342,70 @@ fn emfile_does_not_spin_and_serving_resumes() {
     }
     assert_eq!(server.get("/").status, 200);
 }
+
+#[test]
+fn fork_failure_answers_503_and_keeps_the_rest_queued() {
+    if !std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")))
+    {
+        eprintln!("skipped: needs root to run the server as an otherwise unused uid");
+        return;
+    }
+    let blog = Blog::sample();
+    // An unused uid, so RLIMIT_NPROC (counted per user) sees only this server: the parent and
+    // one more process. Once a child is alive, every further fork fails with EAGAIN.
+    let wrapper = [
+        "setpriv",
+        "--reuid=41999",
+        "--regid=41999",
+        "--clear-groups",
+        "prlimit",
+        "--nproc=2",
+        "--",
+    ];
+    let server = Server::start_wrapped(&wrapper, blog.root(), &["--head-timeout", "2"]);
+    let holder = std::thread::spawn({
+        let addr = server.addr;
+        move || {
+            // Holds the one child for a while with half a request head.
+            let mut stream = connect(addr);
+            stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            let mut sink = Vec::new();
+            let _ = stream.read_to_end(&mut sink);
+        }
+    });
+    assert!(wait_until(Duration::from_secs(5), || server
+        .children()
+        .len()
+        == 1));
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                request(
+                    addr,
+                    "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                )
+                .status
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .expect("every client gets a response, none is dropped silently")
+        })
+        .collect();
+    holder.join().unwrap();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&503), "no fork ever failed: {statuses:?}");
+    assert!(
+        server.wait_for_log("fork failed", 1, Duration::from_secs(5)),
+        "{}",
+        server.log_text()
+    );
+    assert!(server.wait_settled(Duration::from_secs(10)));
+}

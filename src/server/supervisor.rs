@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::TcpListener;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -277,6 +277,11 @@ impl Supervisor {
                 // EAGAIN (a task limit): this client gets a 503 rather than silence, and the
                 // rest stay queued in the backlog until the backoff ends.
                 self.backoff.fail("fork", &io::Error::from(e));
+                // Read what the client already sent (without waiting): closing with unread
+                // bytes would make the kernel send a reset that destroys the 503.
+                let mut sink = [0u8; 4096];
+                let now_only = nix::sys::socket::MsgFlags::MSG_DONTWAIT;
+                let _ = nix::sys::socket::recv(conn.as_raw_fd(), &mut sink, now_only);
                 let _ = (&conn).write_all(SERVICE_UNAVAILABLE);
                 drop(conn);
                 return false;

@@ -143,10 +143,32 @@ impl Server {
 
     /// As [`Server::start`], on a chosen address.
     pub fn start_on(listen: &str, root: &Path, extra: &[&str]) -> Server {
+        Server::launch(&[], listen, root, extra)
+    }
+
+    /// As [`Server::start`], run through `wrapper` (a command that execs the rest, such as
+    /// `setpriv ... prlimit ...`), which then decides the user: no `--user` is added.
+    pub fn start_wrapped(wrapper: &[&str], root: &Path, extra: &[&str]) -> Server {
+        Server::launch(wrapper, "127.0.0.1:0", root, extra)
+    }
+
+    fn launch(wrapper: &[&str], listen: &str, root: &Path, extra: &[&str]) -> Server {
         let state = TempDir::new("state");
         set_mode(state.path(), 0o777);
         let access_log = state.path().join("access.log");
-        let mut command = Command::new(BIN);
+        let mut command = match wrapper {
+            [] => Command::new(BIN),
+            [first, rest @ ..] => {
+                let mut command = Command::new(first);
+                command.args(rest).arg(BIN);
+                command
+            }
+        };
+        let user = if wrapper.is_empty() {
+            user_args()
+        } else {
+            Vec::new()
+        };
         command
             .arg("serve")
             .arg("--root")
@@ -155,7 +177,7 @@ impl Server {
             .arg(listen)
             .arg("--access-log")
             .arg(&access_log)
-            .args(user_args())
+            .args(user)
             .args(extra)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
