@@ -26,6 +26,8 @@ mod peers;
 mod refserver;
 #[path = "load/report.rs"]
 mod report;
+#[path = "support/rng.rs"]
+mod rng;
 #[path = "load/util.rs"]
 mod util;
 #[path = "load/wrk.rs"]

@@ -23,6 +23,14 @@ struct Tally {
     failures: AtomicUsize,
 }
 
+impl Tally {
+    /// Counts an expected answer in `hit`, anything else as a failure.
+    fn count(&self, expected: bool, hit: &AtomicUsize) {
+        let counter = if expected { hit } else { &self.failures };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// One client of each abusive kind, `n` times per thread; returns the tally.
 fn mixed_load(addr: SocketAddr, n: usize) -> Tally {
     let tally = Arc::new(Tally::default());
@@ -54,12 +62,7 @@ fn single(addr: SocketAddr, tally: &Tally) {
         addr,
         "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
     );
-    let counter = if r.status == 200 {
-        &tally.ok
-    } else {
-        &tally.failures
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
+    tally.count(r.status == 200, &tally.ok);
 }
 
 fn keep_alive(addr: SocketAddr, tally: &Tally, n: usize) {
@@ -74,12 +77,7 @@ fn keep_alive(addr: SocketAddr, tally: &Tally, n: usize) {
         let path = if i % 2 == 0 { "/" } else { "/feed.xml" };
         write!(stream, "GET {path} HTTP/1.1\r\nHost: t\r\n{close}\r\n").unwrap();
         let r = read_one(&mut stream, &mut buf, false);
-        let counter = if r.status == 200 {
-            &tally.ok
-        } else {
-            &tally.failures
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        tally.count(r.status == 200, &tally.ok);
     }
 }
 
@@ -93,12 +91,7 @@ fn aborted_mid_request(addr: SocketAddr) {
 
 fn malformed(addr: SocketAddr, tally: &Tally) {
     let r = request(addr, "GARBAGE\0 / HTTP/9\r\n\r\n");
-    let counter = if r.status == 400 {
-        &tally.bad_request
-    } else {
-        &tally.failures
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
+    tally.count(r.status == 400, &tally.bad_request);
 }
 
 fn silent(addr: SocketAddr) {

@@ -2,6 +2,7 @@
 //! (~1-2 KB of Markdown each: headings, paragraphs, lists, code, links, 2-3 tags) and one long
 //! post, `/posts/bench-post/`, whose page is ~8 KB of HTML: the page every benchmark requests.
 
+use crate::rng::Rng;
 use std::fs;
 use std::path::Path;
 
@@ -125,22 +126,12 @@ const TAGS: &[&str] = &[
     "writing",
 ];
 
-/// splitmix64: the same blog on every run.
-struct Rng(u64);
+/// A random word of the generated posts.
+trait Words {
+    fn word(&mut self) -> &'static str;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
+impl Words for Rng {
     fn word(&mut self) -> &'static str {
         WORDS[self.below(WORDS.len())]
     }
