@@ -949,3 +949,21 @@ fn if_modified_since_with_the_last_modified_value_gives_304() {
     let both = raw.replace("\r\n\r\n", "\r\nIf-None-Match: \"nope\"\r\n\r\n");
     assert_eq!(request(server.addr, &both).status, 200);
 }
+
+#[test]
+fn serves_on_ipv6_loopback() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: no IPv6 loopback on this machine");
+        return;
+    }
+    let blog = Blog::sample();
+    let server = Server::start_on("[::1]:0", blog.root(), &[]);
+    assert!(server.addr.is_ipv6(), "{}", server.addr);
+    let r = server.get("/");
+    assert_eq!(r.status, 200);
+    // The access log records the IPv6 client address.
+    let logged = wait_until(Duration::from_secs(5), || {
+        std::fs::read_to_string(&server.access_log).is_ok_and(|t| t.starts_with("::1 - - ["))
+    });
+    assert!(logged, "{:?}", std::fs::read_to_string(&server.access_log));
+}
