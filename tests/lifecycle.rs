@@ -392,3 +392,41 @@ fn descriptors_left_open_by_the_launcher_are_closed_at_start() {
         "fd 7 (/dev/null from the launcher) is still open: {stray:?}"
     );
 }
+
+#[test]
+fn sigterm_closes_idle_keep_alives_but_serves_a_request_on_its_way() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--grace", "20", "--idle-timeout", "30"]);
+    // One idle keep-alive connection, and one connected client that has not sent yet.
+    let mut idle = connect(server.addr);
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(read_one(&mut idle, &mut buf, false).status, 200);
+    let mut late = connect(server.addr);
+    assert!(wait_until(Duration::from_secs(5), || server
+        .children()
+        .len()
+        == 2));
+    server.signal("TERM");
+    assert!(server.wait_for_log("shutting down", 1, Duration::from_secs(10)));
+    // The idle keep-alive is closed at once (not after --grace).
+    let mut rest = Vec::new();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(
+        idle.read_to_end(&mut rest).map(|_| rest.len()).ok(),
+        Some(0),
+        "idle connection not closed"
+    );
+    // The late client still gets its page.
+    late.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut bytes = Vec::new();
+    late.read_to_end(&mut bytes).unwrap();
+    assert!(
+        bytes.starts_with(b"HTTP/1.1 200 OK"),
+        "{:?}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(80)])
+    );
+    assert_eq!(server.stop().code(), Some(0));
+}

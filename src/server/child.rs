@@ -13,7 +13,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use nix::poll::{ppoll, PollFd, PollFlags};
-use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::socket::{getpeername, recv, shutdown, MsgFlags, Shutdown, SockaddrStorage};
 use nix::sys::time::TimeSpec;
 
@@ -65,11 +65,7 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
         &[Signal::SIGTERM, Signal::SIGCHLD, Signal::SIGUSR1],
         &[Signal::SIGHUP, Signal::SIGINT],
     );
-    let _ = nix::sys::signal::sigprocmask(
-        SigmaskHow::SIG_BLOCK,
-        Some(&SigSet::from(Signal::SIGUSR2)),
-        None,
-    );
+    // USR2 arrives blocked from the parent (signals.rs); only the handler is needed here.
     sys::interrupt_only(Signal::SIGUSR2);
     let lifetime = ctx.limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
     nix::unistd::alarm::set(lifetime);
@@ -145,10 +141,13 @@ pub fn serve(ctx: &Context<'_>) {
             }
         }
         let read = read_until(out.input, &mut buf[filled..], deadline);
-        if let (Read::Evicted, Some(counters)) = (&read, ctx.counters) {
+        let draining = ctx.counters.is_some_and(|c| c.get(Counter::Draining) != 0);
+        if let (Read::Evicted, Some(counters), false) = (&read, ctx.counters, draining) {
             counters.add(Counter::Evicted, 1);
         }
         match read {
+            // A shutdown closes idle connections; a request on its way is still served.
+            Read::Evicted if draining && !idle => {}
             Read::Data(n) => {
                 filled += n;
                 if idle {

@@ -65,6 +65,11 @@ impl Signals {
             signal_hook::low_level::pipe::register(signal, notify.try_clone()?)?;
         }
         set_blocked(false)?;
+        // SIGUSR2 is for children (eviction, see child.rs). Blocked here, every child is born
+        // with it blocked, so one signalled in its first microseconds cannot meet the default
+        // action (death) before it installs its own handling.
+        let usr2 = SigSet::from(Signal::SIGUSR2);
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&usr2), None)?;
         Ok(signals)
     }
 

@@ -91,6 +91,8 @@ pub enum Counter {
     WatchdogWarnings,
     /// Idle or slow connections closed because the server was full and others waited.
     Evicted,
+    /// Non-zero once SIGTERM/SIGINT arrived (parent): an eviction then means "close if idle".
+    Draining,
 }
 
 const WORDS: usize = 512;

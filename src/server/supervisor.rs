@@ -405,6 +405,8 @@ impl Supervisor {
         self.drain_deadline = Some(Instant::now() + self.config.limits.grace);
         // Idle keep-alives close now; busy children finish their response first (USR2 is
         // blocked outside their wait for input), instead of being killed when grace runs out.
+        // A child still waiting for its first request keeps waiting (it sees Draining).
+        self.counters.set(Counter::Draining, 1);
         for &pid in self.children.keys() {
             let _ = kill(pid, Signal::SIGUSR2);
         }
