@@ -249,6 +249,17 @@ fn at_most_max_children_and_every_slow_client_is_answered() {
     assert!(server.wait_settled(Duration::from_secs(10)));
 }
 
+/// A `GET /` with `Connection: close` on its own thread; joins to the status.
+fn get_in_background(addr: SocketAddr) -> std::thread::JoinHandle<u16> {
+    std::thread::spawn(move || {
+        request(
+            addr,
+            "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .status
+    })
+}
+
 /// CPU time (user + system) of a process in clock ticks, from /proc/PID/stat.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -294,18 +305,7 @@ fn emfile_does_not_spin_and_serving_resumes() {
         .collect();
     let lowest_free = (0..).find(|n| !open.contains(n)).unwrap();
     prlimit_nofile(pid, lowest_free);
-    let waiting: Vec<_> = (0..3)
-        .map(|_| {
-            let addr = server.addr;
-            std::thread::spawn(move || {
-                request(
-                    addr,
-                    "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                )
-                .status
-            })
-        })
-        .collect();
+    let waiting: Vec<_> = (0..3).map(|_| get_in_background(server.addr)).collect();
     assert!(
         server.wait_for_log("accept failed", 1, Duration::from_secs(10)),
         "{}",
@@ -372,16 +372,7 @@ fn fork_failure_answers_503_and_keeps_the_rest_queued() {
         .len()
         == 1));
     let statuses: Vec<u16> = (0..6)
-        .map(|_| {
-            let addr = server.addr;
-            std::thread::spawn(move || {
-                request(
-                    addr,
-                    "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                )
-                .status
-            })
-        })
+        .map(|_| get_in_background(server.addr))
         .collect::<Vec<_>>()
         .into_iter()
         .map(|t| {
