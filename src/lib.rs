@@ -1,6 +1,7 @@
 //! forkblog: a fork-per-connection HTTP server for a Markdown blog.
 //!
 //! Where things live:
+//! - [`cli`]: every command and flag, declared once; help generated from them.
 //! - [`site`]: posts and templates rendered into ready responses (never touched by a child).
 //! - [`server`]: the listener, the supervisor loop (accept, fork, close, reap, re-exec), the child
 //!   and its HTTP code, and the limits that bound them.
@@ -11,6 +12,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cli;
 pub mod clock;
 pub mod logs;
 pub mod server;

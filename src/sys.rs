@@ -1,6 +1,6 @@
 //! Every `unsafe` block and raw libc call in forkblog, each behind one small safe function.
 //!
-//! The rest of the crate is `#![forbid(unsafe_code)]`-clean; a reader auditing soundness reads
+//! The rest of the crate is `#![deny(unsafe_code)]` (lib.rs), allowed only here; a reader auditing soundness reads
 //! this file and nothing else. Each function says why it is sound and, where it runs in a child
 //! after `fork()`, why it is async-signal-safe there.
 
@@ -17,9 +17,12 @@ use nix::unistd::ForkResult;
 
 /// Forks the process.
 ///
-/// Sound because forkblog's parent is single-threaded (no crate it uses spawns threads, and it
-/// never does itself): the child inherits no lock held by another thread, so it may allocate and
-/// use std freely. The supervisor's doc comment repeats this invariant where it forks.
+/// Sound because every process that forks is single-threaded: the serving parent starts no
+/// thread and uses no crate that does, so the child inherits no lock held by another thread and
+/// may allocate and use std freely. The one place forkblog starts threads, `site::par`, runs
+/// only in the render worker (itself a forked child that never forks) and in one-shot commands
+/// (`check`, `build`, `--inetd`) that fork nothing after it; it never runs in the serving parent.
+/// The supervisor's doc comment repeats this invariant where it forks.
 pub fn fork() -> nix::Result<ForkResult> {
     // SAFETY: single-threaded caller, see above.
     unsafe { nix::unistd::fork() }

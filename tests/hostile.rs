@@ -359,7 +359,7 @@ fn corpus() -> Vec<Case> {
         case(
             "Transfer-Encoding: xchunked",
             cat(&[&get("/", "Transfer-Encoding: xchunked\r\n"), b"0\r\n\r\n"]),
-            &[413],
+            &[501],
             Close,
         ),
         case(
@@ -494,7 +494,48 @@ fn corpus() -> Vec<Case> {
             Close,
         ),
         case("HTTP/2.0 GET", get_version("HTTP/2.0"), &[505], Close),
-        case("HTTP/1.2", get_version("HTTP/1.2"), &[505], Close),
+        // RFC 9110 2.5: a later minor version of HTTP/1 is answered as 1.1.
+        case("HTTP/1.2", get_version("HTTP/1.2"), &[200], Open),
+        case("HTTP/1.9", get_version("HTTP/1.9"), &[200], Open),
+        // RFC 9112 3.2: a Host that is not one host is a 400.
+        case(
+            "Host with a space",
+            "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            &[400],
+            Close,
+        ),
+        case(
+            "Host list",
+            "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n",
+            &[400],
+            Close,
+        ),
+        // RFC 9110 15.5.6 / 15.6.2: a defined method not allowed is 405, an unknown one 501.
+        case(
+            "POST with a body",
+            "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc",
+            &[405],
+            Close,
+        ),
+        case(
+            "unknown method",
+            "BREW / HTTP/1.1\r\nHost: test\r\n\r\n",
+            &[501],
+            Open,
+        ),
+        case(
+            "bodiless POST to the status path",
+            "POST /.well-known/forkblog/status HTTP/1.1\r\nHost: test\r\n\r\n",
+            &[405],
+            Open,
+        ),
+        // The absolute form's path ends at `?`: this asks for `/`, not for the post.
+        case(
+            "absolute form with ? before /",
+            "GET http://localhost?/posts/x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            &[200],
+            Open,
+        ),
         case("HTTP/3.0", get_version("HTTP/3.0"), &[505], Close),
         case("HTTP/0.9 GET /", "GET /\r\n", &[400], Close),
         case("lowercase http/1.1", get_version("http/1.1"), &[400], Close),
@@ -566,7 +607,7 @@ fn corpus() -> Vec<Case> {
         case(
             "lowercase get",
             "get / HTTP/1.1\r\nHost: test\r\n\r\n",
-            &[405],
+            &[501],
             Open,
         ),
         case(

@@ -471,17 +471,17 @@ fn oversized_request_line_gets_414_and_headers_431() {
 }
 
 #[test]
-fn request_bodies_get_413() {
+fn request_bodies_get_413_or_405() {
     let blog = Blog::sample();
     let server = start(&blog);
-    for raw in [
-        "GET / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello",
-        "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 11\r\n\r\nhello=world",
-        "GET / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-        "PUT /x HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    for (raw, status) in [
+        ("GET / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello", 413),
+        ("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 11\r\n\r\nhello=world", 405),
+        ("GET / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 413),
+        ("PUT /x HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 405),
     ] {
         let r = request(server.addr, raw);
-        assert_eq!(r.status, 413, "{raw:?}");
+        assert_eq!(r.status, status, "{raw:?}");
         assert_eq!(r.header("connection"), Some("close"), "{raw:?}");
     }
     // Content-Length: 0 is no body.
@@ -966,4 +966,126 @@ fn serves_on_ipv6_loopback() {
         std::fs::read_to_string(&server.access_log).is_ok_and(|t| t.starts_with("::1 - - ["))
     });
     assert!(logged, "{:?}", std::fs::read_to_string(&server.access_log));
+}
+
+/// A blog with a 5 MB binary asset, for ranges.
+fn blog_with_big_asset() -> (Blog, Vec<u8>) {
+    let blog = Blog::sample();
+    let bytes: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
+    let path = blog.root().join("templates/static/big.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    common::set_mode(&path, 0o644);
+    (blog, bytes)
+}
+
+#[test]
+fn range_requests_get_206_416_or_the_whole_body() {
+    let (blog, bytes) = blog_with_big_asset();
+    let server = start(&blog);
+    let ask = |extra: &str| {
+        request(
+            server.addr,
+            &format!(
+                "GET /static/big.pdf HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{extra}\r\n"
+            ),
+        )
+    };
+    let whole = ask("");
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    let etag = whole.header("etag").unwrap().to_string();
+
+    let r = ask("Range: bytes=0-1023\r\n");
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &bytes[..1024]);
+    assert_eq!(r.header("content-range"), Some("bytes 0-1023/5000000"));
+    assert_eq!(r.header("content-length"), Some("1024"));
+
+    let r = ask("Range: bytes=-100\r\n");
+    assert_eq!((r.status, r.body.as_slice()), (206, &bytes[4_999_900..]));
+    let r = ask("Range: bytes=4999999-\r\n");
+    assert_eq!((r.status, r.body.as_slice()), (206, &bytes[4_999_999..]));
+
+    let r = ask("Range: bytes=5000000-\r\n");
+    assert_eq!(r.status, 416);
+    assert_eq!(r.header("content-range"), Some("bytes */5000000"));
+
+    // Several ranges are answered with the whole body (said in response.rs).
+    assert_eq!(ask("Range: bytes=0-1,10-20\r\n").status, 200);
+    // If-Range: the current tag gets the part, another tag the whole.
+    let r = ask(&format!("Range: bytes=10-19\r\nIf-Range: {etag}\r\n"));
+    assert_eq!((r.status, r.body.as_slice()), (206, &bytes[10..20]));
+    let r = ask("Range: bytes=10-19\r\nIf-Range: \"old\"\r\n");
+    assert_eq!((r.status, r.body.len()), (200, bytes.len()));
+    // A range on a gzip-able page applies to the identity body.
+    let page = request(
+        server.addr,
+        &format!("GET {POST} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAccept-Encoding: gzip\r\nRange: bytes=0-14\r\n\r\n"),
+    );
+    assert_eq!(page.status, 206);
+    assert_eq!(page.header("content-encoding"), None);
+    assert_eq!(page.text(), "<!doctype html>");
+}
+
+#[test]
+fn accept_encoding_follows_rfc_9110() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let encoding = |lines: &str| {
+        request(
+            server.addr,
+            &format!("GET {POST} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{lines}\r\n"),
+        )
+        .header("content-encoding")
+        .map(str::to_string)
+    };
+    assert_eq!(encoding("Accept-Encoding: gzip;q=0, *\r\n"), None);
+    assert_eq!(encoding("Accept-Encoding: *\r\n").as_deref(), Some("gzip"));
+    assert_eq!(
+        encoding("Accept-Encoding: br\r\nAccept-Encoding: gzip\r\n").as_deref(),
+        Some("gzip"),
+        "two header lines are one list"
+    );
+    assert_eq!(
+        encoding("Accept-Encoding: gzip\r\nAccept-Encoding: gzip;q=0\r\n"),
+        None
+    );
+}
+
+#[test]
+fn absolute_form_targets_split_at_the_query() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let index = server.get("/");
+    let r = request(
+        server.addr,
+        &format!(
+            "GET http://localhost?{POST} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, index.body, "the path is /, the rest is the query");
+    let slug = POST.trim_end_matches('/');
+    let r = request(
+        server.addr,
+        &format!("GET http://localhost{slug}?a=/b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some(format!("{POST}?a=/b").as_str()));
+}
+
+#[test]
+fn pages_carry_the_safety_headers() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let page = server.get(POST);
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("object-src 'none'"),
+        "{csp}"
+    );
+    let feed = server.get("/feed.xml");
+    assert_eq!(feed.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(feed.header("content-security-policy"), None);
 }

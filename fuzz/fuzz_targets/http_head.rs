@@ -1,5 +1,5 @@
-//! Request heads: `http::parse` on arbitrary bytes, then, like a child on a keep-alive
-//! connection, `http::respond` for each complete head and the parse of whatever follows it
+//! Request heads: `request::parse` on arbitrary bytes, then, like a child on a keep-alive
+//! connection, `Responder::respond` for each complete head and the parse of whatever follows it
 //! (pipelining). Each answered request is also formatted as an access-log line, which must stay
 //! one line that `forkblog stats` can read back.
 #![no_main]
@@ -7,8 +7,11 @@
 use std::sync::OnceLock;
 
 use forkblog::logs::{format_line, LogEntry};
-use forkblog::server::http::{self, Parsed};
-use forkblog::server::snapshot::{self, View};
+use forkblog::server::encode;
+use forkblog::server::request::{self, Parsed, Request};
+use forkblog::server::response::{self, Responder};
+use forkblog::server::snapshot::View;
+use forkblog::server::status::Access;
 use forkblog::site::{Resource, Site};
 use libfuzzer_sys::fuzz_target;
 
@@ -37,25 +40,33 @@ fn snapshot() -> &'static [u8] {
             not_found: resource("", html, b"<h1>not found</h1>".to_vec()),
             post_count: 2,
         };
-        snapshot::encode(&site, 0).expect("the tiny site encodes")
+        encode::encode(&site, 0).expect("the tiny site encodes")
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let site = View::new(snapshot());
+    let status = Access::default();
+    let responder = Responder {
+        site: View::new(snapshot()),
+        status: &status,
+        counters: None,
+    };
+    let client = Some("127.0.0.1".parse().unwrap());
     let mut path = Vec::new();
     let mut line = Vec::new();
-    let mut rest = data;
+    let mut owned = data.to_vec();
+    request::accept_later_minors(&mut owned);
+    let mut rest = &owned[..];
     // A child parses at most a buffer's worth of pipelined heads; bound the loop the same way.
     for _ in 0..64 {
-        match http::parse(rest) {
+        match request::parse(rest) {
             Parsed::Complete { len, request } => {
                 assert!(
                     len > 0 && len <= rest.len(),
                     "head length {len} of {}",
                     rest.len()
                 );
-                let response = http::respond(&request, site, &mut path);
+                let response = responder.respond(&request, client, &mut path);
                 assert!(response.head.starts_with(b"HTTP/1.1 "));
                 assert!(response.head.ends_with(b"\r\n"));
                 check_log_line(&mut line, Some(&request), response.status.code());
@@ -65,8 +76,10 @@ fuzz_target!(|data: &[u8]| {
                 rest = &rest[len..];
             }
             Parsed::Reject { status, request } => {
-                let (head, _) = status.canned();
-                assert!(head.starts_with(b"HTTP/1.1 4") || head.starts_with(b"HTTP/1.1 5"));
+                let refusal = response::canned(status, false, true);
+                assert!(
+                    refusal.head.starts_with(b"HTTP/1.1 4") || refusal.head.starts_with(b"HTTP/1.1 5")
+                );
                 let parsed = (!request.method.is_empty()).then_some(&request);
                 check_log_line(&mut line, parsed, status.code());
                 return;
@@ -77,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// What the child logs for a request must be one line, and `forkblog stats` must read it back.
-fn check_log_line(line: &mut Vec<u8>, request: Option<&http::Request<'_>>, status: u16) {
+fn check_log_line(line: &mut Vec<u8>, request: Option<&Request<'_>>, status: u16) {
     let entry = LogEntry {
         remote: Some("127.0.0.1".parse().unwrap()),
         time: 1_767_225_600,

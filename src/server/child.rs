@@ -6,39 +6,56 @@
 //!
 //! stdout IS the client here: nothing in this file, or anything it calls, prints to stdout.
 
-use std::borrow::Cow;
 use std::io::IoSlice;
 use std::net::{IpAddr, TcpStream};
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use nix::poll::{ppoll, PollFd, PollFlags};
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::socket::{getpeername, recv, shutdown, MsgFlags, Shutdown, SockaddrStorage};
-use nix::sys::time::TimeSpec;
+use nix::sys::signal::Signal;
 
-use super::http::{self, Parsed, Response, Status};
 use super::limits::{Limits, MAX_HEAD};
+use super::request::{self, Parsed, Request};
+use super::response::{self, Responder, Response, Status};
 use super::snapshot::View;
 use super::status::{Access, Counter, Counters};
+use super::stream::{Plain, Read, Stream};
 use crate::clock;
 use crate::logs::{format_line, AccessLog, LogEntry};
 use crate::sys;
 
 /// What a child needs to serve, all of it inherited from the parent at fork.
 pub struct Context<'a> {
-    /// The rendered site.
-    pub site: View<'a>,
+    /// Chooses responses from the snapshot and the status counters.
+    pub responder: Responder<'a>,
     /// The access log descriptor, the only one kept besides 0, 1 and 2.
     pub log: BorrowedFd<'a>,
     /// Timeouts and sizes.
     pub limits: &'a Limits,
-    /// Shared counters to bump, when serving under a supervisor.
-    pub counters: Option<&'a Counters>,
-    /// Where the status endpoint is and who may read it.
-    pub status: &'a Access,
     /// The client's address, as `accept` gave it (for the access log and the status check).
     pub peer: Option<IpAddr>,
+}
+
+impl<'a> Context<'a> {
+    /// Everything a child serves with, from what the parent (or `--inetd`) holds.
+    pub fn new(
+        site: View<'a>,
+        status: &'a Access,
+        counters: Option<&'a Counters>,
+        log: BorrowedFd<'a>,
+        limits: &'a Limits,
+        peer: Option<IpAddr>,
+    ) -> Context<'a> {
+        Context {
+            responder: Responder {
+                site,
+                status,
+                counters,
+            },
+            log,
+            limits,
+            peer,
+        }
+    }
 }
 
 /// Serves `conn` in a freshly forked child and exits; never returns.
@@ -77,12 +94,17 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
 /// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
 /// closes the connection.
 pub fn serve(ctx: &Context<'_>) {
-    let (site, limits) = (ctx.site, ctx.limits);
+    serve_stream(ctx, &mut Plain::stdio());
+}
+
+/// The request loop over any [`Stream`]: read a head, answer it, log it, until done.
+pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
+    let limits = ctx.limits;
+    let counters = ctx.responder.counters;
     let mut out = Out {
-        input: sys::stdin_fd(),
-        output: sys::stdout_fd(),
+        stream,
         log: ctx.log,
-        counters: ctx.counters,
+        counters,
         remote: ctx.peer,
         line: Vec::with_capacity(512),
         dynamic: Vec::with_capacity(128),
@@ -96,24 +118,14 @@ pub fn serve(ctx: &Context<'_>) {
     let mut idle = false;
     loop {
         if filled > 0 {
-            match http::parse(&buf[..filled]) {
+            request::accept_later_minors(&mut buf[..filled]);
+            match request::parse(&buf[..filled]) {
                 Parsed::Complete { len, request } => {
-                    let status_body;
-                    let response = match ctx.status.matches(request.target) {
-                        Some(query) if ctx.status.allows(out.remote) => {
-                            status_body = match (ctx.counters, query) {
-                                (Some(c), b"format=prometheus") => c.prometheus(site),
-                                (Some(c), _) => c.json(site),
-                                (None, _) => b"{}\n".to_vec(),
-                            };
-                            status_response(&request, &status_body, query == b"format=prometheus")
-                        }
-                        _ => http::respond(&request, site, &mut path),
-                    };
+                    let response = ctx.responder.respond(&request, out.remote, &mut path);
                     let sent = out.send(&response, request.minor == 0);
                     out.log(Some(&request), response.status, sent);
                     if response.close || sent.is_none() {
-                        return out.linger_close();
+                        return out.stream.close();
                     }
                     buf.copy_within(len..filled, 0);
                     filled -= len;
@@ -128,21 +140,21 @@ pub fn serve(ctx: &Context<'_>) {
                 }
                 Parsed::Reject { status, request } => {
                     let parsed = (!request.method.is_empty()).then_some(&request);
-                    return out.refuse(status, parsed, http::starts_head(&buf[..filled]));
+                    return out.refuse(status, parsed, request::starts_head(&buf[..filled]));
                 }
                 Parsed::Partial if filled == buf.len() => {
                     let status = match buf.contains(&b'\n') {
                         true => Status::HeaderFieldsTooLarge,
                         false => Status::UriTooLong,
                     };
-                    return out.refuse(status, None, http::starts_head(&buf[..filled]));
+                    return out.refuse(status, None, request::starts_head(&buf[..filled]));
                 }
                 Parsed::Partial => {}
             }
         }
-        let read = read_until(out.input, &mut buf[filled..], deadline);
-        let draining = ctx.counters.is_some_and(|c| c.get(Counter::Draining) != 0);
-        if let (Read::Evicted, Some(counters), false) = (&read, ctx.counters, draining) {
+        let read = out.stream.read(&mut buf[filled..], deadline);
+        let draining = counters.is_some_and(|c| c.get(Counter::Draining) != 0);
+        if let (Read::Evicted, Some(counters), false) = (&read, counters, draining) {
             counters.add(Counter::Evicted, 1);
         }
         match read {
@@ -161,7 +173,7 @@ pub fn serve(ctx: &Context<'_>) {
                 return out.refuse(
                     Status::RequestTimeout,
                     None,
-                    http::starts_head(&buf[..filled]),
+                    request::starts_head(&buf[..filled]),
                 )
             }
         }
@@ -169,9 +181,8 @@ pub fn serve(ctx: &Context<'_>) {
 }
 
 /// The writing side of a connection and its reusable buffers.
-struct Out<'a> {
-    input: BorrowedFd<'a>,
-    output: BorrowedFd<'a>,
+struct Out<'a, S: Stream> {
+    stream: &'a mut S,
     log: BorrowedFd<'a>,
     counters: Option<&'a Counters>,
     remote: Option<IpAddr>,
@@ -179,52 +190,16 @@ struct Out<'a> {
     dynamic: Vec<u8>,
 }
 
-enum Read {
-    Data(usize),
-    Closed,
-    TimedOut,
-    /// SIGUSR2 interrupted the wait: the server is full and others are waiting.
-    Evicted,
-}
-
-/// Reads what is available into `buf`, waiting until `deadline` at most.
-fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read {
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Read::TimedOut;
-        }
-        let mut fds = [PollFd::new(input, PollFlags::POLLIN)];
-        // An empty mask: SIGUSR2 (eviction) may arrive only while waiting here.
-        match ppoll(
-            &mut fds,
-            Some(TimeSpec::from_duration(left)),
-            Some(SigSet::empty()),
-        ) {
-            Ok(0) => return Read::TimedOut,
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => return Read::Evicted,
-            Err(_) => return Read::Closed,
-        }
-        return match nix::unistd::read(input, buf) {
-            Ok(0) => Read::Closed,
-            Ok(n) => Read::Data(n),
-            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => continue,
-            Err(_) => Read::Closed,
-        };
-    }
-}
-
-impl Out<'_> {
+impl<S: Stream> Out<'_, S> {
     /// Answers with a canned error (without its body to a HEAD), logs it and closes.
-    fn refuse(&mut self, status: Status, request: Option<&http::Request<'_>>, head: bool) {
-        let sent = self.send(&http::canned_for(status, head), false);
+    fn refuse(&mut self, status: Status, request: Option<&Request<'_>>, head: bool) {
+        let sent = self.send(&response::canned(status, head, true), false);
         self.log(request, status, sent);
-        self.linger_close();
+        self.stream.close();
     }
 
-    /// Writes the response with one `writev` (more only if the socket takes it in parts).
-    /// Returns the body bytes sent, or `None` if the client went away.
+    /// Writes the response with one vectored write (more only if the socket takes it in
+    /// parts). Returns the body bytes sent, or `None` if the client went away.
     fn send(&mut self, response: &Response<'_>, http10: bool) -> Option<usize> {
         self.dynamic.clear();
         self.dynamic.extend_from_slice(b"Date: ");
@@ -238,7 +213,7 @@ impl Out<'_> {
         }
         self.dynamic.extend_from_slice(b"\r\n");
         let body: &[u8] = if response.send_body {
-            response.body
+            &response.body
         } else {
             b""
         };
@@ -247,19 +222,10 @@ impl Out<'_> {
             IoSlice::new(&self.dynamic),
             IoSlice::new(body),
         ];
-        let mut bufs = &mut slices[..];
-        while !bufs.is_empty() {
-            match nix::sys::uio::writev(self.output, bufs) {
-                Ok(0) => return None,
-                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(_) => return None,
-            }
-        }
-        Some(body.len())
+        self.stream.write_all(&mut slices).then_some(body.len())
     }
 
-    fn log(&mut self, request: Option<&http::Request<'_>>, status: Status, sent: Option<usize>) {
+    fn log(&mut self, request: Option<&Request<'_>>, status: Status, sent: Option<usize>) {
         if let Some(counters) = self.counters {
             counters.count_response(status.code());
         }
@@ -275,61 +241,6 @@ impl Out<'_> {
         format_line(&mut self.line, &entry);
         AccessLog::write_line(self.log, &self.line);
     }
-
-    /// Closes gracefully. With nothing unread, exiting is enough: the kernel sends FIN after
-    /// the response. With request bytes still unread, closing would make the kernel answer
-    /// with a reset that can destroy the response in flight, so: stop sending, then drain what
-    /// the client still sends for a moment.
-    fn linger_close(&mut self) {
-        let mut scratch = [0u8; 4096];
-        let peek = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
-        if !matches!(recv(self.input.as_raw_fd(), &mut scratch, peek), Ok(n) if n > 0) {
-            return; // nothing pending (EAGAIN), or the client already closed (0)
-        }
-        if shutdown(self.output.as_raw_fd(), Shutdown::Write).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut drained = 0;
-        while drained < 64 * 1024 {
-            match read_until(self.input, &mut scratch, deadline) {
-                Read::Data(n) => drained += n,
-                Read::Closed | Read::TimedOut | Read::Evicted => return,
-            }
-        }
-    }
-}
-
-/// The status endpoint's response: never cached, never compressed.
-fn status_response<'b>(
-    request: &http::Request<'_>,
-    body: &'b [u8],
-    prometheus: bool,
-) -> Response<'b> {
-    let content_type = match prometheus {
-        true => "text/plain; version=0.0.4; charset=utf-8",
-        false => "application/json",
-    };
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
-        body.len()
-    );
-    Response {
-        status: Status::Ok,
-        head: Cow::Owned(head.into_bytes()),
-        body,
-        send_body: request.method != "HEAD",
-        close: !request.keep_alive,
-    }
-}
-
-/// The client's address, when stdin is a socket (for `--inetd`, where no `accept` told us).
-pub fn peer_of_stdin() -> Option<IpAddr> {
-    let addr: SockaddrStorage = getpeername(sys::stdin_fd().as_raw_fd()).ok()?;
-    if let Some(v4) = addr.as_sockaddr_in() {
-        return Some(IpAddr::V4(v4.ip()));
-    }
-    addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
 }
 
 /// Runs the child's code paths once in the parent before the first fork: one request parsed
@@ -337,12 +248,12 @@ pub fn peer_of_stdin() -> Option<IpAddr> {
 /// Everything lazily initialised on the way (CPU feature detection for httparse's and memchr's
 /// SIMD, which traps to the hypervisor in a VM) is then inherited by every child instead of
 /// being redone in each.
-pub fn warm_up(site: View<'_>) {
+pub fn warm_up(responder: Responder<'_>) {
     let request = b"GET / HTTP/1.1\r\nHost: warm.up\r\nAccept-Encoding: gzip\r\n\r\n";
     let mut path = Vec::new();
     let mut scratch = Vec::new();
-    if let Parsed::Complete { request, .. } = http::parse(request) {
-        let response = http::respond(&request, site, &mut path);
+    if let Parsed::Complete { request, .. } = request::parse(request) {
+        let response = responder.respond(&request, None, &mut path);
         clock::http_date(&mut scratch, clock::now());
         let entry = LogEntry {
             remote: None,

@@ -11,7 +11,7 @@
 use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -149,7 +149,7 @@ fn encode(out: &Outgoing<'_>) -> String {
         out.generation,
         started,
         children.join(","),
-        out.exe.display()
+        hex(out.exe.as_os_str().as_bytes())
     )
 }
 
@@ -176,7 +176,7 @@ impl Handover {
                 .map(|s| UNIX_EPOCH + Duration::from_secs(s))
                 .ok_or_else(|| bad("started"))?,
             children: Vec::new(),
-            exe: PathBuf::from(OsString::from(exe)),
+            exe: PathBuf::from(OsString::from_vec(unhex(exe).ok_or_else(|| bad("exe"))?)),
         };
         for child in field(fields, "children")
             .unwrap_or("")
@@ -192,6 +192,22 @@ impl Handover {
         }
         Ok(Some(handover))
     }
+}
+
+/// The binary's path travels as hex: a path is bytes, not necessarily UTF-8, and must reach
+/// the next image exactly.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let text = text.as_bytes();
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    text.chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }
 
 fn field<'a>(fields: &'a str, key: &str) -> Option<&'a str> {
@@ -210,5 +226,18 @@ fn fd_field(fields: &str, key: &str) -> io::Result<Option<OwnedFd>> {
             Ok(Some(owned))
         }
         None => Err(io::Error::other(format!("{VAR}: missing {key}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_that_is_not_utf8_survives_the_handover() {
+        let path = b"/opt/forkblog-\xff\xfe/bin".to_vec();
+        assert_eq!(unhex(&hex(&path)), Some(path));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
     }
 }

@@ -28,6 +28,16 @@ pub enum LockError {
     Io(io::Error),
 }
 
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Held(Some(pid)) => write!(f, "already running as PID {pid}"),
+            LockError::Held(None) => write!(f, "already running (PID unknown)"),
+            LockError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 impl Lock {
     /// Takes the lock at `path` without waiting, and writes this PID into the file.
     pub fn acquire(path: &Path) -> Result<Lock, LockError> {

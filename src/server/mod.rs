@@ -1,50 +1,63 @@
 //! The server: a parent that accepts, forks, closes and reaps; children that speak HTTP.
 //!
 //! Who owns what:
-//! - `supervisor.rs`: the accept loop, **close after fork**, **reap**, the cap, signals, drain.
+//! - `supervisor.rs`: the parent loop: **close after fork**, **reap**, the cap, eviction,
+//!   signals, drain.
 //! - `handover.rs`: **re-exec** in place on SIGHUP, the listening socket inherited.
-//! - `limits.rs`: every **limit** (children, timeouts, lifetime, head size).
-//! - `child.rs`: dup2 onto stdin/stdout, close the rest, serve, `_exit`.
-//! - `http.rs`: request parsing and response choice; `snapshot.rs`: the site in shared memory.
-//! - `render.rs`: rendering in a worker process; `listener.rs`, `lock.rs`, `privileges.rs`,
-//!   `signals.rs`: one concern each.
+//! - `limits.rs`: every **limit** (children, timeouts, lifetime, head size, render deadline).
+//! - `child.rs`: dup2 onto stdin/stdout, close the rest, the request loop, `_exit`.
+//! - `stream.rs`: the byte stream a child reads and writes (plain TCP on stdin/stdout), and
+//!   **the client's address** when no `accept` gave it.
+//! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
+//! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
+//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
+//! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod child;
+pub mod encode;
+pub mod error;
 pub mod handover;
-pub mod http;
 pub mod limits;
 pub mod listener;
 pub mod lock;
 pub mod privileges;
 pub mod render;
+pub mod request;
+pub mod response;
 pub mod signals;
 pub mod snapshot;
 pub mod status;
+pub mod stream;
 pub mod supervisor;
 pub mod watchdog;
 
-use std::collections::HashMap;
 use std::fs::File;
-use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::logs::AccessLog;
+use error::{Doing, Error};
 use handover::Handover;
 use limits::Limits;
-use lock::{Lock, LockError, EXIT_ALREADY_RUNNING};
+use lock::{Lock, LockError};
 use render::Strictness;
-use snapshot::Snapshot;
-use supervisor::Supervisor;
+use supervisor::{Inherited, Supervisor};
 
 /// The default listening address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-/// Settings for `forkblog serve`.
+/// The default access log.
+pub const DEFAULT_ACCESS_LOG: &str = "access.log";
+
+/// The default interval of the leak watchdog.
+pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(5);
+
+/// Settings for `forkblog serve`, from the command line.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct Settings {
     /// The blog's root: `posts/`, `templates/`, `forkblog.toml`.
     pub root: PathBuf,
     /// Where to listen, unless a socket is inherited.
@@ -60,10 +73,25 @@ pub struct Config {
     /// Where the status endpoint is and who may read it.
     pub status: status::Access,
     /// How often the leak watchdog samples the parent.
-    pub watchdog_interval: std::time::Duration,
+    pub watchdog_interval: Duration,
 }
 
-impl Config {
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            root: PathBuf::from("."),
+            listen: DEFAULT_LISTEN.parse().expect("a valid default address"),
+            access_log: DEFAULT_ACCESS_LOG.into(),
+            lock: None,
+            user: None,
+            limits: Limits::default(),
+            status: status::Access::default(),
+            watchdog_interval: DEFAULT_WATCHDOG,
+        }
+    }
+}
+
+impl Settings {
     /// The lock file: `--lock`, else next to the access log, else `forkblog.lock`.
     pub fn lock_path(&self) -> PathBuf {
         match (&self.lock, self.access_log.as_str()) {
@@ -74,156 +102,99 @@ impl Config {
     }
 }
 
-/// An error that ends `serve`, with the exit status it maps to.
-#[derive(Debug)]
-pub struct Fatal {
-    /// The message for stderr.
-    pub message: String,
-    /// The exit status.
-    pub code: u8,
-}
-
-impl Fatal {
-    fn new(message: impl Into<String>) -> Fatal {
-        Fatal {
-            message: message.into(),
-            code: 1,
-        }
-    }
-}
-
-impl From<io::Error> for Fatal {
-    fn from(e: io::Error) -> Fatal {
-        Fatal::new(e.to_string())
-    }
-}
-
 /// `forkblog serve`: a first start, or the next generation after a re-exec.
-pub fn serve(config: Config) -> Result<ExitCode, Fatal> {
-    let handover = Handover::from_env()?;
+pub fn serve(settings: Settings) -> Result<ExitCode, Error> {
+    let handover = Handover::from_env().doing("reading the handover from the previous image")?;
     if handover.is_none() {
         // A first start owns its descriptor table: whatever a launcher left open beyond
         // stdio and systemd's sockets would otherwise live in the parent for ever, across
         // every reload. Nothing in this process has opened or wrapped a descriptor yet.
         crate::sys::close_range(3 + listener::systemd_fd_count() as i32, i32::MAX);
     }
-    let signals = signals::Signals::install()?;
-    let supervisor = match handover {
-        Some(handover) => resume(config, handover, signals)?,
-        None => start(config, signals)?,
+    let signals = signals::Signals::install().doing("installing signal handlers")?;
+    let inherited = match handover {
+        Some(handover) => resume(&settings, handover)?,
+        None => start(&settings)?,
     };
-    Ok(supervisor.run())
+    Ok(Supervisor::new(inherited, &settings, signals).run())
 }
 
-fn start(config: Config, signals: signals::Signals) -> Result<Supervisor, Fatal> {
-    let lock_path = config.lock_path();
+/// A first start: lock, bind, open the log, drop privileges, render.
+fn start(settings: &Settings) -> Result<Inherited, Error> {
+    let lock_path = settings.lock_path();
     let lock = match Lock::acquire(&lock_path) {
         Ok(lock) => lock,
-        Err(LockError::Held(pid)) => {
-            let pid = pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
-            return Err(Fatal {
-                message: format!(
-                    "already running as PID {pid} (lock {})",
-                    lock_path.display()
-                ),
-                code: EXIT_ALREADY_RUNNING,
-            });
+        Err(held @ LockError::Held(_)) => {
+            return Err(Error::already_running(
+                format!("taking the lock {}", lock_path.display()),
+                held,
+            ))
         }
-        Err(LockError::Io(e)) => return Err(e.into()),
+        Err(e) => {
+            return Err(Error::new(
+                format!("taking the lock {}", lock_path.display()),
+                e,
+            ))
+        }
     };
-    let listener = match listener::from_systemd()? {
+    let listener = match listener::from_systemd().doing("adopting systemd's socket")? {
         Some(listener) => {
             log::info!("using the listening socket passed by systemd");
             listener
         }
-        None => listener::bind_to(config.listen, config.limits.backlog)?,
+        None => listener::bind_to(settings.listen, settings.limits.backlog)
+            .doing(format!("listening on {}", settings.listen))?,
     };
-    let log = AccessLog::open(&config.access_log)?;
-    privileges::drop_if_root(config.user.as_deref())?;
-    let site = render::spawn(&config.root, Strictness::SkipBrokenPosts)?
+    let log = AccessLog::open(&settings.access_log)
+        .doing(format!("opening the access log {}", settings.access_log))?;
+    privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
+    let site = render::spawn(&settings.root, Strictness::SkipBrokenPosts)
+        .doing("starting the render worker")?
         .wait()
-        .map_err(|e| Fatal::new(format!("cannot serve {}: {e}", config.root.display())))?;
-    let exe =
-        std::env::current_exe().map_err(|e| Fatal::new(format!("finding own binary: {e}")))?;
-    let counters = status::Counters::create()?;
+        .doing(format!("cannot serve {}", settings.root.display()))?;
+    let exe = std::env::current_exe().doing("finding this program's binary")?;
+    let counters = status::Counters::create().doing("creating the status counters")?;
     // Announced last, once every descriptor the parent keeps is open.
     log::info!(
         "serving {} on http://{} as PID {}",
-        config.root.display(),
+        settings.root.display(),
         listener
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "?".into()),
         std::process::id()
     );
-    Ok(supervisor(
+    Ok(Inherited {
         listener,
         site,
         log,
-        Some(lock),
+        lock: Some(lock),
         counters,
-        config,
         exe,
-        0,
-        SystemTime::now(),
-        HashMap::new(),
-        signals,
-    ))
+        generation: 0,
+        started: SystemTime::now(),
+        children: Default::default(),
+    })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn supervisor(
-    listener: std::net::TcpListener,
-    site: Snapshot,
-    log: AccessLog,
-    lock: Option<Lock>,
-    counters: status::Counters,
-    config: Config,
-    exe: PathBuf,
-    generation: u64,
-    started: SystemTime,
-    children: HashMap<nix::unistd::Pid, Instant>,
-    signals: signals::Signals,
-) -> Supervisor {
-    let watchdog = watchdog::Watchdog::new(config.watchdog_interval);
-    Supervisor {
-        listener: Some(listener),
-        site,
-        log,
-        lock,
-        counters,
-        config,
-        exe,
-        generation,
-        started,
-        children,
-        signals,
-        render: None,
-        reload_again: false,
-        drain_deadline: None,
-        backoff: supervisor::Backoff::default(),
-        watchdog,
-    }
-}
-
-fn resume(
-    config: Config,
-    handover: Handover,
-    signals: signals::Signals,
-) -> Result<Supervisor, Fatal> {
-    let listener = listener::adopt(handover.listener)?;
-    let site = Snapshot::seal_and_map(handover.site)?;
+/// The next generation after a re-exec: everything comes from the previous image.
+fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
+    let listener = listener::adopt(handover.listener).doing("adopting the listening socket")?;
+    let site = snapshot::Snapshot::seal_and_map(handover.site).doing("mapping the new site")?;
     let log = match handover.log {
-        Some(fd) => AccessLog::adopt(&config.access_log, File::from(fd)),
+        Some(fd) => AccessLog::adopt(&settings.access_log, File::from(fd)),
         None => AccessLog::Stderr(std::io::stderr()),
     };
-    let lock = match handover.lock.map(Lock::adopt) {
-        Some(Ok(lock)) => Some(lock),
-        Some(Err(e)) => return Err(Fatal::new(format!("re-taking the inherited lock: {e:?}"))),
-        None => None,
-    };
+    let lock = handover
+        .lock
+        .map(Lock::adopt)
+        .transpose()
+        .doing("re-taking the inherited lock")?;
     if nix::unistd::Uid::effective().is_root() {
-        return Err(Fatal::new("refusing to serve as root after re-exec"));
+        return Err(Error::new(
+            "resuming after re-exec",
+            "refusing to serve as root",
+        ));
     }
     let now = Instant::now();
     let children = handover
@@ -234,30 +205,29 @@ fn resume(
     log::info!(
         "generation {} serving {} ({} posts) as PID {}, {} connection(s) carried over",
         handover.generation,
-        config.root.display(),
+        settings.root.display(),
         site.view().post_count(),
         std::process::id(),
         handover.children.len()
     );
-    let counters = status::Counters::adopt(handover.counters)?;
-    Ok(supervisor(
+    let counters =
+        status::Counters::adopt(handover.counters).doing("mapping the status counters")?;
+    Ok(Inherited {
         listener,
         site,
         log,
         lock,
         counters,
-        config,
-        handover.exe,
-        handover.generation,
-        handover.started,
+        exe: handover.exe,
+        generation: handover.generation,
+        started: handover.started,
         children,
-        signals,
-    ))
+    })
 }
 
 /// `forkblog serve --inetd`: serve the one connection already on stdin/stdout, with the same
 /// code a forked child runs.
-pub fn inetd(config: Config) -> Result<ExitCode, Fatal> {
+pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
     // Classic inetd hands the socket over as fds 0, 1 and 2 alike: a diagnostic on stderr
     // would then land in the response. Send stderr to /dev/null when it is the connection
     // itself (not merely a socket: systemd's journal stream is one too).
@@ -269,21 +239,25 @@ pub fn inetd(config: Config) -> Result<ExitCode, Fatal> {
         nix::sys::stat::fstat(std::io::stderr()),
     ) {
         if same(out, err) {
-            let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
-            nix::unistd::dup2_stderr(&null).map_err(std::io::Error::from)?;
+            let null = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .doing("opening /dev/null")?;
+            nix::unistd::dup2_stderr(&null).doing("moving stderr off the connection")?;
         }
     }
-    let log = AccessLog::open(&config.access_log)?;
-    privileges::drop_if_root(config.user.as_deref())?;
-    let bytes =
-        render::render_bytes(&config.root, Strictness::SkipBrokenPosts).map_err(Fatal::new)?;
-    child::serve(&child::Context {
-        site: snapshot::View::new(&bytes),
-        log: log.fd(),
-        limits: &config.limits,
-        counters: None,
-        status: &config.status,
-        peer: child::peer_of_stdin(),
-    });
+    let log = AccessLog::open(&settings.access_log)
+        .doing(format!("opening the access log {}", settings.access_log))?;
+    privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
+    let bytes = render::render_bytes(&settings.root, Strictness::SkipBrokenPosts)
+        .doing(format!("rendering {}", settings.root.display()))?;
+    child::serve(&child::Context::new(
+        snapshot::View::new(&bytes),
+        &settings.status,
+        None,
+        log.fd(),
+        &settings.limits,
+        stream::peer_of_stdin(),
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
+use super::encode;
 use super::limits::RENDER_DEADLINE;
 use super::snapshot::{self, Snapshot};
 use crate::site;
@@ -48,7 +49,7 @@ pub fn render_bytes(root: &Path, strictness: Strictness) -> Result<Vec<u8>, Stri
     };
     let render_micros = started.elapsed().as_micros() as u64;
     let bytes =
-        snapshot::encode(&site, render_micros).map_err(|e| format!("encoding the site: {e}"))?;
+        encode::encode(&site, render_micros).map_err(|e| format!("encoding the site: {e}"))?;
     log::info!(
         "rendered {} posts, {} resources, {} KiB in {:.1} ms ({:.1} ms with encoding)",
         site.post_count,

@@ -1,6 +1,7 @@
 //! The rendered site as one immutable blob: every response's head and body, built once.
 //!
-//! [`encode`] lays a [`Site`] out as bytes; [`Snapshot`] holds those bytes in a sealed memfd
+//! [`lay_out`] lays prepared responses out as bytes (the heads, gzip bodies and entity tags are
+//! computed on the render side, `encode.rs`); [`Snapshot`] holds those bytes in a sealed memfd
 //! mapped read-only and `MAP_SHARED`, so the parent's private memory stays small and `fork`
 //! copies none of it. Children find a path through an open-addressing hash table whose slots
 //! hold the path's hash, so a lookup touches one table page, one entry and one path, whatever
@@ -29,7 +30,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
 
-use crate::site::{Resource, Site};
 use crate::sys::SharedMap;
 
 const MAGIC: &[u8; 8] = b"FORKBLG2";
@@ -37,9 +37,6 @@ const HEADER: usize = 32;
 const FIELDS: usize = 12;
 const ENTRY: usize = FIELDS * 4;
 const SLOT: usize = 8;
-
-/// Bodies smaller than this are not worth compressing.
-const GZIP_MIN: usize = 256;
 
 /// One response variant: the head (without Date/Connection/final CRLF) and the body.
 #[derive(Debug, Clone, Copy)]
@@ -62,72 +59,30 @@ pub struct Entry<'a> {
     pub etag: &'a [u8],
 }
 
-/// What one resource becomes: computed in parallel, then laid out in order.
-struct Parts {
-    path_hash: u32,
-    plain_head: String,
-    gzip: Option<(String, Vec<u8>)>,
-    etag: String,
+/// One resource, ready to lay out: everything the render side computed for it.
+pub struct Prepared<'a> {
+    /// The URL path (empty for the 404 page).
+    pub path: &'a str,
+    /// Status line and fixed headers of the identity response.
+    pub head: String,
+    /// The identity body.
+    pub body: &'a [u8],
+    /// The gzip response's head and body, when the body compresses.
+    pub gzip: Option<(String, Vec<u8>)>,
+    /// The entity tag, quotes included (empty for the 404 page).
+    pub etag: String,
 }
 
-fn parts(resource: &Resource, not_found: bool) -> io::Result<Parts> {
-    if not_found {
-        let plain_head = head(resource, true, "", resource.body.len(), false, false);
-        return Ok(Parts {
-            path_hash: 0,
-            plain_head,
-            gzip: None,
-            etag: String::new(),
-        });
-    }
-    let etag = format!("\"{:016x}\"", content_hash(&resource.body));
-    let gzip = match compressed(resource)? {
-        Some(gz) => {
-            let gz_etag = format!("{}-gz\"", &etag[..etag.len() - 1]);
-            Some((head(resource, false, &gz_etag, gz.len(), true, true), gz))
-        }
-        None => None,
-    };
-    let plain_head = head(
-        resource,
-        false,
-        &etag,
-        resource.body.len(),
-        gzip.is_some(),
-        false,
-    );
-    let path_hash = path_hash(resource.path.as_bytes());
-    Ok(Parts {
-        path_hash,
-        plain_head,
-        gzip,
-        etag,
-    })
-}
-
-/// Lays out `site` as a snapshot blob. `render_micros` is recorded for the status endpoint.
-///
-/// Compression and hashing, most of the work, run on every core (this runs in the render
-/// worker, never in the serving parent).
-pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
-    let mut seen = std::collections::HashSet::with_capacity(site.resources.len());
-    if let Some(twice) = site
-        .resources
-        .iter()
-        .find(|r| !seen.insert(r.path.as_str()))
-    {
+/// Lays out prepared resources as a snapshot blob; the first one is the 404 page.
+/// `render_micros` is recorded for the status endpoint.
+pub fn lay_out(all: &[Prepared<'_>], post_count: usize, render_micros: u64) -> io::Result<Vec<u8>> {
+    let mut seen = std::collections::HashSet::with_capacity(all.len());
+    if let Some(twice) = all.iter().skip(1).find(|r| !seen.insert(r.path)) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("two resources claim the path {}", twice.path),
         ));
     }
-    let all: Vec<&Resource> = std::iter::once(&site.not_found)
-        .chain(&site.resources)
-        .collect();
-    let parts: Vec<Parts> =
-        crate::site::par::map(&all, |r| parts(r, std::ptr::eq(*r, &site.not_found)))
-            .into_iter()
-            .collect::<io::Result<_>>()?;
     let count = all.len();
     let slots = (count * 2).next_power_of_two();
     let table_at = HEADER + count * ENTRY;
@@ -135,16 +90,15 @@ pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
     // again.
     let strings: usize = all
         .iter()
-        .zip(&parts)
-        .map(|(r, p)| {
+        .map(|p| {
             let gz = p.gzip.as_ref().map_or(0, |(h, b)| h.len() + b.len());
-            r.path.len() + p.plain_head.len() + r.body.len() + gz + p.etag.len()
+            p.path.len() + p.head.len() + p.body.len() + gz + p.etag.len()
         })
         .sum();
     let mut out = Vec::with_capacity(table_at + slots * SLOT + strings);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&u32_of(count)?.to_le_bytes());
-    out.extend_from_slice(&u32_of(site.post_count)?.to_le_bytes());
+    out.extend_from_slice(&u32_of(post_count)?.to_le_bytes());
     out.extend_from_slice(&render_micros.to_le_bytes());
     out.extend_from_slice(&u32_of(slots)?.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
@@ -152,28 +106,29 @@ pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
 
     let mut fields = vec![[0u32; FIELDS]; count];
     // Paths first and together, so that the pages a lookup compares against stay few.
-    for (index, resource) in all.iter().enumerate().skip(1) {
-        push(&mut out, &mut fields[index][0..2], resource.path.as_bytes())?;
-        let mut slot = parts[index].path_hash as usize & (slots - 1);
+    for (index, prepared) in all.iter().enumerate().skip(1) {
+        push(&mut out, &mut fields[index][0..2], prepared.path.as_bytes())?;
+        let hash = path_hash(prepared.path.as_bytes());
+        let mut slot = hash as usize & (slots - 1);
         loop {
             let at = table_at + slot * SLOT;
             if out[at + 4..at + 8] == [0; 4] {
-                out[at..at + 4].copy_from_slice(&parts[index].path_hash.to_le_bytes());
+                out[at..at + 4].copy_from_slice(&hash.to_le_bytes());
                 out[at + 4..at + 8].copy_from_slice(&u32_of(index + 1)?.to_le_bytes());
                 break;
             }
             slot = (slot + 1) & (slots - 1);
         }
     }
-    for (index, (resource, part)) in all.iter().zip(&parts).enumerate() {
+    for (index, prepared) in all.iter().enumerate() {
         let f = &mut fields[index];
-        push(&mut out, &mut f[2..4], part.plain_head.as_bytes())?;
-        push(&mut out, &mut f[4..6], &resource.body)?;
-        if let Some((gz_head, gz)) = &part.gzip {
+        push(&mut out, &mut f[2..4], prepared.head.as_bytes())?;
+        push(&mut out, &mut f[4..6], prepared.body)?;
+        if let Some((gz_head, gz)) = &prepared.gzip {
             push(&mut out, &mut f[6..8], gz_head.as_bytes())?;
             push(&mut out, &mut f[8..10], gz)?;
         }
-        push(&mut out, &mut f[10..12], part.etag.as_bytes())?;
+        push(&mut out, &mut f[10..12], prepared.etag.as_bytes())?;
     }
     for (index, f) in fields.iter().enumerate() {
         let at = HEADER + index * ENTRY;
@@ -183,45 +138,6 @@ pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
     }
     u32_of(out.len())?;
     Ok(out)
-}
-
-fn head(r: &Resource, not_found: bool, etag: &str, len: usize, vary: bool, gzip: bool) -> String {
-    let status = if not_found { "404 Not Found" } else { "200 OK" };
-    let mut h = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {len}\r\n",
-        r.content_type
-    );
-    if !not_found {
-        let mut date = Vec::new();
-        crate::clock::http_date(&mut date, r.last_modified.as_second());
-        h.push_str(&format!(
-            "Last-Modified: {}\r\nETag: {etag}\r\n",
-            String::from_utf8_lossy(&date)
-        ));
-    }
-    if gzip {
-        h.push_str("Content-Encoding: gzip\r\n");
-    }
-    if vary {
-        h.push_str("Vary: Accept-Encoding\r\n");
-    }
-    h
-}
-
-/// The gzip body for compressible content when it saves at least a tenth.
-fn compressed(r: &Resource) -> io::Result<Option<Vec<u8>>> {
-    let ct = r.content_type.as_str();
-    let textual = ct.starts_with("text/")
-        || ct.contains("xml")
-        || ct.contains("json")
-        || ct.contains("javascript");
-    if !textual || r.body.len() < GZIP_MIN {
-        return Ok(None);
-    }
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    encoder.write_all(&r.body)?;
-    let gz = encoder.finish()?;
-    Ok((gz.len() * 10 < r.body.len() * 9).then_some(gz))
 }
 
 fn push(out: &mut Vec<u8>, field: &mut [u32], bytes: &[u8]) -> io::Result<()> {
@@ -238,23 +154,6 @@ fn u32_of(n: usize) -> io::Result<u32> {
             "the rendered site is over 4 GiB",
         )
     })
-}
-
-/// A stable content hash for entity tags (same bytes, same tag, across reloads and versions):
-/// FNV-1a's constants applied a word at a time, then a final avalanche.
-fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        h = (h ^ w).wrapping_mul(0x100_0000_01b3).rotate_left(29);
-    }
-    for &b in words.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
 }
 
 /// FNV-1a, 32 bits, for the path table (paths are short; this is all a lookup hashes).
@@ -433,67 +332,4 @@ impl<'a> View<'a> {
 pub fn write_into(fd: &OwnedFd, bytes: &[u8]) -> io::Result<()> {
     let mut file = std::fs::File::from(fd.try_clone()?);
     file.write_all(bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resource(path: &str, body: &str) -> Resource {
-        Resource {
-            path: path.to_string(),
-            content_type: "text/html; charset=utf-8".to_string(),
-            last_modified: jiff::Timestamp::from_second(1_795_341_600).unwrap(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    #[test]
-    fn every_path_is_found_and_nothing_else() {
-        let resources: Vec<Resource> = (0..3000)
-            .map(|i| resource(&format!("/posts/p{i}/"), &format!("post {i} ").repeat(60)))
-            .collect();
-        let site = Site {
-            resources,
-            not_found: resource("", "gone"),
-            post_count: 3000,
-        };
-        let bytes = encode(&site, 1).unwrap();
-        let view = View::new(&bytes);
-        for i in 0..3000 {
-            let entry = view
-                .lookup(format!("/posts/p{i}/").as_bytes())
-                .expect("present");
-            assert_eq!(entry.plain.body, format!("post {i} ").repeat(60).as_bytes());
-            assert!(
-                entry.gzip.is_some(),
-                "a 480-byte repetitive page compresses"
-            );
-            assert!(std::str::from_utf8(entry.plain.head)
-                .unwrap()
-                .contains("Last-Modified: Sun, 22 Nov 2026 10:00:00 GMT\r\n"));
-        }
-        for missing in ["/posts/p3000/", "/posts/p1", "", "/", "/posts/p1//"] {
-            assert!(view.lookup(missing.as_bytes()).is_none(), "{missing}");
-        }
-        assert_eq!(view.not_found().unwrap().plain.body, b"gone");
-        assert_eq!(view.post_count(), 3000);
-    }
-
-    #[test]
-    fn duplicate_paths_are_refused() {
-        let site = Site {
-            resources: vec![resource("/a/", "x"), resource("/a/", "y")],
-            not_found: resource("", "gone"),
-            post_count: 0,
-        };
-        assert!(encode(&site, 0).is_err());
-    }
-
-    #[test]
-    fn entity_tags_follow_content() {
-        assert_eq!(content_hash(b"same bytes"), content_hash(b"same bytes"));
-        assert_ne!(content_hash(b"same bytes"), content_hash(b"same bytez"));
-        assert_ne!(content_hash(b""), content_hash(b"\0"));
-    }
 }

@@ -21,41 +21,50 @@ use crate::sys::SharedCounters;
 /// The default path of the status endpoint.
 pub const DEFAULT_PATH: &str = "/.well-known/forkblog/status";
 
-/// Who may read the status endpoint, and where it is.
+/// Who may read the status endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readers {
+    /// Any client (`--status-allow any`).
+    Anyone,
+    /// Only these client addresses.
+    Only(Vec<IpAddr>),
+}
+
+/// Where the status endpoint is and who may read it.
 #[derive(Debug, Clone)]
 pub struct Access {
     /// The endpoint's path; `None` turns it off.
     pub path: Option<String>,
-    /// Client addresses allowed; empty means anyone.
-    pub allow: Vec<IpAddr>,
+    /// Who may read it; to everyone else the path is an ordinary missing page.
+    pub readers: Readers,
 }
 
 impl Default for Access {
     fn default() -> Access {
         Access {
             path: Some(DEFAULT_PATH.to_string()),
-            allow: vec![
+            readers: Readers::Only(vec![
                 IpAddr::from([127, 0, 0, 1]),
                 IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
-            ],
+            ]),
         }
     }
 }
 
 impl Access {
-    /// Whether `target` (path and query) names the endpoint; returns the query if so.
-    pub fn matches<'t>(&self, target: &'t [u8]) -> Option<&'t [u8]> {
-        let path = self.path.as_deref()?.as_bytes();
-        let (head, query) = match target.iter().position(|&b| b == b'?') {
-            Some(q) => (&target[..q], &target[q + 1..]),
-            None => (target, &b""[..]),
-        };
-        (head == path).then_some(query)
+    /// Whether a request for the decoded `path` with `query` from `client` is for the status
+    /// endpoint and may read it; if so, whether it asks for the Prometheus format.
+    pub fn route(&self, path: &[u8], query: &[u8], client: Option<IpAddr>) -> Option<bool> {
+        let ours = self.path.as_deref()?.as_bytes();
+        (path == ours && self.allows(client)).then_some(query == b"format=prometheus")
     }
 
-    /// Whether `peer` may read it.
-    pub fn allows(&self, peer: Option<IpAddr>) -> bool {
-        self.allow.is_empty() || peer.is_some_and(|ip| self.allow.contains(&ip.to_canonical()))
+    /// Whether `client` may read it.
+    pub fn allows(&self, client: Option<IpAddr>) -> bool {
+        match &self.readers {
+            Readers::Anyone => true,
+            Readers::Only(list) => client.is_some_and(|ip| list.contains(&ip.to_canonical())),
+        }
     }
 }
 

@@ -26,13 +26,15 @@ use nix::unistd::{ForkResult, Pid};
 
 use super::child;
 use super::handover::{self, Outgoing};
+use super::limits::Limits;
 use super::lock::Lock;
 use super::render::{self, RenderJob, Strictness};
+use super::response::{self, Responder};
 use super::signals::Signals;
 use super::snapshot::Snapshot;
-use super::status::{Counter, Counters};
+use super::status::{Access, Counter, Counters};
 use super::watchdog::{self, Watchdog};
-use super::Config;
+use super::Settings;
 use crate::logs::AccessLog;
 use crate::sys;
 
@@ -42,51 +44,130 @@ const TICK: Duration = Duration::from_secs(1);
 const EVICT_CHECK: Duration = Duration::from_millis(100);
 /// Children younger than this are never evicted: a new client gets time to send its request.
 const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
-/// What a client gets when no process can be forked for it.
-const SERVICE_UNAVAILABLE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\nService Unavailable\n";
+
+/// What a generation starts with: opened by a first start, or handed over by a re-exec.
+pub struct Inherited {
+    /// The listening socket.
+    pub listener: TcpListener,
+    /// The site to serve.
+    pub site: Snapshot,
+    /// The access log.
+    pub log: AccessLog,
+    /// The single-instance lock, if any.
+    pub lock: Option<Lock>,
+    /// Counters shared with the children.
+    pub counters: Counters,
+    /// The binary re-executed on reload.
+    pub exe: PathBuf,
+    /// Reloads so far.
+    pub generation: u64,
+    /// When the first generation started.
+    pub started: SystemTime,
+    /// Children of earlier generations still serving, and when each started.
+    pub children: HashMap<Pid, Instant>,
+}
 
 /// Everything the parent holds.
 pub struct Supervisor {
     /// The listening socket; `None` once draining.
-    pub(super) listener: Option<TcpListener>,
-    /// The site being served.
-    pub(super) site: Snapshot,
-    /// The access log (children write to it; the parent only reopens it).
-    pub(super) log: AccessLog,
-    /// The single-instance lock, if any.
-    pub(super) lock: Option<Lock>,
-    /// Counters shared with the children (and the status endpoint).
-    pub(super) counters: Counters,
-    /// Limits, status endpoint and watchdog settings.
-    pub(super) config: Config,
-    /// The binary re-executed on reload.
-    pub(super) exe: PathBuf,
-    /// Reload count.
-    pub(super) generation: u64,
-    /// When the first generation started.
-    pub(super) started: SystemTime,
+    listener: Option<TcpListener>,
+    site: Snapshot,
+    log: AccessLog,
+    lock: Option<Lock>,
+    counters: Counters,
+    exe: PathBuf,
+    generation: u64,
+    started: SystemTime,
     /// Live connection children and when each started.
-    pub(super) children: HashMap<Pid, Instant>,
-    /// Installed signal handlers.
-    pub(super) signals: Signals,
+    children: HashMap<Pid, Instant>,
+    signals: Signals,
+    /// What a reload re-renders.
+    root: PathBuf,
+    limits: Limits,
+    status: Access,
     /// The render worker of a reload in flight.
-    pub(super) render: Option<RenderJob>,
+    render: Option<RenderJob>,
+    /// The render worker's exit status, once reaped: the reload is ready to finish.
+    rendered: Option<WaitStatus>,
     /// A SIGHUP arrived during a render: render again before switching.
-    pub(super) reload_again: bool,
+    reload_again: bool,
     /// Set once SIGTERM/SIGINT arrived: when to stop waiting for children.
-    pub(super) drain_deadline: Option<Instant>,
+    drain_deadline: Option<Instant>,
     /// Accept/fork failure backoff.
-    pub(super) backoff: Backoff,
-    /// The leak watchdog.
-    pub(super) watchdog: Watchdog,
+    backoff: Backoff,
+    watchdog: Watchdog,
 }
 
 impl Supervisor {
+    /// The parent of one generation, from what it inherited and the settings it needs.
+    pub fn new(inherited: Inherited, settings: &Settings, signals: Signals) -> Supervisor {
+        Supervisor {
+            listener: Some(inherited.listener),
+            site: inherited.site,
+            log: inherited.log,
+            lock: inherited.lock,
+            counters: inherited.counters,
+            exe: inherited.exe,
+            generation: inherited.generation,
+            started: inherited.started,
+            children: inherited.children,
+            signals,
+            root: settings.root.clone(),
+            limits: settings.limits.clone(),
+            status: settings.status.clone(),
+            render: None,
+            rendered: None,
+            reload_again: false,
+            drain_deadline: None,
+            backoff: Backoff::default(),
+            watchdog: Watchdog::new(settings.watchdog_interval),
+        }
+    }
+
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
     pub fn run(mut self) -> ExitCode {
+        self.publish_settings();
+        self.reap();
+        child::warm_up(self.responder());
+        loop {
+            let pending = self.signals.take();
+            if pending.child {
+                self.reap();
+            }
+            if pending.reopen {
+                self.reopen_log();
+            }
+            if pending.stop {
+                self.begin_drain();
+            }
+            if pending.reload {
+                self.start_reload();
+            }
+            if let Some(status) = self.rendered.take() {
+                self.finish_reload(status);
+            }
+            if let Some(code) = self.drained() {
+                return code;
+            }
+            self.watch();
+            self.wait_and_accept();
+        }
+    }
+
+    /// What a child answers from.
+    fn responder(&self) -> Responder<'_> {
+        Responder {
+            site: self.site.view(),
+            status: &self.status,
+            counters: Some(&self.counters),
+        }
+    }
+
+    /// The figures the status endpoint shows that only change with a generation.
+    fn publish_settings(&self) {
         self.counters.set(Counter::Generation, self.generation);
         self.counters
-            .set(Counter::MaxChildren, self.config.limits.max_children as u64);
+            .set(Counter::MaxChildren, self.limits.max_children as u64);
         self.counters.set(
             Counter::Started,
             self.started
@@ -94,37 +175,24 @@ impl Supervisor {
                 .unwrap_or_default()
                 .as_secs(),
         );
-        self.reap();
-        child::warm_up(self.site.view());
-        loop {
-            let pending = self.signals.take();
-            if pending.child {
-                self.reap();
-            }
-            if pending.reopen {
-                match self.log.reopen() {
-                    Ok(()) => log::info!("access log reopened"),
-                    Err(e) => log::error!("{e}; still writing to the old file"),
-                }
-            }
-            if pending.stop && self.drain_deadline.is_none() {
-                self.begin_drain();
-            }
-            if pending.reload {
-                self.start_reload();
-            }
-            if let Some(deadline) = self.drain_deadline {
-                if self.children.is_empty() {
-                    log::info!("drained; exiting");
-                    return ExitCode::SUCCESS;
-                }
-                if Instant::now() >= deadline {
-                    return self.kill_children_and_exit();
-                }
-            }
-            self.watch();
-            self.wait_and_accept();
+    }
+
+    /// SIGUSR1: reopen the access log after rotation.
+    fn reopen_log(&mut self) {
+        match self.log.reopen() {
+            Ok(()) => log::info!("access log reopened"),
+            Err(e) => log::error!("{e}; still writing to the old file"),
         }
+    }
+
+    /// While draining: the exit status once every child is gone or the grace period is over.
+    fn drained(&mut self) -> Option<ExitCode> {
+        let deadline = self.drain_deadline?;
+        if self.children.is_empty() {
+            log::info!("drained; exiting");
+            return Some(ExitCode::SUCCESS);
+        }
+        (Instant::now() >= deadline).then(|| self.kill_children())
     }
 
     /// Samples the parent's own figures when due, publishes them, and acts on warnings.
@@ -139,7 +207,7 @@ impl Supervisor {
             );
             let _ = kill(job.pid, Signal::SIGKILL); // reaped as usual: the reload fails
         }
-        let sample = watchdog::sample(&self.children, self.config.limits.lifetime);
+        let sample = watchdog::sample(&self.children, self.limits.lifetime);
         self.counters.set(Counter::ParentFds, sample.fds as u64);
         self.counters.set(Counter::ParentRssKib, sample.rss_kib);
         for warning in self.watchdog.assess(&sample) {
@@ -154,7 +222,7 @@ impl Supervisor {
     /// Sleeps in `poll` until a signal or a connection (if below the cap), then accepts.
     fn wait_and_accept(&mut self) {
         let now = Instant::now();
-        let full = self.children.len() >= self.config.limits.max_children;
+        let full = self.children.len() >= self.limits.max_children;
         let accepting = !full && self.backoff.until.is_none_or(|t| now >= t);
         let mut timeout = if full { EVICT_CHECK } else { TICK };
         timeout = timeout.min(self.watchdog.until_next(now));
@@ -193,13 +261,14 @@ impl Supervisor {
         };
         if !ready {
             self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
-            if full {
+                         // Below the cap but unable to fork (a task limit) is full all the same.
+            if full || self.backoff.forks_failing {
                 self.evict_if_others_wait();
             }
             return;
         }
         // Accept a batch: as many as are waiting, up to the cap.
-        while self.children.len() < self.config.limits.max_children && self.accept_and_fork() {}
+        while self.children.len() < self.limits.max_children && self.accept_and_fork() {}
         self.counters
             .set(Counter::LiveChildren, self.children.len() as u64);
     }
@@ -217,8 +286,8 @@ impl Supervisor {
         if !matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0) {
             return;
         }
-        // The oldest quarter of those old enough: enough to drain a slowloris within a few
-        // checks, without closing every idle keep-alive for one newcomer.
+        // A quarter of all children, the oldest among those old enough: enough to drain a
+        // slowloris within a few checks, without closing every idle keep-alive for one newcomer.
         let now = Instant::now();
         let mut eligible: Vec<(Instant, Pid)> = self
             .children
@@ -259,14 +328,14 @@ impl Supervisor {
         match sys::fork() {
             Ok(ForkResult::Child) => child::start(
                 conn,
-                &child::Context {
-                    site: self.site.view(),
-                    log: self.log.fd(),
-                    limits: &self.config.limits,
-                    counters: Some(&self.counters),
-                    status: &self.config.status,
-                    peer: Some(peer),
-                },
+                &child::Context::new(
+                    self.site.view(),
+                    &self.status,
+                    Some(&self.counters),
+                    self.log.fd(),
+                    &self.limits,
+                    Some(peer),
+                ),
             ),
             Ok(ForkResult::Parent { child }) => {
                 self.children.insert(child, Instant::now());
@@ -282,14 +351,14 @@ impl Supervisor {
                 let mut sink = [0u8; 4096];
                 let now_only = nix::sys::socket::MsgFlags::MSG_DONTWAIT;
                 let _ = nix::sys::socket::recv(conn.as_raw_fd(), &mut sink, now_only);
-                let _ = (&conn).write_all(SERVICE_UNAVAILABLE);
+                let _ = (&conn).write_all(&response::service_unavailable());
                 drop(conn);
                 return false;
             }
         }
         // The parent's copy of the connection: closed here, at once. The child has its own
-        // copy; keeping this one is exactly the leak that filled a server with 48k
-        // descriptors in two days.
+        // copy; one kept here would stay open for the life of the server, one per connection,
+        // until the descriptor table is full and nothing more can be accepted.
         drop(conn);
         true
     }
@@ -302,7 +371,7 @@ impl Supervisor {
                 Ok(status) => {
                     let Some(pid) = status.pid() else { continue };
                     if self.render.as_ref().is_some_and(|job| job.pid == pid) {
-                        self.finish_reload(status);
+                        self.rendered = Some(status); // the loop finishes the reload next
                     } else if self.children.remove(&pid).is_none() {
                         log::debug!("reaped unknown child {pid}: {status:?}");
                     }
@@ -329,8 +398,8 @@ impl Supervisor {
             self.reload_again = true;
             return;
         }
-        log::info!("SIGHUP: re-rendering {}", self.config.root.display());
-        match render::spawn(&self.config.root, Strictness::AllOrNothing) {
+        log::info!("SIGHUP: re-rendering {}", self.root.display());
+        match render::spawn(&self.root, Strictness::AllOrNothing) {
             Ok(job) => self.render = Some(job),
             Err(e) => log::error!(
                 "reload failed: {e}; still serving generation {}",
@@ -339,6 +408,7 @@ impl Supervisor {
         }
     }
 
+    /// The render worker exited: switch to the new site by re-executing, or keep the old one.
     fn finish_reload(&mut self, status: WaitStatus) {
         let Some(job) = self.render.take() else {
             return;
@@ -385,6 +455,7 @@ impl Supervisor {
         log::error!("{error}; this image keeps running and serves the new site");
         self.site = next;
         self.generation += 1;
+        self.counters.set(Counter::Generation, self.generation);
     }
 
     fn maybe_reload_again(&mut self) {
@@ -396,13 +467,16 @@ impl Supervisor {
     /// SIGTERM/SIGINT: close the listener (new connections are refused, not queued) and give
     /// in-flight children `grace` to finish.
     fn begin_drain(&mut self) {
+        if self.drain_deadline.is_some() {
+            return;
+        }
         log::info!(
             "shutting down: {} connection(s) in flight, waiting up to {:?}",
             self.children.len(),
-            self.config.limits.grace
+            self.limits.grace
         );
         self.listener = None;
-        self.drain_deadline = Some(Instant::now() + self.config.limits.grace);
+        self.drain_deadline = Some(Instant::now() + self.limits.grace);
         // Idle keep-alives close now; busy children finish their response first (USR2 is
         // blocked outside their wait for input), instead of being killed when grace runs out.
         // A child still waiting for its first request keeps waiting (it sees Draining).
@@ -416,7 +490,8 @@ impl Supervisor {
         }
     }
 
-    fn kill_children_and_exit(mut self) -> ExitCode {
+    /// The grace period is over: kill what is left, collect it, exit.
+    fn kill_children(&mut self) -> ExitCode {
         log::warn!(
             "grace period over: killing {} child(ren)",
             self.children.len()
@@ -442,8 +517,10 @@ impl Supervisor {
 
 /// Backs off after accept or fork failures, logging at most once per interval.
 #[derive(Default)]
-pub(super) struct Backoff {
+struct Backoff {
     until: Option<Instant>,
+    /// The last failure was a fork: the server is as good as full, so eviction applies.
+    forks_failing: bool,
     delay: Duration,
     last_log: Option<Instant>,
     suppressed: u64,
@@ -456,6 +533,7 @@ impl Backoff {
 
     fn fail(&mut self, what: &str, error: &io::Error) {
         let now = Instant::now();
+        self.forks_failing = what == "fork";
         self.delay = (self.delay * 2).clamp(Self::FIRST, Self::MAX);
         self.until = Some(now + self.delay);
         if self
@@ -478,6 +556,7 @@ impl Backoff {
     }
 
     fn succeed(&mut self) {
+        self.forks_failing = false;
         if self.until.take().is_some() {
             self.delay = Duration::ZERO;
         }

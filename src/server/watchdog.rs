@@ -1,5 +1,5 @@
 //! The leak watchdog: the parent samples itself every few seconds and says so the moment a
-//! figure drifts. A 48k-descriptor leak would have been a warning on day one.
+//! figure drifts, so a slow leak is a warning within minutes rather than an outage after days.
 //!
 //! [`sample`] reads /proc (the parent's fds and RSS, each child's state); [`Watchdog::assess`]
 //! is a pure function of the samples, so its rules are unit-tested without a leaking server.

@@ -1,0 +1,585 @@
+//! The command line: every command and flag declared once, help generated from the
+//! declarations, defaults taken from the settings' own `Default`s.
+//!
+//! [`run`] reads the command word and hands the rest to that command. `serve`, `check`, `build`
+//! and `new` are declared here; `stats` and `import` own their flags in their modules and are
+//! dispatched the same way.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use lexopt::prelude::*;
+
+use crate::server::{self, limits::Limits, status, Settings};
+
+/// A command-line mistake: printed with the command's usage, exit status 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl From<lexopt::Error> for Usage {
+    fn from(e: lexopt::Error) -> Usage {
+        Usage(e.to_string())
+    }
+}
+
+/// One flag: its name, the name of its value (none for a switch), what it does, its default.
+pub struct Flag {
+    /// The long name, without `--`.
+    pub name: &'static str,
+    /// The value's placeholder, e.g. `DIR`; `None` for a switch.
+    pub value: Option<&'static str>,
+    /// One line of help.
+    pub help: &'static str,
+    /// The default, as shown in the help.
+    pub default: Option<String>,
+}
+
+fn flag(name: &'static str, value: Option<&'static str>, help: &'static str) -> Flag {
+    Flag {
+        name,
+        value,
+        help,
+        default: None,
+    }
+}
+
+impl Flag {
+    fn or(mut self, default: impl ToString) -> Flag {
+        self.default = Some(default.to_string());
+        self
+    }
+}
+
+/// One command: its name, its synopsis, what it does, its flags, and what runs it.
+struct Command {
+    name: &'static str,
+    synopsis: &'static str,
+    about: &'static str,
+    flags: fn() -> Vec<Flag>,
+    run: fn(lexopt::Parser) -> Result<ExitCode, Usage>,
+}
+
+const COMMANDS: &[Command] = &[
+    Command {
+        name: "serve",
+        synopsis: "[OPTIONS]",
+        about: "serve the blog (posts/, templates/) until SIGTERM",
+        flags: serve_flags,
+        run: serve,
+    },
+    Command {
+        name: "check",
+        synopsis: "[--root DIR]",
+        about: "render everything, report every problem with file:line",
+        flags: check_flags,
+        run: check,
+    },
+    Command {
+        name: "build",
+        synopsis: "--out DIR [--root DIR]",
+        about: "write the whole site as static files",
+        flags: build_flags,
+        run: build,
+    },
+    Command {
+        name: "new",
+        synopsis: "TITLE [--root DIR]",
+        about: "create a dated post and print its path",
+        flags: new_flags,
+        run: new,
+    },
+    Command {
+        name: "stats",
+        synopsis: "[OPTIONS] [FILES...]",
+        about: "how much of an access log is bots (forkblog stats --help)",
+        flags: Vec::new,
+        run: stats,
+    },
+];
+
+const SIGNALS: &str = "\
+SIGNALS (serve):
+    HUP        re-render; if that succeeds, re-exec in place (same PID, same socket);
+               if it fails, keep serving the old site and log the problems
+    TERM, INT  stop accepting, let in-flight connections finish (up to --grace), exit 0
+    USR1       reopen the access log (for logrotate)
+
+ENVIRONMENT:
+    RUST_LOG               diagnostics level on stderr [default: info]
+    LISTEN_FDS/LISTEN_PID  a listening socket passed by systemd is used instead of --listen
+
+EXIT STATUS:
+    0 success, 1 error, 2 usage error, 3 already running (another instance holds the lock)
+";
+
+/// The whole usage: every command, then every command's flags.
+pub fn usage() -> String {
+    let mut out =
+        String::from("forkblog: a fork-per-connection server for a Markdown blog\n\nUSAGE:\n");
+    for c in COMMANDS {
+        out.push_str(&format!(
+            "    {:<40}{}\n",
+            format!("forkblog {} {}", c.name, c.synopsis),
+            c.about
+        ));
+    }
+    for c in COMMANDS {
+        let flags = (c.flags)();
+        if !flags.is_empty() {
+            out.push_str(&format!("\n{} OPTIONS:\n", c.name.to_uppercase()));
+            out.push_str(&flag_lines(&flags));
+        }
+    }
+    out.push('\n');
+    out.push_str(SIGNALS);
+    out
+}
+
+/// One command's usage, for `forkblog CMD --help` and its usage errors.
+fn command_usage(c: &Command) -> String {
+    format!(
+        "forkblog {}: {}\n\nUSAGE:\n    forkblog {} {}\n\nOPTIONS:\n{}    --help{:<19}print this help\n",
+        c.name,
+        c.about,
+        c.name,
+        c.synopsis,
+        flag_lines(&(c.flags)()),
+        ""
+    )
+}
+
+fn flag_lines(flags: &[Flag]) -> String {
+    let mut out = String::new();
+    for f in flags {
+        let left = match f.value {
+            Some(v) => format!("--{} {v}", f.name),
+            None => format!("--{}", f.name),
+        };
+        out.push_str(&format!("    {left:<23}{}", f.help));
+        if let Some(d) = &f.default {
+            out.push_str(&format!(" [default: {d}]"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs `forkblog ARGS...` (without the program name).
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    let mut parser = lexopt::Parser::from_args(args);
+    let word = match parser.next() {
+        Ok(Some(Value(word))) => word.string(),
+        Ok(Some(Long("help") | Short('h'))) => {
+            print!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Some(Long("version") | Short('V'))) => {
+            println!("forkblog {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Ok(Some(other)) => Err(other.unexpected()),
+        Ok(None) => return usage_error("a command is required", &usage()),
+        Err(e) => Err(e),
+    };
+    let word = match word {
+        Ok(word) => word,
+        Err(e) => return usage_error(&e.to_string(), &usage()),
+    };
+    if word == "help" {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = COMMANDS.iter().find(|c| c.name == word) else {
+        return usage_error(&format!("unknown command '{word}'"), &usage());
+    };
+    match (command.run)(parser) {
+        Ok(code) => code,
+        Err(Usage(message)) => usage_error(&message, &command_usage(command)),
+    }
+}
+
+fn usage_error(message: &str, usage: &str) -> ExitCode {
+    eprintln!("forkblog: {message}\n\n{usage}");
+    ExitCode::from(2)
+}
+
+/// `--help` for a command: prints its usage.
+fn help(name: &str) -> Result<ExitCode, Usage> {
+    if let Some(c) = COMMANDS.iter().find(|c| c.name == name) {
+        print!("{}", command_usage(c));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve_flags() -> Vec<Flag> {
+    let d = Settings::default();
+    let l = Limits::default();
+    vec![
+        flag(
+            "root",
+            Some("DIR"),
+            "blog root holding posts/, templates/, forkblog.toml",
+        )
+        .or(d.root.display()),
+        flag(
+            "listen",
+            Some("ADDR:PORT"),
+            "address to listen on, IPv4 or [IPv6]",
+        )
+        .or(d.listen),
+        flag(
+            "access-log",
+            Some("PATH"),
+            "Combined Log Format access log, '-' for stderr",
+        )
+        .or(&d.access_log),
+        flag("lock", Some("PATH"), "single-instance lock file").or("ACCESS_LOG.lock"),
+        flag("max-children", Some("N"), "most connections served at once").or(l.max_children),
+        flag(
+            "head-timeout",
+            Some("SECS"),
+            "time allowed to send a request head",
+        )
+        .or(l.head_timeout.as_secs()),
+        flag(
+            "idle-timeout",
+            Some("SECS"),
+            "keep-alive idle time between requests",
+        )
+        .or(l.idle_timeout.as_secs()),
+        flag("lifetime", Some("SECS"), "longest a connection may live").or(l.lifetime.as_secs()),
+        flag(
+            "grace",
+            Some("SECS"),
+            "on SIGTERM, time given to in-flight connections",
+        )
+        .or(l.grace.as_secs()),
+        flag(
+            "user",
+            Some("NAME"),
+            "when started as root, the user to serve as",
+        )
+        .or(server::privileges::DEFAULT_USER),
+        flag(
+            "inetd",
+            None,
+            "serve one connection already on stdin/stdout (Accept=yes)",
+        ),
+        flag(
+            "status-path",
+            Some("PATH"),
+            "status endpoint (JSON, ?format=prometheus), or 'off'",
+        )
+        .or(status::DEFAULT_PATH),
+        flag(
+            "status-allow",
+            Some("IP"),
+            "a client allowed to read it (repeatable), or 'any'",
+        )
+        .or("127.0.0.1 and ::1"),
+        flag(
+            "watchdog",
+            Some("SECS"),
+            "how often the parent checks its fds and children",
+        )
+        .or(d.watchdog_interval.as_secs()),
+    ]
+}
+
+/// What `serve`'s flags set.
+#[derive(Default)]
+struct ServeArgs {
+    settings: Settings,
+    inetd: bool,
+    readers: Option<status::Readers>,
+}
+
+/// Applies one `serve` flag. Every name in [`serve_flags`] is handled here (a test checks).
+fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) -> Result<(), Usage> {
+    let s = &mut args.settings;
+    match name {
+        "root" => s.root = parser.value()?.into(),
+        "listen" => {
+            let text = parser.value()?.string()?;
+            s.listen = text.parse().map_err(|_| {
+                Usage(format!(
+                    "--listen wants ADDR:PORT such as 127.0.0.1:8080 or [::1]:8080, not '{text}'"
+                ))
+            })?;
+        }
+        "access-log" => s.access_log = parser.value()?.string()?,
+        "lock" => s.lock = Some(parser.value()?.into()),
+        "user" => s.user = Some(parser.value()?.string()?),
+        "max-children" => {
+            s.limits.max_children = parser.value()?.parse()?;
+            if s.limits.max_children == 0 {
+                return Err(Usage("--max-children must be at least 1".into()));
+            }
+        }
+        "head-timeout" => s.limits.head_timeout = seconds(parser)?,
+        "idle-timeout" => s.limits.idle_timeout = seconds(parser)?,
+        "lifetime" => s.limits.lifetime = seconds(parser)?,
+        "grace" => s.limits.grace = seconds(parser)?,
+        "watchdog" => s.watchdog_interval = seconds(parser)?,
+        "inetd" => args.inetd = true,
+        "status-path" => {
+            let path = parser.value()?.string()?;
+            s.status.path = match path.as_str() {
+                "off" => None,
+                p if p.starts_with('/') => Some(path),
+                _ => {
+                    return Err(Usage(format!(
+                        "--status-path wants a path starting with / or 'off', not '{path}'"
+                    )))
+                }
+            };
+        }
+        "status-allow" => {
+            let text = parser.value()?.string()?;
+            let readers = args
+                .readers
+                .get_or_insert(status::Readers::Only(Vec::new()));
+            if text == "any" {
+                *readers = status::Readers::Anyone;
+            } else {
+                let ip = text.parse().map_err(|_| {
+                    Usage(format!(
+                        "--status-allow wants an IP address or 'any', not '{text}'"
+                    ))
+                })?;
+                if let status::Readers::Only(list) = readers {
+                    list.push(ip);
+                }
+            }
+        }
+        other => return Err(Usage(format!("unknown option '--{other}'"))),
+    }
+    Ok(())
+}
+
+/// The longest any timeout or interval may be: a year. Past that a typo, not a setting.
+const MAX_SECONDS: u64 = 365 * 24 * 3600;
+
+fn seconds(parser: &mut lexopt::Parser) -> Result<Duration, Usage> {
+    let value: u64 = parser.value()?.parse()?;
+    if !(1..=MAX_SECONDS).contains(&value) {
+        return Err(Usage(format!(
+            "times must be from 1 to {MAX_SECONDS} seconds, not {value}"
+        )));
+    }
+    Ok(Duration::from_secs(value))
+}
+
+fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut args = ServeArgs::default();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("help") | Short('h') => return help("serve"),
+            Long(name) => {
+                let name = name.to_string();
+                apply_serve(&mut args, &name, &mut parser)?;
+            }
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    if let Some(readers) = args.readers {
+        args.settings.status.readers = readers;
+    }
+    let result = match args.inetd {
+        true => server::inetd(args.settings),
+        false => server::serve(args.settings),
+    };
+    Ok(result.unwrap_or_else(|error| {
+        eprintln!("forkblog: {error}");
+        ExitCode::from(error.code)
+    }))
+}
+
+fn root_flag() -> Flag {
+    flag(
+        "root",
+        Some("DIR"),
+        "blog root holding posts/, templates/, forkblog.toml",
+    )
+    .or(".")
+}
+
+fn check_flags() -> Vec<Flag> {
+    vec![root_flag()]
+}
+
+fn build_flags() -> Vec<Flag> {
+    vec![
+        flag("out", Some("DIR"), "where to write the files (required)"),
+        root_flag(),
+    ]
+}
+
+fn new_flags() -> Vec<Flag> {
+    vec![root_flag()]
+}
+
+fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut root = PathBuf::from(".");
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("root") => root = parser.value()?.into(),
+            Long("help") | Short('h') => return help("check"),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let build = crate::site::build(&root);
+    for problem in &build.problems {
+        eprintln!("{problem}");
+    }
+    match (&build.site, build.problems.len()) {
+        (Some(site), 0) => {
+            println!(
+                "ok: {} posts, {} resources, no problems",
+                site.post_count,
+                site.resources.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some(_), n) => {
+            eprintln!("{n} problem(s); broken posts would be skipped at start-up and a reload would keep the old site");
+            Ok(ExitCode::FAILURE)
+        }
+        (None, n) => {
+            eprintln!("{n} problem(s); nothing can be served");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn build(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut out: Option<PathBuf> = None;
+    let mut root = PathBuf::from(".");
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("root") => root = parser.value()?.into(),
+            Long("out") => out = Some(parser.value()?.into()),
+            Long("help") | Short('h') => return help("build"),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let out = out.ok_or_else(|| Usage("build needs --out DIR".into()))?;
+    let build = crate::site::build(&root);
+    for problem in &build.problems {
+        eprintln!("{problem}");
+    }
+    let Some(site) = build.site else {
+        eprintln!("nothing to export");
+        return Ok(ExitCode::FAILURE);
+    };
+    match crate::site::export(&site, &out) {
+        Ok(()) => {
+            println!(
+                "wrote {} files to {}",
+                site.resources.len() + 1,
+                out.display()
+            );
+            Ok(if build.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(e) => {
+            eprintln!("forkblog: exporting to {}: {e}", out.display());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut title: Option<String> = None;
+    let mut root = PathBuf::from(".");
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("root") => root = parser.value()?.into(),
+            Long("help") | Short('h') => return help("new"),
+            Value(v) if title.is_none() => title = Some(v.string()?),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let title = title.ok_or_else(|| Usage("new needs a TITLE".into()))?;
+    match crate::site::new_post(&root, &title) {
+        Ok(path) => {
+            println!("{}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            eprintln!("forkblog: {problem}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn stats(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    Ok(crate::stats::run(parser.raw_args()?.collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(value: &str) -> &'static str {
+        match value {
+            "ADDR:PORT" => "127.0.0.1:0",
+            "N" | "SECS" => "7",
+            "IP" => "::1",
+            "PATH" => "/x",
+            _ => "x",
+        }
+    }
+
+    #[test]
+    fn every_declared_serve_flag_is_handled() {
+        for f in serve_flags() {
+            let mut argv = vec![OsString::from(format!("--{}", f.name))];
+            argv.extend(f.value.map(|v| OsString::from(sample(v))));
+            let mut parser = lexopt::Parser::from_args(argv);
+            parser.next().unwrap();
+            let mut args = ServeArgs::default();
+            assert!(
+                apply_serve(&mut args, f.name, &mut parser).is_ok(),
+                "--{} is declared but not handled",
+                f.name
+            );
+        }
+        let mut parser = lexopt::Parser::from_args(Vec::<OsString>::new());
+        assert!(apply_serve(&mut ServeArgs::default(), "no-such", &mut parser).is_err());
+    }
+
+    #[test]
+    fn help_shows_the_defaults_the_code_uses() {
+        let text = usage();
+        let limits = Limits::default();
+        assert!(text.contains(&format!(
+            "--max-children N       most connections served at once [default: {}]",
+            limits.max_children
+        )));
+        assert!(text.contains(&format!("[default: {}]", server::DEFAULT_LISTEN)));
+        assert!(text.contains(&format!("[default: {}]", status::DEFAULT_PATH)));
+        for c in COMMANDS {
+            assert!(
+                text.contains(&format!("forkblog {} ", c.name)),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn status_readers_are_a_policy() {
+        let mut args = ServeArgs::default();
+        for value in ["10.0.0.1", "any"] {
+            let mut parser = lexopt::Parser::from_args([OsString::from(value)]);
+            apply_serve(&mut args, "status-allow", &mut parser).unwrap();
+        }
+        assert_eq!(args.readers, Some(status::Readers::Anyone));
+    }
+}

@@ -1,0 +1,136 @@
+//! The byte stream a child serves: reads bounded by a deadline, whole writes, a graceful close.
+//!
+//! The child's request loop speaks only to [`Stream`], so a transport that wraps the socket
+//! (TLS) changes this file's neighbours, not the loop. [`Plain`] is the connection itself on
+//! stdin/stdout.
+
+use std::io::IoSlice;
+use std::net::IpAddr;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{ppoll, PollFd, PollFlags};
+use nix::sys::signal::SigSet;
+use nix::sys::socket::{getpeername, recv, shutdown, MsgFlags, Shutdown, SockaddrStorage};
+use nix::sys::time::TimeSpec;
+
+use crate::sys;
+
+/// What a read brought.
+#[derive(Debug)]
+pub enum Read {
+    /// This many bytes.
+    Data(usize),
+    /// The client closed (or the connection broke).
+    Closed,
+    /// The deadline passed first.
+    TimedOut,
+    /// SIGUSR2 interrupted the wait: the server is full and others are waiting, or it is
+    /// shutting down.
+    Evicted,
+}
+
+/// A connection as the child's request loop sees it.
+pub trait Stream {
+    /// Reads what is available into `buf`, waiting until `deadline` at most.
+    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Read;
+    /// Writes every slice, in order. False if the client went away.
+    fn write_all(&mut self, slices: &mut [IoSlice<'_>]) -> bool;
+    /// Closes so that a response in flight is not destroyed by a reset.
+    fn close(&mut self);
+}
+
+/// The TCP connection itself, on stdin and stdout.
+pub struct Plain<'a> {
+    input: BorrowedFd<'a>,
+    output: BorrowedFd<'a>,
+}
+
+impl Plain<'static> {
+    /// The connection the child moved onto fds 0 and 1 (or that inetd put there).
+    pub fn stdio() -> Plain<'static> {
+        Plain {
+            input: sys::stdin_fd(),
+            output: sys::stdout_fd(),
+        }
+    }
+}
+
+impl Stream for Plain<'_> {
+    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Read {
+        read_until(self.input, buf, deadline)
+    }
+
+    fn write_all(&mut self, mut slices: &mut [IoSlice<'_>]) -> bool {
+        while !slices.is_empty() {
+            match nix::sys::uio::writev(self.output, slices) {
+                Ok(0) => return false,
+                Ok(n) => IoSlice::advance_slices(&mut slices, n),
+                Err(Errno::EINTR) => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// With nothing unread, exiting is enough: the kernel sends FIN after the response. With
+    /// request bytes still unread, closing would make the kernel answer with a reset that can
+    /// destroy the response in flight, so: stop sending, then drain what the client still
+    /// sends for a moment.
+    fn close(&mut self) {
+        let mut scratch = [0u8; 4096];
+        let peek = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+        if !matches!(recv(self.input.as_raw_fd(), &mut scratch, peek), Ok(n) if n > 0) {
+            return; // nothing pending (EAGAIN), or the client already closed (0)
+        }
+        if shutdown(self.output.as_raw_fd(), Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut drained = 0;
+        while drained < 64 * 1024 {
+            match read_until(self.input, &mut scratch, deadline) {
+                Read::Data(n) => drained += n,
+                Read::Closed | Read::TimedOut | Read::Evicted => return,
+            }
+        }
+    }
+}
+
+/// Reads what is available into `buf`, waiting until `deadline` at most.
+pub fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Read::TimedOut;
+        }
+        let mut fds = [PollFd::new(input, PollFlags::POLLIN)];
+        // An empty mask: SIGUSR2 (eviction) may arrive only while waiting here.
+        match ppoll(
+            &mut fds,
+            Some(TimeSpec::from_duration(left)),
+            Some(SigSet::empty()),
+        ) {
+            Ok(0) => return Read::TimedOut,
+            Ok(_) => {}
+            Err(Errno::EINTR) => return Read::Evicted,
+            Err(_) => return Read::Closed,
+        }
+        return match nix::unistd::read(input, buf) {
+            Ok(0) => Read::Closed,
+            Ok(n) => Read::Data(n),
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(_) => Read::Closed,
+        };
+    }
+}
+
+/// The peer's address, when stdin is a socket (for `--inetd`, where no `accept` told us).
+pub fn peer_of_stdin() -> Option<IpAddr> {
+    let addr: SockaddrStorage = getpeername(sys::stdin_fd().as_raw_fd()).ok()?;
+    if let Some(v4) = addr.as_sockaddr_in() {
+        return Some(IpAddr::V4(v4.ip()));
+    }
+    addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+}
