@@ -202,3 +202,26 @@ pub fn stdout_fd() -> BorrowedFd<'static> {
     // SAFETY: as for stdin_fd.
     unsafe { BorrowedFd::borrow_raw(1) }
 }
+
+/// Sets TCP_DEFER_ACCEPT on a listening socket: the kernel hands a connection to `accept` only
+/// once its first bytes have arrived (or after about `seconds`), so clients that connect and
+/// send nothing wait in the kernel instead of each holding a forked child.
+pub fn defer_accept(listener: BorrowedFd<'_>, seconds: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let value = libc::c_int::try_from(seconds).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `listener` is a valid open descriptor for the duration of the call (borrowed);
+    // the option value is a c_int on the stack whose exact size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    match rc {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}

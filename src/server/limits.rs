@@ -37,7 +37,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(5),
             lifetime: Duration::from_secs(60),
             grace: Duration::from_secs(10),
-            backlog: 1024,
+            backlog: 4096,
         }
     }
 }

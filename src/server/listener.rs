@@ -86,6 +86,17 @@ pub fn adopt(fd: OwnedFd) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// Has the kernel keep a connection until its first bytes arrive, for at most about `wait`
+/// (TCP_DEFER_ACCEPT). A client that connects and sends nothing then costs no child: a flood
+/// of idle connections waits in the kernel while readers who send a request are accepted at
+/// once. One that stays silent past `wait` is accepted anyway and meets the head timeout.
+pub fn defer_until_data(listener: &TcpListener, wait: std::time::Duration) {
+    let seconds = wait.as_secs().clamp(1, u64::from(u32::MAX)) as u32;
+    if let Err(e) = sys::defer_accept(listener.as_fd(), seconds) {
+        log::warn!("TCP_DEFER_ACCEPT on the listener: {e}; idle connections will hold children");
+    }
+}
+
 /// Sets TCP_NODELAY on the listening socket, which accepted sockets inherit on Linux: each
 /// response leaves in one `writev`, so Nagle's algorithm could only delay its last segment,
 /// and setting it here costs no syscall per connection.

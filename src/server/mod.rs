@@ -116,6 +116,7 @@ pub fn serve(settings: Settings) -> Result<ExitCode, Error> {
         Some(handover) => resume(&settings, handover)?,
         None => start(&settings)?,
     };
+    listener::defer_until_data(&inherited.listener, settings.limits.head_timeout);
     Ok(Supervisor::new(inherited, &settings, signals).run())
 }
 
