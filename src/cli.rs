@@ -294,6 +294,43 @@ struct ServeArgs {
     settings: Settings,
     inetd: bool,
     readers: Option<status::Readers>,
+    tls_listen: Option<std::net::SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    hsts: bool,
+}
+
+impl ServeArgs {
+    /// The settings, once the flags that only make sense together have been checked.
+    fn finish(mut self) -> Result<(Settings, bool), Usage> {
+        if let Some(readers) = self.readers {
+            self.settings.status.readers = readers;
+        }
+        self.settings.tls = match (self.tls_listen, self.tls_cert, self.tls_key) {
+            (Some(listen), Some(cert), Some(key)) => Some(server::TlsSettings {
+                listen,
+                files: server::tls::Files { cert, key },
+                hsts: self.hsts,
+            }),
+            (Some(_), _, _) => {
+                return Err(Usage(
+                    "--tls-listen needs --tls-cert FILE and --tls-key FILE".into(),
+                ))
+            }
+            (None, None, None) if !self.hsts => None,
+            (None, ..) => {
+                return Err(Usage(
+                    "--tls-cert, --tls-key and --hsts go with --tls-listen ADDR:PORT".into(),
+                ))
+            }
+        };
+        if self.inetd && self.settings.tls.is_some() {
+            return Err(Usage(
+                "--inetd serves plain HTTP only; drop the --tls flags".into(),
+            ));
+        }
+        Ok((self.settings, self.inetd))
+    }
 }
 
 /// Applies one `serve` flag. Every name in [`serve_flags`] is handled here (a test checks).
@@ -301,14 +338,11 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
     let s = &mut args.settings;
     match name {
         "root" => s.root = parser.value()?.into(),
-        "listen" => {
-            let text = parser.value()?.string()?;
-            s.listen = text.parse().map_err(|_| {
-                Usage(format!(
-                    "--listen wants ADDR:PORT such as 127.0.0.1:8080 or [::1]:8080, not '{text}'"
-                ))
-            })?;
-        }
+        "listen" => s.listen = address("listen", parser)?,
+        "tls-listen" => args.tls_listen = Some(address("tls-listen", parser)?),
+        "tls-cert" => args.tls_cert = Some(parser.value()?.into()),
+        "tls-key" => args.tls_key = Some(parser.value()?.into()),
+        "hsts" => args.hsts = true,
         "access-log" => s.access_log = parser.value()?.string()?,
         "lock" => s.lock = Some(parser.value()?.into()),
         "user" => s.user = Some(parser.value()?.string()?),
@@ -359,6 +393,15 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
     Ok(())
 }
 
+fn address(flag: &str, parser: &mut lexopt::Parser) -> Result<std::net::SocketAddr, Usage> {
+    let text = parser.value()?.string()?;
+    text.parse().map_err(|_| {
+        Usage(format!(
+            "--{flag} wants ADDR:PORT such as 127.0.0.1:8080 or [::1]:8080, not '{text}'"
+        ))
+    })
+}
+
 /// The longest any timeout or interval may be: a year. Past that a typo, not a setting.
 const MAX_SECONDS: u64 = 365 * 24 * 3600;
 
@@ -384,12 +427,10 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
             other => return Err(other.unexpected().into()),
         }
     }
-    if let Some(readers) = args.readers {
-        args.settings.status.readers = readers;
-    }
-    let result = match args.inetd {
-        true => server::inetd(args.settings),
-        false => server::serve(args.settings),
+    let (settings, inetd) = args.finish()?;
+    let result = match inetd {
+        true => server::inetd(settings),
+        false => server::serve(settings),
     };
     Ok(result.unwrap_or_else(|error| {
         eprintln!("forkblog: {error}");
@@ -530,6 +571,7 @@ mod tests {
         match value {
             "ADDR:PORT" => "127.0.0.1:0",
             "N" | "SECS" => "7",
+            "PEM" => "/k.pem",
             "IP" => "::1",
             "PATH" => "/x",
             _ => "x",

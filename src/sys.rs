@@ -151,6 +151,12 @@ impl SharedMap {
 /// the memfd is handed over).
 pub struct SharedCounters(Mapping);
 
+// SAFETY: the words are only ever reached through atomics (see `words`), which any thread may
+// use at once; the mapping itself is never moved or changed after creation.
+unsafe impl Send for SharedCounters {}
+// SAFETY: as above: shared references hand out only `&[AtomicU64]`.
+unsafe impl Sync for SharedCounters {}
+
 impl SharedCounters {
     /// Maps the first `count` 64-bit words of `fd`, which is at least `count * 8` bytes long
     /// and is never shrunk (only forkblog holds it, created at its full size).

@@ -16,9 +16,10 @@ use nix::sys::signal::Signal;
 use super::limits::{Limits, MAX_HEAD};
 use super::request::{self, Parsed, Request};
 use super::response::{self, Responder, Response, Status};
-use super::snapshot::View;
-use super::status::{Access, Counter, Counters};
+use super::status::{Counter, Counters};
 use super::stream::{Plain, Read, Stream};
+use super::tls::stream::TlsStream;
+use super::tls::Https;
 use crate::clock;
 use crate::logs::{format_line, AccessLog, LogEntry};
 use crate::sys;
@@ -33,29 +34,8 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The client's address, as `accept` gave it (for the access log and the status check).
     pub peer: Option<IpAddr>,
-}
-
-impl<'a> Context<'a> {
-    /// Everything a child serves with, from what the parent (or `--inetd`) holds.
-    pub fn new(
-        site: View<'a>,
-        status: &'a Access,
-        counters: Option<&'a Counters>,
-        log: BorrowedFd<'a>,
-        limits: &'a Limits,
-        peer: Option<IpAddr>,
-    ) -> Context<'a> {
-        Context {
-            responder: Responder {
-                site,
-                status,
-                counters,
-            },
-            log,
-            limits,
-            peer,
-        }
-    }
+    /// For a connection that came in through the HTTPS listener: the TLS configuration.
+    pub tls: Option<&'a Https>,
 }
 
 /// Serves `conn` in a freshly forked child and exits; never returns.
@@ -87,8 +67,20 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
     let lifetime = ctx.limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
     nix::unistd::alarm::set(lifetime);
 
-    serve(ctx);
+    match ctx.tls {
+        Some(https) => serve_tls(ctx, https),
+        None => serve(ctx),
+    }
     sys::exit_now(0)
+}
+
+/// Serves a connection that came in through the HTTPS listener: the handshake happens in the
+/// first reads of the request loop, under the head timeout.
+fn serve_tls(ctx: &Context<'_>, https: &Https) {
+    match https.acceptor.accept() {
+        Ok(session) => serve_stream(ctx, &mut TlsStream::new(session, Plain::stdio())),
+        Err(e) => log::error!("TLS session: {e}"),
+    }
 }
 
 /// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
@@ -103,6 +95,7 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
     let counters = ctx.responder.counters;
     let mut out = Out {
         stream,
+        hsts: ctx.tls.is_some_and(|https| https.hsts),
         log: ctx.log,
         counters,
         remote: ctx.peer,
@@ -183,6 +176,8 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
 /// The writing side of a connection and its reusable buffers.
 struct Out<'a, S: Stream> {
     stream: &'a mut S,
+    /// Whether responses carry Strict-Transport-Security (HTTPS with `--hsts`).
+    hsts: bool,
     log: BorrowedFd<'a>,
     counters: Option<&'a Counters>,
     remote: Option<IpAddr>,
@@ -205,6 +200,10 @@ impl<S: Stream> Out<'_, S> {
         self.dynamic.extend_from_slice(b"Date: ");
         clock::http_date(&mut self.dynamic, clock::now());
         self.dynamic.extend_from_slice(b"\r\n");
+        if self.hsts {
+            self.dynamic
+                .extend_from_slice(b"Strict-Transport-Security: max-age=31536000\r\n");
+        }
         if response.close {
             self.dynamic.extend_from_slice(b"Connection: close\r\n");
         } else if http10 {

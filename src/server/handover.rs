@@ -27,6 +27,8 @@ const VAR: &str = "FORKBLOG_HANDOVER";
 pub struct Handover {
     /// The listening socket.
     pub listener: OwnedFd,
+    /// The HTTPS listening socket, when serving TLS.
+    pub tls_listener: Option<OwnedFd>,
     /// The sealed memfd of the rendered site.
     pub site: OwnedFd,
     /// The access log file, unless it is stderr.
@@ -49,6 +51,8 @@ pub struct Handover {
 pub struct Outgoing<'a> {
     /// The listening socket.
     pub listener: BorrowedFd<'a>,
+    /// The HTTPS listening socket, when serving TLS.
+    pub tls_listener: Option<BorrowedFd<'a>>,
     /// The new site.
     pub site: BorrowedFd<'a>,
     /// The access log file, if not stderr.
@@ -71,6 +75,7 @@ pub struct Outgoing<'a> {
 pub fn exec(out: &Outgoing<'_>) -> io::Error {
     let fds: Vec<BorrowedFd<'_>> = [
         Some(out.listener),
+        out.tls_listener,
         Some(out.site),
         Some(out.counters),
         out.log,
@@ -140,8 +145,9 @@ fn encode(out: &Outgoing<'_>) -> String {
         .unwrap_or_default()
         .as_secs();
     format!(
-        "{VAR}=listen={};site={};counters={};log={};lock={};generation={};started={};children={};exe={}",
+        "{VAR}=listen={};tls={};site={};counters={};log={};lock={};generation={};started={};children={};exe={}",
         out.listener.as_raw_fd(),
+        raw(out.tls_listener),
         out.site.as_raw_fd(),
         out.counters.as_raw_fd(),
         raw(out.log),
@@ -164,6 +170,11 @@ impl Handover {
         let (fields, exe) = value.split_once(";exe=").ok_or_else(|| bad("exe"))?;
         let mut handover = Handover {
             listener: fd_field(fields, "listen")?.ok_or_else(|| bad("listen"))?,
+            // Absent when the previous image predates TLS.
+            tls_listener: match field(fields, "tls") {
+                Some(_) => fd_field(fields, "tls")?,
+                None => None,
+            },
             site: fd_field(fields, "site")?.ok_or_else(|| bad("site"))?,
             counters: fd_field(fields, "counters")?.ok_or_else(|| bad("counters"))?,
             log: fd_field(fields, "log")?,

@@ -30,6 +30,7 @@ pub mod snapshot;
 pub mod status;
 pub mod stream;
 pub mod supervisor;
+pub mod tls;
 pub mod watchdog;
 
 use std::fs::File;
@@ -74,6 +75,19 @@ pub struct Settings {
     pub status: status::Access,
     /// How often the leak watchdog samples the parent.
     pub watchdog_interval: Duration,
+    /// HTTPS beside plain HTTP, when configured.
+    pub tls: Option<TlsSettings>,
+}
+
+/// `--tls-listen` and what goes with it.
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    /// Where to listen for HTTPS.
+    pub listen: SocketAddr,
+    /// The certificate chain and key.
+    pub files: tls::Files,
+    /// Whether HTTPS responses carry Strict-Transport-Security.
+    pub hsts: bool,
 }
 
 impl Default for Settings {
@@ -87,6 +101,7 @@ impl Default for Settings {
             limits: Limits::default(),
             status: status::Access::default(),
             watchdog_interval: DEFAULT_WATCHDOG,
+            tls: None,
         }
     }
 }
@@ -116,7 +131,9 @@ pub fn serve(settings: Settings) -> Result<ExitCode, Error> {
         Some(handover) => resume(&settings, handover)?,
         None => start(&settings)?,
     };
-    listener::defer_until_data(&inherited.listener, settings.limits.head_timeout);
+    for listening in std::iter::once(&inherited.listener).chain(&inherited.tls_listener) {
+        listener::defer_until_data(listening, settings.limits.head_timeout);
+    }
     Ok(Supervisor::new(inherited, &settings, signals).run())
 }
 
@@ -149,10 +166,21 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
-    let site = render::spawn(&settings.root, Strictness::SkipBrokenPosts)
-        .doing("starting the render worker")?
-        .wait()
-        .doing(format!("cannot serve {}", settings.root.display()))?;
+    let tls_listener = match &settings.tls {
+        Some(tls) => Some(
+            listener::bind_to(tls.listen, settings.limits.backlog)
+                .doing(format!("listening for HTTPS on {}", tls.listen))?,
+        ),
+        None => None,
+    };
+    let site = render::spawn(
+        &settings.root,
+        Strictness::SkipBrokenPosts,
+        settings.tls.as_ref().map(|t| &t.files),
+    )
+    .doing("starting the render worker")?
+    .wait()
+    .doing(format!("cannot serve {}", settings.root.display()))?;
     let exe = std::env::current_exe().doing("finding this program's binary")?;
     let counters = status::Counters::create().doing("creating the status counters")?;
     // Announced last, once every descriptor the parent keeps is open.
@@ -165,8 +193,17 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
             .unwrap_or_else(|_| "?".into()),
         std::process::id()
     );
+    if let Some(tls) = &tls_listener {
+        log::info!(
+            "serving HTTPS on https://{}",
+            tls.local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| "?".into())
+        );
+    }
     Ok(Inherited {
         listener,
+        tls_listener,
         site,
         log,
         lock: Some(lock),
@@ -181,6 +218,10 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
 /// The next generation after a re-exec: everything comes from the previous image.
 fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
     let listener = listener::adopt(handover.listener).doing("adopting the listening socket")?;
+    let tls_listener = match handover.tls_listener {
+        Some(fd) => Some(listener::adopt(fd).doing("adopting the HTTPS listening socket")?),
+        None => None,
+    };
     let site = snapshot::Snapshot::seal_and_map(handover.site).doing("mapping the new site")?;
     let log = match handover.log {
         Some(fd) => AccessLog::adopt(&settings.access_log, File::from(fd)),
@@ -215,6 +256,7 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         status::Counters::adopt(handover.counters).doing("mapping the status counters")?;
     Ok(Inherited {
         listener,
+        tls_listener,
         site,
         log,
         lock,
@@ -250,15 +292,19 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
-    let bytes = render::render_bytes(&settings.root, Strictness::SkipBrokenPosts)
+    let bytes = render::render_bytes(&settings.root, Strictness::SkipBrokenPosts, None)
         .doing(format!("rendering {}", settings.root.display()))?;
-    child::serve(&child::Context::new(
-        snapshot::View::new(&bytes),
-        &settings.status,
-        None,
-        log.fd(),
-        &settings.limits,
-        stream::peer_of_stdin(),
-    ));
+    child::serve(&child::Context {
+        responder: response::Responder {
+            site: snapshot::View::new(&bytes),
+            status: &settings.status,
+            counters: None,
+            https_port: None,
+        },
+        log: log.fd(),
+        limits: &settings.limits,
+        peer: stream::peer_of_stdin(),
+        tls: None,
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ use nix::unistd::{ForkResult, Pid};
 use super::encode;
 use super::limits::RENDER_DEADLINE;
 use super::snapshot::{self, Snapshot};
+use super::tls;
 use crate::site;
 use crate::sys;
 
@@ -29,9 +30,16 @@ pub enum Strictness {
     AllOrNothing,
 }
 
-/// Renders `root` in this process and encodes the snapshot, logging every problem.
-pub fn render_bytes(root: &Path, strictness: Strictness) -> Result<Vec<u8>, String> {
+/// Renders `root` in this process and encodes the snapshot, logging every problem; with `tls`,
+/// the certificate and key are read, checked and carried at the end of the snapshot.
+pub fn render_bytes(
+    root: &Path,
+    strictness: Strictness,
+    tls: Option<&tls::Files>,
+) -> Result<Vec<u8>, String> {
     let started = Instant::now();
+    // The certificate first: a bad key fails the render before the work of rendering.
+    let material = tls.map(tls::Material::load).transpose()?;
     let build = site::build(root);
     for problem in &build.problems {
         log::error!("{problem}");
@@ -48,8 +56,11 @@ pub fn render_bytes(root: &Path, strictness: Strictness) -> Result<Vec<u8>, Stri
         Some(site) => site,
     };
     let render_micros = started.elapsed().as_micros() as u64;
-    let bytes =
+    let mut bytes =
         encode::encode(&site, render_micros).map_err(|e| format!("encoding the site: {e}"))?;
+    if let Some(material) = material {
+        material.append_to(&mut bytes);
+    }
     log::info!(
         "rendered {} posts, {} resources, {} KiB in {:.1} ms ({:.1} ms with encoding)",
         site.post_count,
@@ -69,8 +80,12 @@ pub struct RenderJob {
     started: Instant,
 }
 
-/// Forks a worker that renders `root` into a new memfd.
-pub fn spawn(root: &Path, strictness: Strictness) -> io::Result<RenderJob> {
+/// Forks a worker that renders `root` (and checks `tls`) into a new memfd.
+pub fn spawn(
+    root: &Path,
+    strictness: Strictness,
+    tls: Option<&tls::Files>,
+) -> io::Result<RenderJob> {
     let memfd = snapshot::memfd()?;
     match sys::fork().map_err(|e| io::Error::other(format!("fork for rendering: {e}")))? {
         ForkResult::Child => {
@@ -88,7 +103,7 @@ pub fn spawn(root: &Path, strictness: Strictness) -> io::Result<RenderJob> {
                 ],
                 &[],
             );
-            let code = match render_bytes(root, strictness) {
+            let code = match render_bytes(root, strictness, tls) {
                 Ok(bytes) => match snapshot::write_into(&memfd, &bytes) {
                     Ok(()) => 0,
                     Err(e) => {

@@ -30,6 +30,8 @@ pub struct Request<'b> {
     pub range: Option<&'b [u8]>,
     /// `If-Range`, if sent.
     pub if_range: Option<&'b [u8]>,
+    /// `Host`, if sent.
+    pub host: Option<&'b [u8]>,
     /// `Referer`, if sent.
     pub referer: Option<&'b [u8]>,
     /// `User-Agent`, if sent.
@@ -121,6 +123,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         if name.eq_ignore_ascii_case("host") {
             hosts += 1;
             host_ok &= is_host(value);
+            request.host = Some(value);
         } else if name.eq_ignore_ascii_case("content-length") {
             match content_length {
                 Some(previous) if previous != value => bad = true,

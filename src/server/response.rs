@@ -137,6 +137,9 @@ pub struct Responder<'a> {
     pub status: &'a Access,
     /// The shared counters the status endpoint reports (none under `--inetd`).
     pub counters: Option<&'a Counters>,
+    /// On the plain listener while HTTPS is served: its port, for the redirect every page
+    /// request gets (ACME challenges and the status endpoint excepted).
+    pub https_port: Option<u16>,
 }
 
 impl<'a> Responder<'a> {
@@ -164,6 +167,11 @@ impl<'a> Responder<'a> {
         };
         if let Some(prometheus) = self.status.route(path, target.query, client) {
             return self.status_page(prometheus, head_only, close);
+        }
+        if let (Some(port), Some(host)) = (self.https_port, request.host) {
+            if !path.starts_with(ACME_CHALLENGES) {
+                return to_https(host, port, target, close);
+            }
         }
         let Some(entry) = self.site.lookup(path) else {
             return self.missing(target, scratch, head_only, close);
@@ -256,6 +264,41 @@ impl<'a> Responder<'a> {
             send_body: !head_only,
             close,
         }
+    }
+}
+
+/// Where ACME's HTTP-01 challenges are asked for: served on the plain listener even when every
+/// other page redirects to HTTPS.
+pub const ACME_CHALLENGES: &[u8] = b"/.well-known/acme-challenge/";
+
+/// A 301 to the same path and query over HTTPS, on `port` (omitted when 443).
+fn to_https<'a>(host: &[u8], port: u16, target: Target<'_>, close: bool) -> Response<'a> {
+    let name = match host.strip_prefix(b"[") {
+        Some(_) => {
+            &host[..host
+                .iter()
+                .position(|&b| b == b']')
+                .map_or(host.len(), |e| e + 1)]
+        }
+        None => &host[..host.iter().position(|&b| b == b':').unwrap_or(host.len())],
+    };
+    let mut head = b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://".to_vec();
+    head.extend_from_slice(name);
+    if port != 443 {
+        head.extend_from_slice(format!(":{port}").as_bytes());
+    }
+    head.extend_from_slice(target.path);
+    if !target.query.is_empty() {
+        head.push(b'?');
+        head.extend_from_slice(target.query);
+    }
+    head.extend_from_slice(b"\r\nContent-Length: 0\r\n");
+    Response {
+        status: Status::MovedPermanently,
+        head: Cow::Owned(head),
+        body: Cow::Borrowed(b""),
+        send_body: false,
+        close,
     }
 }
 

@@ -252,6 +252,11 @@ impl<'a> View<'a> {
         View { bytes }
     }
 
+    /// Every byte of the snapshot, including what follows its tables (the TLS material).
+    pub fn raw(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     fn u32_at(&self, at: usize) -> Option<usize> {
         let b = self.bytes.get(at..at + 4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)

@@ -104,7 +104,11 @@ pub enum Counter {
     Draining,
 }
 
-const WORDS: usize = 512;
+/// Words in the shared page.
+pub const WORDS: usize = 512;
+
+/// Where the session-ticket keys start in the page (`tls/tickets.rs`); counters stay below.
+pub const TICKET_KEYS_AT: usize = 256;
 
 /// The shared counters page.
 pub struct Counters {
@@ -132,6 +136,11 @@ impl Counters {
     /// The memfd, for the handover.
     pub fn fd(&self) -> &OwnedFd {
         &self.fd
+    }
+
+    /// The whole page, for what keeps its own words in it (the ticket keys).
+    pub fn words(&self) -> &[std::sync::atomic::AtomicU64] {
+        self.map.words()
     }
 
     /// Reads a counter.

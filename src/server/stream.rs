@@ -98,6 +98,23 @@ impl Stream for Plain<'_> {
     }
 }
 
+/// Plain byte writes to the socket, for a transport layered on it (TLS records).
+impl std::io::Write for Plain<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        loop {
+            match nix::unistd::write(self.output, bytes) {
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Reads what is available into `buf`, waiting until `deadline` at most.
 pub fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read {
     loop {

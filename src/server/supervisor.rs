@@ -33,6 +33,7 @@ use super::response::{self, Responder};
 use super::signals::Signals;
 use super::snapshot::Snapshot;
 use super::status::{Access, Counter, Counters};
+use super::tls;
 use super::watchdog::{self, Watchdog};
 use super::Settings;
 use crate::logs::AccessLog;
@@ -45,10 +46,21 @@ const EVICT_CHECK: Duration = Duration::from_millis(100);
 /// Children younger than this are never evicted: a new client gets time to send its request.
 const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
 
+/// Which listener a connection came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Door {
+    /// Plain HTTP.
+    Plain,
+    /// HTTPS.
+    Tls,
+}
+
 /// What a generation starts with: opened by a first start, or handed over by a re-exec.
 pub struct Inherited {
     /// The listening socket.
     pub listener: TcpListener,
+    /// The HTTPS listening socket, when serving TLS.
+    pub tls_listener: Option<TcpListener>,
     /// The site to serve.
     pub site: Snapshot,
     /// The access log.
@@ -71,6 +83,12 @@ pub struct Inherited {
 pub struct Supervisor {
     /// The listening socket; `None` once draining.
     listener: Option<TcpListener>,
+    /// The HTTPS listening socket, if any; `None` once draining.
+    tls_listener: Option<TcpListener>,
+    /// The TLS configuration children of this generation share, and the HTTPS port.
+    tls: Option<tls::Https>,
+    /// What a reload reads the certificate and key from.
+    tls_files: Option<tls::Files>,
     site: Snapshot,
     log: AccessLog,
     lock: Option<Lock>,
@@ -101,8 +119,20 @@ pub struct Supervisor {
 impl Supervisor {
     /// The parent of one generation, from what it inherited and the settings it needs.
     pub fn new(inherited: Inherited, settings: &Settings, signals: Signals) -> Supervisor {
+        let tls = settings.tls.as_ref().and_then(|wanted| {
+            let port = inherited.tls_listener.as_ref()?.local_addr().ok()?.port();
+            tls::Https::new(
+                inherited.site.view(),
+                &inherited.counters,
+                port,
+                wanted.hsts,
+            )
+        });
         Supervisor {
             listener: Some(inherited.listener),
+            tls_listener: inherited.tls_listener,
+            tls,
+            tls_files: settings.tls.as_ref().map(|t| t.files.clone()),
             site: inherited.site,
             log: inherited.log,
             lock: inherited.lock,
@@ -127,8 +157,9 @@ impl Supervisor {
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
     pub fn run(mut self) -> ExitCode {
         self.publish_settings();
+        self.rotate_ticket_keys();
         self.reap();
-        child::warm_up(self.responder());
+        child::warm_up(self.responder(Door::Plain));
         loop {
             let pending = self.signals.take();
             if pending.child {
@@ -154,12 +185,17 @@ impl Supervisor {
         }
     }
 
-    /// What a child answers from.
-    fn responder(&self) -> Responder<'_> {
+    /// What a child that came in through `door` answers from.
+    fn responder(&self, door: Door) -> Responder<'_> {
         Responder {
             site: self.site.view(),
             status: &self.status,
             counters: Some(&self.counters),
+            // With HTTPS on, the plain door only redirects to it.
+            https_port: match door {
+                Door::Plain => self.tls.as_ref().map(|tls| tls.port),
+                Door::Tls => None,
+            },
         }
     }
 
@@ -175,6 +211,22 @@ impl Supervisor {
                 .unwrap_or_default()
                 .as_secs(),
         );
+    }
+
+    /// Session-ticket keys: a first one, or the next when the current one is due.
+    fn rotate_ticket_keys(&self) {
+        if self.tls.is_none() {
+            return;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        match tls::tickets::rotate_if_due(&self.counters, now) {
+            Ok(true) => log::info!("new session-ticket key"),
+            Ok(false) => {}
+            Err(e) => log::error!("{e}; TLS sessions will not resume"),
+        }
     }
 
     /// SIGUSR1: reopen the access log after rotation.
@@ -207,6 +259,7 @@ impl Supervisor {
             );
             let _ = kill(job.pid, Signal::SIGKILL); // reaped as usual: the reload fails
         }
+        self.rotate_ticket_keys();
         let sample = watchdog::sample(&self.children, self.limits.lifetime);
         self.counters.set(Counter::ParentFds, sample.fds as u64);
         self.counters.set(Counter::ParentRssKib, sample.rss_kib);
@@ -232,34 +285,39 @@ impl Supervisor {
         if let Some(t) = self.drain_deadline {
             timeout = timeout.min(t.saturating_duration_since(now));
         }
-        let listener_fd = self.listener.as_ref().filter(|_| accepting);
-        // The second slot is only looked at when the listener is in it.
-        let second = listener_fd.map_or(self.signals.fd(), |l| l.as_fd());
-        let mut both = [
+        // The signal pipe always; the listeners only below the cap (at the cap, new
+        // connections wait in the kernel's backlog while the parent sleeps).
+        let doors: Vec<(Door, &TcpListener)> = match accepting {
+            true => self.listeners().collect(),
+            false => Vec::new(),
+        };
+        let mut fds = [
             PollFd::new(self.signals.fd(), PollFlags::POLLIN),
-            PollFd::new(second, PollFlags::POLLIN),
+            PollFd::new(self.signals.fd(), PollFlags::POLLIN),
+            PollFd::new(self.signals.fd(), PollFlags::POLLIN),
         ];
-        let fds = if listener_fd.is_some() {
-            &mut both[..]
-        } else {
-            &mut both[..1]
-        };
+        for (slot, (_, listener)) in fds[1..].iter_mut().zip(&doors) {
+            *slot = PollFd::new(listener.as_fd(), PollFlags::POLLIN);
+        }
+        let polled = &mut fds[..1 + doors.len()];
         let ms = timeout.as_millis().clamp(1, 60_000) as u16;
-        let ready = match poll(fds, PollTimeout::from(ms)) {
-            Ok(n) => {
-                n > 0
-                    && fds
-                        .get(1)
-                        .and_then(|f| f.revents())
-                        .is_some_and(|r| !r.is_empty())
+        let mut ready = [false; 2];
+        match poll(polled, PollTimeout::from(ms)) {
+            Ok(_) => {
+                for (i, fd) in polled[1..].iter().enumerate() {
+                    ready[i] = fd.revents().is_some_and(|r| !r.is_empty());
+                }
             }
-            Err(Errno::EINTR) => false,
-            Err(e) => {
-                log::error!("poll: {e}");
-                false
-            }
-        };
-        if !ready {
+            Err(Errno::EINTR) => {}
+            Err(e) => log::error!("poll: {e}"),
+        }
+        let ready: Vec<Door> = doors
+            .iter()
+            .zip(ready)
+            .filter(|(_, r)| *r)
+            .map(|((door, _), _)| *door)
+            .collect();
+        if ready.is_empty() {
             self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
                          // Below the cap but unable to fork (a task limit) is full all the same.
             if full || self.backoff.forks_failing {
@@ -267,10 +325,19 @@ impl Supervisor {
             }
             return;
         }
-        // Accept a batch: as many as are waiting, up to the cap.
-        while self.children.len() < self.limits.max_children && self.accept_and_fork() {}
+        // Accept a batch from each ready listener: as many as are waiting, up to the cap.
+        for door in ready {
+            while self.children.len() < self.limits.max_children && self.accept_and_fork(door) {}
+        }
         self.counters
             .set(Counter::LiveChildren, self.children.len() as u64);
+    }
+
+    /// The open listeners and which door each is.
+    fn listeners(&self) -> impl Iterator<Item = (Door, &TcpListener)> {
+        let plain = self.listener.as_ref().map(|l| (Door::Plain, l));
+        let tls = self.tls_listener.as_ref().map(|l| (Door::Tls, l));
+        plain.into_iter().chain(tls)
     }
 
     /// At the cap with connections waiting in the backlog: ask every child older than
@@ -279,11 +346,11 @@ impl Supervisor {
     /// input (see `child.rs`), so one in the middle of a response finishes it first. This is
     /// what keeps a slowloris from holding every slot until the head timeout.
     fn evict_if_others_wait(&mut self) {
-        let Some(listener) = &self.listener else {
-            return;
-        };
-        let mut probe = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-        if !matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0) {
+        let waiting = self.listeners().any(|(_, listener)| {
+            let mut probe = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+            matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0)
+        });
+        if !waiting {
             return;
         }
         // A quarter of all children, the oldest among those old enough: enough to drain a
@@ -303,8 +370,8 @@ impl Supervisor {
     }
 
     /// Accepts one connection and forks its child. Returns false when nothing more is waiting.
-    fn accept_and_fork(&mut self) -> bool {
-        let Some(listener) = &self.listener else {
+    fn accept_and_fork(&mut self, door: Door) -> bool {
+        let Some((_, listener)) = self.listeners().find(|(d, _)| *d == door) else {
             return false;
         };
         let (conn, peer) = match listener.accept() {
@@ -328,14 +395,16 @@ impl Supervisor {
         match sys::fork() {
             Ok(ForkResult::Child) => child::start(
                 conn,
-                &child::Context::new(
-                    self.site.view(),
-                    &self.status,
-                    Some(&self.counters),
-                    self.log.fd(),
-                    &self.limits,
-                    Some(peer),
-                ),
+                &child::Context {
+                    responder: self.responder(door),
+                    log: self.log.fd(),
+                    limits: &self.limits,
+                    peer: Some(peer),
+                    tls: match door {
+                        Door::Tls => self.tls.as_ref(),
+                        Door::Plain => None,
+                    },
+                },
             ),
             Ok(ForkResult::Parent { child }) => {
                 self.children.insert(child, Instant::now());
@@ -399,7 +468,11 @@ impl Supervisor {
             return;
         }
         log::info!("SIGHUP: re-rendering {}", self.root.display());
-        match render::spawn(&self.root, Strictness::AllOrNothing) {
+        match render::spawn(
+            &self.root,
+            Strictness::AllOrNothing,
+            self.tls_files.as_ref(),
+        ) {
             Ok(job) => self.render = Some(job),
             Err(e) => log::error!(
                 "reload failed: {e}; still serving generation {}",
@@ -434,6 +507,7 @@ impl Supervisor {
         };
         let outgoing = Outgoing {
             listener: listener.as_fd(),
+            tls_listener: self.tls_listener.as_ref().map(|l| l.as_fd()),
             site: next.fd().as_fd(),
             log: match &self.log {
                 AccessLog::File { file, .. } => Some(file.as_fd()),
@@ -476,6 +550,7 @@ impl Supervisor {
             self.limits.grace
         );
         self.listener = None;
+        self.tls_listener = None;
         self.drain_deadline = Some(Instant::now() + self.limits.grace);
         // Idle keep-alives close now; busy children finish their response first (USR2 is
         // blocked outside their wait for input), instead of being killed when grace runs out.

@@ -203,7 +203,8 @@ impl Server {
                 }
             });
         }
-        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+        // Generous: a debug build rendering a large test post on a loaded machine is slow.
+        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(addr) => addr.parse().expect("listen address in log"),
             Err(_) => {
                 let _ = child.kill();

@@ -1,0 +1,316 @@
+//! HTTPS served by the children: the handshake after fork, resumption across children with
+//! tickets whose keys the parent shares, the plain door's redirect and HSTS, a certificate
+//! swapped by SIGHUP (and a broken one refused), and the fd and zombie regression over TLS with
+//! clients that abort, stall or send garbage.
+//!
+//! Certificates are made at test time with rcgen; clients are rustls with that certificate as
+//! their only root.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{connect, parse_response, set_mode, wait_until, Blog, Response, Server};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+const POST: &str = "/posts/backpressure-max-children/";
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, written as cert.pem and key.pem
+/// (readable by the user the server drops to). Returns the certificate for the client.
+fn write_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let cert = params.self_signed(&key).unwrap();
+    for (file, text) in [("cert.pem", cert.pem()), ("key.pem", key.serialize_pem())] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).unwrap();
+        set_mode(&path, 0o644);
+    }
+    cert.der().clone()
+}
+
+/// A sample blog with a certificate beside it, served on plain and HTTPS listeners.
+struct Https {
+    blog: Blog,
+    server: Server,
+    tls: SocketAddr,
+    cert: CertificateDer<'static>,
+}
+
+fn start(extra: &[&str]) -> Https {
+    let blog = Blog::sample();
+    let cert = write_certificate(blog.root(), "first");
+    let cert_path = blog.root().join("cert.pem");
+    let key_path = blog.root().join("key.pem");
+    let mut args = vec![
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let server = Server::start(blog.root(), &args);
+    let mut tls = None;
+    assert!(wait_until(Duration::from_secs(10), || {
+        tls = server.log_text().lines().find_map(|line| {
+            let at = line.find("on https://")?;
+            line[at + 11..].split_whitespace().next()?.parse().ok()
+        });
+        tls.is_some()
+    }));
+    Https {
+        blog,
+        server,
+        tls: tls.unwrap(),
+        cert,
+    }
+}
+
+fn client_config(cert: &CertificateDer<'static>) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// One GET over a new TLS connection; returns the response and the finished connection.
+fn get_tls(
+    config: &Arc<ClientConfig>,
+    addr: SocketAddr,
+    path: &str,
+) -> (Response, ClientConnection) {
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = ClientConnection::new(Arc::clone(config), name).unwrap();
+    let mut tls = StreamOwned::new(conn, connect(addr));
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    // A server that closes without close_notify would be an error here: it always sends one.
+    tls.read_to_end(&mut bytes).expect("read over TLS");
+    let (response, _) = parse_response(&bytes, false).expect("an HTTP response over TLS");
+    (response, tls.conn)
+}
+
+#[test]
+fn serves_https_redirects_plain_and_sends_hsts() {
+    let h = start(&["--hsts"]);
+    let config = client_config(&h.cert);
+    let (page, conn) = get_tls(&config, h.tls, POST);
+    assert_eq!(page.status, 200);
+    assert_eq!(conn.alpn_protocol(), Some(&b"http/1.1"[..]));
+    assert_eq!(
+        page.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+    assert!(page.text().contains("</html>"));
+
+    // The plain door answers every page with a redirect to the same path and query.
+    let r = common::request(
+        h.server.addr,
+        &format!("GET {POST}?a=1 HTTP/1.1\r\nHost: localhost:8080\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("https://localhost:{}{POST}?a=1", h.tls.port()).as_str())
+    );
+    assert_eq!(
+        r.header("strict-transport-security"),
+        None,
+        "HSTS only over HTTPS"
+    );
+    // ACME challenges and the status endpoint stay on the plain door.
+    assert_eq!(
+        h.server
+            .get("/.well-known/acme-challenge/nothing-here")
+            .status,
+        404
+    );
+    assert_eq!(h.server.get("/.well-known/forkblog/status").status, 200);
+    // The access log has the TLS request like any other.
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::fs::read_to_string(&h.server.access_log)
+            .unwrap_or_default()
+            .contains(&format!("\"GET {POST} HTTP/1.1\" 200"))
+    }));
+}
+
+#[test]
+fn a_session_resumes_on_a_second_connection_served_by_another_child() {
+    let h = start(&[]);
+    let config = client_config(&h.cert);
+    let (first, conn) = get_tls(&config, h.tls, "/");
+    assert_eq!(first.status, 200);
+    assert_eq!(conn.handshake_kind(), Some(rustls::HandshakeKind::Full));
+    // Each connection is its own child; the second opens the ticket the first one sealed.
+    let (second, conn) = get_tls(&config, h.tls, "/");
+    assert_eq!(second.status, 200);
+    assert_eq!(conn.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+    // Tickets survive a reload (the keys live in the handed-over counters page).
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("generation 1 serving", 1, Duration::from_secs(20)));
+    let (third, conn) = get_tls(&config, h.tls, "/");
+    assert_eq!(third.status, 200);
+    assert_eq!(conn.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+}
+
+#[test]
+fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
+    let h = start(&[]);
+    let first = client_config(&h.cert);
+    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
+
+    // A broken key: the reload fails naming the file, the old certificate keeps serving.
+    let key = h.blog.root().join("key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("reload failed", 1, Duration::from_secs(20)));
+    assert!(
+        h.server.log_text().contains("key.pem"),
+        "{}",
+        h.server.log_text()
+    );
+    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
+
+    // A new certificate and key: after the reload, clients see the new one.
+    let second_cert = write_certificate(h.blog.root(), "second");
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("generation 1 serving", 1, Duration::from_secs(20)));
+    let second = client_config(&second_cert);
+    assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+}
+
+#[test]
+fn a_stalled_handshake_ends_at_the_head_timeout() {
+    let h = start(&["--head-timeout", "1"]);
+    let mut stream = connect(h.tls);
+    // The first bytes of a ClientHello record, then nothing.
+    stream
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
+    let started = Instant::now();
+    let mut sink = Vec::new();
+    let _ = stream.read_to_end(&mut sink);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "closed after {took:?}");
+    assert!(h.server.wait_settled(Duration::from_secs(5)));
+}
+
+/// The fd and zombie regression over TLS: full handshakes with a request, clients that abort
+/// mid-handshake, send garbage instead of a ClientHello, or stall until the head timeout.
+#[test]
+fn tls_connections_leak_no_descriptor_and_leave_no_zombie() {
+    let h = start(&["--head-timeout", "1", "--max-children", "32"]);
+    let config = client_config(&h.cert);
+    assert_eq!(get_tls(&config, h.tls, "/").0.status, 200);
+    assert!(h.server.wait_settled(Duration::from_secs(10)));
+    let baseline = h.server.fd_count();
+    let rounds = 60;
+    let mut served = 0;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|worker| {
+                let config = Arc::clone(&config);
+                let addr = h.tls;
+                scope.spawn(move || {
+                    let mut ok = 0;
+                    for i in 0..rounds {
+                        match (i + worker) % 4 {
+                            0 => {
+                                if get_tls(&config, addr, "/").0.status == 200 {
+                                    ok += 1;
+                                }
+                            }
+                            1 => {
+                                // Abort mid-handshake: a partial ClientHello, then close.
+                                let mut s = connect(addr);
+                                let _ = s.write_all(&[0x16, 0x03, 0x01, 0x00, 0xff, 0x01, 0x00]);
+                            }
+                            2 => {
+                                // Plain HTTP on the TLS port: garbage to the TLS layer.
+                                let mut s = connect(addr);
+                                let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                                let mut sink = Vec::new();
+                                let _ = s.read_to_end(&mut sink);
+                            }
+                            _ => {
+                                // Stall: one byte, then wait for the head timeout to end it.
+                                let mut s = connect(addr);
+                                let _ = s.write_all(&[0x16]);
+                                let mut sink = Vec::new();
+                                let _ = s.read_to_end(&mut sink);
+                            }
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        served = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    });
+    assert_eq!(served, rounds, "every full handshake served its request");
+    assert!(
+        h.server.wait_settled(Duration::from_secs(15)),
+        "children left: {:?}",
+        h.server.children()
+    );
+    let after = h.server.fd_count();
+    println!(
+        "{} TLS connections of four kinds: parent fds {baseline} before, {after} after",
+        rounds * 4
+    );
+    assert_eq!(after, baseline, "{}", common::fd_listing(h.server.pid()));
+    assert_eq!(h.server.stop().code(), Some(0));
+}
+
+#[test]
+fn tls_flags_that_do_not_go_together_are_usage_errors() {
+    let blog = Blog::sample();
+    for args in [
+        &["--tls-listen", "127.0.0.1:0"][..],
+        &["--tls-cert", "x.pem"],
+        &["--hsts"],
+    ] {
+        let out = std::process::Command::new(common::BIN)
+            .arg("serve")
+            .arg("--root")
+            .arg(blog.root())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--tls-listen"), "{err}");
+    }
+}
