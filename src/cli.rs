@@ -309,7 +309,11 @@ impl ServeArgs {
         self.settings.tls = match (self.tls_listen, self.tls_cert, self.tls_key) {
             (Some(listen), Some(cert), Some(key)) => Some(server::TlsSettings {
                 listen,
-                files: server::tls::Files { cert, key },
+                files: server::tls::Files {
+                    cert,
+                    key,
+                    missing_ok: false,
+                },
                 hsts: self.hsts,
             }),
             (Some(_), _, _) => {

@@ -12,6 +12,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod acme;
 pub mod cli;
 pub mod clock;
 pub mod logs;

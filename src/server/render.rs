@@ -39,7 +39,7 @@ pub fn render_bytes(
 ) -> Result<Vec<u8>, String> {
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
-    let material = tls.map(tls::Material::load).transpose()?;
+    let material = tls.map(tls::Material::load).transpose()?.flatten();
     let build = site::build(root);
     for problem in &build.problems {
         log::error!("{problem}");

@@ -110,6 +110,12 @@ pub const WORDS: usize = 512;
 /// Where the session-ticket keys start in the page (`tls/tickets.rs`); counters stay below.
 pub const TICKET_KEYS_AT: usize = 256;
 
+/// When the ACME worker wants the next check (Unix seconds; 0: no opinion).
+pub const ACME_NEXT_CHECK: usize = 300;
+
+/// Where the HTTP-01 challenge answers start (`acme/challenge.rs`), to the end of the page.
+pub const CHALLENGES_AT: usize = 384;
+
 /// The shared counters page.
 pub struct Counters {
     map: SharedCounters,

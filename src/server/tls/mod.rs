@@ -31,6 +31,9 @@ pub struct Files {
     pub cert: PathBuf,
     /// The private key, PEM (PKCS#8, SEC1 or PKCS#1).
     pub key: PathBuf,
+    /// Whether both files missing is fine (ACME has not obtained them yet): no HTTPS until a
+    /// reload finds them.
+    pub missing_ok: bool,
 }
 
 /// A certificate chain and its key, checked to belong together, as PEM text.
@@ -45,7 +48,14 @@ const TRAILER: &[u8; 8] = b"FBTLS01\n";
 impl Material {
     /// Reads and checks `files`: a chain of at least one certificate, a key the provider can
     /// sign with, and the key matching the leaf. Errors name the file and the reason.
-    pub fn load(files: &Files) -> Result<Material, String> {
+    pub fn load(files: &Files) -> Result<Option<Material>, String> {
+        if files.missing_ok && !files.cert.exists() && !files.key.exists() {
+            log::info!(
+                "no certificate in {} yet: HTTPS waits for ACME",
+                files.cert.display()
+            );
+            return Ok(None);
+        }
         let read = |path: &Path| {
             std::fs::read(path).map_err(|e| {
                 format!(
@@ -62,7 +72,7 @@ impl Material {
             Problem::Cert(why) => format!("{}: {why}", files.cert.display()),
             Problem::Key(why) => format!("{}: {why}", files.key.display()),
         })?;
-        Ok(material)
+        Ok(Some(material))
     }
 
     fn certified_key(&self) -> Result<CertifiedKey, Problem> {
