@@ -1,7 +1,9 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
-//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id.
+//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id. Then,
+//! unless the site sets `unsafe_html = true`, [`sanitize`] cleans the HTML with ammonia.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
@@ -53,6 +55,32 @@ pub fn render(markdown: &str, take_title: bool) -> Rendered {
         title: events.title,
         summary: shorten(events.summary.trim(), SUMMARY_CHARS),
     }
+}
+
+/// The sanitiser: ammonia's defaults (no scripts, styles, event handlers, frames or forms, and
+/// only well-known URL schemes, so no `javascript:` links), plus what pulldown-cmark itself
+/// writes and the defaults lack: heading ids and classes (anchors, footnotes, code languages),
+/// task-list checkboxes, and table-cell alignment (the `text-align` style and nothing else).
+/// Links keep their `rel` as written: a post linking out is not a reason to rewrite it.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_generic_attributes(["id", "class"])
+        .add_tags(["input"])
+        .add_tag_attributes("input", ["checked", "disabled"])
+        .add_tag_attribute_values("input", "type", ["checkbox"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .filter_style_properties(HashSet::from(["text-align"]))
+        .link_rel(None);
+    builder
+});
+
+/// `html` with everything that could run script removed: `<script>`, `<style>`, `<iframe>`,
+/// `on*=` handlers, `javascript:` and other unknown-scheme URLs, and any tag or attribute not on
+/// the allowed list (their text stays). Safe for a page and, escaped, for the feed.
+pub fn sanitize(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
 }
 
 /// The parser's events, streamed to the HTML writer with heading ids filled in (only a heading's

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::date::PostDate;
+use super::files::SiteFiles;
 use super::frontmatter;
 use super::markdown;
 use super::text::slugify;
@@ -59,19 +60,17 @@ impl Post {
     }
 }
 
-/// Reads and renders the post at `path`.
-pub fn load(path: &Path) -> Result<Post, Problem> {
+/// Reads (through `files`) and renders the post at `path`.
+pub fn load(files: &SiteFiles, path: &Path) -> Result<Post, Problem> {
     let problem = |line: Option<usize>, message: String| Problem {
         file: path.to_path_buf(),
         line,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| problem(None, format!("cannot read post: {e}")))?;
-    let modified = std::fs::metadata(path)
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| Timestamp::try_from(t).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let read = files
+        .read(path)
+        .map_err(|e| problem(None, format!("cannot read post: {e}")))?;
+    let (bytes, modified) = (read.bytes, read.modified);
     let source = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
