@@ -12,14 +12,15 @@
 //! as there is room.
 //!
 //! Removing the fragment means cutting the file back with `ftruncate`, which is only sound if
-//! nobody appended after the fragment in the meantime. So each append to a regular file holds a
-//! POSIX write lock on the file for the length of the `write()` (readers take no locks and are
-//! not held up). POSIX locks belong to
-//! processes, which is what is wanted here: every writer is a separate forked child sharing one
-//! open file, and a child killed while holding the lock releases it as it dies. The lock costs two
-//! `fcntl` calls per line; the kernel already serialises O_APPEND writes to one file, so it adds
-//! no waiting of its own. Writing a newline after a short write instead would leave a garbled
-//! half line in the log, and on a full disk the newline itself would not fit.
+//! nobody appended after the fragment in the meantime. So each append holds a POSIX write lock
+//! on the whole file for the length of its `write()` (readers take no locks and are not held
+//! up). POSIX locks belong to processes, which is what is wanted here: every writer is a separate
+//! forked child sharing one open file, and a child killed while holding the lock releases it as
+//! it dies. The lock costs two `fcntl` calls per line; the kernel already serialises O_APPEND
+//! writes to one file, so it adds little waiting of its own. Writing a newline after a short
+//! write instead would leave a garbled half line in the log, and on a full disk the newline
+//! itself would not fit; checking the file's last byte before each write would cost as many
+//! calls and still leave half lines.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -89,18 +90,13 @@ impl AccessLog {
         let _ = AccessLog::append_line(fd, line);
     }
 
-    /// Appends `line` (newline included) whole, or not at all and says so. A short write (the
-    /// disk filled up mid-line) is undone under the append lock, so no fragment stays behind for
-    /// the next line to glue onto. To a pipe or terminal (`--access-log -`) the line is written
-    /// with one `write()`, finishing a write that a signal cut short.
+    /// Appends `line` (newline included) whole, or not at all and says so. A short write to a
+    /// file (the disk filled up mid-line) is undone under the append lock, so no fragment stays
+    /// behind for the next line to glue onto. To a pipe, socket or terminal (`--access-log -`)
+    /// a short write only means a signal cut it short, so the rest follows, still under the lock,
+    /// which also keeps lines longer than a pipe's atomic size from interleaving.
     pub fn append_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), LineLost> {
-        let regular_file =
-            nix::sys::stat::fstat(fd).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFREG);
-        let lock = if regular_file {
-            AppendLock::take(fd)
-        } else {
-            None
-        };
+        let lock = AppendLock::take(fd);
         let mut written = 0;
         while written < line.len() {
             match nix::unistd::write(fd, &line[written..]) {
@@ -109,14 +105,19 @@ impl AccessLog {
                 Err(Errno::EINTR) => {}
                 Err(errno) => return Err(undo(fd, lock, written, errno)),
             }
-            // A regular file takes a write whole unless it has no room for the rest: writing
-            // the rest would only fail, or, without the lock, land after another child's line.
-            if written < line.len() && regular_file {
+            // A file takes a write whole unless it has no room for the rest, so writing the
+            // rest would only fail. (Checked only here: `fstat` on every line would cost a
+            // system call for a case that needs none.)
+            if written < line.len() && is_regular_file(fd) {
                 return Err(undo(fd, lock, written, Errno::ENOSPC));
             }
         }
         Ok(())
     }
+}
+
+fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
+    nix::sys::stat::fstat(fd).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
 /// A line that is not in the log: it did not fit (`ENOSPC`, `EDQUOT`, `EFBIG`) or the write
@@ -143,8 +144,8 @@ impl std::fmt::Display for LineLost {
     }
 }
 
-/// Cuts off the `written` bytes of a line that could not be written whole (only possible under
-/// the lock), and says what was lost.
+/// Cuts off the `written` bytes of a line that could not be written whole (only done under the
+/// lock), and says what was lost.
 fn undo(
     fd: BorrowedFd<'_>,
     lock: Option<AppendLock<'_>>,
@@ -174,8 +175,8 @@ struct AppendLock<'fd> {
 }
 
 impl<'fd> AppendLock<'fd> {
-    /// Waits for the lock; `None` if the file system has none to give (ENOLCK, some network
-    /// file systems): the line is then appended unguarded and a short write leaves a fragment.
+    /// Waits for the lock; `None` if none is to be had (ENOLCK, some network file systems): the
+    /// line is then appended unguarded, and a short write leaves a fragment (reported).
     fn take(fd: BorrowedFd<'fd>) -> Option<AppendLock<'fd>> {
         loop {
             match nix::fcntl::fcntl(fd, FcntlArg::F_SETLKW(&whole_file(libc::F_WRLCK))) {
