@@ -282,7 +282,8 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
 
 /// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
 /// clashes. Returns the published posts, newest first, with the post files and the other files.
-/// Unless `unsafe_html`, each post's HTML is sanitised as it is loaded.
+/// Unless `unsafe_html`, a post's HTML is sanitised as it is loaded when it holds anything
+/// pulldown-cmark did not escape itself (most posts hold nothing of the kind).
 fn load_posts(
     files: &files::SiteFiles,
     posts_dir: &Path,
@@ -308,7 +309,7 @@ fn load_posts(
     let mut posts = Vec::with_capacity(sources.len());
     let load = |f: &PathBuf| {
         let mut post = post::load(files, f)?;
-        if !unsafe_html {
+        if post.needs_sanitizing && !unsafe_html {
             post.html = markdown::sanitize(&post.html);
         }
         Ok(post)

@@ -42,6 +42,8 @@ pub struct Post {
     pub html: String,
     /// Drafts and `published: false` posts are not served.
     pub draft: bool,
+    /// Whether `html` holds raw HTML or unusual URLs ([`markdown::Rendered::needs_sanitizing`]).
+    pub needs_sanitizing: bool,
     /// The file's modification time.
     pub modified: Timestamp,
 }
@@ -125,6 +127,7 @@ pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Pos
         description: front.description,
         summary,
         html: rendered.html,
+        needs_sanitizing: rendered.needs_sanitizing,
         draft: front.draft,
         modified,
     })
