@@ -226,7 +226,7 @@ impl SiteFiles {
                         }
                         Ok(_) => {}
                         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                            return Err("folder not found (is --root right?)".into())
+                            return Err("not found (is --root right?)".into())
                         }
                         Err(e) => return Err(format!("cannot read directory: {e}")),
                     }
@@ -237,7 +237,7 @@ impl SiteFiles {
                 Ok(real) if real.starts_with(&self.real_root) => real,
                 Ok(real) => return Err(outside(&real).to_string()),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err("folder not found (is --root right?)".into())
+                    return Err("not found (is --root right?)".into())
                 }
                 Err(e) => return Err(format!("cannot be resolved: {e}")),
             },

@@ -162,11 +162,19 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         }
     };
     let posts_dir = root.join(POSTS_DIR);
+    if !posts_dir.is_dir() {
+        problems.push(Problem {
+            file: posts_dir,
+            line: None,
+            message: "posts folder not found (is --root right?)".into(),
+        });
+        return None;
+    }
     if let Err(message) = files.check_folder(&posts_dir) {
         problems.push(Problem {
             file: posts_dir,
             line: None,
-            message: format!("posts {message}"),
+            message,
         });
         return None;
     }
