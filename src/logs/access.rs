@@ -3,6 +3,24 @@
 //! Each child formats its line into a reused buffer and writes it with one `write()` to a file
 //! opened with `O_APPEND`: the kernel appends each such write whole, so lines from concurrent
 //! children never interleave.
+//!
+//! A line is in the log whole or not at all. On a full disk `write()` can be short: it appends
+//! as much of the line as fits and returns that count. Left there, the fragment would glue onto
+//! the next line written once space returns, corrupting both. [`AccessLog::append_line`] removes
+//! the fragment again, and reports the line as [`LineLost`] so the caller can count it. Nothing
+//! latches: the next line is tried as if nothing happened, so logging resumes by itself as soon
+//! as there is room.
+//!
+//! Removing the fragment means cutting the file back with `ftruncate`, which is only sound if
+//! nobody appended after the fragment in the meantime. So each append holds a POSIX write lock
+//! on the whole file for the length of its `write()` (readers take no locks and are not held
+//! up). POSIX locks belong to processes, which is what is wanted here: every writer is a separate
+//! forked child sharing one open file, and a child killed while holding the lock releases it as
+//! it dies. The lock costs two `fcntl` calls per line; the kernel already serialises O_APPEND
+//! writes to one file, so it adds little waiting of its own. Writing a newline after a short
+//! write instead would leave a garbled half line in the log, and on a full disk the newline
+//! itself would not fit; checking the file's last byte before each write would cost as many
+//! calls and still leave half lines.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -10,6 +28,9 @@ use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+
+use nix::errno::Errno;
+use nix::fcntl::FcntlArg;
 
 /// Where access log lines go.
 #[derive(Debug)]
@@ -63,11 +84,124 @@ impl AccessLog {
         }
     }
 
-    /// Appends one complete line with a single `write()`.
+    /// Appends one complete line (see [`append_line`](Self::append_line)), not saying whether it
+    /// was written.
     pub fn write_line(fd: BorrowedFd<'_>, line: &[u8]) {
-        // A short write to a regular file only happens when the disk is full; the line is
-        // dropped rather than retried in pieces, which could interleave with other children.
-        let _ = nix::unistd::write(fd, line);
+        let _ = AccessLog::append_line(fd, line);
+    }
+
+    /// Appends `line` (newline included) whole, or not at all and says so. A short write to a
+    /// file (the disk filled up mid-line) is undone under the append lock, so no fragment stays
+    /// behind for the next line to glue onto. To a pipe, socket or terminal (`--access-log -`)
+    /// a short write only means a signal cut it short, so the rest follows, still under the lock,
+    /// which also keeps lines longer than a pipe's atomic size from interleaving.
+    pub fn append_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), LineLost> {
+        let lock = AppendLock::take(fd);
+        let mut written = 0;
+        while written < line.len() {
+            match nix::unistd::write(fd, &line[written..]) {
+                Ok(0) => return Err(undo(fd, lock, written, Errno::ENOSPC)),
+                Ok(n) => written += n,
+                Err(Errno::EINTR) => {}
+                Err(errno) => return Err(undo(fd, lock, written, errno)),
+            }
+            // A file takes a write whole unless it has no room for the rest, so writing the
+            // rest would only fail. (Checked only here: `fstat` on every line would cost a
+            // system call for a case that needs none.)
+            if written < line.len() && is_regular_file(fd) {
+                return Err(undo(fd, lock, written, Errno::ENOSPC));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
+    nix::sys::stat::fstat(fd).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFREG)
+}
+
+/// A line that is not in the log: it did not fit (`ENOSPC`, `EDQUOT`, `EFBIG`) or the write
+/// failed otherwise. Each one should be counted (the status endpoint's lost log lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineLost {
+    /// Why: the error of the `write()` that failed, or `ENOSPC` for a short one.
+    pub errno: Errno,
+    /// Bytes of the line that had been written before the write stopped short (0 when it
+    /// failed outright); they are cut off again unless `fragment_left`.
+    pub partial: usize,
+    /// Whether those bytes could not be cut off (no lock to be had on this file system, or
+    /// `ftruncate` failed), so a fragment stays in the file.
+    pub fragment_left: bool,
+}
+
+impl std::fmt::Display for LineLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "access log line lost: {}", self.errno.desc())?;
+        if self.fragment_left {
+            write!(f, " ({} bytes of it left in the log)", self.partial)?;
+        }
+        Ok(())
+    }
+}
+
+/// Cuts off the `written` bytes of a line that could not be written whole (only done under the
+/// lock), and says what was lost.
+fn undo(
+    fd: BorrowedFd<'_>,
+    lock: Option<AppendLock<'_>>,
+    written: usize,
+    errno: Errno,
+) -> LineLost {
+    let mut fragment_left = written > 0;
+    if written > 0 && lock.is_some() {
+        // Under the lock nobody has appended since our write: the file ends with the fragment.
+        if let (Ok(stat), Ok(written)) = (nix::sys::stat::fstat(fd), i64::try_from(written)) {
+            let cut_to = stat.st_size - written;
+            fragment_left = cut_to < 0 || nix::unistd::ftruncate(fd, cut_to).is_err();
+        }
+    }
+    drop(lock);
+    LineLost {
+        errno,
+        partial: written,
+        fragment_left,
+    }
+}
+
+/// A POSIX write lock on the whole log file (including whatever is appended later), held by this
+/// process for one append and released on drop.
+struct AppendLock<'fd> {
+    fd: BorrowedFd<'fd>,
+}
+
+impl<'fd> AppendLock<'fd> {
+    /// Waits for the lock; `None` if none is to be had (ENOLCK, some network file systems): the
+    /// line is then appended unguarded, and a short write leaves a fragment (reported).
+    fn take(fd: BorrowedFd<'fd>) -> Option<AppendLock<'fd>> {
+        loop {
+            match nix::fcntl::fcntl(fd, FcntlArg::F_SETLKW(&whole_file(libc::F_WRLCK))) {
+                Ok(_) => return Some(AppendLock { fd }),
+                Err(Errno::EINTR) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+impl Drop for AppendLock<'_> {
+    fn drop(&mut self) {
+        let _ = nix::fcntl::fcntl(self.fd, FcntlArg::F_SETLK(&whole_file(libc::F_UNLCK)));
+    }
+}
+
+/// A record lock description covering the whole file, from offset 0 to whatever its end becomes.
+fn whole_file(kind: libc::c_int) -> libc::flock {
+    libc::flock {
+        l_type: kind as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
     }
 }
 

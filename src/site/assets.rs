@@ -1,14 +1,9 @@
 //! Files served as they are: the stylesheet and friends from `templates/static/`, files in
 //! `templates/root/` (served at the site root, e.g. `robots.txt`), and images and other files
-//! beside a post in its page bundle. All are read at build time; nothing maps to the filesystem
-//! when serving.
+//! beside a post in its page bundle: their Content-Type and URL. All are read at build time
+//! (through [`super::files`]); nothing maps to the filesystem when serving.
 
-use std::path::{Path, PathBuf};
-
-use super::Problem;
-
-/// How deep directory walks go, so a symlink loop cannot run forever.
-const MAX_DEPTH: usize = 24;
+use std::path::Path;
 
 /// The Content-Type for a file name, from its extension (case-insensitive);
 /// `application/octet-stream` when unknown.
@@ -56,82 +51,6 @@ pub fn content_type(name: &str) -> &'static str {
 /// editor leftovers (`x~`, `#x#`).
 pub fn ignored(name: &str) -> bool {
     name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
-}
-
-/// Every regular file under `dir` (following symlinks, skipping [`ignored`] names), sorted.
-/// Unreadable directories are reported in `problems` and skipped.
-pub fn walk(dir: &Path, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    walk_into(dir, 0, &mut files, problems);
-    files.sort();
-    files
-}
-
-fn walk_into(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
-    if depth > MAX_DEPTH {
-        problems.push(Problem {
-            file: dir.to_path_buf(),
-            line: None,
-            message: format!(
-                "directories nested more than {MAX_DEPTH} deep (a symlink loop?); skipped"
-            ),
-        });
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            problems.push(Problem {
-                file: dir.to_path_buf(),
-                line: None,
-                message: format!("cannot read directory: {e}"),
-            });
-            return;
-        }
-    };
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                problems.push(Problem {
-                    file: dir.to_path_buf(),
-                    line: None,
-                    message: format!("cannot read directory: {e}"),
-                });
-                continue;
-            }
-        };
-        let path = entry.path();
-        if entry.file_name().to_str().is_none_or(ignored) {
-            if entry.file_name().to_str().is_none() {
-                problems.push(Problem {
-                    file: path,
-                    line: None,
-                    message: "file name is not UTF-8; skipped".into(),
-                });
-            }
-            continue;
-        }
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk_into(&path, depth + 1, files, problems),
-            Ok(m) if m.is_file() => files.push(path),
-            Ok(_) => {}
-            Err(e) => problems.push(Problem {
-                file: path,
-                line: None,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
-}
-
-/// The modification time of `path`, if it can be read.
-pub fn modified(path: &Path) -> Option<jiff::Timestamp> {
-    std::fs::metadata(path)
-        .ok()?
-        .modified()
-        .ok()
-        .and_then(|t| jiff::Timestamp::try_from(t).ok())
 }
 
 /// `file` relative to `base` as a URL path tail joined with `/` (`img/a.png`), or `None` if it

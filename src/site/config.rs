@@ -9,6 +9,8 @@
 //! language = "en"
 //! posts_per_page = 10                     # index pages
 //! feed_entries = 20                       # newest posts in /feed.xml; 0 = all
+//! unsafe_html = false                     # true: raw HTML in posts is published unsanitised
+//! follow_symlinks = "never"               # "inside": follow links that stay in the site root
 //! ```
 //!
 //! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
@@ -18,6 +20,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::files::{self, Symlinks};
 use super::text::line_of;
 use super::Problem;
 
@@ -41,6 +44,12 @@ pub struct Config {
     pub posts_per_page: usize,
     /// How many of the newest posts the feed carries; 0 means all.
     pub feed_entries: usize,
+    /// Whether raw HTML in posts is published as written; by default it is sanitised.
+    #[serde(skip)]
+    pub unsafe_html: bool,
+    /// Whether a render follows symbolic links under the root.
+    #[serde(skip)]
+    pub follow_symlinks: Symlinks,
 }
 
 impl Default for Config {
@@ -53,6 +62,8 @@ impl Default for Config {
             language: "en".into(),
             posts_per_page: 10,
             feed_entries: 20,
+            unsafe_html: false,
+            follow_symlinks: Symlinks::Never,
         }
     }
 }
@@ -73,27 +84,19 @@ pub struct Loaded {
 /// parsed, or a value out of range, is an error that stops the build.
 pub fn load(root: &Path) -> Result<Loaded, Problem> {
     let path = root.join(FILE_NAME);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Loaded {
-                config: Config::default(),
-                modified: None,
-                warnings: Vec::new(),
-            })
-        }
-        Err(e) => {
-            return Err(Problem {
-                file: path,
-                line: None,
-                message: format!("cannot read settings: {e}"),
-            })
-        }
+    let Some(read) = files::read_settings(root, FILE_NAME)? else {
+        return Ok(Loaded {
+            config: Config::default(),
+            modified: None,
+            warnings: Vec::new(),
+        });
     };
-    let modified = std::fs::metadata(&path)
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| jiff::Timestamp::try_from(t).ok());
+    let modified = Some(read.modified);
+    let text = String::from_utf8(read.bytes).map_err(|_| Problem {
+        file: path.clone(),
+        line: None,
+        message: "cannot read settings: not UTF-8 text".into(),
+    })?;
     let (config, warnings) = parse(&text).map_err(|(line, message)| Problem {
         file: path.clone(),
         line,
@@ -169,6 +172,17 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
             "language" => text_value(&mut config.language)?,
             "posts_per_page" => count(&mut config.posts_per_page)?,
             "feed_entries" => count(&mut config.feed_entries)?,
+            "unsafe_html" => match value.as_bool() {
+                Some(b) => config.unsafe_html = b,
+                None => return Err((key_line(key), "`unsafe_html` must be true or false".into())),
+            },
+            "follow_symlinks" => {
+                config.follow_symlinks = value
+                    .as_str()
+                    .ok_or_else(|| "follow_symlinks must be text in quotes".to_string())
+                    .and_then(Symlinks::parse)
+                    .map_err(|m| (key_line(key), m))?
+            }
             _ if value.is_table() => {}
             _ => warnings.push((key_line(key), format!("unknown setting `{key}` (ignored)"))),
         }

@@ -1,7 +1,9 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
-//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id.
+//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id. Then,
+//! unless the site sets `unsafe_html = true`, [`sanitize`] cleans the HTML with ammonia.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
@@ -16,6 +18,11 @@ pub struct Rendered {
     pub title: Option<String>,
     /// Plain text of the first paragraph, shortened to about [`SUMMARY_CHARS`] characters.
     pub summary: String,
+    /// Whether the HTML holds anything pulldown-cmark passes through as written: raw HTML,
+    /// `{key=value}` heading attributes, or a link or image URL that is not plainly relative,
+    /// `http`, `https` or `mailto`. Only then does [`sanitize`] have anything to remove:
+    /// everything else pulldown-cmark writes is escaped by construction.
+    pub needs_sanitizing: bool,
 }
 
 /// Roughly how long an automatic summary may be, in characters.
@@ -45,6 +52,7 @@ pub fn render(markdown: &str, take_title: bool) -> Rendered {
         summary: String::new(),
         summary_state: SummaryState::Waiting,
         at_start: true,
+        needs_sanitizing: false,
     };
     let mut html = String::with_capacity(markdown.len() * 2);
     pulldown_cmark::html::push_html(&mut html, &mut events);
@@ -52,7 +60,34 @@ pub fn render(markdown: &str, take_title: bool) -> Rendered {
         html,
         title: events.title,
         summary: shorten(events.summary.trim(), SUMMARY_CHARS),
+        needs_sanitizing: events.needs_sanitizing,
     }
+}
+
+/// The sanitiser: ammonia's defaults (no scripts, styles, event handlers, frames or forms, and
+/// only well-known URL schemes, so no `javascript:` links), plus what pulldown-cmark itself
+/// writes and the defaults lack: heading ids and classes (anchors, footnotes, code languages),
+/// task-list checkboxes, and table-cell alignment (the `text-align` style and nothing else).
+/// Links keep their `rel` as written: a post linking out is not a reason to rewrite it.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_generic_attributes(["id", "class"])
+        .add_tags(["input"])
+        .add_tag_attributes("input", ["checked", "disabled"])
+        .add_tag_attribute_values("input", "type", ["checkbox"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .filter_style_properties(HashSet::from(["text-align"]))
+        .link_rel(None);
+    builder
+});
+
+/// `html` with everything that could run script removed: `<script>`, `<style>`, `<iframe>`,
+/// `on*=` handlers, `javascript:` and other unknown-scheme URLs, and any tag or attribute not on
+/// the allowed list (their text stays). Safe for a page and, escaped, for the feed.
+pub fn sanitize(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
 }
 
 /// The parser's events, streamed to the HTML writer with heading ids filled in (only a heading's
@@ -68,6 +103,8 @@ struct Events<'a> {
     summary_state: SummaryState,
     /// Nothing but (possibly) headings seen so far.
     at_start: bool,
+    /// See [`Rendered::needs_sanitizing`].
+    needs_sanitizing: bool,
 }
 
 enum SummaryState {
@@ -77,8 +114,17 @@ enum SummaryState {
 }
 
 impl Events<'_> {
-    /// Collects the plain text of the first paragraph.
+    /// Collects the plain text of the first paragraph, and notes whether `event` passes anything
+    /// through unescaped.
     fn observe(&mut self, event: &Event) {
+        self.needs_sanitizing |= match event {
+            Event::Html(_) | Event::InlineHtml(_) => true,
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                !plainly_safe_url(dest_url)
+            }
+            Event::Start(Tag::Heading { attrs, .. }) => !attrs.is_empty(),
+            _ => false,
+        };
         match self.summary_state {
             SummaryState::Waiting => {
                 if matches!(event, Event::Start(Tag::Paragraph)) {
@@ -157,6 +203,24 @@ impl<'a> Iterator for Events<'a> {
             self.queue.extend(end);
             return Some(Event::Start(start));
         }
+    }
+}
+
+/// Whether a link's URL can only be relative or `http:`, `https:` or `mailto:` however a
+/// browser reads it. Anything unusual (a control character, a space, non-ASCII, another scheme)
+/// is left for the sanitiser to judge.
+fn plainly_safe_url(url: &str) -> bool {
+    if url.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+        return false;
+    }
+    match url.find([':', '/', '?', '#']) {
+        Some(at) if url.as_bytes()[at] == b':' => {
+            let scheme = &url[..at];
+            ["http", "https", "mailto"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s))
+        }
+        _ => true,
     }
 }
 
@@ -244,6 +308,32 @@ mod tests {
         let r = render("Intro paragraph.\n\n# Later *heading*\n", true);
         assert_eq!(r.title.as_deref(), Some("Later heading"));
         assert!(r.html.contains("<h1 id=\"later-heading\">"));
+    }
+
+    #[test]
+    fn only_what_passes_through_unescaped_needs_sanitizing() {
+        for plain in [
+            "# T {#id .class}\n\nText & 1 < 2 in `<code>`, **bold**.",
+            "[a](/x) [b](https://e.org/?q=1) [c](mailto:a@b.c) [d](#top) [e](x/y:z) ![i](p.png)",
+            "| a |\n|--:|\n| 1 |\n\n- [x] done\n\nNote[^n].\n\n[^n]: Foot.",
+        ] {
+            assert!(!render(plain, false).needs_sanitizing, "{plain}");
+        }
+        for raw in [
+            "<div>x</div>",
+            "a <span>b</span>",
+            "<!-- comment -->",
+            "# T {onclick=x}",
+            "[a](javascript:alert(1))",
+            "[a](JavaScript:alert(1))",
+            "[a](java&#x09;script:alert(1))",
+            "[a](<java script:x>)",
+            "<javascript:alert(1)>",
+            "![i](data:image/svg+xml,x)",
+            "[a](vbscript:x)",
+        ] {
+            assert!(render(raw, false).needs_sanitizing, "{raw}");
+        }
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub mod config;
 pub mod date;
 pub mod export;
 pub mod feed;
+pub mod files;
 pub mod frontmatter;
 pub mod markdown;
 mod newpost;
@@ -145,8 +146,15 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     };
     problems.extend(settings.warnings);
     let config = settings.config;
+    let files = match files::SiteFiles::open(root, config.follow_symlinks) {
+        Ok(files) => files,
+        Err(problem) => {
+            problems.push(problem);
+            return None;
+        }
+    };
     let templates_dir = root.join(TEMPLATES_DIR);
-    let templates = match templates::load(&templates_dir) {
+    let templates = match templates::load(&files, &templates_dir) {
         Ok(templates) => templates,
         Err(found) => {
             problems.extend(found);
@@ -162,6 +170,14 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         });
         return None;
     }
+    if let Err(message) = files.check_folder(&posts_dir) {
+        problems.push(Problem {
+            file: posts_dir,
+            line: None,
+            message,
+        });
+        return None;
+    }
     let started = std::time::Instant::now();
     let site_modified = settings
         .modified
@@ -171,7 +187,7 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
-    let (mut posts, sources, others) = load_posts(&posts_dir, problems);
+    let (mut posts, sources, others) = load_posts(&files, &posts_dir, config.unsafe_html, problems);
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -224,8 +240,10 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         .iter()
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
-    let has_robots = add_template_files(&mut site, &templates_dir, site_modified, problems);
-    add_post_files(&mut site, &posts_dir, &posts, &sources, &others, problems);
+    let has_robots = add_template_files(&mut site, &files, &templates_dir, site_modified, problems);
+    add_post_files(
+        &mut site, &files, &posts_dir, &posts, &sources, &others, problems,
+    );
 
     // The feed, robots.txt and the sitemap (which lists every page added above).
     site.add(feed_resource, None, problems);
@@ -272,13 +290,17 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
 
 /// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
 /// clashes. Returns the published posts, newest first, with the post files and the other files.
+/// Unless `unsafe_html`, a post's HTML is sanitised as it is loaded when it holds anything
+/// pulldown-cmark did not escape itself (most posts hold nothing of the kind).
 fn load_posts(
+    files: &files::SiteFiles,
     posts_dir: &Path,
+    unsafe_html: bool,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
-    let files = assets::walk(posts_dir, problems);
+    let found = files.walk(posts_dir, problems);
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|f| is_markdown(f));
+        found.into_iter().partition(|f| is_markdown(f));
     let sources: Vec<PathBuf> = sources
         .into_iter()
         .filter(|f| {
@@ -293,7 +315,14 @@ fn load_posts(
         })
         .collect();
     let mut posts = Vec::with_capacity(sources.len());
-    for loaded in par::map(&sources, |f| post::load(f)) {
+    let load = |f: &PathBuf| {
+        let mut post = post::load(files, f)?;
+        if post.needs_sanitizing && !unsafe_html {
+            post.html = markdown::sanitize(&post.html);
+        }
+        Ok(post)
+    };
+    for loaded in par::map(&sources, load) {
         match loaded {
             Ok(post) => posts.push(post),
             Err(problem) => problems.push(problem),
@@ -367,6 +396,7 @@ fn render_pages(
 /// `robots.txt`.
 fn add_template_files(
     site: &mut Resources,
+    files: &files::SiteFiles,
     templates_dir: &Path,
     site_modified: jiff::Timestamp,
     problems: &mut Vec<Problem>,
@@ -374,18 +404,18 @@ fn add_template_files(
     let mut has_robots = false;
     let root_dir = templates_dir.join("root");
     if root_dir.is_dir() {
-        for file in assets::walk(&root_dir, problems) {
+        for file in files.walk(&root_dir, problems) {
             if let Some(tail) = assets::url_tail(&root_dir, &file) {
                 has_robots |= tail == "robots.txt";
-                site.add_file(&file, format!("/{tail}"), problems);
+                site.add_file(files, &file, format!("/{tail}"), problems);
             }
         }
     }
     let static_dir = templates_dir.join("static");
     if static_dir.is_dir() {
-        for file in assets::walk(&static_dir, problems) {
+        for file in files.walk(&static_dir, problems) {
             if let Some(tail) = assets::url_tail(&static_dir, &file) {
-                site.add_file(&file, format!("/static/{tail}"), problems);
+                site.add_file(files, &file, format!("/static/{tail}"), problems);
             }
         }
     }
@@ -409,6 +439,7 @@ fn add_template_files(
 /// and broken posts are not served.
 fn add_post_files(
     site: &mut Resources,
+    files: &files::SiteFiles,
     posts_dir: &Path,
     posts: &[Post],
     sources: &[PathBuf],
@@ -431,7 +462,7 @@ fn add_post_files(
                 None => continue,
             },
         };
-        site.add_file(file, path, problems);
+        site.add_file(files, file, path, problems);
     }
 }
 
@@ -510,14 +541,20 @@ impl Resources {
     }
 
     /// Reads `file` and adds it at `path`.
-    fn add_file(&mut self, file: &Path, path: String, problems: &mut Vec<Problem>) {
-        match std::fs::read(file) {
-            Ok(body) => {
+    fn add_file(
+        &mut self,
+        files: &files::SiteFiles,
+        file: &Path,
+        path: String,
+        problems: &mut Vec<Problem>,
+    ) {
+        match files.read(file) {
+            Ok(read) => {
                 let resource = Resource {
                     content_type: assets::content_type(&path).into(),
-                    last_modified: assets::modified(file).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+                    last_modified: read.modified,
                     path,
-                    body,
+                    body: read.bytes,
                 };
                 self.add(resource, Some(file), problems);
             }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::date::PostDate;
+use super::files::SiteFiles;
 use super::frontmatter;
 use super::markdown;
 use super::text::slugify;
@@ -41,6 +42,8 @@ pub struct Post {
     pub html: String,
     /// Drafts and `published: false` posts are not served.
     pub draft: bool,
+    /// Whether `html` holds raw HTML or unusual URLs ([`markdown::Rendered::needs_sanitizing`]).
+    pub needs_sanitizing: bool,
     /// The file's modification time.
     pub modified: Timestamp,
 }
@@ -59,19 +62,17 @@ impl Post {
     }
 }
 
-/// Reads and renders the post at `path`.
-pub fn load(path: &Path) -> Result<Post, Problem> {
+/// Reads (through `files`) and renders the post at `path`.
+pub fn load(files: &SiteFiles, path: &Path) -> Result<Post, Problem> {
     let problem = |line: Option<usize>, message: String| Problem {
         file: path.to_path_buf(),
         line,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| problem(None, format!("cannot read post: {e}")))?;
-    let modified = std::fs::metadata(path)
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| Timestamp::try_from(t).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let read = files
+        .read(path)
+        .map_err(|e| problem(None, format!("cannot read post: {e}")))?;
+    let (bytes, modified) = (read.bytes, read.modified);
     let source = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
@@ -126,6 +127,7 @@ pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Pos
         description: front.description,
         summary,
         html: rendered.html,
+        needs_sanitizing: rendered.needs_sanitizing,
         draft: front.draft,
         modified,
     })

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, Value};
 
 use super::assets;
+use super::files::SiteFiles;
 use super::Problem;
 
 /// The default templates, built in so a site without a `templates/` folder still renders.
@@ -50,7 +51,7 @@ impl std::fmt::Debug for Templates {
 
 /// Loads `dir` (which may be absent) over the defaults. Every template that fails to compile is
 /// reported.
-pub fn load(dir: &Path) -> Result<Templates, Vec<Problem>> {
+pub fn load(files: &SiteFiles, dir: &Path) -> Result<Templates, Vec<Problem>> {
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
     env.set_formatter(html_formatter);
@@ -58,7 +59,8 @@ pub fn load(dir: &Path) -> Result<Templates, Vec<Problem>> {
     let mut modified = None;
     let mut own: Vec<String> = Vec::new();
     if dir.is_dir() {
-        for file in assets::walk(dir, &mut problems) {
+        // static/ and root/ are published files, walked (and their problems reported) apart.
+        for file in files.walk_except(dir, &["static", "root"], &mut problems) {
             let Some(name) = assets::url_tail(dir, &file) else {
                 continue;
             };
@@ -66,8 +68,14 @@ pub fn load(dir: &Path) -> Result<Templates, Vec<Problem>> {
             {
                 continue;
             }
-            let source = match std::fs::read_to_string(&file) {
-                Ok(source) => source,
+            let read = files.read(&file).and_then(|read| {
+                let modified = read.modified;
+                String::from_utf8(read.bytes)
+                    .map(|source| (source, modified))
+                    .map_err(|_| std::io::Error::other("not UTF-8 text"))
+            });
+            let (source, file_modified) = match read {
+                Ok(read) => read,
                 Err(e) => {
                     problems.push(Problem {
                         file: file.clone(),
@@ -77,7 +85,7 @@ pub fn load(dir: &Path) -> Result<Templates, Vec<Problem>> {
                     continue;
                 }
             };
-            modified = modified.max(assets::modified(&file));
+            modified = modified.max(Some(file_modified));
             if let Err(e) = env.add_template_owned(name.clone(), source) {
                 problems.push(problem(dir, &name, &e));
             }
