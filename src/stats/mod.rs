@@ -10,12 +10,15 @@ pub mod args;
 pub mod cache;
 pub mod class;
 pub mod classify;
+pub mod crawlerdex;
 pub mod html;
 pub mod input;
 pub mod json;
+pub mod naming;
 pub mod parse;
 pub mod probe;
 pub mod report;
+pub mod signals;
 pub mod tally;
 pub mod terminal;
 
