@@ -196,7 +196,7 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        let report = Report::new(&tally, sources.clone(), 10);
+        let report = Report::new(&tally, 10);
         let elapsed = started.elapsed();
         best = best.min(elapsed);
         println!(

@@ -82,6 +82,87 @@ fn browsers_are_human() {
     }
 }
 
+/// People's agents that name no usual browser, or hold a word that looks like a bot's.
+const PEOPLE: &[&str] = &[
+    // Phones whose model name holds `bot`, in upper and lower case.
+    "Mozilla/5.0 (Linux; Android 7.0; CUBOT KING KONG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/71.0.3578.99 Mobile Safari/537.36",
+    "mozilla/5.0 (linux; android 6.0; cubot echo) applewebkit/537.36 (khtml, like gecko) chrome/70.0.3538.80 mobile safari/537.36",
+    "Mozilla/5.0 (Linux; U; Android 4.2.2; es-es; CUBOT GT72E Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    // Office and Outlook following a link a person clicked.
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.4266; Pro)",
+    "Mozilla/4.0 (compatible; ms-office; MSOffice 16)",
+    "Microsoft Office Word 2014",
+    // Apps, WebViews, feature phones, TVs, players, old systems.
+    "Dalvik/2.1.0 (Linux; U; Android 11; SM-A325N Build/RP1A.200720.012)",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.29.149 Chrome/108.0.5359.179 Electron/22.0.0 Safari/537.36 Sonic Slack_SSB/4.29.149",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Code/1.85.0 Chrome/114.0.5735.289 Electron/25.9.7 Safari/537.36",
+    "UCWEB/2.0 (Java; U; MIDP-2.0; Nokia203/20.37) U2/1.0.0 UCBrowser/8.7.0.218 U2/1.0.0 Mobile",
+    "Nokia2730c-1/2.0 (10.45) Profile/MIDP-2.1 Configuration/CLDC-1.1",
+    "Linux UPnP/1.0 Sonos/63.2-88230 (ZPS9)",
+    "AmigaVoyager/3.2 (AmigaOS/MC680x0)",
+    "IBrowse/2.4 (AmigaOS 3.9; 68K)",
+    "WhatsApp/2.17.427 Android/7.0 Device/motorola-Moto_C_Plus",
+    "Mozilla/5.0 (Linux; Android 10; SM-N960N Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/81.0.4044.117 Mobile Safari/537.36 DaumApps/6.9.13",
+    "Mozilla/5.0 (Linux; U; Android 4.3; en-US; ViewSonic A8+ Build/JLS36C) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 UCBrowser/11.0.5.892 U3/0.8.0 Mobile Safari/534.30",
+];
+
+/// Bots written in lower case, attack strings sent as the agent, and names inside longer words.
+const ODD_BOTS: &[(&str, Class, &str)] = &[
+    (
+        "mediapartners-google",
+        Class::OtherBot,
+        "Mediapartners-Google",
+    ),
+    ("site24x7", Class::Monitor, "Site24x7"),
+    ("datadogsynthetics", Class::Monitor, "datadogsynthetics"),
+    (
+        "'+(select load_file('\\\\x.burpcollaborator.net\\a'))+'",
+        Class::Scanner,
+        "select",
+    ),
+    (
+        "Mozilla/5.0 (compatible; Alexabot/1.0)",
+        Class::OtherBot,
+        "Alexabot",
+    ),
+    (
+        "Mozilla/5.0 (compatible; Dazoobot/1.0; +http://dazoo.example)",
+        Class::OtherBot,
+        "Dazoobot",
+    ),
+    (
+        "Mozilla/5.0 (compatible; RankSonicSiteAuditor/1.0; +https://ranksonic.com/)",
+        Class::OtherBot,
+        "RankSonicSiteAuditor",
+    ),
+];
+
+#[test]
+fn people_behind_odd_agents_are_human() {
+    let wrong: Vec<String> = PEOPLE
+        .iter()
+        .map(|ua| (ua, classify_agent(ua)))
+        .filter(|(_, agent)| agent.class != Class::Human)
+        .map(|(ua, agent)| format!("{ua} -> {:?} {:?}", agent.class, agent.name))
+        .collect();
+    assert!(wrong.is_empty(), "taken for bots:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn odd_bots_are_found_and_named() {
+    let mut wrong = Vec::new();
+    for &(ua, class, name) in ODD_BOTS {
+        let agent = classify_agent(ua);
+        if !agent.class.is_bot() || agent.name.as_deref() != Some(name) || agent.class != class {
+            wrong.push(format!(
+                "{ua}\n  want {class:?} {name:?}, got {:?} {:?}",
+                agent.class, agent.name
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
+}
+
 #[test]
 fn empty_agents_are_unknown() {
     for ua in ["", "-", "  "] {

@@ -1,6 +1,7 @@
 //! The command line of `forkblog stats`, parsed with `lexopt`.
 
 use super::class::Class;
+use super::format::ClientChoice;
 use super::tally::Filter;
 use jiff::civil::Date;
 use std::ffi::OsString;
@@ -10,8 +11,10 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 Usage: forkblog stats [OPTIONS] [FILE...]
 
-Counts bot and human traffic in access logs (Combined or Common Log Format: forkblog,
-nginx and Apache defaults). FILEs may be gzip-compressed; with no FILE, or '-', reads stdin.
+Counts bot and human traffic in access logs: nginx/Apache combined and common, Apache
+vhost_combined, lighttpd, Caddy JSON, each with or without X-Forwarded-For; the format is
+told per line and shown per file. FILEs may be gzip-compressed; with no FILE, or '-', reads
+stdin. Exits 3 when a file has lines but none in a format this reads.
 
 Options:
   --json             print the numbers as JSON instead of the summary
@@ -21,6 +24,8 @@ Options:
   --class LIST       count only these classes (comma-separated, option may repeat):
                      human, search, ai, social, feed, monitor, scanner, other-bot, unknown
   --top N            rows in the top bots and top paths lists (default 10)
+  --client WHICH     the client address behind a proxy: forwarded (first X-Forwarded-For
+                     address), peer (the connection), or auto (forwarded when logged; default)
   -h, --help         show this help
 ";
 
@@ -43,6 +48,8 @@ pub struct Options {
     pub top: usize,
     /// `--help` was given.
     pub help: bool,
+    /// Which address counts as the client.
+    pub client: ClientChoice,
 }
 
 impl Default for Options {
@@ -56,6 +63,7 @@ impl Default for Options {
             classes: Vec::new(),
             top: 10,
             help: false,
+            client: ClientChoice::Auto,
         }
     }
 }
@@ -100,6 +108,12 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Options, String> {
                 options.top = text
                     .parse()
                     .map_err(|_| format!("--top wants a number, not '{text}'"))?;
+            }
+            Long("client") => {
+                let text = value(&mut parser)?;
+                options.client = ClientChoice::from_name(&text).ok_or_else(|| {
+                    format!("--client wants forwarded, peer or auto, not '{text}'")
+                })?;
             }
             Value(file) => options.files.push(
                 file.into_string()
@@ -170,6 +184,11 @@ mod tests {
         assert!(parse(&["--since", "yesterday"]).is_err());
         assert!(parse(&["--class", "robots"]).is_err());
         assert!(parse(&["--top", "x"]).is_err());
+        assert!(parse(&["--client", "proxy"]).is_err());
+        assert_eq!(
+            parse(&["--client", "peer"]).unwrap().client,
+            ClientChoice::Peer
+        );
         assert!(parse(&["--html"]).is_err());
         assert!(parse(&["--since", "2026-02-02", "--until", "2026-01-01"]).is_err());
     }

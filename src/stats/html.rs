@@ -5,7 +5,7 @@
 //! the page can be checked by machine as well as looked at.
 
 use super::class::Class;
-use super::report::{human_bytes, Report};
+use super::report::{human_bytes, thousands, Report};
 use std::fmt::Write;
 
 /// Page width of the charts, in SVG user units.
@@ -14,7 +14,8 @@ const WIDTH: f64 = 920.0;
 /// Renders the report as a complete HTML document.
 pub fn render(report: &Report) -> String {
     let mut page = String::with_capacity(64 * 1024);
-    let title = format!("Traffic report: {}", report.sources.join(", "));
+    let names: Vec<&str> = report.sources.iter().map(|s| s.name.as_str()).collect();
+    let title = format!("Traffic report: {}", names.join(", "));
     let _ = write!(
         page,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -25,7 +26,7 @@ pub fn render(report: &Report) -> String {
     let _ = write!(
         page,
         "<h1>Who reads this blog?</h1>\n<p class=\"sub\">{}",
-        escape(&report.sources.join(", "))
+        escape(&names.join(", "))
     );
     if let (Some(first), Some(last)) = (report.days.first(), report.days.last()) {
         let _ = write!(page, " · {} to {}", first.date, last.date);
@@ -64,11 +65,11 @@ fn cards(page: &mut String, report: &Report) {
         human as f64 * 100.0 / report.requests as f64
     };
     let cards = [
-        ("requests", report.requests.to_string()),
+        ("requests", thousands(report.requests)),
         ("made by bots", format!("{:.1}%", report.bot_percent())),
         ("made by people", format!("{human_percent:.1}%")),
         ("sent", human_bytes(report.bytes)),
-        ("clients", report.distinct_clients.to_string()),
+        ("clients", thousands(report.distinct_clients)),
         ("answered 4xx", format!("{:.1}%", report.status_4xx_percent)),
         ("answered 5xx", format!("{:.1}%", report.status_5xx_percent)),
     ];
@@ -151,11 +152,12 @@ fn days_chart(page: &mut String, report: &Report) {
             let _ = writeln!(
                 page,
                 "<rect class=\"seg\" data-class=\"{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" \
-                 height=\"{h:.2}\" fill=\"{}\"><title>{} · {}: {count}</title></rect>",
+                 height=\"{h:.2}\" fill=\"{}\"><title>{} · {}: {}</title></rect>",
                 class.key(),
                 class.colour(),
                 day.date,
-                class.label()
+                class.label(),
+                thousands(count)
             );
         }
         if i % label_every == 0 {
@@ -190,7 +192,7 @@ fn share_chart(page: &mut String, report: &Report) {
             circumference - length,
             -offset,
             row.label,
-            row.requests,
+            thousands(row.requests),
             row.percent
         );
         offset += length;
@@ -259,7 +261,7 @@ fn bots_chart(page: &mut String, report: &Report) {
             short_number(bot.requests),
             escape(&bot.name),
             bot.class.label(),
-            bot.requests,
+            thousands(bot.requests),
             human_bytes(bot.bytes)
         );
     }
@@ -280,7 +282,7 @@ fn class_table(page: &mut String, report: &Report) {
             row.class.key(),
             row.class.colour(),
             row.label,
-            row.requests,
+            thousands(row.requests),
             row.percent,
             human_bytes(row.bytes),
             row.clients,
@@ -302,7 +304,7 @@ fn paths_table(page: &mut String, report: &Report) {
             page,
             "<tr><td><code>{}</code></td><td>{}</td></tr>",
             escape(&path.path),
-            path.requests
+            thousands(path.requests)
         );
     }
     page.push_str("</tbody></table>\n</section>\n");
@@ -316,8 +318,8 @@ fn malformed(page: &mut String, report: &Report) {
     let _ = writeln!(
         page,
         "<section><h2>Malformed lines</h2>\n<p>{} of {} lines could not be read; the first {} are:</p>\n<ul class=\"malformed\">",
-        report.malformed,
-        report.lines,
+        thousands(report.malformed),
+        thousands(report.lines),
         report.malformed_examples.len()
     );
     for m in &report.malformed_examples {

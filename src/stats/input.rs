@@ -47,6 +47,15 @@ fn wrap<R: BufRead + 'static>(mut reader: R) -> io::Result<Box<dyn BufRead>> {
 /// lines. Lines are handed out straight from the read buffer when they fit in it; a line longer
 /// than [`MAX_LINE`] is cut there (the rest is skipped), so memory stays bounded on any input.
 pub fn for_each_line(reader: &mut dyn BufRead, mut each: impl FnMut(&[u8])) -> io::Result<u64> {
+    for_each_line_ended(reader, |line, _| each(line))
+}
+
+/// Like [`for_each_line`], telling `each` whether the line ended with `\n` (only the last line
+/// of the input may not: a log still being written ends mid-line).
+pub fn for_each_line_ended(
+    reader: &mut dyn BufRead,
+    mut each: impl FnMut(&[u8], bool),
+) -> io::Result<u64> {
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping = false;
     let mut lines = 0u64;
@@ -59,7 +68,7 @@ pub fn for_each_line(reader: &mut dyn BufRead, mut each: impl FnMut(&[u8])) -> i
         if buf.is_empty() {
             if !carry.is_empty() || skipping {
                 lines += 1;
-                each(&carry);
+                each(&carry, false);
             }
             return Ok(lines);
         }
@@ -69,10 +78,10 @@ pub fn for_each_line(reader: &mut dyn BufRead, mut each: impl FnMut(&[u8])) -> i
             let end = start + offset;
             lines += 1;
             if carry.is_empty() && !skipping {
-                each(&buf[start..end]);
+                each(&buf[start..end], true);
             } else {
                 append_capped(&mut carry, &buf[start..end]);
-                each(&carry);
+                each(&carry, true);
                 carry.clear();
                 skipping = false;
             }

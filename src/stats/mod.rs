@@ -1,21 +1,27 @@
 //! `forkblog stats`: how much of the traffic in an access log is bots.
 //!
 //! The pipeline, one concern per module: [`input`] opens files, gzip and stdin and splits lines;
-//! [`parse`] reads a Combined/Common Log Format line; [`classify`] (through the per-agent
+//! [`format`] tells a line's format and picks the client address; [`parse`] reads a
+//! Combined/Common-family line and [`caddy`] a Caddy JSON one; [`classify`] (through the per-agent
 //! [`cache`], with [`probe`] for scanner paths) says which [`class`] a request is; [`tally`]
 //! counts as the lines stream by; [`report`] turns the counts into the numbers that [`terminal`],
 //! [`json`] and [`html`] show.
 
 pub mod args;
 pub mod cache;
+pub mod caddy;
 pub mod class;
 pub mod classify;
+pub mod crawlerdex;
+pub mod format;
 pub mod html;
 pub mod input;
 pub mod json;
+pub mod naming;
 pub mod parse;
 pub mod probe;
 pub mod report;
+pub mod signals;
 pub mod tally;
 pub mod terminal;
 
@@ -47,6 +53,13 @@ pub enum StatsError {
         /// What went wrong.
         error: io::Error,
     },
+    /// Lines were read from a source but none was in a format this reads.
+    NoFormat {
+        /// The source as given on the command line.
+        source_name: String,
+        /// Lines read from it.
+        lines: u64,
+    },
     /// The HTML report could not be written.
     WriteHtml {
         /// Where it was to be written.
@@ -74,6 +87,13 @@ impl std::fmt::Display for StatsError {
             StatsError::WriteHtml { path, error } => {
                 write!(f, "cannot write {}: {error}", path.display())
             }
+            StatsError::NoFormat { source_name, lines } => write!(
+                f,
+                "{}: none of its {lines} lines is in a format this reads ({}); \
+                 see the malformed lines above",
+                display_source(source_name),
+                format::all_labels()
+            ),
         }
     }
 }
@@ -84,6 +104,7 @@ impl std::error::Error for StatsError {
             StatsError::Open { error, .. }
             | StatsError::Read { error, .. }
             | StatsError::WriteHtml { error, .. } => Some(error),
+            StatsError::NoFormat { .. } => None,
         }
     }
 }
@@ -101,6 +122,15 @@ fn display_source(name: &str) -> &str {
 ///
 /// Every source is opened before any is read, so a missing file is reported at once.
 pub fn analyze(sources: &[String], filter: Filter) -> Result<Tally, StatsError> {
+    analyze_with(sources, filter, format::ClientChoice::Auto)
+}
+
+/// Like [`analyze`], taking the client address as `client` says.
+pub fn analyze_with(
+    sources: &[String],
+    filter: Filter,
+    client: format::ClientChoice,
+) -> Result<Tally, StatsError> {
     let mut readers = Vec::with_capacity(sources.len());
     for name in sources {
         let reader = input::open(name).map_err(|error| StatsError::Open {
@@ -109,12 +139,13 @@ pub fn analyze(sources: &[String], filter: Filter) -> Result<Tally, StatsError> 
         })?;
         readers.push((name, reader));
     }
-    let mut tally = Tally::new(filter);
+    let mut tally = Tally::new(filter).with_client_choice(client);
     for (name, mut reader) in readers {
         let mut line_no = 0u64;
-        input::for_each_line(&mut *reader, |line| {
+        tally.add_source(display_source(name));
+        input::for_each_line_ended(&mut *reader, |line, ended| {
             line_no += 1;
-            tally.add_line(display_source(name), line_no, line);
+            tally.add_line_ended(display_source(name), line_no, line, ended);
         })
         .map_err(|error| StatsError::Read {
             source_name: name.clone(),
@@ -127,7 +158,8 @@ pub fn analyze(sources: &[String], filter: Filter) -> Result<Tally, StatsError> 
 
 /// Runs `forkblog stats` with the arguments that follow the subcommand.
 ///
-/// Exit status: 0 on success, 1 when a file cannot be read or written, 2 for a bad argument.
+/// Exit status: 0 on success, 1 when a file cannot be read or written, 2 for a bad argument,
+/// 3 when a source has lines but none in a format this reads (the report is still printed).
 pub fn run(args: Vec<OsString>) -> ExitCode {
     let options = match args::parse_args(args) {
         Ok(options) => options,
@@ -145,14 +177,23 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     } else {
         options.files.clone()
     };
-    let tally = match analyze(&sources, options.filter()) {
+    let tally = match analyze_with(&sources, options.filter(), options.client) {
         Ok(tally) => tally,
         Err(err) => {
             eprintln!("forkblog stats: {err}");
             return ExitCode::from(1);
         }
     };
-    let report = Report::new(&tally, sources, options.top);
+    let report = Report::new(&tally, options.top);
+    let unreadable: Vec<StatsError> = tally
+        .sources
+        .iter()
+        .filter(|s| s.well_formed() == 0 && s.malformed > 0)
+        .map(|s| StatsError::NoFormat {
+            source_name: s.name.clone(),
+            lines: s.lines,
+        })
+        .collect();
 
     if let Some(path) = &options.html {
         let written = std::fs::write(path, html::render(&report));
@@ -174,9 +215,17 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         terminal::write_summary(&report, &mut out)
     };
     match written.and_then(|()| out.flush()) {
+        Ok(()) if !unreadable.is_empty() => {
+            for err in &unreadable {
+                eprintln!("forkblog stats: {err}");
+            }
+            ExitCode::from(3)
+        }
         Ok(()) => ExitCode::SUCCESS,
         // `forkblog stats big.log | head` is not an error.
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe && unreadable.is_empty() => {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("forkblog stats: cannot write to standard output: {err}");
             ExitCode::from(1)

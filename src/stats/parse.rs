@@ -1,11 +1,17 @@
-//! Parsing one access-log line: Combined and Common Log Format.
+//! Parsing one access-log line of the Combined/Common Log Format family.
 //!
-//! Accepts forkblog's own log, nginx's `combined` and Apache's `combined` and `common` defaults:
+//! Accepts forkblog's own log, nginx's `combined`, Apache's `combined`, `common` and
+//! `vhost_combined` (a leading `host:port` field), lighttpd's default (the host where the ident
+//! goes), an X-Forwarded-For list in place of the client (`1.2.3.4, 10.0.0.1 - - [...]`) and a
+//! trailing quoted X-Forwarded-For field after the user agent (nginx `"$http_x_forwarded_for"`):
 //!
 //! ```text
 //! 127.0.0.1 - - [22/Nov/2026:10:00:00 +0000] "GET /posts/hello/ HTTP/1.1" 200 5120 "https://example.com/" "Mozilla/5.0 ..."
 //! 127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326
+//! example.com:443 127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 "-" "curl/8.5"
 //! ```
+//!
+//! Caddy's JSON log is read by [`super::caddy`].
 //!
 //! Nothing is copied: every field of [`LogLine`] borrows from the input, and quoted fields keep
 //! their escapes (`\"`, `\\`, `\xHH`); [`unescape`] decodes one when it is needed.
@@ -37,6 +43,22 @@ pub struct LogLine<'a> {
     pub referer: Option<&'a [u8]>,
     /// The User-Agent header, escapes kept; `None` in Common Log Format.
     pub user_agent: Option<&'a [u8]>,
+    /// The virtual host of Apache's `vhost_combined` (`%v:%p`), when the line has one.
+    pub vhost: Option<&'a [u8]>,
+    /// A quoted field after the user agent (nginx `"$http_x_forwarded_for"`), escapes kept.
+    pub forwarded: Option<&'a [u8]>,
+    /// True when the client field was an X-Forwarded-For list (`a, b`); `client` is its first.
+    pub client_was_list: bool,
+}
+
+impl<'a> LogLine<'a> {
+    /// The first address of the trailing X-Forwarded-For field, when it names one.
+    pub fn forwarded_client(&self) -> Option<&'a [u8]> {
+        let field = self.forwarded?;
+        let first = field.split(|&b| b == b',').next()?;
+        let first = first.trim_ascii();
+        (!first.is_empty() && first != b"-" && printable(first)).then_some(first)
+    }
 }
 
 impl LogLine<'_> {
@@ -69,6 +91,8 @@ pub enum ParseError {
     BadBytes,
     /// The referer or user agent is not a closed quoted string.
     BadQuoted,
+    /// A line starting with `{` is not a Caddy JSON access-log entry.
+    BadJson,
 }
 
 impl std::fmt::Display for ParseError {
@@ -81,6 +105,7 @@ impl std::fmt::Display for ParseError {
             ParseError::BadStatus => "bad status code",
             ParseError::BadBytes => "bad byte count",
             ParseError::BadQuoted => "bad quoted referer or user agent",
+            ParseError::BadJson => "JSON, but not a Caddy access-log entry",
         })
     }
 }
@@ -100,9 +125,27 @@ pub fn parse_line_detailed(line: &[u8]) -> Result<LogLine<'_>, ParseError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut cur = Cursor { rest: line };
 
-    let client = cur.word().ok_or(ParseError::Truncated)?;
-    let ident = cur.word().ok_or(ParseError::Truncated)?;
-    let user = cur.word().ok_or(ParseError::Truncated)?;
+    let mut client = cur.word().ok_or(ParseError::Truncated)?;
+    // An X-Forwarded-For list logged as the client: `1.2.3.4, 10.0.0.1 - - [...]`.
+    let client_was_list = client.ends_with(b",");
+    if client_was_list {
+        let mut word = client;
+        while word.ends_with(b",") {
+            word = cur.word().ok_or(ParseError::Truncated)?;
+        }
+        client = &client[..client.len() - 1];
+    }
+    let mut ident = cur.word().ok_or(ParseError::Truncated)?;
+    let mut user = cur.word().ok_or(ParseError::Truncated)?;
+    let mut vhost = None;
+    cur.skip_spaces();
+    if !cur.rest.is_empty() && !cur.rest.starts_with(b"[") && client.contains(&b':') {
+        // Apache `vhost_combined`: `%v:%p %h %l %u [...]`.
+        vhost = Some(client);
+        client = ident;
+        ident = user;
+        user = cur.word().ok_or(ParseError::Truncated)?;
+    }
     if !printable(client) || !printable(ident) || !printable(user) {
         return Err(ParseError::BadClient);
     }
@@ -130,8 +173,15 @@ pub fn parse_line_detailed(line: &[u8]) -> Result<LogLine<'_>, ParseError> {
         let user_agent = cur.quoted(ParseError::BadQuoted)?;
         (Some(referer), Some(user_agent))
     };
-    // Anything after the user agent (nginx `$request_time`, `$http_x_forwarded_for`, ...) is
+    // A quoted field right after the user agent is taken for X-Forwarded-For (nginx's common
+    // `combined` + `"$http_x_forwarded_for"`). Anything else after it (`$request_time`, ...) is
     // allowed and ignored: people often append fields to `combined`.
+    cur.skip_spaces();
+    let forwarded = if cur.rest.starts_with(b"\"") {
+        cur.quoted(ParseError::BadQuoted).ok()
+    } else {
+        None
+    };
 
     Ok(LogLine {
         client,
@@ -145,6 +195,9 @@ pub fn parse_line_detailed(line: &[u8]) -> Result<LogLine<'_>, ParseError> {
         bytes,
         referer,
         user_agent,
+        vhost,
+        forwarded,
+        client_was_list,
     })
 }
 
@@ -369,6 +422,23 @@ mod tests {
         assert_eq!(unescape(br"a\x41\xzz"), "aA\\xzz");
         assert_eq!(unescape(br"\xff"), "\u{fffd}");
         assert_eq!(unescape(b"trailing\\"), "trailing\\");
+    }
+
+    #[test]
+    fn vhost_and_forwarded_fields() {
+        let line = br#"blog.example:443 192.0.2.1 - - [22/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#;
+        let parsed = parse_line(line).unwrap();
+        assert_eq!(parsed.vhost, Some(&b"blog.example:443"[..]));
+        assert_eq!(parsed.client, b"192.0.2.1");
+        let line = br#"203.0.113.9, 10.0.0.2 - - [22/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#;
+        let parsed = parse_line(line).unwrap();
+        assert!(parsed.client_was_list);
+        assert_eq!(parsed.client, b"203.0.113.9");
+        let line = br#"10.0.0.2 - - [22/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" "203.0.113.9, 10.0.0.1""#;
+        let parsed = parse_line(line).unwrap();
+        assert_eq!(parsed.forwarded_client(), Some(&b"203.0.113.9"[..]));
+        let ipv6 = br#"::1 - - [22/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5"#;
+        assert_eq!(parse_line(ipv6).unwrap().vhost, None);
     }
 
     #[test]

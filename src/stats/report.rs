@@ -2,22 +2,31 @@
 //! JSON and the HTML page all render this one [`Report`], so they cannot disagree.
 
 use super::class::Class;
+use super::format::Format;
 use super::parse::unescape;
 use super::tally::Tally;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The version of the JSON layout (`docs/stats-json.md`): raised when a key changes meaning or
+/// goes away, not when one is added.
+pub const JSON_VERSION: u32 = 1;
+
 /// A finished report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// The sources read, in order (`-` for stdin).
-    pub sources: Vec<String>,
+    /// The JSON layout's version, [`JSON_VERSION`].
+    pub version: u32,
+    /// The sources read, in order (`stdin` for standard input), with the format of each.
+    pub sources: Vec<SourceRow>,
     /// Lines read, well-formed or not.
     pub lines: u64,
     /// Well-formed requests counted (after filters): the sum over `classes`.
     pub requests: u64,
     /// Lines that did not parse.
     pub malformed: u64,
+    /// Unfinished last lines of logs still being written: neither counted nor malformed.
+    pub partial_lines: u64,
     /// Well-formed lines left out by `--since`, `--until` or `--class`.
     pub filtered_out: u64,
     /// Distinct user agents seen.
@@ -42,6 +51,25 @@ pub struct Report {
     pub days: Vec<DayRow>,
     /// The first few malformed lines.
     pub malformed_examples: Vec<MalformedRow>,
+}
+
+/// What was read from one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRow {
+    /// The source as given (`stdin` for standard input).
+    pub name: String,
+    /// The format most of its lines were in (a [`Format`] key), `null` when none was understood.
+    pub format: Option<Format>,
+    /// Lines understood per format key, formats with no line left out.
+    pub formats: BTreeMap<Format, u64>,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines understood.
+    pub well_formed: u64,
+    /// Lines not understood.
+    pub malformed: u64,
+    /// An unfinished last line, neither counted nor malformed.
+    pub partial_lines: u64,
 }
 
 /// Totals for one class.
@@ -115,7 +143,7 @@ pub struct MalformedRow {
 
 impl Report {
     /// Builds the report, keeping `top` rows in the top-bots and top-paths lists.
-    pub fn new(tally: &Tally, sources: Vec<String>, top: usize) -> Report {
+    pub fn new(tally: &Tally, top: usize) -> Report {
         let requests = tally.requests();
         let percent = |n: u64| {
             if requests == 0 {
@@ -202,11 +230,30 @@ impl Report {
 
         let status_4xx = classes.iter().map(|c| c.status_4xx).sum();
         let status_5xx = classes.iter().map(|c| c.status_5xx).sum();
+        let sources = tally
+            .sources
+            .iter()
+            .map(|s| SourceRow {
+                name: s.name.clone(),
+                format: s.main_format(),
+                formats: Format::ALL
+                    .into_iter()
+                    .filter(|f| s.formats[f.index()] > 0)
+                    .map(|f| (f, s.formats[f.index()]))
+                    .collect(),
+                lines: s.lines,
+                well_formed: s.well_formed(),
+                malformed: s.malformed,
+                partial_lines: s.partial_lines,
+            })
+            .collect();
         Report {
+            version: JSON_VERSION,
             sources,
             lines: tally.lines,
             requests,
             malformed: tally.malformed,
+            partial_lines: tally.partial_lines,
             filtered_out: tally.filtered_out,
             distinct_agents: tally.agents.distinct_agents() as u64,
             distinct_clients: tally.clients.len() as u64,
@@ -245,6 +292,19 @@ impl Report {
     }
 }
 
+/// A count with thousands separators: `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A byte count for people: `512 B`, `3.4 KiB`, `1.2 GiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -263,6 +323,14 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 
     #[test]
     fn bytes_for_people() {

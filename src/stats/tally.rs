@@ -3,7 +3,8 @@
 
 use super::cache::{AgentCache, NameId};
 use super::class::Class;
-use super::parse::{month_number, parse_line_detailed, LogLine, ParseError};
+use super::format::{caddy_client, parse_any, text_client, AnyLine, ClientChoice, Format};
+use super::parse::{month_number, LogLine, ParseError};
 use super::probe::is_probe_path;
 use jiff::civil::Date;
 use std::collections::HashMap;
@@ -48,6 +49,36 @@ pub struct Malformed {
     pub text: String,
 }
 
+/// What was read from one source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceTotals {
+    /// The source as shown to people (`stdin` for `-`).
+    pub name: String,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines understood, in each format, indexed by [`Format::index`].
+    pub formats: [u64; Format::ALL.len()],
+    /// Lines not understood.
+    pub malformed: u64,
+    /// An unfinished last line (a log still being written), neither counted nor malformed.
+    pub partial_lines: u64,
+}
+
+impl SourceTotals {
+    /// Lines understood, in any format.
+    pub fn well_formed(&self) -> u64 {
+        self.formats.iter().sum()
+    }
+
+    /// The format most of its lines were in; `None` when no line was understood.
+    pub fn main_format(&self) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| self.formats[f.index()] > 0)
+            .max_by_key(|f| (self.formats[f.index()], std::cmp::Reverse(f.index())))
+    }
+}
+
 /// Requests and bytes for one bot name within one class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BotTotals {
@@ -68,6 +99,12 @@ pub struct Tally {
     pub lines: u64,
     /// Lines that did not parse.
     pub malformed: u64,
+    /// Unfinished last lines of sources still being written: not counted, not malformed.
+    pub partial_lines: u64,
+    /// What was read from each source, in the order read.
+    pub sources: Vec<SourceTotals>,
+    /// Which address counts as the client.
+    pub client_choice: ClientChoice,
     /// Well-formed lines left out by the filter.
     pub filtered_out: u64,
     /// The first few malformed lines.
@@ -105,16 +142,70 @@ impl Tally {
         }
     }
 
-    /// Counts one line read from `source` at 1-based `line_no`.
+    /// The same tally, taking the client address as `choice` says.
+    pub fn with_client_choice(mut self, choice: ClientChoice) -> Self {
+        self.client_choice = choice;
+        self
+    }
+
+    /// Counts one complete line read from `source` at 1-based `line_no`.
     pub fn add_line(&mut self, source: &str, line_no: u64, line: &[u8]) {
+        self.add_line_ended(source, line_no, line, true);
+    }
+
+    /// Counts one line; `ended` is false for a last line with no line ending, which a log still
+    /// being written has: when it is cut short it is counted as partial, not malformed.
+    pub fn add_line_ended(&mut self, source: &str, line_no: u64, line: &[u8], ended: bool) {
         self.lines += 1;
-        match parse_line_detailed(line) {
-            Ok(parsed) => {
-                if let Err(reason) = self.add_request(&parsed) {
-                    self.add_malformed(source, line_no, line, reason);
-                }
+        let slot = self.source_slot(source);
+        self.sources[slot].lines += 1;
+        let counted = match parse_any(line) {
+            Ok(AnyLine::Text(parsed, format)) => {
+                let client = text_client(&parsed, self.client_choice);
+                self.add_request_from(&parsed, client).map(|()| format)
             }
-            Err(reason) => self.add_malformed(source, line_no, line, reason),
+            Ok(AnyLine::Caddy(caddy)) => {
+                let client = caddy_client(&caddy, self.client_choice);
+                let parsed = caddy.as_log_line(client);
+                self.add_request_from(&parsed, parsed.client)
+                    .map(|()| Format::CaddyJson)
+            }
+            Err(reason) => Err(reason),
+        };
+        match counted {
+            Ok(format) => self.sources[slot].formats[format.index()] += 1,
+            Err(ParseError::Truncated) if !ended => {
+                self.partial_lines += 1;
+                self.sources[slot].partial_lines += 1;
+            }
+            Err(reason) => {
+                self.sources[slot].malformed += 1;
+                self.add_malformed(source, line_no, line, reason);
+            }
+        }
+    }
+
+    /// Lists `source` among the sources read, even if it turns out to hold no line.
+    pub fn add_source(&mut self, source: &str) {
+        self.source_slot(source);
+    }
+
+    /// The index in [`Tally::sources`] for `source`, adding it when new.
+    fn source_slot(&mut self, source: &str) -> usize {
+        if let Some(last) = self.sources.last() {
+            if last.name == source {
+                return self.sources.len() - 1;
+            }
+        }
+        match self.sources.iter().position(|s| s.name == source) {
+            Some(i) => i,
+            None => {
+                self.sources.push(SourceTotals {
+                    name: source.to_string(),
+                    ..SourceTotals::default()
+                });
+                self.sources.len() - 1
+            }
         }
     }
 
@@ -131,8 +222,17 @@ impl Tally {
         }
     }
 
-    /// Counts one parsed request; an impossible date (31 Feb) is an error.
+    /// Counts one parsed request from its logged client; an impossible date (31 Feb) is an error.
     pub fn add_request(&mut self, line: &LogLine<'_>) -> Result<(), ParseError> {
+        self.add_request_from(line, line.client)
+    }
+
+    /// Counts one parsed request made by `client`.
+    pub fn add_request_from(
+        &mut self,
+        line: &LogLine<'_>,
+        client: &[u8],
+    ) -> Result<(), ParseError> {
         let date = self.date_of(line).ok_or(ParseError::BadTime)?;
         if self.filter.since.is_some_and(|since| date < since)
             || self.filter.until.is_some_and(|until| date > until)
@@ -179,10 +279,10 @@ impl Tally {
         self.days[day].1[i] += 1;
 
         let bit = 1u16 << i;
-        match self.clients.get_mut(line.client) {
+        match self.clients.get_mut(client) {
             Some(mask) => *mask |= bit,
             None => {
-                self.clients.insert(line.client.into(), bit);
+                self.clients.insert(client.into(), bit);
             }
         }
 

@@ -1,32 +1,41 @@
-//! The terminal summary: plain text tables, readable in 80 columns.
+//! The terminal summary: plain text tables that fit in 80 columns, counts with thousands
+//! separators.
 
 use super::class::Class;
-use super::report::{human_bytes, Report};
+use super::report::{human_bytes, thousands, Report};
 use std::io::{self, Write};
 
 /// Writes the summary of `report` to `out`.
 pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let sources = if report.sources.is_empty() {
-        "-".to_string()
-    } else {
-        report.sources.join(", ")
-    };
-    writeln!(out, "forkblog stats: {sources}")?;
+    writeln!(out, "forkblog stats")?;
+    for source in &report.sources {
+        let format = source.format.map_or("no line understood", |f| f.label());
+        let mut line = format!(
+            "  {}: {}, {} lines",
+            truncate(&source.name, 36),
+            format,
+            thousands(source.lines)
+        );
+        if source.partial_lines > 0 {
+            line.push_str(", unfinished last line left out");
+        }
+        writeln!(out, "{line}")?;
+    }
     writeln!(
         out,
-        "{} requests from {} clients, {} sent; {:.1}% by bots; {} distinct user agents",
-        report.requests,
-        report.distinct_clients,
+        "{} requests from {} clients, {} sent; {:.1}% by bots",
+        thousands(report.requests),
+        thousands(report.distinct_clients),
         human_bytes(report.bytes),
         report.bot_percent(),
-        report.distinct_agents
     )?;
     writeln!(
         out,
-        "{} lines read, {} malformed, {} left out by filters; 4xx {:.1}%, 5xx {:.1}%",
-        report.lines,
-        report.malformed,
-        report.filtered_out,
+        "{} lines, {} malformed, {} filtered out; {} user agents; 4xx {:.1}%, 5xx {:.1}%",
+        thousands(report.lines),
+        thousands(report.malformed),
+        thousands(report.filtered_out),
+        thousands(report.distinct_agents),
         report.status_4xx_percent,
         report.status_5xx_percent
     )?;
@@ -34,20 +43,20 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\nBy class")?;
     writeln!(
         out,
-        "  {:<16} {:>10} {:>7} {:>11} {:>8} {:>7} {:>7}",
+        "  {:<15} {:>11} {:>6} {:>10} {:>9} {:>9} {:>9}",
         "class", "requests", "share", "bytes", "clients", "4xx", "5xx"
     )?;
     for row in report.classes.iter().filter(|r| r.requests > 0) {
         writeln!(
             out,
-            "  {:<16} {:>10} {:>6.1}% {:>11} {:>8} {:>7} {:>7}",
+            "  {:<15} {:>11} {:>5.1}% {:>10} {:>9} {:>9} {:>9}",
             row.label,
-            row.requests,
+            thousands(row.requests),
             row.percent,
             human_bytes(row.bytes),
-            row.clients,
-            row.status_4xx,
-            row.status_5xx
+            thousands(row.clients),
+            thousands(row.status_4xx),
+            thousands(row.status_5xx)
         )?;
     }
 
@@ -55,16 +64,16 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\nTop bots")?;
         writeln!(
             out,
-            "  {:<32} {:<16} {:>10} {:>7} {:>11}",
+            "  {:<28} {:<15} {:>11} {:>6} {:>10}",
             "bot", "class", "requests", "share", "bytes"
         )?;
         for bot in &report.top_bots {
             writeln!(
                 out,
-                "  {:<32} {:<16} {:>10} {:>6.1}% {:>11}",
-                truncate(&bot.name, 32),
+                "  {:<28} {:<15} {:>11} {:>5.1}% {:>10}",
+                truncate(&bot.name, 28),
                 bot.class.label(),
-                bot.requests,
+                thousands(bot.requests),
                 bot.percent,
                 human_bytes(bot.bytes)
             )?;
@@ -74,46 +83,67 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.top_human_paths.is_empty() {
         writeln!(out, "\nTop paths for humans")?;
         for path in &report.top_human_paths {
-            writeln!(out, "  {:>10}  {}", path.requests, truncate(&path.path, 64))?;
+            writeln!(
+                out,
+                "  {:>11}  {}",
+                thousands(path.requests),
+                truncate(&path.path, 64)
+            )?;
         }
     }
 
     if !report.days.is_empty() {
-        let present: Vec<Class> = report
-            .classes
-            .iter()
-            .filter(|r| r.requests > 0)
-            .map(|r| r.class)
-            .collect();
-        writeln!(out, "\nRequests per day")?;
-        write!(out, "  {:<10} {:>9}", "day", "total")?;
-        for class in &present {
-            write!(out, " {:>9}", short(class.key()))?;
-        }
-        writeln!(out)?;
-        for day in &report.days {
-            write!(out, "  {:<10} {:>9}", day.date, day.total)?;
-            for class in &present {
-                write!(
-                    out,
-                    " {:>9}",
-                    day.by_class.get(class.key()).copied().unwrap_or(0)
-                )?;
-            }
-            writeln!(out)?;
-        }
+        days(report, out)?;
     }
 
     if !report.malformed_examples.is_empty() {
         writeln!(
             out,
             "\nMalformed lines ({} in all, first {} shown)",
-            report.malformed,
+            thousands(report.malformed),
             report.malformed_examples.len()
         )?;
         for m in &report.malformed_examples {
-            writeln!(out, "  {}:{}: {}: {}", m.source, m.line, m.reason, m.text)?;
+            let head = format!("  {}:{}: {}: ", m.source, m.line, m.reason);
+            let room = 78usize.saturating_sub(head.chars().count()).max(20);
+            writeln!(out, "{head}{}", truncate(&m.text, room))?;
         }
+    }
+    Ok(())
+}
+
+/// Requests per day: total, bots, humans, and the biggest bot class that day, so that the table
+/// stays within 80 columns however many classes there are.
+fn days(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\nRequests per day")?;
+    writeln!(
+        out,
+        "  {:<10} {:>11} {:>11} {:>11}  most bot requests",
+        "day", "total", "bots", "humans"
+    )?;
+    for day in &report.days {
+        let count = |class: Class| day.by_class.get(class.key()).copied().unwrap_or(0);
+        let bots: u64 = Class::ALL
+            .into_iter()
+            .filter(|c| c.is_bot())
+            .map(count)
+            .sum();
+        let top = Class::ALL
+            .into_iter()
+            .filter(|c| c.is_bot() && count(*c) > 0)
+            .max_by_key(|c| count(*c))
+            .map_or(String::new(), |c| {
+                format!("{} {}", c.label(), thousands(count(c)))
+            });
+        writeln!(
+            out,
+            "  {:<10} {:>11} {:>11} {:>11}  {}",
+            day.date,
+            thousands(day.total),
+            thousands(bots),
+            thousands(count(Class::Human)),
+            truncate(&top, 29)
+        )?;
     }
     Ok(())
 }
@@ -127,9 +157,4 @@ fn truncate(text: &str, width: usize) -> String {
         cut.push('…');
         cut
     }
-}
-
-/// A class key short enough for a column.
-fn short(key: &str) -> &str {
-    key.get(..9).unwrap_or(key)
 }

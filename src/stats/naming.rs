@@ -1,0 +1,240 @@
+//! Stable, readable names for bots: from a Crawlerdex pattern, or from the user agent's own
+//! product tokens when no pattern names it.
+
+/// A readable, stable name for a Crawlerdex pattern: its leading literal text, with
+/// case classes such as `[bB]` written in upper case and optional parts left out
+/// (`[cC]laude[bB]ot` → `ClaudeBot`, `Feedspot(?:bot)?\/` → `Feedspot`,
+/// `Ahrefs(Bot|SiteAudit)` → `AhrefsBot`). `None` when fewer than two characters remain.
+pub fn pattern_name(pattern: &str) -> Option<String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    literal_prefix(&chars, &mut out);
+    let name = out
+        .trim_matches(|c: char| c.is_whitespace() || "/-_:;,(.+".contains(c))
+        .to_string();
+    (name.chars().count() >= 2).then_some(name)
+}
+
+/// Appends the leading literal text of `chars` (a regex) to `out`, stopping at the first
+/// construct that is not a plain character, a case class or a group.
+fn literal_prefix(chars: &[char], out: &mut String) {
+    let mut i = 0;
+    while i < chars.len() {
+        let start_len = out.len();
+        let next_i;
+        match chars[i] {
+            '^' | '$' => {
+                i += 1;
+                continue;
+            }
+            '|' => return,
+            '\\' => {
+                let Some(&c) = chars.get(i + 1) else { return };
+                if c.is_ascii_alphanumeric() {
+                    return; // \d, \s, \w, \b: a class or an assertion
+                }
+                out.push(c);
+                next_i = i + 2;
+            }
+            '[' => {
+                let Some(len) = chars[i..].iter().position(|&c| c == ']') else {
+                    return;
+                };
+                let inner = &chars[i + 1..i + len];
+                match case_class(inner) {
+                    Some(c) => out.push(c),
+                    None => return,
+                }
+                next_i = i + len + 1;
+            }
+            '(' => {
+                let Some(len) = group_len(&chars[i..]) else {
+                    return;
+                };
+                let mut inner = &chars[i + 1..i + len];
+                if let Some(rest) = inner.strip_prefix(&['?', ':']) {
+                    inner = rest;
+                }
+                if inner.first() == Some(&'?') {
+                    return; // look-around or flags
+                }
+                let mut alternative = String::new();
+                literal_prefix(first_alternative(inner), &mut alternative);
+                if alternative.trim().is_empty() {
+                    // `(^| )` and the like: an anchor, nothing to name
+                } else {
+                    out.push_str(&alternative);
+                }
+                next_i = i + len + 1;
+            }
+            '.' if matches!(chars.get(i + 1), Some('*' | '+' | '?' | '{')) => return,
+            '*' | '+' | '?' | '{' | ')' | ']' => return,
+            c => {
+                out.push(c);
+                next_i = i + 1;
+            }
+        }
+        match chars.get(next_i) {
+            Some('?' | '*') => {
+                out.truncate(start_len); // optional: leave it out, and stop
+                return;
+            }
+            Some('{') => return,
+            Some('+') => {
+                i = next_i + 1;
+                continue;
+            }
+            _ => {}
+        }
+        i = next_i;
+    }
+}
+
+/// For `[xX]` (one letter in both cases) the upper-case letter; for a single character, itself.
+fn case_class(inner: &[char]) -> Option<char> {
+    match inner {
+        [c] if *c != '^' => Some(*c),
+        [a, b] if a.eq_ignore_ascii_case(b) && a != b => Some(a.to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+/// The length of the group starting at `chars[0] == '('`, up to its closing parenthesis.
+fn group_len(chars: &[char]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The part of a group before its first top-level `|`.
+fn first_alternative(inner: &[char]) -> &[char] {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < inner.len() {
+        match inner[i] {
+            '\\' => i += 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => return &inner[..i],
+            _ => {}
+        }
+        i += 1;
+    }
+    inner
+}
+
+/// A name for a bot the database does not know: the first product token that looks like a bot
+/// (`FooBot/1.0` → `FooBot`), else the first product token that is not `Mozilla` or `compatible`,
+/// without its version.
+pub fn token_name(ua: &str) -> String {
+    let tokens = || {
+        ua.split(|c: char| c.is_whitespace() || "();,+[]{}\"'".contains(c))
+            .map(|t| t.split('/').next().unwrap_or_default())
+            .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|t| t.chars().any(|c| c.is_alphabetic()))
+    };
+    let botlike = |t: &&str| {
+        let lower = t.to_ascii_lowercase();
+        [
+            "bot", "crawl", "spider", "scan", "fetch", "check", "monitor", "feed", "reader",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+            && !lower.starts_with("http")
+            && !lower.contains('.')
+    };
+    let plain = |t: &&str| {
+        let lower = t.to_ascii_lowercase();
+        let language_tag = t.len() == 5 && t.as_bytes()[2] == b'-';
+        t.len() > 2
+            && !language_tag
+            && !t.contains("://")
+            && !matches!(
+                lower.as_str(),
+                "mozilla"
+                    | "compatible"
+                    | "khtml"
+                    | "like"
+                    | "gecko"
+                    | "http"
+                    | "https"
+                    | "windows"
+                    | "linux"
+                    | "x11"
+                    | "macintosh"
+                    | "iphone"
+                    | "ipad"
+                    | "android"
+                    | "win64"
+                    | "wow64"
+                    | "x86_64"
+                    | "intel"
+                    | "applewebkit"
+                    | "safari"
+                    | "chrome"
+                    | "version"
+                    | "mobile"
+            )
+    };
+    let name = tokens()
+        .find(botlike)
+        .or_else(|| tokens().find(plain))
+        .unwrap_or("unnamed");
+    name.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_patterns() {
+        let cases = [
+            ("Googlebot\\/", "Googlebot"),
+            ("[cC]laude[bB]ot", "ClaudeBot"),
+            ("Feedspot(?:bot)?\\/", "Feedspot"),
+            ("Ahrefs(Bot|SiteAudit)", "AhrefsBot"),
+            ("(^| )sentry\\/", "sentry"),
+            ("^curl", "curl"),
+            ("AdsBot-Google([^-]|$)", "AdsBot-Google"),
+            ("Mediapartners \\(Googlebot\\)", "Mediapartners (Googlebot)"),
+            ("S[eE][mM]rushBot", "SEMrushBot"),
+            ("^pip/[0-9]", "pip"),
+            ("Go-http-client", "Go-http-client"),
+        ];
+        for (pattern, name) in cases {
+            assert_eq!(pattern_name(pattern).as_deref(), Some(name), "{pattern}");
+        }
+        assert_eq!(pattern_name("[0-9]+"), None);
+        assert_eq!(pattern_name("(a"), None);
+    }
+
+    #[test]
+    fn names_from_tokens() {
+        assert_eq!(
+            token_name("Mozilla/5.0 (compatible; FooBot/1.0; +http://x.y)"),
+            "FooBot"
+        );
+        assert_eq!(token_name("my-fetcher 2.0"), "my-fetcher");
+        assert_eq!(token_name("Wget/1.21"), "Wget");
+        assert_eq!(token_name("()"), "unnamed");
+        assert_eq!(
+            token_name("Mozilla/5.0 (Windows; U; en-GB) AppleWebKit/523.15 QtWeb Browser/1.2"),
+            "QtWeb"
+        );
+    }
+}
