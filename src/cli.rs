@@ -280,6 +280,17 @@ fn serve_flags() -> Vec<Flag> {
         )
         .or("127.0.0.1 and ::1"),
         flag(
+            "trusted-proxy",
+            Some("CIDR"),
+            "a front whose PROXY header / X-Forwarded-For names the client (repeatable)",
+        )
+        .or("none"),
+        flag(
+            "proxy-protocol",
+            None,
+            "trusted fronts send a PROXY header (v1 or v2) before each connection",
+        ),
+        flag(
             "watchdog",
             Some("SECS"),
             "how often the parent checks its fds and children",
@@ -324,6 +335,14 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
         "grace" => s.limits.grace = seconds(parser)?,
         "watchdog" => s.watchdog_interval = seconds(parser)?,
         "inetd" => args.inetd = true,
+        "trusted-proxy" => {
+            let text = parser.value()?.string()?;
+            let range = text
+                .parse()
+                .map_err(|e| Usage(format!("--trusted-proxy: {e}")))?;
+            s.trust.proxies.push(range);
+        }
+        "proxy-protocol" => s.trust.proxy_protocol = true,
         "status-path" => {
             let path = parser.value()?.string()?;
             s.status.path = match path.as_str() {
@@ -386,6 +405,12 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
     if let Some(readers) = args.readers {
         args.settings.status.readers = readers;
+    }
+    if args.settings.trust.proxy_protocol && args.settings.trust.proxies.is_empty() {
+        return Err(Usage(
+            "--proxy-protocol needs --trusted-proxy CIDR: only a trusted front's header is read"
+                .into(),
+        ));
     }
     let result = match args.inetd {
         true => server::inetd(args.settings),
@@ -531,6 +556,7 @@ mod tests {
             "ADDR:PORT" => "127.0.0.1:0",
             "N" | "SECS" => "7",
             "IP" => "::1",
+            "CIDR" => "10.0.0.0/8",
             "PATH" => "/x",
             _ => "x",
         }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
+use super::client::{self, ProxyHeader, Trust};
 use super::limits::{Limits, MAX_HEAD};
 use super::request::{self, Parsed, Request};
 use super::response::{self, Responder, Response, Status};
@@ -31,8 +32,10 @@ pub struct Context<'a> {
     pub log: BorrowedFd<'a>,
     /// Timeouts and sizes.
     pub limits: &'a Limits,
-    /// The client's address, as `accept` gave it (for the access log and the status check).
+    /// The peer's address, as `accept` gave it.
     pub peer: Option<IpAddr>,
+    /// Which peers may name the client (PROXY header, forwarding headers): see `client.rs`.
+    pub trust: &'a Trust,
 }
 
 impl<'a> Context<'a> {
@@ -44,6 +47,7 @@ impl<'a> Context<'a> {
         log: BorrowedFd<'a>,
         limits: &'a Limits,
         peer: Option<IpAddr>,
+        trust: &'a Trust,
     ) -> Context<'a> {
         Context {
             responder: Responder {
@@ -54,6 +58,7 @@ impl<'a> Context<'a> {
             log,
             limits,
             peer,
+            trust,
         }
     }
 }
@@ -105,7 +110,7 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
         stream,
         log: ctx.log,
         counters,
-        remote: ctx.peer,
+        conn: ctx.peer,
         line: Vec::with_capacity(512),
         dynamic: Vec::with_capacity(128),
     };
@@ -116,14 +121,40 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
     // first byte, then `head_timeout` for the rest of the head.
     let mut deadline = Instant::now() + limits.head_timeout;
     let mut idle = false;
+    // A trusted front that promised PROXY headers sends one before the first head, within the
+    // same head timeout; nobody else may send one at all.
+    let mut proxy_pending = ctx.trust.expects_proxy_header(ctx.peer);
+    let mut first_head = true;
     loop {
-        if filled > 0 {
+        if filled > 0 && proxy_pending {
+            match client::proxy_header(&buf[..filled]) {
+                ProxyHeader::Complete { len, source } => {
+                    out.conn = source.or(out.conn);
+                    buf.copy_within(len..filled, 0);
+                    filled -= len;
+                    proxy_pending = false;
+                    continue;
+                }
+                ProxyHeader::Invalid => return out.refuse(Status::BadRequest, None, false),
+                ProxyHeader::Partial => {}
+            }
+        } else if filled > 0 {
+            if first_head && client::starts_proxy_header(&buf[..filled]) {
+                return out.refuse(Status::BadRequest, None, false);
+            }
             request::accept_later_minors(&mut buf[..filled]);
             match request::parse(&buf[..filled]) {
                 Parsed::Complete { len, request } => {
-                    let response = ctx.responder.respond(&request, out.remote, &mut path);
+                    first_head = false;
+                    let client = client::from_headers(
+                        out.conn,
+                        request.forwarded_for,
+                        request.forwarded,
+                        ctx.trust,
+                    );
+                    let response = ctx.responder.respond(&request, client, &mut path);
                     let sent = out.send(&response, request.minor == 0);
-                    out.log(Some(&request), response.status, sent);
+                    out.log(client, Some(&request), response.status, sent);
                     if response.close || sent.is_none() {
                         return out.stream.close();
                     }
@@ -185,7 +216,9 @@ struct Out<'a, S: Stream> {
     stream: &'a mut S,
     log: BorrowedFd<'a>,
     counters: Option<&'a Counters>,
-    remote: Option<IpAddr>,
+    /// The connection's client: the peer, or whom a trusted PROXY header named. A request's
+    /// forwarding headers may name another (`client::from_headers`).
+    conn: Option<IpAddr>,
     line: Vec<u8>,
     dynamic: Vec<u8>,
 }
@@ -194,7 +227,7 @@ impl<S: Stream> Out<'_, S> {
     /// Answers with a canned error (without its body to a HEAD), logs it and closes.
     fn refuse(&mut self, status: Status, request: Option<&Request<'_>>, head: bool) {
         let sent = self.send(&response::canned(status, head, true), false);
-        self.log(request, status, sent);
+        self.log(self.conn, request, status, sent);
         self.stream.close();
     }
 
@@ -225,12 +258,18 @@ impl<S: Stream> Out<'_, S> {
         self.stream.write_all(&mut slices).then_some(body.len())
     }
 
-    fn log(&mut self, request: Option<&Request<'_>>, status: Status, sent: Option<usize>) {
+    fn log(
+        &mut self,
+        client: Option<IpAddr>,
+        request: Option<&Request<'_>>,
+        status: Status,
+        sent: Option<usize>,
+    ) {
         if let Some(counters) = self.counters {
             counters.count_response(status.code());
         }
         let entry = LogEntry {
-            remote: self.remote,
+            remote: client,
             time: clock::now(),
             request: request.map(|r| (r.method, r.target, r.minor)),
             status: status.code(),

@@ -7,7 +7,9 @@
 //! - `limits.rs`: every **limit** (children, timeouts, lifetime, head size, render deadline).
 //! - `child.rs`: dup2 onto stdin/stdout, close the rest, the request loop, `_exit`.
 //! - `stream.rs`: the byte stream a child reads and writes (plain TCP on stdin/stdout), and
-//!   **the client's address** when no `accept` gave it.
+//!   the peer's address when no `accept` gave it.
+//! - `client.rs`: **the client's address** behind a trusted front (PROXY protocol,
+//!   `X-Forwarded-For`, `Forwarded`), and the `--trusted-proxy` ranges.
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
@@ -15,6 +17,7 @@
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod child;
+pub mod client;
 pub mod encode;
 pub mod error;
 pub mod handover;
@@ -72,6 +75,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Where the status endpoint is and who may read it.
     pub status: status::Access,
+    /// Which peers may name the client (`--trusted-proxy`, `--proxy-protocol`).
+    pub trust: client::Trust,
     /// How often the leak watchdog samples the parent.
     pub watchdog_interval: Duration,
 }
@@ -86,6 +91,7 @@ impl Default for Settings {
             user: None,
             limits: Limits::default(),
             status: status::Access::default(),
+            trust: client::Trust::default(),
             watchdog_interval: DEFAULT_WATCHDOG,
         }
     }
@@ -258,6 +264,7 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         log.fd(),
         &settings.limits,
         stream::peer_of_stdin(),
+        &settings.trust,
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -25,6 +25,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
 use super::child;
+use super::client::Trust;
 use super::handover::{self, Outgoing};
 use super::limits::Limits;
 use super::lock::Lock;
@@ -85,6 +86,7 @@ pub struct Supervisor {
     root: PathBuf,
     limits: Limits,
     status: Access,
+    trust: Trust,
     /// The render worker of a reload in flight.
     render: Option<RenderJob>,
     /// The render worker's exit status, once reaped: the reload is ready to finish.
@@ -115,6 +117,7 @@ impl Supervisor {
             root: settings.root.clone(),
             limits: settings.limits.clone(),
             status: settings.status.clone(),
+            trust: settings.trust.clone(),
             render: None,
             rendered: None,
             reload_again: false,
@@ -335,6 +338,7 @@ impl Supervisor {
                     self.log.fd(),
                     &self.limits,
                     Some(peer),
+                    &self.trust,
                 ),
             ),
             Ok(ForkResult::Parent { child }) => {
