@@ -7,7 +7,6 @@ mod common;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -58,7 +57,7 @@ fn logged_client(server: &Server, path: &str, n: usize) -> String {
     });
     let text = fs::read_to_string(&server.access_log).unwrap_or_default();
     assert!(found, "no log line for {path}:\n{text}");
-    let line = text.lines().filter(|l| l.contains(&needle)).last().unwrap();
+    let line = text.lines().rfind(|l| l.contains(&needle)).unwrap();
     line.split(' ').next().unwrap().to_string()
 }
 
@@ -229,7 +228,7 @@ fn connect_from(local: &str, to: SocketAddr) -> TcpStream {
         panic!("IPv4 only")
     };
     connect_raw(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn::from(to)).unwrap();
-    let stream = TcpStream::from(OwnedFd::from(fd));
+    let stream = TcpStream::from(fd);
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
