@@ -91,6 +91,13 @@ const COMMANDS: &[Command] = &[
         run: new,
     },
     Command {
+        name: "reload",
+        synopsis: "[--root DIR | --lock PATH]",
+        about: "reload the running server; wait for the outcome",
+        flags: reload_flags,
+        run: reload,
+    },
+    Command {
         name: "stats",
         synopsis: "[OPTIONS] [FILES...]",
         about: "how much of an access log is bots (forkblog stats --help)",
@@ -103,6 +110,7 @@ const SIGNALS: &str = "\
 SIGNALS (serve):
     HUP        re-render; if that succeeds, re-exec in place (same PID, same socket);
                if it fails, keep serving the old site and log the problems
+               ('forkblog reload' sends it and waits for the outcome)
     TERM, INT  stop accepting, let in-flight connections finish (up to --grace), exit 0
     USR1       reopen the access log (for logrotate)
 
@@ -187,6 +195,15 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Ok(word) => word,
         Err(e) => return usage_error(&e.to_string(), &usage()),
     };
+    if word == server::render::WORKER_COMMAND {
+        // Hidden: the server runs it to render (see render.rs); not for people.
+        return server::render::worker(
+            &parser
+                .raw_args()
+                .map(|a| a.collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+    }
     if word == "help" {
         print!("{}", usage());
         return ExitCode::SUCCESS;
@@ -538,6 +555,55 @@ fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
         }
         Err(problem) => {
             eprintln!("forkblog: {problem}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn reload_flags() -> Vec<Flag> {
+    vec![
+        flag(
+            "root",
+            Some("DIR"),
+            "where the server was started (relative --lock/--access-log paths)",
+        )
+        .or("."),
+        flag("lock", Some("PATH"), "the server's --lock").or("ACCESS_LOG.lock"),
+        flag("access-log", Some("PATH"), "the server's --access-log")
+            .or(server::DEFAULT_ACCESS_LOG),
+        flag("timeout", Some("SECS"), "how long to wait for the outcome")
+            .or(DEFAULT_RELOAD_WAIT.as_secs()),
+    ]
+}
+
+/// How long `forkblog reload` waits by default: under systemd's default reload timeout (90 s).
+const DEFAULT_RELOAD_WAIT: Duration = Duration::from_secs(80);
+
+fn reload(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut settings = Settings::default();
+    let mut root: Option<PathBuf> = None;
+    let mut timeout = DEFAULT_RELOAD_WAIT;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("root") => root = Some(parser.value()?.into()),
+            Long("lock") => settings.lock = Some(parser.value()?.into()),
+            Long("access-log") => settings.access_log = parser.value()?.string()?,
+            Long("timeout") => timeout = seconds(&mut parser)?,
+            Long("help") | Short('h') => return help("reload"),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let lock = match root {
+        Some(root) => root.join(settings.lock_path()),
+        None => settings.lock_path(),
+    };
+    match server::reload::run(&lock, timeout) {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            eprintln!("forkblog: {problems}");
             Ok(ExitCode::FAILURE)
         }
     }

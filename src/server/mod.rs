@@ -13,6 +13,7 @@
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
 //! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
@@ -25,6 +26,7 @@ pub mod limits;
 pub mod listener;
 pub mod lock;
 pub mod privileges;
+pub mod reload;
 pub mod render;
 pub mod request;
 pub mod response;
@@ -154,11 +156,11 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
-    let site = render::spawn(&settings.root, Strictness::SkipBrokenPosts)
+    let exe = std::env::current_exe().doing("finding this program's binary")?;
+    let site = render::spawn(&exe, &settings.root, Strictness::SkipBrokenPosts)
         .doing("starting the render worker")?
         .wait()
         .doing(format!("cannot serve {}", settings.root.display()))?;
-    let exe = std::env::current_exe().doing("finding this program's binary")?;
     let counters = status::Counters::create().doing("creating the status counters")?;
     // Announced last, once every descriptor the parent keeps is open.
     log::info!(

@@ -102,6 +102,10 @@ pub enum Counter {
     Evicted,
     /// Non-zero once SIGTERM/SIGINT arrived (parent): an eviction then means "close if idle".
     Draining,
+    /// Reloads begun (parent): a render worker started, or failed to.
+    ReloadsBegun,
+    /// Reloads whose outcome is recorded in the lock file (see `reload.rs`).
+    ReloadsSettled,
 }
 
 const WORDS: usize = 512;

@@ -29,6 +29,7 @@ use super::client::Trust;
 use super::handover::{self, Outgoing};
 use super::limits::Limits;
 use super::lock::Lock;
+use super::reload::{Outcome, Record};
 use super::render::{self, RenderJob, Strictness};
 use super::response::{self, Responder};
 use super::signals::Signals;
@@ -93,6 +94,8 @@ pub struct Supervisor {
     rendered: Option<WaitStatus>,
     /// A SIGHUP arrived during a render: render again before switching.
     reload_again: bool,
+    /// The last settled reload's outcome, recorded in the lock file for `forkblog reload`.
+    last_reload: Outcome,
     /// Set once SIGTERM/SIGINT arrived: when to stop waiting for children.
     drain_deadline: Option<Instant>,
     /// Accept/fork failure backoff.
@@ -121,6 +124,11 @@ impl Supervisor {
             render: None,
             rendered: None,
             reload_again: false,
+            // A new image exists only because a reload succeeded and its binary started.
+            last_reload: match inherited.generation {
+                0 => Outcome::Started,
+                _ => Outcome::Ok,
+            },
             drain_deadline: None,
             backoff: Backoff::default(),
             watchdog: Watchdog::new(settings.watchdog_interval),
@@ -130,6 +138,9 @@ impl Supervisor {
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
     pub fn run(mut self) -> ExitCode {
         self.publish_settings();
+        let begun = self.counters.get(Counter::ReloadsBegun);
+        self.counters.set(Counter::ReloadsSettled, begun);
+        self.record_reloads();
         self.reap();
         child::warm_up(self.responder());
         loop {
@@ -403,12 +414,43 @@ impl Supervisor {
             return;
         }
         log::info!("SIGHUP: re-rendering {}", self.root.display());
-        match render::spawn(&self.root, Strictness::AllOrNothing) {
-            Ok(job) => self.render = Some(job),
-            Err(e) => log::error!(
-                "reload failed: {e}; still serving generation {}",
-                self.generation
-            ),
+        self.counters.add(Counter::ReloadsBegun, 1);
+        match render::spawn(&self.exe, &self.root, Strictness::AllOrNothing) {
+            Ok(job) => {
+                self.render = Some(job);
+                self.record_reloads();
+            }
+            Err(e) => {
+                log::error!(
+                    "reload failed: {e}; still serving generation {}",
+                    self.generation
+                );
+                self.settle_reload(Outcome::Failed(e.to_string()));
+            }
+        }
+    }
+
+    /// Records the outcome of every reload begun so far.
+    fn settle_reload(&mut self, outcome: Outcome) {
+        let begun = self.counters.get(Counter::ReloadsBegun);
+        self.counters.set(Counter::ReloadsSettled, begun);
+        self.last_reload = outcome;
+        self.record_reloads();
+    }
+
+    /// Writes the reload record into the lock file (see `reload.rs`).
+    fn record_reloads(&self) {
+        let Some(lock) = &self.lock else {
+            return;
+        };
+        let record = Record {
+            begun: self.counters.get(Counter::ReloadsBegun),
+            settled: self.counters.get(Counter::ReloadsSettled),
+            generation: self.generation,
+            last: self.last_reload.clone(),
+        };
+        if let Err(e) = lock.record(&record.text()) {
+            log::warn!("could not record the reload outcome in the lock file: {e}");
         }
     }
 
@@ -424,6 +466,7 @@ impl Supervisor {
                     "reload failed: {e}; still serving generation {}",
                     self.generation
                 );
+                self.settle_reload(Outcome::Failed(e));
                 return self.maybe_reload_again();
             }
         };
@@ -460,6 +503,7 @@ impl Supervisor {
         self.site = next;
         self.generation += 1;
         self.counters.set(Counter::Generation, self.generation);
+        self.settle_reload(Outcome::Ok);
     }
 
     fn maybe_reload_again(&mut self) {
