@@ -13,6 +13,7 @@
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
 //! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
 //! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
@@ -25,6 +26,7 @@ pub mod handover;
 pub mod limits;
 pub mod listener;
 pub mod lock;
+pub mod notify;
 pub mod privileges;
 pub mod reload;
 pub mod render;

@@ -29,6 +29,7 @@ use super::client::Trust;
 use super::handover::{self, Outgoing};
 use super::limits::Limits;
 use super::lock::Lock;
+use super::notify;
 use super::reload::{Outcome, Record};
 use super::render::{self, RenderJob, Strictness};
 use super::response::{self, Responder};
@@ -143,6 +144,11 @@ impl Supervisor {
         self.record_reloads();
         self.reap();
         child::warm_up(self.responder());
+        notify::notify(&format!(
+            "READY=1\nSTATUS=serving {} posts, generation {}",
+            self.site.view().post_count(),
+            self.generation
+        ));
         loop {
             let pending = self.signals.take();
             if pending.child {
@@ -414,6 +420,10 @@ impl Supervisor {
             return;
         }
         log::info!("SIGHUP: re-rendering {}", self.root.display());
+        notify::notify(&format!(
+            "STATUS=re-rendering; generation {} still serving",
+            self.generation
+        ));
         self.counters.add(Counter::ReloadsBegun, 1);
         match render::spawn(&self.exe, &self.root, Strictness::AllOrNothing) {
             Ok(job) => {
@@ -466,6 +476,10 @@ impl Supervisor {
                     "reload failed: {e}; still serving generation {}",
                     self.generation
                 );
+                notify::notify(&format!(
+                    "STATUS=reload failed; generation {} still serving",
+                    self.generation
+                ));
                 self.settle_reload(Outcome::Failed(e));
                 return self.maybe_reload_again();
             }
@@ -525,6 +539,10 @@ impl Supervisor {
         );
         self.listener = None;
         self.drain_deadline = Some(Instant::now() + self.limits.grace);
+        notify::notify(&format!(
+            "STOPPING=1\nSTATUS=draining {} connection(s)",
+            self.children.len()
+        ));
         // Idle keep-alives close now; busy children finish their response first (USR2 is
         // blocked outside their wait for input), instead of being killed when grace runs out.
         // A child still waiting for its first request keeps waiting (it sees Draining).
