@@ -71,7 +71,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "check",
-        synopsis: "[--root DIR]",
+        synopsis: "[--root DIR] [--user NAME]",
         about: "render everything, report every problem with file:line",
         flags: check_flags,
         run: check,
@@ -449,7 +449,15 @@ fn root_flag() -> Flag {
 }
 
 fn check_flags() -> Vec<Flag> {
-    vec![root_flag()]
+    vec![
+        root_flag(),
+        flag(
+            "user",
+            Some("NAME"),
+            "run as root: check the site as this user (serve's --user) would read it",
+        )
+        .or(server::privileges::DEFAULT_USER),
+    ]
 }
 
 fn build_flags() -> Vec<Flag> {
@@ -465,11 +473,33 @@ fn new_flags() -> Vec<Flag> {
 
 fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     let mut root = PathBuf::from(".");
+    let mut user: Option<String> = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Long("root") => root = parser.value()?.into(),
+            Long("user") => user = Some(parser.value()?.string()?),
             Long("help") | Short('h') => return help("check"),
             other => return Err(other.unexpected().into()),
+        }
+    }
+    // Root reads everything: what matters is whether the user serve drops to can.
+    match server::privileges::service_account(user.as_deref()) {
+        Ok(Some(account)) => {
+            if let Some(problem) = server::privileges::unreadable_for(&root, &account) {
+                eprintln!("{}: {problem}", root.display());
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!(
+                "note: run as root; serve would drop to {} (uid {}), who can read {}",
+                account.name,
+                account.uid,
+                root.display()
+            );
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("forkblog: {e}");
+            return Ok(ExitCode::FAILURE);
         }
     }
     let build = crate::site::build(&root);

@@ -157,6 +157,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     };
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
+    before_dropping(settings, &log)?;
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
     let exe = std::env::current_exe().doing("finding this program's binary")?;
     let site = render::spawn(&exe, &settings.root, Strictness::SkipBrokenPosts)
@@ -185,6 +186,42 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         started: SystemTime::now(),
         children: Default::default(),
     })
+}
+
+/// Started as root: what root could do but the service user will not. A site that user cannot
+/// read is an error naming the directory in the way; the log is handed to that user, so that it
+/// can reopen it on USR1, and a log directory it cannot create the file in again is a warning.
+fn before_dropping(settings: &Settings, log: &AccessLog) -> Result<(), Error> {
+    let Some(account) =
+        privileges::service_account(settings.user.as_deref()).doing("dropping privileges")?
+    else {
+        return Ok(());
+    };
+    if let Some(problem) = privileges::unreadable_for(&settings.root, &account) {
+        return Err(Error::new(
+            format!("cannot serve {}", settings.root.display()),
+            problem,
+        ));
+    }
+    if let AccessLog::File { path, file } = log {
+        let owned_by_root = file.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        });
+        if owned_by_root {
+            let uid = nix::unistd::Uid::from_raw(account.uid);
+            let gid = nix::unistd::Gid::from_raw(account.gid);
+            nix::unistd::fchown(file, Some(uid), Some(gid)).doing(format!(
+                "handing the access log {} to {}",
+                path.display(),
+                account.name
+            ))?;
+        }
+        if let Some(problem) = privileges::log_dir_problem(path, &account) {
+            log::warn!("{problem}");
+        }
+    }
+    Ok(())
 }
 
 /// The next generation after a re-exec: everything comes from the previous image.

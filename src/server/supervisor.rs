@@ -201,7 +201,10 @@ impl Supervisor {
     fn reopen_log(&mut self) {
         match self.log.reopen() {
             Ok(()) => log::info!("access log reopened"),
-            Err(e) => log::error!("{e}; still writing to the old file"),
+            Err(e) => log::error!(
+                "{e}; still writing to the old file. The server's user must be able to create \
+                 the log in its directory (or rotate with copytruncate)"
+            ),
         }
     }
 
