@@ -506,6 +506,12 @@ fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     for problem in &build.problems {
         eprintln!("{problem}");
     }
+    if let Some(url) = server::base_url::loopback_base_url(&root) {
+        eprintln!(
+            "warning: {} (fine for a preview on this machine)",
+            server::base_url::advice(&root, &url)
+        );
+    }
     match (&build.site, build.problems.len()) {
         (Some(site), 0) => {
             println!(

@@ -13,11 +13,13 @@
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//! - `base_url.rs`: whether the site's `base_url` suits a public address (a warning).
 //! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
 //! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
 //! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
+pub mod base_url;
 pub mod child;
 pub mod client;
 pub mod encode;
@@ -165,6 +167,14 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         .wait()
         .doing(format!("cannot serve {}", settings.root.display()))?;
     let counters = status::Counters::create().doing("creating the status counters")?;
+    let public = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback())
+        || !settings.trust.proxies.is_empty();
+    if let Some(url) = public
+        .then(|| base_url::loopback_base_url(&settings.root))
+        .flatten()
+    {
+        log::warn!("{}", base_url::advice(&settings.root, &url));
+    }
     // Announced last, once every descriptor the parent keeps is open.
     log::info!(
         "serving {} on http://{} as PID {}",
