@@ -127,11 +127,12 @@ pub fn usage() -> String {
     let mut out =
         String::from("forkblog: a fork-per-connection server for a Markdown blog\n\nUSAGE:\n");
     for c in COMMANDS {
-        out.push_str(&format!(
-            "    {:<40}{}\n",
-            format!("forkblog {} {}", c.name, c.synopsis),
-            c.about
-        ));
+        let synopsis = format!("forkblog {} {}", c.name, c.synopsis);
+        match synopsis.len() {
+            // A synopsis too long for its column gets a line of its own.
+            n if n >= 40 => out.push_str(&format!("    {synopsis}\n    {:<40}{}\n", "", c.about)),
+            _ => out.push_str(&format!("    {synopsis:<40}{}\n", c.about)),
+        }
     }
     for c in COMMANDS {
         let flags = (c.flags)();

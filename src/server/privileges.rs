@@ -107,6 +107,10 @@ pub fn unreadable_for(root: &Path, account: &Account) -> Option<String> {
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
+        // A directory where a file belongs, or the reverse, is the render's to report.
+        if meta.is_dir() != (need == 5) {
+            continue;
+        }
         if bits_for(&meta, account) & need != need {
             return fail(&path, &meta, "read");
         }
