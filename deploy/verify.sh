@@ -143,9 +143,9 @@ check_invariants() {
             error "$unit: RestartPreventExitStatus must include 3 (already running), or it restarts in a loop"
         [[ $kill == mixed ]] ||
             error "$unit: KillMode=$kill: TERM must reach only the parent (mixed) so children can finish"
-        [[ $reload == *-HUP*'$MAINPID'* ]] ||
-            error "$unit: ExecReload must send HUP to \$MAINPID only"
-        ((errors == n0)) && echo "  ok  $unit: grace ${grace}s < stop ${stop}s, tasks $tasks > children $children, no restart on 3, KillMode=mixed, HUP to \$MAINPID"
+        [[ $reload == *-HUP*'$MAINPID'* || $reload == *'forkblog reload --lock '* ]] ||
+            error "$unit: ExecReload must be 'forkblog reload --lock LOCK' (HUP to the lock's holder only)"
+        ((errors == n0)) && echo "  ok  $unit: grace ${grace}s < stop ${stop}s, tasks $tasks > children $children, no restart on 3, KillMode=mixed, reload signals the main process only"
     done
     f=$here/logrotate.conf
     if [[ -f $f ]]; then

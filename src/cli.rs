@@ -71,7 +71,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "check",
-        synopsis: "[--root DIR]",
+        synopsis: "[--root DIR] [--user NAME]",
         about: "render everything, report every problem with file:line",
         flags: check_flags,
         run: check,
@@ -91,6 +91,13 @@ const COMMANDS: &[Command] = &[
         run: new,
     },
     Command {
+        name: "reload",
+        synopsis: "[--root DIR | --lock PATH]",
+        about: "reload the running server; wait for the outcome",
+        flags: reload_flags,
+        run: reload,
+    },
+    Command {
         name: "stats",
         synopsis: "[OPTIONS] [FILES...]",
         about: "how much of an access log is bots (forkblog stats --help)",
@@ -103,6 +110,7 @@ const SIGNALS: &str = "\
 SIGNALS (serve):
     HUP        re-render; if that succeeds, re-exec in place (same PID, same socket);
                if it fails, keep serving the old site and log the problems
+               ('forkblog reload' sends it and waits for the outcome)
     TERM, INT  stop accepting, let in-flight connections finish (up to --grace), exit 0
     USR1       reopen the access log (for logrotate)
 
@@ -119,11 +127,12 @@ pub fn usage() -> String {
     let mut out =
         String::from("forkblog: a fork-per-connection server for a Markdown blog\n\nUSAGE:\n");
     for c in COMMANDS {
-        out.push_str(&format!(
-            "    {:<40}{}\n",
-            format!("forkblog {} {}", c.name, c.synopsis),
-            c.about
-        ));
+        let synopsis = format!("forkblog {} {}", c.name, c.synopsis);
+        match synopsis.len() {
+            // A synopsis too long for its column gets a line of its own.
+            n if n >= 40 => out.push_str(&format!("    {synopsis}\n    {:<40}{}\n", "", c.about)),
+            _ => out.push_str(&format!("    {synopsis:<40}{}\n", c.about)),
+        }
     }
     for c in COMMANDS {
         let flags = (c.flags)();
@@ -187,6 +196,15 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Ok(word) => word,
         Err(e) => return usage_error(&e.to_string(), &usage()),
     };
+    if word == server::render::WORKER_COMMAND {
+        // Hidden: the server runs it to render (see render.rs); not for people.
+        return server::render::worker(
+            &parser
+                .raw_args()
+                .map(|a| a.collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+    }
     if word == "help" {
         print!("{}", usage());
         return ExitCode::SUCCESS;
@@ -280,6 +298,17 @@ fn serve_flags() -> Vec<Flag> {
         )
         .or("127.0.0.1 and ::1"),
         flag(
+            "trusted-proxy",
+            Some("CIDR"),
+            "a front whose PROXY header / X-Forwarded-For names the client (repeatable)",
+        )
+        .or("none"),
+        flag(
+            "proxy-protocol",
+            None,
+            "trusted fronts send a PROXY header (v1 or v2) before each connection",
+        ),
+        flag(
             "watchdog",
             Some("SECS"),
             "how often the parent checks its fds and children",
@@ -298,6 +327,11 @@ struct ServeArgs {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     hsts: bool,
+    acme_domains: Vec<String>,
+    acme_email: Option<String>,
+    acme_directory: Option<String>,
+    acme_ca: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -305,6 +339,46 @@ impl ServeArgs {
     fn finish(mut self) -> Result<(Settings, bool), Usage> {
         if let Some(readers) = self.readers {
             self.settings.status.readers = readers;
+        }
+        if self.settings.trust.proxy_protocol && self.settings.trust.proxies.is_empty() {
+            return Err(Usage(
+                "--proxy-protocol needs --trusted-proxy CIDR: only a trusted front's header is read"
+                    .into(),
+            ));
+        }
+        if !self.acme_domains.is_empty() {
+            if self.tls_cert.is_some() || self.tls_key.is_some() {
+                return Err(Usage(
+                    "--acme-domain gets the certificate itself: drop --tls-cert and --tls-key"
+                        .into(),
+                ));
+            }
+            let Some(listen) = self.tls_listen else {
+                return Err(Usage("--acme-domain needs --tls-listen ADDR:PORT".into()));
+            };
+            let acme = crate::acme::Settings {
+                domains: self.acme_domains,
+                email: self.acme_email,
+                directory: self
+                    .acme_directory
+                    .unwrap_or_else(|| crate::acme::LETS_ENCRYPT.into()),
+                directory_ca: self.acme_ca,
+                state_dir: self
+                    .state_dir
+                    .unwrap_or_else(|| crate::acme::DEFAULT_STATE_DIR.into()),
+            };
+            self.settings.tls = Some(server::TlsSettings {
+                listen,
+                files: acme.files(),
+                hsts: self.hsts,
+            });
+            self.settings.acme = Some(acme);
+            return Ok((self.settings, self.inetd));
+        }
+        if self.acme_email.is_some() || self.acme_directory.is_some() || self.acme_ca.is_some() {
+            return Err(Usage(
+                "--acme-email, --acme-directory and --acme-ca go with --acme-domain".into(),
+            ));
         }
         self.settings.tls = match (self.tls_listen, self.tls_cert, self.tls_key) {
             (Some(listen), Some(cert), Some(key)) => Some(server::TlsSettings {
@@ -347,6 +421,11 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
         "tls-cert" => args.tls_cert = Some(parser.value()?.into()),
         "tls-key" => args.tls_key = Some(parser.value()?.into()),
         "hsts" => args.hsts = true,
+        "acme-domain" => args.acme_domains.push(parser.value()?.string()?),
+        "acme-email" => args.acme_email = Some(parser.value()?.string()?),
+        "acme-directory" => args.acme_directory = Some(parser.value()?.string()?),
+        "acme-ca" => args.acme_ca = Some(parser.value()?.into()),
+        "state-dir" => args.state_dir = Some(parser.value()?.into()),
         "access-log" => s.access_log = parser.value()?.string()?,
         "lock" => s.lock = Some(parser.value()?.into()),
         "user" => s.user = Some(parser.value()?.string()?),
@@ -362,6 +441,14 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
         "grace" => s.limits.grace = seconds(parser)?,
         "watchdog" => s.watchdog_interval = seconds(parser)?,
         "inetd" => args.inetd = true,
+        "trusted-proxy" => {
+            let text = parser.value()?.string()?;
+            let range = text
+                .parse()
+                .map_err(|e| Usage(format!("--trusted-proxy: {e}")))?;
+            s.trust.proxies.push(range);
+        }
+        "proxy-protocol" => s.trust.proxy_protocol = true,
         "status-path" => {
             let path = parser.value()?.string()?;
             s.status.path = match path.as_str() {
@@ -452,7 +539,15 @@ fn root_flag() -> Flag {
 }
 
 fn check_flags() -> Vec<Flag> {
-    vec![root_flag()]
+    vec![
+        root_flag(),
+        flag(
+            "user",
+            Some("NAME"),
+            "run as root: check the site as this user (serve's --user) would read it",
+        )
+        .or(server::privileges::DEFAULT_USER),
+    ]
 }
 
 fn build_flags() -> Vec<Flag> {
@@ -468,16 +563,44 @@ fn new_flags() -> Vec<Flag> {
 
 fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     let mut root = PathBuf::from(".");
+    let mut user: Option<String> = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Long("root") => root = parser.value()?.into(),
+            Long("user") => user = Some(parser.value()?.string()?),
             Long("help") | Short('h') => return help("check"),
             other => return Err(other.unexpected().into()),
+        }
+    }
+    // Root reads everything: what matters is whether the user serve drops to can.
+    match server::privileges::service_account(user.as_deref()) {
+        Ok(Some(account)) => {
+            if let Some(problem) = server::privileges::unreadable_for(&root, &account) {
+                eprintln!("{}: {problem}", root.display());
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!(
+                "note: run as root; serve would drop to {} (uid {}), who can read {}",
+                account.name,
+                account.uid,
+                root.display()
+            );
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("forkblog: {e}");
+            return Ok(ExitCode::FAILURE);
         }
     }
     let build = crate::site::build(&root);
     for problem in &build.problems {
         eprintln!("{problem}");
+    }
+    if let Some(url) = server::base_url::loopback_base_url(&root) {
+        eprintln!(
+            "warning: {} (fine for a preview on this machine)",
+            server::base_url::advice(&root, &url)
+        );
     }
     match (&build.site, build.problems.len()) {
         (Some(site), 0) => {
@@ -563,6 +686,55 @@ fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
 }
 
+fn reload_flags() -> Vec<Flag> {
+    vec![
+        flag(
+            "root",
+            Some("DIR"),
+            "where the server was started (relative --lock/--access-log paths)",
+        )
+        .or("."),
+        flag("lock", Some("PATH"), "the server's --lock").or("ACCESS_LOG.lock"),
+        flag("access-log", Some("PATH"), "the server's --access-log")
+            .or(server::DEFAULT_ACCESS_LOG),
+        flag("timeout", Some("SECS"), "how long to wait for the outcome")
+            .or(DEFAULT_RELOAD_WAIT.as_secs()),
+    ]
+}
+
+/// How long `forkblog reload` waits by default: under systemd's default reload timeout (90 s).
+const DEFAULT_RELOAD_WAIT: Duration = Duration::from_secs(80);
+
+fn reload(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut settings = Settings::default();
+    let mut root: Option<PathBuf> = None;
+    let mut timeout = DEFAULT_RELOAD_WAIT;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("root") => root = Some(parser.value()?.into()),
+            Long("lock") => settings.lock = Some(parser.value()?.into()),
+            Long("access-log") => settings.access_log = parser.value()?.string()?,
+            Long("timeout") => timeout = seconds(&mut parser)?,
+            Long("help") | Short('h') => return help("reload"),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let lock = match root {
+        Some(root) => root.join(settings.lock_path()),
+        None => settings.lock_path(),
+    };
+    match server::reload::run(&lock, timeout) {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            eprintln!("forkblog: {problems}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn stats(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     Ok(crate::stats::run(parser.raw_args()?.collect()))
 }
@@ -577,6 +749,7 @@ mod tests {
             "N" | "SECS" => "7",
             "PEM" => "/k.pem",
             "IP" => "::1",
+            "CIDR" => "10.0.0.0/8",
             "PATH" => "/x",
             _ => "x",
         }

@@ -231,3 +231,36 @@ pub fn defer_accept(listener: BorrowedFd<'_>, seconds: u32) -> io::Result<()> {
         _ => Err(io::Error::last_os_error()),
     }
 }
+
+/// Sets `no_new_privs`: from now on no `execve` (the re-exec on reload, the render worker) can
+/// gain privileges through a setuid binary or file capabilities. Inherited by every child and
+/// kept across exec; it cannot be unset.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only and touches no memory.
+    let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    match rc {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
+/// Empties the capability bounding set, so that no later `execve` can ever regain a
+/// capability. Needs CAP_SETPCAP, so it must run while still root, before `setuid`. Returns how
+/// many capabilities were dropped.
+pub fn clear_capability_bounding_set() -> io::Result<u32> {
+    let mut dropped = 0;
+    // Capability numbers run from 0 to the kernel's last; past it the call fails with EINVAL.
+    for cap in 0..64 {
+        // SAFETY: PR_CAPBSET_DROP takes integer arguments only and touches no memory.
+        let rc = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
+        if rc != 0 {
+            let error = io::Error::last_os_error();
+            if error.raw_os_error() == Some(libc::EINVAL) && cap > 0 {
+                return Ok(dropped);
+            }
+            return Err(error);
+        }
+        dropped += 1;
+    }
+    Ok(dropped)
+}

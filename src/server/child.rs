@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
+use super::client::{self, ProxyHeader, Trust};
 use super::limits::{Limits, MAX_HEAD};
 use super::request::{self, Parsed, Request};
 use super::response::{self, Responder, Response, Status};
@@ -32,10 +33,12 @@ pub struct Context<'a> {
     pub log: BorrowedFd<'a>,
     /// Timeouts and sizes.
     pub limits: &'a Limits,
-    /// The client's address, as `accept` gave it (for the access log and the status check).
+    /// The peer's address, as `accept` gave it.
     pub peer: Option<IpAddr>,
     /// For a connection that came in through the HTTPS listener: the TLS configuration.
     pub tls: Option<&'a Https>,
+    /// Which peers may name the client (PROXY header, forwarding headers): see `client.rs`.
+    pub trust: &'a Trust,
 }
 
 /// Serves `conn` in a freshly forked child and exits; never returns.
@@ -76,9 +79,21 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
 
 /// Serves a connection that came in through the HTTPS listener: the handshake happens in the
 /// first reads of the request loop, under the head timeout.
+///
+/// PROXY protocol is read on the plain listener only: inside TLS there is none to read, and a
+/// front that terminates TLS itself talks to the plain listener. Forwarding headers still count.
 fn serve_tls(ctx: &Context<'_>, https: &Https) {
+    let trust = Trust {
+        proxy_protocol: false,
+        ..ctx.trust.clone()
+    };
+    let ctx = Context {
+        trust: &trust,
+        responder: ctx.responder,
+        ..*ctx
+    };
     match https.acceptor.accept() {
-        Ok(session) => serve_stream(ctx, &mut TlsStream::new(session, Plain::stdio())),
+        Ok(session) => serve_stream(&ctx, &mut TlsStream::new(session, Plain::stdio())),
         Err(e) => log::error!("TLS session: {e}"),
     }
 }
@@ -98,7 +113,7 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
         hsts: ctx.tls.is_some_and(|https| https.hsts),
         log: ctx.log,
         counters,
-        remote: ctx.peer,
+        conn: ctx.peer,
         line: Vec::with_capacity(512),
         dynamic: Vec::with_capacity(128),
     };
@@ -109,14 +124,40 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
     // first byte, then `head_timeout` for the rest of the head.
     let mut deadline = Instant::now() + limits.head_timeout;
     let mut idle = false;
+    // A trusted front that promised PROXY headers sends one before the first head, within the
+    // same head timeout; nobody else may send one at all.
+    let mut proxy_pending = ctx.trust.expects_proxy_header(ctx.peer);
+    let mut first_head = true;
     loop {
-        if filled > 0 {
+        if filled > 0 && proxy_pending {
+            match client::proxy_header(&buf[..filled]) {
+                ProxyHeader::Complete { len, source } => {
+                    out.conn = source.or(out.conn);
+                    buf.copy_within(len..filled, 0);
+                    filled -= len;
+                    proxy_pending = false;
+                    continue;
+                }
+                ProxyHeader::Invalid => return out.refuse(Status::BadRequest, None, false),
+                ProxyHeader::Partial => {}
+            }
+        } else if filled > 0 {
+            if first_head && client::starts_proxy_header(&buf[..filled]) {
+                return out.refuse(Status::BadRequest, None, false);
+            }
             request::accept_later_minors(&mut buf[..filled]);
             match request::parse(&buf[..filled]) {
                 Parsed::Complete { len, request } => {
-                    let response = ctx.responder.respond(&request, out.remote, &mut path);
+                    first_head = false;
+                    let client = client::from_headers(
+                        out.conn,
+                        request.forwarded_for,
+                        request.forwarded,
+                        ctx.trust,
+                    );
+                    let response = ctx.responder.respond(&request, client, &mut path);
                     let sent = out.send(&response, request.minor == 0);
-                    out.log(Some(&request), response.status, sent);
+                    out.log(client, Some(&request), response.status, sent);
                     if response.close || sent.is_none() {
                         return out.stream.close();
                     }
@@ -180,7 +221,9 @@ struct Out<'a, S: Stream> {
     hsts: bool,
     log: BorrowedFd<'a>,
     counters: Option<&'a Counters>,
-    remote: Option<IpAddr>,
+    /// The connection's client: the peer, or whom a trusted PROXY header named. A request's
+    /// forwarding headers may name another (`client::from_headers`).
+    conn: Option<IpAddr>,
     line: Vec<u8>,
     dynamic: Vec<u8>,
 }
@@ -189,7 +232,7 @@ impl<S: Stream> Out<'_, S> {
     /// Answers with a canned error (without its body to a HEAD), logs it and closes.
     fn refuse(&mut self, status: Status, request: Option<&Request<'_>>, head: bool) {
         let sent = self.send(&response::canned(status, head, true), false);
-        self.log(request, status, sent);
+        self.log(self.conn, request, status, sent);
         self.stream.close();
     }
 
@@ -224,12 +267,18 @@ impl<S: Stream> Out<'_, S> {
         self.stream.write_all(&mut slices).then_some(body.len())
     }
 
-    fn log(&mut self, request: Option<&Request<'_>>, status: Status, sent: Option<usize>) {
+    fn log(
+        &mut self,
+        client: Option<IpAddr>,
+        request: Option<&Request<'_>>,
+        status: Status,
+        sent: Option<usize>,
+    ) {
         if let Some(counters) = self.counters {
             counters.count_response(status.code());
         }
         let entry = LogEntry {
-            remote: self.remote,
+            remote: client,
             time: clock::now(),
             request: request.map(|r| (r.method, r.target, r.minor)),
             status: status.code(),
@@ -238,7 +287,13 @@ impl<S: Stream> Out<'_, S> {
             user_agent: request.and_then(|r| r.user_agent),
         };
         format_line(&mut self.line, &entry);
-        AccessLog::write_line(self.log, &self.line);
+        // A line is written whole or not at all; one left out is counted, never lost silently.
+        if let Err(lost) = AccessLog::append_line(self.log, &self.line) {
+            if let Some(counters) = self.counters {
+                counters.set(Counter::AccessLogLastErrno, lost.errno as u64);
+                counters.add(Counter::AccessLogLinesLost, 1);
+            }
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! Single instance: an exclusive `flock` on a lock file, which the kernel drops when the
 //! process dies, so it can never go stale. The lock's descriptor is handed across re-exec,
 //! so the lock is held without a gap for the life of the PID.
+//!
+//! The file holds the holder's PID on its first line, then what the server records about its
+//! last reload (`reload.rs` owns that text), so `forkblog reload` finds both in one place.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
@@ -55,17 +58,19 @@ impl Lock {
                     format!("opening lock file {}: {e}", path.display()),
                 ))
             })?;
-        Lock::take(file)
+        Lock::take(file, true)
     }
 
     /// Re-takes the lock on a descriptor inherited from the previous image (a no-op for the
     /// kernel: the open file description already holds it).
+    /// The PID is unchanged across exec, so the file is left as the previous image wrote it.
     pub fn adopt(fd: OwnedFd) -> Result<Lock, LockError> {
-        Lock::take(File::from(fd))
+        Lock::take(File::from(fd), false)
     }
 
-    fn take(file: File) -> Result<Lock, LockError> {
+    fn take(file: File, write_pid: bool) -> Result<Lock, LockError> {
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(file) if !write_pid => Ok(Lock { file }),
             Ok(mut file) => {
                 let written = file
                     .set_len(0)
@@ -81,11 +86,21 @@ impl Lock {
                 let pid = file
                     .read_to_string(&mut text)
                     .ok()
-                    .and_then(|_| text.trim().parse().ok());
+                    .and_then(|_| text.lines().next()?.trim().parse().ok());
                 Err(LockError::Held(pid))
             }
             Err((_, errno)) => Err(LockError::Io(io::Error::other(format!("flock: {errno}")))),
         }
+    }
+
+    /// Rewrites the file as this PID followed by `state`. Emptied first, then written with one
+    /// `pwrite`, so a reader sees the old text, nothing, or the new text; `reload.rs` ends its
+    /// text with a marker so that a reader can tell the whole from a part.
+    pub fn record(&self, state: &str) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let text = format!("{}\n{state}", std::process::id());
+        self.file.set_len(0)?;
+        self.file.write_all_at(text.as_bytes(), 0)
     }
 
     /// The locked file's descriptor (handed to the next image).

@@ -7,21 +7,30 @@
 //! - `limits.rs`: every **limit** (children, timeouts, lifetime, head size, render deadline).
 //! - `child.rs`: dup2 onto stdin/stdout, close the rest, the request loop, `_exit`.
 //! - `stream.rs`: the byte stream a child reads and writes (plain TCP on stdin/stdout), and
-//!   **the client's address** when no `accept` gave it.
+//!   the peer's address when no `accept` gave it.
+//! - `client.rs`: **the client's address** behind a trusted front (PROXY protocol,
+//!   `X-Forwarded-For`, `Forwarded`), and the `--trusted-proxy` ranges.
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//! - `base_url.rs`: whether the site's `base_url` suits a public address (a warning).
+//! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
+//! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
 //! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
+pub mod base_url;
 pub mod child;
+pub mod client;
 pub mod encode;
 pub mod error;
 pub mod handover;
 pub mod limits;
 pub mod listener;
 pub mod lock;
+pub mod notify;
 pub mod privileges;
+pub mod reload;
 pub mod render;
 pub mod request;
 pub mod response;
@@ -73,10 +82,14 @@ pub struct Settings {
     pub limits: Limits,
     /// Where the status endpoint is and who may read it.
     pub status: status::Access,
+    /// Which peers may name the client (`--trusted-proxy`, `--proxy-protocol`).
+    pub trust: client::Trust,
     /// How often the leak watchdog samples the parent.
     pub watchdog_interval: Duration,
     /// HTTPS beside plain HTTP, when configured.
     pub tls: Option<TlsSettings>,
+    /// Certificates from ACME (the TLS files then live in its state directory).
+    pub acme: Option<crate::acme::Settings>,
 }
 
 /// `--tls-listen` and what goes with it.
@@ -100,8 +113,10 @@ impl Default for Settings {
             user: None,
             limits: Limits::default(),
             status: status::Access::default(),
+            trust: client::Trust::default(),
             watchdog_interval: DEFAULT_WATCHDOG,
             tls: None,
+            acme: None,
         }
     }
 }
@@ -163,9 +178,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         None => listener::bind_to(settings.listen, settings.limits.backlog)
             .doing(format!("listening on {}", settings.listen))?,
     };
-    let log = AccessLog::open(&settings.access_log)
-        .doing(format!("opening the access log {}", settings.access_log))?;
-    privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
+    // Bound before the privilege drop, like the plain listener: 443 needs root.
     let tls_listener = match &settings.tls {
         Some(tls) => Some(
             listener::bind_to(tls.listen, settings.limits.backlog)
@@ -173,7 +186,25 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         ),
         None => None,
     };
+    let log = AccessLog::open(&settings.access_log)
+        .doing(format!("opening the access log {}", settings.access_log))?;
+    before_dropping(settings, &log)?;
+    if let Some(acme) = &settings.acme {
+        let owner = privileges::service_account(settings.user.as_deref())
+            .doing("looking up the service user")?
+            .map(|a| {
+                (
+                    nix::unistd::Uid::from_raw(a.uid),
+                    nix::unistd::Gid::from_raw(a.gid),
+                )
+            });
+        crate::acme::prepare_state_dir(&acme.state_dir, owner)
+            .map_err(|e| Error::new("preparing the ACME state directory", e))?;
+    }
+    privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
+    let exe = std::env::current_exe().doing("finding this program's binary")?;
     let site = render::spawn(
+        &exe,
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.tls.as_ref().map(|t| &t.files),
@@ -181,8 +212,15 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     .doing("starting the render worker")?
     .wait()
     .doing(format!("cannot serve {}", settings.root.display()))?;
-    let exe = std::env::current_exe().doing("finding this program's binary")?;
     let counters = status::Counters::create().doing("creating the status counters")?;
+    let public = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback())
+        || !settings.trust.proxies.is_empty();
+    if let Some(url) = public
+        .then(|| base_url::loopback_base_url(&settings.root))
+        .flatten()
+    {
+        log::warn!("{}", base_url::advice(&settings.root, &url));
+    }
     // Announced last, once every descriptor the parent keeps is open.
     log::info!(
         "serving {} on http://{} as PID {}",
@@ -213,6 +251,42 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         started: SystemTime::now(),
         children: Default::default(),
     })
+}
+
+/// Started as root: what root could do but the service user will not. A site that user cannot
+/// read is an error naming the directory in the way; the log is handed to that user, so that it
+/// can reopen it on USR1, and a log directory it cannot create the file in again is a warning.
+fn before_dropping(settings: &Settings, log: &AccessLog) -> Result<(), Error> {
+    let Some(account) =
+        privileges::service_account(settings.user.as_deref()).doing("dropping privileges")?
+    else {
+        return Ok(());
+    };
+    if let Some(problem) = privileges::unreadable_for(&settings.root, &account) {
+        return Err(Error::new(
+            format!("cannot serve {}", settings.root.display()),
+            problem,
+        ));
+    }
+    if let AccessLog::File { path, file } = log {
+        let owned_by_root = file.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        });
+        if owned_by_root {
+            let uid = nix::unistd::Uid::from_raw(account.uid);
+            let gid = nix::unistd::Gid::from_raw(account.gid);
+            nix::unistd::fchown(file, Some(uid), Some(gid)).doing(format!(
+                "handing the access log {} to {}",
+                path.display(),
+                account.name
+            ))?;
+        }
+        if let Some(problem) = privileges::log_dir_problem(path, &account) {
+            log::warn!("{problem}");
+        }
+    }
+    Ok(())
 }
 
 /// The next generation after a re-exec: everything comes from the previous image.
@@ -305,6 +379,7 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         limits: &settings.limits,
         peer: stream::peer_of_stdin(),
         tls: None,
+        trust: &settings.trust,
     });
     Ok(ExitCode::SUCCESS)
 }

@@ -1,16 +1,24 @@
 //! Rendering the site into a snapshot, in a short-lived worker process.
 //!
-//! The worker is forked, renders, writes the encoded snapshot into a memfd the parent created,
-//! and exits; the parent then seals and maps the memfd. All the allocation of rendering happens
-//! in the worker and vanishes with it, so the parent's heap never holds a post.
+//! The worker is forked and executes the server's binary again (`forkblog render-worker`, a
+//! hidden command), renders, writes the encoded snapshot into a memfd the parent created (its
+//! fd 3), and exits; the parent then seals and maps the memfd. All the allocation of rendering
+//! happens in the worker and vanishes with it, so the parent's heap never holds a post.
+//!
+//! Executing the binary by path, rather than rendering in the fork, proves the binary a reload
+//! would re-exec: a truncated or broken upgrade fails the render, and the running server keeps
+//! the old site, instead of failing the re-exec with nothing left to serve. On failure the
+//! worker writes its problems into the memfd instead, for the parent to log and record.
 
-use std::io;
+use std::ffi::CString;
+use std::io::{self, Read, Seek};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::kill;
-use nix::sys::signal::Signal;
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
@@ -47,11 +55,11 @@ pub fn render_bytes(
     let site = match build.site {
         None => return Err(format!("nothing to serve from {}", root.display())),
         Some(_) if strictness == Strictness::AllOrNothing && !build.problems.is_empty() => {
-            return Err(format!(
-                "{} problem(s) in {}",
-                build.problems.len(),
-                root.display()
-            ));
+            let mut text = format!("{} problem(s) in {}:", build.problems.len(), root.display());
+            for problem in &build.problems {
+                text.push_str(&format!("\n{problem}"));
+            }
+            return Err(text);
         }
         Some(site) => site,
     };
@@ -80,43 +88,91 @@ pub struct RenderJob {
     started: Instant,
 }
 
-/// Forks a worker that renders `root` (and checks `tls`) into a new memfd.
+/// The descriptor the worker finds the memfd on.
+pub const WORKER_FD: i32 = 3;
+
+/// The name of the hidden command that runs a worker.
+pub const WORKER_COMMAND: &str = "render-worker";
+
+/// Forks a worker that executes `exe` to render `root` (and check `tls`) into a new memfd.
 pub fn spawn(
+    exe: &Path,
     root: &Path,
     strictness: Strictness,
     tls: Option<&tls::Files>,
 ) -> io::Result<RenderJob> {
     let memfd = snapshot::memfd()?;
+    let cstring = |bytes: &[u8]| {
+        CString::new(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    };
+    // Everything the worker's exec needs is built before the fork.
+    let path = cstring(exe.as_os_str().as_bytes())?;
+    let mut argv = vec![
+        cstring(b"forkblog")?,
+        cstring(WORKER_COMMAND.as_bytes())?,
+        cstring(root.as_os_str().as_bytes())?,
+        cstring(match strictness {
+            Strictness::SkipBrokenPosts => b"skip-broken-posts",
+            Strictness::AllOrNothing => b"all-or-nothing",
+        })?,
+    ];
+    if let Some(files) = tls {
+        argv.push(cstring(files.cert.as_os_str().as_bytes())?);
+        argv.push(cstring(files.key.as_os_str().as_bytes())?);
+        argv.push(cstring(match files.missing_ok {
+            true => b"missing-ok",
+            false => b"required",
+        })?);
+    }
+    let mut env = Vec::new();
+    for (key, value) in std::env::vars_os() {
+        let k = key.as_bytes();
+        // The worker is no server: no handover, no systemd sockets or notifications.
+        if k.starts_with(b"FORKBLOG_HANDOVER") || k.starts_with(b"LISTEN_") || k == b"NOTIFY_SOCKET"
+        {
+            continue;
+        }
+        env.push(cstring(&[k, b"=", value.as_bytes()].concat())?);
+    }
     match sys::fork().map_err(|e| io::Error::other(format!("fork for rendering: {e}")))? {
         ForkResult::Child => {
-            // Keep stderr (diagnostics) and the memfd; drop the listener, pipes, lock and log.
+            // Only stdio (stderr: diagnostics) and the memfd, as fd 3, cross the exec.
             let keep = memfd.as_raw_fd();
             sys::close_range(3, keep - 1);
             sys::close_range(keep + 1, i32::MAX);
-            sys::set_signal_dispositions(
-                &[
-                    Signal::SIGTERM,
-                    Signal::SIGINT,
-                    Signal::SIGHUP,
-                    Signal::SIGUSR1,
-                    Signal::SIGCHLD,
-                ],
-                &[],
-            );
-            let code = match render_bytes(root, strictness, tls) {
-                Ok(bytes) => match snapshot::write_into(&memfd, &bytes) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        log::error!("writing the rendered site: {e}");
-                        1
-                    }
-                },
-                Err(e) => {
-                    log::error!("{e}");
-                    1
-                }
+            // F_DUPFD gives the lowest free number from 3 up, which is 3 with the rest closed,
+            // and without close-on-exec; the original (close-on-exec) vanishes at exec.
+            let on_3 = match keep {
+                WORKER_FD => fcntl(&memfd, FcntlArg::F_SETFD(FdFlag::empty())).map(drop),
+                _ => fcntl(&memfd, FcntlArg::F_DUPFD(WORKER_FD)).and_then(|fd| match fd {
+                    WORKER_FD => Ok(()),
+                    _ => Err(nix::errno::Errno::EBADF),
+                }),
             };
-            sys::exit_now(code)
+            let error = on_3
+                .map(|()| {
+                    sys::set_signal_dispositions(
+                        &[
+                            Signal::SIGTERM,
+                            Signal::SIGINT,
+                            Signal::SIGHUP,
+                            Signal::SIGUSR1,
+                            Signal::SIGUSR2,
+                            Signal::SIGCHLD,
+                        ],
+                        &[],
+                    );
+                    let _ = SigSet::empty().thread_set_mask();
+                    match nix::unistd::execve(&path, &argv, &env) {
+                        Ok(never) => match never {},
+                        Err(errno) => errno,
+                    }
+                })
+                .unwrap_or_else(|e| e);
+            // Tell the parent why, through the memfd it will read.
+            let text = format!("cannot execute {}: {error}", exe.display());
+            let _ = nix::unistd::write(&memfd, text.as_bytes());
+            sys::exit_now(127)
         }
         ForkResult::Parent { child } => Ok(RenderJob {
             pid: child,
@@ -124,6 +180,65 @@ pub fn spawn(
             started: Instant::now(),
         }),
     }
+}
+
+/// `forkblog render-worker ROOT STRICTNESS`: renders into the memfd on fd 3 and exits 0, or
+/// writes the problems there and exits 1.
+pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
+    let strictness_of = |word: &std::ffi::OsString| match word.to_str() {
+        Some("all-or-nothing") => Strictness::AllOrNothing,
+        _ => Strictness::SkipBrokenPosts,
+    };
+    let (root, strictness, tls) = match args {
+        [root, strictness] => (Path::new(root), strictness_of(strictness), None),
+        [root, strictness, cert, key, missing] => (
+            Path::new(root),
+            strictness_of(strictness),
+            Some(tls::Files {
+                cert: cert.into(),
+                key: key.into(),
+                missing_ok: missing == "missing-ok",
+            }),
+        ),
+        _ => {
+            eprintln!("forkblog: {WORKER_COMMAND} is run by the server itself");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let memfd = match sys::adopt_inherited_fd(WORKER_FD) {
+        Ok(fd) => fd,
+        Err(e) => {
+            eprintln!("forkblog: {WORKER_COMMAND}: no memfd on fd {WORKER_FD}: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let written = match render_bytes(root, strictness, tls.as_ref()) {
+        Ok(bytes) => snapshot::write_into(&memfd, &bytes).map_err(|e| {
+            let text = format!("writing the rendered site: {e}");
+            log::error!("{text}");
+            text
+        }),
+        Err(text) => {
+            log::error!("{}", text.lines().next().unwrap_or(""));
+            let _ = snapshot::write_into(&memfd, text.as_bytes());
+            Err(text)
+        }
+    };
+    match written {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::FAILURE,
+    }
+}
+
+/// A render worker's failure report: what it wrote into the memfd, bounded.
+fn report(memfd: &OwnedFd) -> String {
+    let mut text = String::new();
+    if let Ok(fd) = memfd.try_clone() {
+        let mut file = std::fs::File::from(fd);
+        let _ = file.rewind();
+        let _ = file.take(64 * 1024).read_to_string(&mut text);
+    }
+    text.trim_end().to_string()
 }
 
 impl RenderJob {
@@ -138,9 +253,15 @@ impl RenderJob {
                 );
                 Ok(snapshot)
             }
-            WaitStatus::Exited(_, code) => {
-                Err(format!("render failed (worker exit status {code})"))
-            }
+            WaitStatus::Exited(_, code) => match report(&self.memfd) {
+                text if text.is_empty() => {
+                    Err(format!("render failed (worker exit status {code})"))
+                }
+                text => Err(text),
+            },
+            WaitStatus::Signaled(_, signal, _) => Err(format!(
+                "the render worker died of {signal} (a broken or truncated binary?)"
+            )),
             other => Err(format!("render worker ended abnormally: {other:?}")),
         }
     }

@@ -36,6 +36,11 @@ pub struct Request<'b> {
     pub referer: Option<&'b [u8]>,
     /// `User-Agent`, if sent.
     pub user_agent: Option<&'b [u8]>,
+    /// The last `X-Forwarded-For` line, if sent (believed only from a trusted front:
+    /// `client.rs`).
+    pub forwarded_for: Option<&'b [u8]>,
+    /// The last `Forwarded` line, if sent (likewise).
+    pub forwarded: Option<&'b [u8]>,
 }
 
 /// What [`parse`] made of the bytes received so far.
@@ -157,6 +162,10 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             request.referer = Some(value);
         } else if name.eq_ignore_ascii_case("user-agent") {
             request.user_agent = Some(value);
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            request.forwarded_for = Some(value);
+        } else if name.eq_ignore_ascii_case("forwarded") {
+            request.forwarded = Some(value);
         }
     }
     request.gzip = encodings.gzip();
@@ -436,6 +445,15 @@ mod tests {
             Parsed::Reject { status, .. } => status.code(),
             other => panic!("{raw:?} gave {other:?}"),
         }
+    }
+
+    #[test]
+    fn forwarding_headers_keep_their_last_line() {
+        let r = complete("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for:  2.2.2.2, 3.3.3.3 \r\nForwarded: for=4.4.4.4\r\n\r\n");
+        assert_eq!(r.forwarded_for, Some(&b"2.2.2.2, 3.3.3.3"[..]));
+        assert_eq!(r.forwarded, Some(&b"for=4.4.4.4"[..]));
+        let plain = complete("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!((plain.forwarded_for, plain.forwarded), (None, None));
     }
 
     #[test]

@@ -168,6 +168,11 @@ impl<'a> Responder<'a> {
         if let Some(prometheus) = self.status.route(path, target.query, client) {
             return self.status_page(prometheus, head_only, close);
         }
+        if let (Some(token), Some(counters)) = (path.strip_prefix(ACME_CHALLENGES), self.counters) {
+            if let Some(answer) = crate::acme::challenge::answer(counters, token) {
+                return challenge_answer(answer, head_only, close);
+            }
+        }
         if let (Some(port), Some(host)) = (self.https_port, request.host) {
             if !path.starts_with(ACME_CHALLENGES) {
                 return to_https(host, port, target, close);
@@ -270,6 +275,21 @@ impl<'a> Responder<'a> {
 /// Where ACME's HTTP-01 challenges are asked for: served on the plain listener even when every
 /// other page redirects to HTTPS.
 pub const ACME_CHALLENGES: &[u8] = b"/.well-known/acme-challenge/";
+
+/// The answer to an ACME HTTP-01 challenge (the key authorization, as text).
+fn challenge_answer<'a>(answer: Vec<u8>, head_only: bool, close: bool) -> Response<'a> {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+        answer.len()
+    );
+    Response {
+        status: Status::Ok,
+        head: Cow::Owned(head.into_bytes()),
+        body: Cow::Owned(answer),
+        send_body: !head_only,
+        close,
+    }
+}
 
 /// A 301 to the same path and query over HTTPS, on `port` (omitted when 443).
 fn to_https<'a>(host: &[u8], port: u16, target: Target<'_>, close: bool) -> Response<'a> {

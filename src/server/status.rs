@@ -102,6 +102,15 @@ pub enum Counter {
     Evicted,
     /// Non-zero once SIGTERM/SIGINT arrived (parent): an eviction then means "close if idle".
     Draining,
+    /// Reloads begun (parent): a render worker started, or failed to.
+    ReloadsBegun,
+    /// Reloads whose outcome is recorded in the lock file (see `reload.rs`).
+    ReloadsSettled,
+    /// Access-log lines that could not be written whole (a full disk, an I/O error) and were
+    /// left out rather than written in part.
+    AccessLogLinesLost,
+    /// The errno of the last line left out, for the parent's log message.
+    AccessLogLastErrno,
 }
 
 /// Words in the shared page.
@@ -115,6 +124,37 @@ pub const ACME_NEXT_CHECK: usize = 300;
 
 /// Where the HTTP-01 challenge answers start (`acme/challenge.rs`), to the end of the page.
 pub const CHALLENGES_AT: usize = 384;
+
+/// This build's version, in the status JSON and `forkblog_build_info`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// Whether a figure only grows (a Prometheus counter) or goes up and down (a gauge).
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+/// A figure as stored, and so how each format writes it.
+#[derive(Clone, Copy)]
+enum Value {
+    /// A count, or a figure already in its base unit.
+    Whole(u64),
+    /// Microseconds: JSON keeps them (`_microseconds`), Prometheus writes seconds.
+    Micros(u64),
+}
+
+/// One figure of the status: its JSON key, its Prometheus name (without `forkblog_`), its kind,
+/// its help text and its value.
+struct Metric {
+    json: &'static str,
+    prometheus: &'static str,
+    kind: Kind,
+    help: &'static str,
+    value: Value,
+}
 
 /// The shared counters page.
 pub struct Counters {
@@ -170,84 +210,126 @@ impl Counters {
         self.map.words()[Counter::Status1xx as usize + class].fetch_add(1, Ordering::Relaxed);
     }
 
-    fn snapshot(&self, site: View<'_>) -> Vec<(&'static str, &'static str, u64)> {
+    fn metrics(&self, site: View<'_>) -> Vec<Metric> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
         let started = self.get(Counter::Started);
+        use Kind::{Counter as Total, Gauge};
+        let m = |json, prometheus, kind, help, value| Metric {
+            json,
+            prometheus,
+            kind,
+            help,
+            value,
+        };
         vec![
-            (
+            m(
                 "uptime_seconds",
+                "uptime_seconds",
+                Gauge,
                 "Seconds since the first generation started.",
-                now.saturating_sub(started),
+                Value::Whole(now.saturating_sub(started)),
             ),
-            (
+            m(
                 "pid",
+                "pid",
+                Gauge,
                 "The server's PID (stable across reloads).",
-                u64::from(std::os::unix::process::parent_id()),
+                Value::Whole(u64::from(std::os::unix::process::parent_id())),
             ),
-            (
+            m(
                 "generation",
-                "Reloads since start.",
-                self.get(Counter::Generation),
+                "reloads_total",
+                Total,
+                "Reloads since start (the generation serving).",
+                Value::Whole(self.get(Counter::Generation)),
             ),
-            (
+            m(
                 "live_children",
+                "live_children",
+                Gauge,
                 "Connections being served now.",
-                self.get(Counter::LiveChildren),
+                Value::Whole(self.get(Counter::LiveChildren)),
             ),
-            (
+            m(
                 "max_children",
+                "max_children",
+                Gauge,
                 "The cap on concurrent connections.",
-                self.get(Counter::MaxChildren),
+                Value::Whole(self.get(Counter::MaxChildren)),
             ),
-            (
+            m(
                 "connections_accepted",
+                "connections_accepted_total",
+                Total,
                 "Connections accepted since start.",
-                self.get(Counter::Accepted),
+                Value::Whole(self.get(Counter::Accepted)),
             ),
-            (
+            m(
                 "parent_open_fds",
+                "parent_open_fds",
+                Gauge,
                 "Open descriptors of the parent at the last sample.",
-                self.get(Counter::ParentFds),
+                Value::Whole(self.get(Counter::ParentFds)),
             ),
-            (
+            m(
                 "parent_rss_bytes",
+                "parent_rss_bytes",
+                Gauge,
                 "Resident memory of the parent at the last sample.",
-                self.get(Counter::ParentRssKib) * 1024,
+                Value::Whole(self.get(Counter::ParentRssKib) * 1024),
             ),
-            (
+            m(
                 "watchdog_warnings",
+                "watchdog_warnings_total",
+                Total,
                 "Leak watchdog warnings since start.",
-                self.get(Counter::WatchdogWarnings),
+                Value::Whole(self.get(Counter::WatchdogWarnings)),
             ),
-            (
+            m(
                 "evicted_connections",
+                "evicted_connections_total",
+                Total,
                 "Idle or slow connections closed to make room.",
-                self.get(Counter::Evicted),
+                Value::Whole(self.get(Counter::Evicted)),
             ),
-            (
+            m(
+                "access_log_lines_lost",
+                "access_log_lines_lost_total",
+                Total,
+                "Access-log lines that could not be written whole.",
+                Value::Whole(self.get(Counter::AccessLogLinesLost)),
+            ),
+            m(
                 "posts",
+                "posts",
+                Gauge,
                 "Published posts in the site being served.",
-                site.post_count() as u64,
+                Value::Whole(site.post_count() as u64),
             ),
-            (
+            m(
                 "render_microseconds",
-                "How long the site took to render.",
-                site.render_micros(),
+                "render_duration_seconds",
+                Gauge,
+                "How long the site being served took to render.",
+                Value::Micros(site.render_micros()),
             ),
         ]
     }
 
     /// The status as JSON.
     pub fn json(&self, site: View<'_>) -> Vec<u8> {
-        let mut out = String::from("{");
-        for (name, _, value) in self.snapshot(site) {
-            let _ = write!(out, "\"{name}\":{value},");
+        let mut out = format!("{{\"version\":\"{VERSION}\",");
+        for metric in self.metrics(site) {
+            let value = match metric.value {
+                Value::Whole(n) | Value::Micros(n) => n,
+            };
+            let _ = write!(out, "\"{}\":{value},", metric.json);
         }
         out.push_str("\"requests_by_status\":{");
-        for (i, class) in ["1xx", "2xx", "3xx", "4xx", "5xx"].iter().enumerate() {
+        for (i, class) in CLASSES.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             let n = self.map.words()[Counter::Status1xx as usize + i].load(Ordering::Relaxed);
             let _ = write!(out, "{sep}\"{class}\":{n}");
@@ -256,14 +338,34 @@ impl Counters {
         out.into_bytes()
     }
 
-    /// The status in the Prometheus text exposition format.
+    /// The status in the Prometheus text exposition format (version 0.0.4): base units
+    /// (seconds, bytes), counters named `_total` and typed counter, everything else a gauge.
     pub fn prometheus(&self, site: View<'_>) -> Vec<u8> {
         let mut out = String::new();
-        for (name, help, value) in self.snapshot(site) {
-            let _ = write!(out, "# HELP forkblog_{name} {help}\n# TYPE forkblog_{name} gauge\nforkblog_{name} {value}\n");
+        let _ = write!(
+            out,
+            "# HELP forkblog_build_info The running forkblog's version.\n\
+             # TYPE forkblog_build_info gauge\n\
+             forkblog_build_info{{version=\"{VERSION}\"}} 1\n"
+        );
+        for metric in self.metrics(site) {
+            let kind = match metric.kind {
+                Kind::Counter => "counter",
+                Kind::Gauge => "gauge",
+            };
+            let name = metric.prometheus;
+            let _ = write!(
+                out,
+                "# HELP forkblog_{name} {}\n# TYPE forkblog_{name} {kind}\nforkblog_{name} ",
+                metric.help
+            );
+            let _ = match metric.value {
+                Value::Whole(n) => writeln!(out, "{n}"),
+                Value::Micros(n) => writeln!(out, "{}.{:06}", n / 1_000_000, n % 1_000_000),
+            };
         }
         out.push_str("# HELP forkblog_requests_total Responses sent, by status class.\n# TYPE forkblog_requests_total counter\n");
-        for (i, class) in ["1xx", "2xx", "3xx", "4xx", "5xx"].iter().enumerate() {
+        for (i, class) in CLASSES.iter().enumerate() {
             let n = self.map.words()[Counter::Status1xx as usize + i].load(Ordering::Relaxed);
             let _ = writeln!(out, "forkblog_requests_total{{status=\"{class}\"}} {n}");
         }

@@ -25,9 +25,12 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
 use super::child;
+use super::client::Trust;
 use super::handover::{self, Outgoing};
 use super::limits::Limits;
 use super::lock::Lock;
+use super::notify;
+use super::reload::{Outcome, Record};
 use super::render::{self, RenderJob, Strictness};
 use super::response::{self, Responder};
 use super::signals::Signals;
@@ -45,6 +48,26 @@ const TICK: Duration = Duration::from_secs(1);
 const EVICT_CHECK: Duration = Duration::from_millis(100);
 /// Children younger than this are never evicted: a new client gets time to send its request.
 const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
+
+/// The ACME worker's schedule.
+struct Acme {
+    settings: crate::acme::Settings,
+    /// The worker in flight.
+    worker: Option<Pid>,
+    /// Its exit status, once reaped.
+    done: Option<WaitStatus>,
+    /// When to check next.
+    next: Instant,
+    /// How long to wait after the next failure.
+    backoff: Duration,
+}
+
+impl Acme {
+    const FIRST_BACKOFF: Duration = Duration::from_secs(60);
+    const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+    /// The longest between two checks when all is well.
+    const RECHECK: Duration = Duration::from_secs(3600);
+}
 
 /// Which listener a connection came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,17 +126,24 @@ pub struct Supervisor {
     root: PathBuf,
     limits: Limits,
     status: Access,
+    trust: Trust,
     /// The render worker of a reload in flight.
     render: Option<RenderJob>,
     /// The render worker's exit status, once reaped: the reload is ready to finish.
     rendered: Option<WaitStatus>,
     /// A SIGHUP arrived during a render: render again before switching.
     reload_again: bool,
+    /// The last settled reload's outcome, recorded in the lock file for `forkblog reload`.
+    last_reload: Outcome,
     /// Set once SIGTERM/SIGINT arrived: when to stop waiting for children.
     drain_deadline: Option<Instant>,
     /// Accept/fork failure backoff.
     backoff: Backoff,
     watchdog: Watchdog,
+    /// Access-log lines lost as of the last report.
+    lost_log_lines: u64,
+    /// Certificates from ACME: the settings, the worker in flight and when to check next.
+    acme: Option<Acme>,
 }
 
 impl Supervisor {
@@ -128,6 +158,7 @@ impl Supervisor {
                 wanted.hsts,
             )
         });
+        let lost_log_lines = inherited.counters.get(Counter::AccessLogLinesLost);
         Supervisor {
             listener: Some(inherited.listener),
             tls_listener: inherited.tls_listener,
@@ -145,12 +176,26 @@ impl Supervisor {
             root: settings.root.clone(),
             limits: settings.limits.clone(),
             status: settings.status.clone(),
+            trust: settings.trust.clone(),
             render: None,
             rendered: None,
             reload_again: false,
+            // A new image exists only because a reload succeeded and its binary started.
+            last_reload: match inherited.generation {
+                0 => Outcome::Started,
+                _ => Outcome::Ok,
+            },
             drain_deadline: None,
             backoff: Backoff::default(),
             watchdog: Watchdog::new(settings.watchdog_interval),
+            lost_log_lines,
+            acme: settings.acme.clone().map(|settings| Acme {
+                settings,
+                worker: None,
+                done: None,
+                next: Instant::now(),
+                backoff: Acme::FIRST_BACKOFF,
+            }),
         }
     }
 
@@ -158,8 +203,16 @@ impl Supervisor {
     pub fn run(mut self) -> ExitCode {
         self.publish_settings();
         self.rotate_ticket_keys();
+        let begun = self.counters.get(Counter::ReloadsBegun);
+        self.counters.set(Counter::ReloadsSettled, begun);
+        self.record_reloads();
         self.reap();
         child::warm_up(self.responder(Door::Plain));
+        notify::notify(&format!(
+            "READY=1\nSTATUS=serving {} posts, generation {}",
+            self.site.view().post_count(),
+            self.generation
+        ));
         loop {
             let pending = self.signals.take();
             if pending.child {
@@ -176,6 +229,9 @@ impl Supervisor {
             }
             if let Some(status) = self.rendered.take() {
                 self.finish_reload(status);
+            }
+            if let Some(status) = self.acme.as_mut().and_then(|a| a.done.take()) {
+                self.finish_acme(status);
             }
             if let Some(code) = self.drained() {
                 return code;
@@ -213,6 +269,78 @@ impl Supervisor {
         );
     }
 
+    /// Says once per watchdog interval how many access-log lines children could not write, and
+    /// why; writing resumes by itself when the cause (a full disk) goes away.
+    fn report_lost_log_lines(&mut self) {
+        let lost = self.counters.get(Counter::AccessLogLinesLost);
+        if lost > self.lost_log_lines {
+            let errno = Errno::from_raw(self.counters.get(Counter::AccessLogLastErrno) as i32);
+            log::error!(
+                "{} access-log line(s) could not be written ({errno}); {lost} since start, counted in the status endpoint",
+                lost - self.lost_log_lines
+            );
+        }
+        self.lost_log_lines = lost;
+    }
+
+    /// Forks the ACME worker when a certificate check is due and none is running.
+    fn start_acme_if_due(&mut self) {
+        let draining = self.drain_deadline.is_some();
+        let Some(acme) = self
+            .acme
+            .as_mut()
+            .filter(|a| a.worker.is_none() && !draining)
+        else {
+            return;
+        };
+        if Instant::now() < acme.next {
+            return;
+        }
+        match crate::acme::spawn(&acme.settings, &self.counters) {
+            Ok(pid) => acme.worker = Some(pid),
+            Err(e) => {
+                log::error!("{e}");
+                acme.next = Instant::now() + acme.backoff;
+            }
+        }
+    }
+
+    /// The ACME worker exited: reload onto a new certificate, or schedule the next try.
+    fn finish_acme(&mut self, status: WaitStatus) {
+        let Some(acme) = self.acme.as_mut() else {
+            return;
+        };
+        let now_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let when_due = crate::acme::next_check(&self.counters)
+            .map(|at| Duration::from_secs(at.saturating_sub(now_unix).max(1)))
+            .unwrap_or(Acme::RECHECK)
+            .min(Acme::RECHECK);
+        match status {
+            WaitStatus::Exited(_, 0) => {
+                acme.backoff = Acme::FIRST_BACKOFF;
+                acme.next = Instant::now() + when_due;
+                log::info!("ACME: a new certificate; reloading to serve it");
+                self.start_reload();
+            }
+            WaitStatus::Exited(_, crate::acme::NOTHING_DUE) => {
+                acme.backoff = Acme::FIRST_BACKOFF;
+                acme.next = Instant::now() + when_due;
+            }
+            other => {
+                // The worker logged why; say when the next attempt is.
+                log::warn!(
+                    "ACME attempt failed ({other:?}); next attempt in {:?}",
+                    acme.backoff
+                );
+                acme.next = Instant::now() + acme.backoff;
+                acme.backoff = (acme.backoff * 2).min(Acme::MAX_BACKOFF);
+            }
+        }
+    }
+
     /// Session-ticket keys: a first one, or the next when the current one is due.
     fn rotate_ticket_keys(&self) {
         if self.tls.is_none() {
@@ -233,7 +361,10 @@ impl Supervisor {
     fn reopen_log(&mut self) {
         match self.log.reopen() {
             Ok(()) => log::info!("access log reopened"),
-            Err(e) => log::error!("{e}; still writing to the old file"),
+            Err(e) => log::error!(
+                "{e}; still writing to the old file. The server's user must be able to create \
+                 the log in its directory (or rotate with copytruncate)"
+            ),
         }
     }
 
@@ -260,6 +391,8 @@ impl Supervisor {
             let _ = kill(job.pid, Signal::SIGKILL); // reaped as usual: the reload fails
         }
         self.rotate_ticket_keys();
+        self.report_lost_log_lines();
+        self.start_acme_if_due();
         let sample = watchdog::sample(&self.children, self.limits.lifetime);
         self.counters.set(Counter::ParentFds, sample.fds as u64);
         self.counters.set(Counter::ParentRssKib, sample.rss_kib);
@@ -404,6 +537,7 @@ impl Supervisor {
                         Door::Tls => self.tls.as_ref(),
                         Door::Plain => None,
                     },
+                    trust: &self.trust,
                 },
             ),
             Ok(ForkResult::Parent { child }) => {
@@ -441,6 +575,10 @@ impl Supervisor {
                     let Some(pid) = status.pid() else { continue };
                     if self.render.as_ref().is_some_and(|job| job.pid == pid) {
                         self.rendered = Some(status); // the loop finishes the reload next
+                    } else if let Some(acme) = self.acme.as_mut().filter(|a| a.worker == Some(pid))
+                    {
+                        acme.worker = None;
+                        acme.done = Some(status);
                     } else if self.children.remove(&pid).is_none() {
                         log::debug!("reaped unknown child {pid}: {status:?}");
                     }
@@ -468,16 +606,48 @@ impl Supervisor {
             return;
         }
         log::info!("SIGHUP: re-rendering {}", self.root.display());
-        match render::spawn(
-            &self.root,
-            Strictness::AllOrNothing,
-            self.tls_files.as_ref(),
-        ) {
-            Ok(job) => self.render = Some(job),
-            Err(e) => log::error!(
-                "reload failed: {e}; still serving generation {}",
-                self.generation
-            ),
+        notify::notify(&format!(
+            "STATUS=re-rendering; generation {} still serving",
+            self.generation
+        ));
+        self.counters.add(Counter::ReloadsBegun, 1);
+        let tls = self.tls_files.as_ref();
+        match render::spawn(&self.exe, &self.root, Strictness::AllOrNothing, tls) {
+            Ok(job) => {
+                self.render = Some(job);
+                self.record_reloads();
+            }
+            Err(e) => {
+                log::error!(
+                    "reload failed: {e}; still serving generation {}",
+                    self.generation
+                );
+                self.settle_reload(Outcome::Failed(e.to_string()));
+            }
+        }
+    }
+
+    /// Records the outcome of every reload begun so far.
+    fn settle_reload(&mut self, outcome: Outcome) {
+        let begun = self.counters.get(Counter::ReloadsBegun);
+        self.counters.set(Counter::ReloadsSettled, begun);
+        self.last_reload = outcome;
+        self.record_reloads();
+    }
+
+    /// Writes the reload record into the lock file (see `reload.rs`).
+    fn record_reloads(&self) {
+        let Some(lock) = &self.lock else {
+            return;
+        };
+        let record = Record {
+            begun: self.counters.get(Counter::ReloadsBegun),
+            settled: self.counters.get(Counter::ReloadsSettled),
+            generation: self.generation,
+            last: self.last_reload.clone(),
+        };
+        if let Err(e) = lock.record(&record.text()) {
+            log::warn!("could not record the reload outcome in the lock file: {e}");
         }
     }
 
@@ -493,6 +663,11 @@ impl Supervisor {
                     "reload failed: {e}; still serving generation {}",
                     self.generation
                 );
+                notify::notify(&format!(
+                    "STATUS=reload failed; generation {} still serving",
+                    self.generation
+                ));
+                self.settle_reload(Outcome::Failed(e));
                 return self.maybe_reload_again();
             }
         };
@@ -530,6 +705,7 @@ impl Supervisor {
         self.site = next;
         self.generation += 1;
         self.counters.set(Counter::Generation, self.generation);
+        self.settle_reload(Outcome::Ok);
     }
 
     fn maybe_reload_again(&mut self) {
@@ -552,6 +728,10 @@ impl Supervisor {
         self.listener = None;
         self.tls_listener = None;
         self.drain_deadline = Some(Instant::now() + self.limits.grace);
+        notify::notify(&format!(
+            "STOPPING=1\nSTATUS=draining {} connection(s)",
+            self.children.len()
+        ));
         // Idle keep-alives close now; busy children finish their response first (USR2 is
         // blocked outside their wait for input), instead of being killed when grace runs out.
         // A child still waiting for its first request keeps waiting (it sees Draining).
@@ -562,6 +742,10 @@ impl Supervisor {
         if let Some(job) = self.render.take() {
             let _ = kill(job.pid, Signal::SIGKILL);
             let _ = waitpid(job.pid, None);
+        }
+        if let Some(pid) = self.acme.as_mut().and_then(|a| a.worker.take()) {
+            let _ = kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
         }
     }
 

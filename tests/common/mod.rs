@@ -143,24 +143,29 @@ impl Server {
 
     /// As [`Server::start`], on a chosen address.
     pub fn start_on(listen: &str, root: &Path, extra: &[&str]) -> Server {
-        Server::launch(&[], listen, root, extra)
+        Server::launch(Path::new(BIN), &[], listen, root, extra)
+    }
+
+    /// As [`Server::start`], from another copy of the binary (to replace it under the server).
+    pub fn start_binary(bin: &Path, root: &Path, extra: &[&str]) -> Server {
+        Server::launch(bin, &[], "127.0.0.1:0", root, extra)
     }
 
     /// As [`Server::start`], run through `wrapper` (a command that execs the rest, such as
     /// `setpriv ... prlimit ...`), which then decides the user: no `--user` is added.
     pub fn start_wrapped(wrapper: &[&str], root: &Path, extra: &[&str]) -> Server {
-        Server::launch(wrapper, "127.0.0.1:0", root, extra)
+        Server::launch(Path::new(BIN), wrapper, "127.0.0.1:0", root, extra)
     }
 
-    fn launch(wrapper: &[&str], listen: &str, root: &Path, extra: &[&str]) -> Server {
+    fn launch(bin: &Path, wrapper: &[&str], listen: &str, root: &Path, extra: &[&str]) -> Server {
         let state = TempDir::new("state");
         set_mode(state.path(), 0o777);
         let access_log = state.path().join("access.log");
         let mut command = match wrapper {
-            [] => Command::new(BIN),
+            [] => Command::new(bin),
             [first, rest @ ..] => {
                 let mut command = Command::new(first);
-                command.args(rest).arg(BIN);
+                command.args(rest).arg(bin);
                 command
             }
         };

@@ -1,0 +1,141 @@
+//! Reloads that never lose the server: `forkblog reload` reports the outcome (0 on a good
+//! post, non-zero with the problem on a broken one), and a truncated binary installed in place
+//! fails the render, not the server.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::*;
+
+const POST: &str = "---\ntitle: Reload me\ndate: 2026-06-01\n---\n\nThe first text.\n";
+const PAGE: &str = "/posts/reload-me/";
+
+fn reload(server: &Server) -> Output {
+    let lock = format!("{}.lock", server.access_log.display());
+    Command::new(BIN)
+        .args(["reload", "--lock", &lock, "--timeout", "60"])
+        .output()
+        .expect("run forkblog reload")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn reload_command_reports_a_broken_post_and_a_good_one() {
+    let blog = Blog::sample();
+    blog.write_post("2026-06-01-reload-me.md", POST);
+    let server = Server::start(blog.root(), &[]);
+    let pid = server.pid();
+
+    blog.write_post(
+        "2026-06-01-reload-me.md",
+        "---\ntitle: [unclosed\ndate: 2026-06-01\n---\nThe broken text.\n",
+    );
+    let broken = reload(&server);
+    assert!(!broken.status.success(), "{}", text(&broken));
+    assert!(
+        text(&broken).contains("2026-06-01-reload-me.md"),
+        "the failure does not name the post: {}",
+        text(&broken)
+    );
+    assert!(server.get(PAGE).text().contains("The first text."));
+
+    blog.write_post(
+        "2026-06-01-reload-me.md",
+        &POST.replace("The first text.", "The second text."),
+    );
+    let good = reload(&server);
+    assert!(good.status.success(), "{}", text(&good));
+    assert!(text(&good).contains("generation 1"), "{}", text(&good));
+    assert!(server.get(PAGE).text().contains("The second text."));
+    assert_eq!(server.pid(), pid);
+
+    // Twice in a row: each answers for its own signal.
+    let again = reload(&server);
+    assert!(
+        again.status.success() && text(&again).contains("generation 2"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn reload_command_without_a_server_says_so() {
+    let dir = TempDir::new("no-server");
+    let lock = dir.path().join("access.log.lock");
+    fs::write(&lock, "12345\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["reload", "--lock"])
+        .arg(&lock)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("no server holds"), "{}", text(&out));
+}
+
+/// Replaces `bin` the way an upgrade does (a new file renamed over it), with only the first
+/// `keep` bytes of the real binary.
+fn install_truncated(bin: &Path, keep: usize) {
+    let bytes = fs::read(BIN).unwrap();
+    let new = bin.with_extension("new");
+    fs::write(&new, &bytes[..keep]).unwrap();
+    set_mode(&new, 0o755);
+    fs::rename(&new, bin).unwrap();
+}
+
+#[test]
+fn a_truncated_binary_fails_the_reload_not_the_server() {
+    let blog = Blog::sample();
+    blog.write_post("2026-06-01-reload-me.md", POST);
+    let dir = TempDir::new("bin");
+    let bin = dir.path().join("forkblog");
+    fs::copy(BIN, &bin).unwrap();
+    set_mode(&bin, 0o755);
+    let server = Server::start_binary(&bin, blog.root(), &[]);
+    let pid = server.pid();
+    blog.write_post(
+        "2026-06-01-reload-me.md",
+        &POST.replace("The first text.", "The new text."),
+    );
+
+    for keep in [4096, 0] {
+        install_truncated(&bin, keep);
+        let failures = server.log_text().matches("reload failed").count();
+        let out = reload(&server);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(
+            server.wait_for_log("reload failed", failures + 1, Duration::from_secs(30)),
+            "{}",
+            server.log_text()
+        );
+        assert_eq!(server.pid(), pid);
+        assert!(
+            server.child.id() == pid && fs::metadata(format!("/proc/{pid}")).is_ok(),
+            "the server is gone"
+        );
+        let page = server.get(PAGE);
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("The first text."), "old content lost");
+    }
+    let log = server.log_text();
+    assert!(!log.contains("generation 1 serving"), "{log}");
+
+    // The real binary back: the same server reloads.
+    fs::copy(BIN, bin.with_extension("new")).unwrap();
+    set_mode(&bin.with_extension("new"), 0o755);
+    fs::rename(bin.with_extension("new"), &bin).unwrap();
+    let out = reload(&server);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(server.get(PAGE).text().contains("The new text."));
+    assert_eq!(server.pid(), pid);
+}
