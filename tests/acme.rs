@@ -225,7 +225,7 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
     let root = pebble_root(&ca, management_port);
-    let config = client(&[root.clone()]);
+    let config = client(std::slice::from_ref(&root));
     let (status, first_leaf) = get(&config, tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
 
@@ -236,7 +236,7 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
         server.log_text()
     );
     // A fresh client: a resumed session would show the certificate of the session it resumes.
-    let config = client(&[root.clone()]);
+    let config = client(std::slice::from_ref(&root));
     let (status, second_leaf) = get(&config, tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
     assert!(
