@@ -9,6 +9,9 @@
 //! language = "en"
 //! posts_per_page = 10                     # index pages
 //! feed_entries = 20                       # newest posts in /feed.xml; 0 = all
+//! permalink = "/posts/:slug/"             # where posts are served (see site::permalink)
+//! feed_paths = ["/feed.xml"]              # the feed's path, then other paths serving it too
+//! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
 //! ```
 //!
 //! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
@@ -41,6 +44,23 @@ pub struct Config {
     pub posts_per_page: usize,
     /// How many of the newest posts the feed carries; 0 means all.
     pub feed_entries: usize,
+    /// Where posts are served, as a [`super::permalink`] pattern.
+    pub permalink: String,
+    /// The feed's path first, then other paths that serve the same feed (the names a previous
+    /// generator used, so subscribers keep their subscription). Never empty.
+    pub feed_paths: Vec<String>,
+    /// How feed entry ids are made when a post sets no `entry_id`.
+    pub feed_ids: FeedIds,
+}
+
+/// How feed entry ids are made, so that readers do not see old posts as new after a move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedIds {
+    /// The post's absolute URL (Hugo, Zola and forkblog's own).
+    Url,
+    /// jekyll-feed's: the absolute URL of the post's folder joined with its slug, no extension.
+    Jekyll,
 }
 
 impl Default for Config {
@@ -53,6 +73,9 @@ impl Default for Config {
             language: "en".into(),
             posts_per_page: 10,
             feed_entries: 20,
+            permalink: super::permalink::DEFAULT.into(),
+            feed_paths: vec!["/feed.xml".into()],
+            feed_ids: FeedIds::Url,
         }
     }
 }
@@ -169,6 +192,43 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
             "language" => text_value(&mut config.language)?,
             "posts_per_page" => count(&mut config.posts_per_page)?,
             "feed_entries" => count(&mut config.feed_entries)?,
+            "permalink" => {
+                text_value(&mut config.permalink)?;
+                super::permalink::validate(&config.permalink)
+                    .map_err(|message| (key_line(key), message))?;
+            }
+            "feed_paths" => {
+                let paths: Option<Vec<String>> = value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|v| v.as_str().and_then(super::permalink::normalize))
+                        .collect()
+                });
+                match paths {
+                    Some(paths) if !paths.is_empty() && paths.iter().all(|p| !p.ends_with('/')) => {
+                        config.feed_paths = paths
+                    }
+                    _ => {
+                        return Err((
+                            key_line(key),
+                            "`feed_paths` must be a list of file paths such as                              [\"/atom.xml\", \"/feed.xml\"]"
+                                .into(),
+                        ))
+                    }
+                }
+            }
+            "feed_ids" => {
+                config.feed_ids = match value.as_str() {
+                    Some("url") => FeedIds::Url,
+                    Some("jekyll") => FeedIds::Jekyll,
+                    _ => {
+                        return Err((
+                            key_line(key),
+                            "`feed_ids` must be \"url\" or \"jekyll\"".into(),
+                        ))
+                    }
+                }
+            }
             _ if value.is_table() => {}
             _ => warnings.push((key_line(key), format!("unknown setting `{key}` (ignored)"))),
         }
@@ -219,5 +279,20 @@ mod tests {
         let (line, msg) = parse("title = 1\n").unwrap_err();
         assert_eq!(line, Some(1), "{msg}");
         assert!(parse("title = \n").is_err());
+        assert_eq!(parse("\npermalink = \"/:nope/\"").unwrap_err().0, Some(2));
+        assert!(parse("feed_paths = []").is_err());
+        assert!(parse("feed_ids = \"guid\"").is_err());
+    }
+
+    #[test]
+    fn urls_and_feeds() {
+        let (c, w) = parse(
+            "permalink = \"/:year/:month/:day/:title.html\"\nfeed_paths = [\"/atom.xml\", \"feed.xml\"]\nfeed_ids = \"jekyll\"\n",
+        )
+        .unwrap();
+        assert!(w.is_empty());
+        assert_eq!(c.permalink, "/:year/:month/:day/:title.html");
+        assert_eq!(c.feed_paths, ["/atom.xml", "/feed.xml"]);
+        assert_eq!(c.feed_ids, FeedIds::Jekyll);
     }
 }

@@ -95,7 +95,9 @@ pub mod markdown;
 mod newpost;
 pub mod pages;
 pub(crate) mod par;
+pub mod permalink;
 pub mod post;
+pub mod redirect;
 pub mod sitemap;
 pub mod templates;
 pub mod text;
@@ -171,7 +173,11 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
-    let (mut posts, sources, others) = load_posts(&posts_dir, problems);
+    let context = post::Context {
+        posts_dir: &posts_dir,
+        permalink: &config.permalink,
+    };
+    let (mut posts, sources, others) = load_posts(&posts_dir, &context, problems);
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -189,12 +195,16 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         })
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
-    let feed_resource = Resource {
-        path: "/feed.xml".into(),
-        content_type: feed::CONTENT_TYPE.into(),
-        last_modified: feed_modified,
-        body: feed.into_bytes(),
-    };
+    let feed_resources: Vec<Resource> = config
+        .feed_paths
+        .iter()
+        .map(|path| Resource {
+            path: path.clone(),
+            content_type: feed::CONTENT_TYPE.into(),
+            last_modified: feed_modified,
+            body: feed.clone().into_bytes(),
+        })
+        .collect();
     let bodies: Vec<String> = posts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.html))
@@ -227,8 +237,13 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let has_robots = add_template_files(&mut site, &templates_dir, site_modified, problems);
     add_post_files(&mut site, &posts_dir, &posts, &sources, &others, problems);
 
+    // Old addresses, after every page and file so none can take a real page's place.
+    add_redirects(&mut site, &posts, problems);
+
     // The feed, robots.txt and the sitemap (which lists every page added above).
-    site.add(feed_resource, None, problems);
+    for feed_resource in feed_resources {
+        site.add(feed_resource, None, problems);
+    }
     if !has_robots {
         let robots = sitemap::robots(&config);
         site.add(
@@ -274,6 +289,7 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
 /// clashes. Returns the published posts, newest first, with the post files and the other files.
 fn load_posts(
     posts_dir: &Path,
+    context: &post::Context,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let files = assets::walk(posts_dir, problems);
@@ -293,35 +309,55 @@ fn load_posts(
         })
         .collect();
     let mut posts = Vec::with_capacity(sources.len());
-    for loaded in par::map(&sources, |f| post::load(f)) {
+    for loaded in par::map(&sources, |f| post::load(f, context)) {
         match loaded {
             Ok(post) => posts.push(post),
             Err(problem) => problems.push(problem),
         }
     }
     posts.retain(|p| !p.draft);
+    for post in &posts {
+        if post.undated {
+            problems.push(Problem {
+                file: post.source.clone(),
+                line: None,
+                message: "no date in front matter, file name or URL; dated by the file's \
+                          modification time (add `date: YYYY-MM-DD`)"
+                    .into(),
+            });
+        }
+        for message in &post.url_problems {
+            problems.push(Problem {
+                file: post.source.clone(),
+                line: None,
+                message: format!("{message}; ignored"),
+            });
+        }
+    }
     posts.sort_by(|a, b| {
         b.date
             .timestamp
             .cmp(&a.date.timestamp)
             .then_with(|| a.slug.cmp(&b.slug))
     });
-    let mut slugs: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
-    posts.retain(|p| match slugs.get(&p.slug) {
+    // Only two posts claiming one URL clash: equal slugs under dated URLs are fine.
+    let mut urls: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
+    posts.retain(|p| match urls.get(&p.url) {
         Some(first) => {
             problems.push(Problem {
                 file: p.source.clone(),
                 line: None,
                 message: format!(
-                    "slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)",
-                    p.slug,
+                    "URL {} is already used by {}; post skipped (set `slug:` or `permalink:` \
+                     to tell them apart)",
+                    p.url,
                     first.display()
                 ),
             });
             false
         }
         None => {
-            slugs.insert(p.slug.clone(), p.source.clone());
+            urls.insert(p.url.clone(), p.source.clone());
             true
         }
     });
@@ -416,14 +452,14 @@ fn add_post_files(
     problems: &mut Vec<Problem>,
 ) {
     let owners = bundle_owners(posts_dir, sources, others);
-    let slug_of: HashMap<&Path, &str> = posts
+    let folder_of: HashMap<&Path, &str> = posts
         .iter()
-        .map(|p| (p.source.as_path(), p.slug.as_str()))
+        .map(|p| (p.source.as_path(), p.folder()))
         .collect();
     for (file, owner) in others.iter().zip(owners) {
         let path = match owner {
-            Some((source, tail)) => match slug_of.get(source.as_path()) {
-                Some(slug) => format!("/posts/{slug}/{tail}"),
+            Some((source, tail)) => match folder_of.get(source.as_path()) {
+                Some(folder) => format!("{folder}{tail}"),
                 None => continue,
             },
             None => match assets::url_tail(posts_dir, file) {
@@ -432,6 +468,42 @@ fn add_post_files(
             },
         };
         site.add_file(file, path, problems);
+    }
+}
+
+/// Adds a redirect page for each post's aliases and for the extension-less twin of each `.html`
+/// post. (`/x/index.html` cannot be a resource beside `/x/`: both are one exported file.) An alias that is already a page or file is reported and left alone; implied
+/// twins are added only where free.
+fn add_redirects(site: &mut Resources, posts: &[Post], problems: &mut Vec<Problem>) {
+    for post in posts {
+        let mut wanted: Vec<(String, bool)> = Vec::new();
+        for alias in &post.aliases {
+            wanted.push((alias.clone(), true));
+        }
+        for twin in permalink::implied_aliases(&post.url) {
+            wanted.push((twin, false));
+        }
+        for (from, asked) in wanted {
+            let taken = site.paths.contains(&from)
+                || export::file_name(&from).is_none_or(|f| site.files.contains(&f));
+            if taken {
+                if asked {
+                    problems.push(Problem {
+                        file: post.source.clone(),
+                        line: None,
+                        message: format!(
+                            "alias {from} is already a page or file; no redirect made"
+                        ),
+                    });
+                }
+                continue;
+            }
+            site.add(
+                redirect::resource(&from, &post.url, post.modified),
+                Some(&post.source),
+                problems,
+            );
+        }
     }
 }
 

@@ -121,7 +121,7 @@ impl<'a> Pages<'a> {
             description => &config.description,
             language => &config.language,
             posts_per_page => config.posts_per_page,
-            feed_url => "/feed.xml",
+            feed_url => encode_path(config.feed_paths.first().map_or("/feed.xml", String::as_str)),
             post_count => posts.len(),
         };
         let views = par::map(posts, |p| Value::from_serialize(view(p)));

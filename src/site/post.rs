@@ -3,8 +3,11 @@
 //! Where values come from when front matter does not give them:
 //! - slug: Jekyll's `YYYY-MM-DD-slug.md` file name (date prefix dropped), the file stem, or the
 //!   folder name for a page bundle's `index.md`;
-//! - date: the file name's `YYYY-MM-DD-` prefix, else the file's modification time;
-//! - title: the first heading (ATX `#` or setext `===`), else the slug.
+//! - date: the file name's `YYYY-MM-DD-` prefix, else a `/YYYY/MM/DD/` in the post's own URL
+//!   (Zola blogs keep dates in `path`), else the file's modification time, which `build`
+//!   reports as a problem;
+//! - title: the first heading (ATX `#` or setext `===`), else the slug;
+//! - URL: the front matter's `permalink` / `url` / `path`, else the site's permalink pattern.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +16,7 @@ use jiff::Timestamp;
 use super::date::PostDate;
 use super::frontmatter;
 use super::markdown;
+use super::permalink;
 use super::text::slugify;
 use super::Problem;
 
@@ -43,12 +47,49 @@ pub struct Post {
     pub draft: bool,
     /// The file's modification time.
     pub modified: Timestamp,
+    /// The decoded URL path the post is served at (`/posts/x/`, `/2009/05/19/x.html`).
+    pub url: String,
+    /// Decoded old paths that redirect to the post.
+    pub aliases: Vec<String>,
+    /// The feed entry id set in front matter.
+    pub entry_id: Option<String>,
+    /// The slug as Jekyll knows it (front matter `slug`, else the file name without its date,
+    /// as written), for jekyll-feed's entry ids.
+    pub name_slug: String,
+    /// No date was found anywhere: the date is the file's modification time.
+    pub undated: bool,
+    /// Front matter URLs (`permalink`, `aliases`...) that could not be used, with the reason.
+    pub url_problems: Vec<String>,
+}
+
+/// What a post's URL is made from besides the post itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The `posts/` folder, for `:section`.
+    pub posts_dir: &'a Path,
+    /// The site's permalink pattern (already validated).
+    pub permalink: &'a str,
+}
+
+impl Default for Context<'_> {
+    fn default() -> Self {
+        Context {
+            posts_dir: Path::new(super::POSTS_DIR),
+            permalink: super::permalink::DEFAULT,
+        }
+    }
 }
 
 impl Post {
-    /// The page's path: `/posts/<slug>/`.
+    /// The page's decoded path, e.g. `/posts/<slug>/`.
     pub fn path(&self) -> String {
-        format!("/posts/{}/", self.slug)
+        self.url.clone()
+    }
+
+    /// The folder the post's relative links resolve against: its path if that ends in `/`,
+    /// else the path up to its last `/` (for `/2009/05/19/x.html`, `/2009/05/19/`).
+    pub fn folder(&self) -> &str {
+        &self.url[..self.url.rfind('/').map_or(0, |i| i + 1)]
     }
 
     /// When the post last changed: its `updated` date, else its date.
@@ -60,7 +101,7 @@ impl Post {
 }
 
 /// Reads and renders the post at `path`.
-pub fn load(path: &Path) -> Result<Post, Problem> {
+pub fn load(path: &Path, context: &Context) -> Result<Post, Problem> {
     let problem = |line: Option<usize>, message: String| Problem {
         file: path.to_path_buf(),
         line,
@@ -77,12 +118,23 @@ pub fn load(path: &Path) -> Result<Post, Problem> {
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
         problem(Some(line), "not UTF-8 text".into())
     })?;
-    from_source(path, &source, modified)
+    from_source_in(path, &source, modified, context)
+}
+
+/// Builds a post from its text with the default URL settings; `path` gives the file-name
+/// defaults and names the file in problems.
+pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Post, Problem> {
+    from_source_in(path, source, modified, &Context::default())
 }
 
 /// Builds a post from its text; `path` gives the file-name defaults and names the file in
-/// problems.
-pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Post, Problem> {
+/// problems, `context` the site's URL settings.
+pub fn from_source_in(
+    path: &Path,
+    source: &str,
+    modified: Timestamp,
+    context: &Context,
+) -> Result<Post, Problem> {
     let (front, body_offset) = frontmatter::parse(source).map_err(|e| Problem {
         file: path.to_path_buf(),
         line: e.line,
@@ -103,7 +155,7 @@ pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Pos
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| name_slug.replace(['-', '_'], " "));
     let mut tags = front.tags;
-    for c in front.categories {
+    for c in front.categories.clone() {
         if !tags.contains(&c) {
             tags.push(c);
         }
@@ -112,14 +164,60 @@ pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Pos
         Some(d) if !d.trim().is_empty() => markdown::shorten(d.trim(), markdown::SUMMARY_CHARS),
         _ => rendered.summary,
     };
+    let mut url_problems = Vec::new();
+    let own_url = front.url.as_deref().and_then(|u| {
+        let normal = permalink::normalize(u);
+        if normal.is_none() {
+            url_problems.push(format!(
+                "`permalink`/`url`/`path` {u:?} is not a usable path"
+            ));
+        }
+        normal
+    });
+    let date = front
+        .date
+        .or(name_date)
+        .or_else(|| own_url.as_deref().and_then(date_in_path));
+    let undated = date.is_none();
+    let date = date.unwrap_or_else(|| PostDate::from_timestamp(modified));
+    let name_slug = front
+        .slug
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| name_slug.clone());
+    let url = own_url.unwrap_or_else(|| {
+        let section = section_of(context.posts_dir, path);
+        let title = permalink::jekyll_title(&name_slug);
+        permalink::expand(
+            context.permalink,
+            &permalink::Facts {
+                slug: &slug,
+                title: &title,
+                date,
+                categories: &front.categories,
+                section: &section,
+            },
+        )
+    });
+    let mut aliases = Vec::new();
+    for alias in &front.aliases {
+        match permalink::normalize(alias) {
+            Some(a) if a != url && !aliases.contains(&a) => aliases.push(a),
+            Some(_) => {}
+            None => url_problems.push(format!("alias {alias:?} is not a usable path")),
+        }
+    }
     Ok(Post {
         source: path.to_path_buf(),
         slug,
         title,
-        date: front
-            .date
-            .or(name_date)
-            .unwrap_or_else(|| PostDate::from_timestamp(modified)),
+        date,
+        url,
+        aliases,
+        entry_id: front.entry_id,
+        name_slug,
+        undated,
+        url_problems,
         updated: front.updated,
         tag_slugs: tags.iter().map(|t| slugify(t)).collect(),
         tags,
@@ -129,6 +227,39 @@ pub fn from_source(path: &Path, source: &str, modified: Timestamp) -> Result<Pos
         draft: front.draft,
         modified,
     })
+}
+
+/// A date written as `/YYYY/MM/DD/` in a URL path (Zola blogs keep dates in `path`).
+fn date_in_path(path: &str) -> Option<PostDate> {
+    let parts: Vec<&str> = path.split('/').collect();
+    parts.windows(3).find_map(|w| {
+        let ok = w[0].len() == 4 && w[1].len() == 2 && w[2].len() == 2;
+        let all_digits = w.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        if ok && all_digits {
+            super::date::parse(&format!("{}-{}-{}", w[0], w[1], w[2])).ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// The `:section` of a post: the first folder under `posts/`, unless that folder is the post's
+/// own page bundle (`posts/trip/index.md`).
+fn section_of(posts_dir: &Path, path: &Path) -> String {
+    let Ok(rel) = path.strip_prefix(posts_dir) else {
+        return String::new();
+    };
+    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    let is_bundle_of_first = parts.len() == 2
+        && path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| s == "index" || s.starts_with("index."));
+    if parts.len() < 2 || is_bundle_of_first {
+        String::new()
+    } else {
+        parts[0].to_string()
+    }
 }
 
 /// The date and slug a file name gives: `2015-03-01-some-title.md` gives 2015-03-01 and
