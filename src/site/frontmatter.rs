@@ -538,7 +538,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_lines() {
-        let err = parse("---\ntitle: ok\ndate: 2015/03/01\n---\n").unwrap_err();
+        let err = parse("---\ntitle: ok\ndate: 01/03/2015\n---\n").unwrap_err();
         assert_eq!(err.line, Some(3));
         assert!(err.message.contains("unknown date format"), "{err}");
 
