@@ -12,8 +12,14 @@
 //!   `/posts/<path under posts/>`.
 //! - `templates/`: templates ([`templates`]); missing ones fall back to built-in defaults.
 //! - `templates/static/`: served at `/static/...` (stylesheet, scripts, fonts, favicon).
-//! - `templates/root/`: served at the site root; `templates/root/robots.txt` replaces the
-//!   default `/robots.txt`.
+//! - `templates/root/`: served at the site root (a folder's `index.html` at the folder's path,
+//!   `/about/`); `templates/root/robots.txt` replaces the default `/robots.txt`.
+//! - `pages/`: pages outside the post list, `pages/about.md` at `/about/` (or its own
+//!   `permalink`), rendered with `page.html`; other files in it served at their path.
+//! - Zola/Hugo `_index*.md` files are sections, not posts, and are skipped; a translation
+//!   (`index.ca.md`, `post.ca.md`, or `lang = "ca"` other than the site's `language`) is served
+//!   under `/ca/...` and not listed; HTML files under `posts/` that open with front matter are
+//!   posts whose body is used as it is (Hugo content).
 //!
 //! Resource paths are stored decoded: a tag `café` is served at the path `/tags/café/`, while
 //! links in pages, the feed and the sitemap spell it `/tags/caf%C3%A9/`. The server
@@ -107,6 +113,8 @@ pub use newpost::new_post;
 
 /// The folder of posts under the root.
 pub const POSTS_DIR: &str = "posts";
+/// The folder of pages (`about.md` at `/about/`) under the root; optional.
+pub const PAGES_DIR: &str = "pages";
 /// The folder of templates under the root.
 pub const TEMPLATES_DIR: &str = "templates";
 
@@ -176,8 +184,15 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let context = post::Context {
         posts_dir: &posts_dir,
         permalink: &config.permalink,
+        language: &config.language,
+        page_root: None,
     };
-    let (mut posts, sources, others) = load_posts(&posts_dir, &context, problems);
+    let (all_posts, sources, others) = load_posts(&posts_dir, &context, problems);
+    // Translations are served under their language's prefix but not listed with the posts.
+    let (translations, mut posts): (Vec<Post>, Vec<Post>) =
+        all_posts.into_iter().partition(|p| p.lang.is_some());
+    let pages_dir = root.join(PAGES_DIR);
+    let (standalone, page_files) = load_pages(&pages_dir, &config, problems);
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -215,13 +230,14 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tags = pages::tags(&posts);
     let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
     tmark("views");
-    let (mut site, not_found) = match render_pages(&pages, bodies, problems) {
-        Ok(rendered) => rendered,
-        Err(template_problems) => {
-            problems.extend(template_problems);
-            return None;
-        }
-    };
+    let (mut site, not_found) =
+        match render_pages(&pages, bodies, &translations, &standalone, problems) {
+            Ok(rendered) => rendered,
+            Err(template_problems) => {
+                problems.extend(template_problems);
+                return None;
+            }
+        };
 
     log::debug!(
         "rendered {} pages after {:?}",
@@ -235,10 +251,20 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
     let has_robots = add_template_files(&mut site, &templates_dir, site_modified, problems);
-    add_post_files(&mut site, &posts_dir, &posts, &sources, &others, problems);
+    let served: Vec<&Post> = posts.iter().chain(&translations).collect();
+    add_post_files(&mut site, &posts_dir, &served, &sources, &others, problems);
+    for file in &page_files {
+        if let Some(tail) = assets::url_tail(&pages_dir, file) {
+            site.add_file(file, format!("/{tail}"), problems);
+        }
+    }
 
     // Old addresses, after every page and file so none can take a real page's place.
-    add_redirects(&mut site, &posts, problems);
+    add_redirects(
+        &mut site,
+        served.iter().copied().chain(&standalone),
+        problems,
+    );
 
     // The feed, robots.txt and the sitemap (which lists every page added above).
     for feed_resource in feed_resources {
@@ -294,11 +320,14 @@ fn load_posts(
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let files = assets::walk(posts_dir, problems);
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|f| is_markdown(f));
+        files.into_iter().partition(|f| is_post_source(f));
     let sources: Vec<PathBuf> = sources
         .into_iter()
         .filter(|f| {
-            let section = f.file_name().is_some_and(|n| n == "_index.md");
+            let section = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("_index."));
             if section {
                 log::info!(
                     "{}: section file (Zola/Hugo _index.md), not a post; skipped",
@@ -364,14 +393,48 @@ fn load_posts(
     (posts, sources, others)
 }
 
+/// Reads `pages/` (optional): its Markdown files as pages, and the other files to serve at
+/// their path under it.
+fn load_pages(
+    pages_dir: &Path,
+    config: &config::Config,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Post>, Vec<PathBuf>) {
+    if !pages_dir.is_dir() {
+        return (Vec::new(), Vec::new());
+    }
+    let context = post::Context {
+        posts_dir: pages_dir,
+        permalink: &config.permalink,
+        language: &config.language,
+        page_root: Some(pages_dir),
+    };
+    let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = assets::walk(pages_dir, problems)
+        .into_iter()
+        .partition(|f| is_post_source(f));
+    let mut pages = Vec::new();
+    for loaded in par::map(&sources, |f| post::load(f, &context)) {
+        match loaded {
+            Ok(page) if !page.draft => pages.push(page),
+            Ok(_) => {}
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (pages, others)
+}
+
 /// Renders every page: the resources and the 404 page, or the template problems (each reported
 /// once) that stop the build.
 fn render_pages(
     pages: &pages::Pages,
     bodies: Vec<String>,
+    translations: &[Post],
+    standalone: &[Post],
     problems: &mut Vec<Problem>,
 ) -> Result<(Resources, Resource), Vec<Problem>> {
     let mut rendered = pages.posts(bodies);
+    rendered.extend(translations.iter().map(|p| pages.single(p, "post.html")));
+    rendered.extend(standalone.iter().map(|p| pages.single(p, "page.html")));
     rendered.extend(pages.lists());
     rendered.push(pages.not_found());
     let mut template_problems: Vec<Problem> = Vec::new();
@@ -413,7 +476,12 @@ fn add_template_files(
         for file in assets::walk(&root_dir, problems) {
             if let Some(tail) = assets::url_tail(&root_dir, &file) {
                 has_robots |= tail == "robots.txt";
-                site.add_file(&file, format!("/{tail}"), problems);
+                // `about/index.html` answers at `/about/`, as on any static host.
+                let path = match tail.strip_suffix("/index.html") {
+                    Some(dir) => format!("/{dir}/"),
+                    None => format!("/{tail}"),
+                };
+                site.add_file(&file, path, problems);
             }
         }
     }
@@ -446,7 +514,7 @@ fn add_template_files(
 fn add_post_files(
     site: &mut Resources,
     posts_dir: &Path,
-    posts: &[Post],
+    posts: &[&Post],
     sources: &[PathBuf],
     others: &[PathBuf],
     problems: &mut Vec<Problem>,
@@ -469,12 +537,39 @@ fn add_post_files(
         };
         site.add_file(file, path, problems);
     }
+    // A file beside a single-file post (not in a bundle of its own) that the post links to
+    // relatively is served in the post's folder too, where the link resolves.
+    for post in posts {
+        let Some(dir) = post.source.parent() else {
+            continue;
+        };
+        for link in &post.relative_links {
+            let file = dir.join(link);
+            let in_own_bundle = file.strip_prefix(posts_dir).is_ok()
+                && others.contains(&file)
+                && folder_of
+                    .get(post.source.as_path())
+                    .is_some_and(|folder| site.paths.contains(&format!("{folder}{link}")));
+            if in_own_bundle || !others.contains(&file) {
+                continue;
+            }
+            let path = format!("{}{link}", post.folder());
+            if !site.paths.contains(&path) {
+                site.add_file(&file, path, problems);
+            }
+        }
+    }
 }
 
 /// Adds a redirect page for each post's aliases and for the extension-less twin of each `.html`
-/// post. (`/x/index.html` cannot be a resource beside `/x/`: both are one exported file.) An alias that is already a page or file is reported and left alone; implied
-/// twins are added only where free.
-fn add_redirects(site: &mut Resources, posts: &[Post], problems: &mut Vec<Problem>) {
+/// post (`/x/index.html` cannot be a resource beside `/x/`: both are one exported file). An
+/// alias that is already a page or file is reported and left alone; implied twins are added
+/// only where free.
+fn add_redirects<'a>(
+    site: &mut Resources,
+    posts: impl Iterator<Item = &'a Post>,
+    problems: &mut Vec<Problem>,
+) {
     for post in posts {
         let mut wanted: Vec<(String, bool)> = Vec::new();
         for alias in &post.aliases {
@@ -507,11 +602,29 @@ fn add_redirects(site: &mut Resources, posts: &[Post], problems: &mut Vec<Proble
     }
 }
 
-/// Whether a file is a post: `.md` or `.markdown`, any case.
-fn is_markdown(path: &Path) -> bool {
-    path.extension()
+/// Whether a file is a post: `.md` or `.markdown`, any case, or HTML that opens with front
+/// matter (Hugo content); other HTML is served as it is.
+fn is_post_source(path: &Path) -> bool {
+    let markdown = path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+    markdown || (post::is_html(path) && opens_with_front_matter(path))
+}
+
+/// Whether the file's first line is `---` or `+++`.
+fn opens_with_front_matter(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let n = file.read(&mut head).unwrap_or(0);
+    let head = &head[..n];
+    let head = head
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(head);
+    head.starts_with(b"---") || head.starts_with(b"+++")
 }
 
 /// For each non-post file under `posts_dir`, the post whose page bundle holds it and its path
@@ -523,7 +636,8 @@ fn bundle_owners(
     others: &[PathBuf],
 ) -> Vec<Option<(PathBuf, String)>> {
     let mut by_dir: HashMap<&Path, Vec<&PathBuf>> = HashMap::new();
-    for source in sources {
+    // A translation (`index.ca.md`) shares its original's bundle.
+    for source in sources.iter().filter(|s| post::language_of(s).0.is_none()) {
         if let Some(dir) = source.parent() {
             by_dir.entry(dir).or_default().push(source);
         }

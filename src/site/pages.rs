@@ -198,6 +198,24 @@ impl<'a> Pages<'a> {
         })
     }
 
+    /// A page outside the post list (a page from `pages/`, a translation) through `template`,
+    /// which gets `post` as `post.html` does but no neighbours.
+    pub fn single(&self, post: &Post, template: &str) -> Result<Resource, Problem> {
+        let extra = context! {
+            post => context! {
+                content => Value::from_safe_string(post.html.clone()),
+                lang => post.lang.clone(),
+                ..Value::from_serialize(view(post))
+            },
+        };
+        self.page(
+            &post.path(),
+            template,
+            extra,
+            post.modified.max(self.site_modified),
+        )
+    }
+
     /// Every listing page, rendered in parallel: the index (`/`, then `/page/2/`, ... with
     /// `posts_per_page` posts each, one page even when there are no posts), `/tags/`, one page
     /// per tag listing exactly its posts, and `/archive/`.

@@ -60,6 +60,10 @@ pub struct Post {
     pub undated: bool,
     /// Front matter URLs (`permalink`, `aliases`...) that could not be used, with the reason.
     pub url_problems: Vec<String>,
+    /// The language of a translation (`index.ca.md`, `lang = "ca"`) other than the site's.
+    pub lang: Option<String>,
+    /// Relative `src`/`href` targets in the body (`photo.png`, `./img/a.jpg`), without `./`.
+    pub relative_links: Vec<String>,
 }
 
 /// What a post's URL is made from besides the post itself.
@@ -69,6 +73,11 @@ pub struct Context<'a> {
     pub posts_dir: &'a Path,
     /// The site's permalink pattern (already validated).
     pub permalink: &'a str,
+    /// The site's language: a translation in it gets no language prefix.
+    pub language: &'a str,
+    /// For pages (not posts): the `pages/` folder; a page's URL is its path under it
+    /// (`pages/about.md` at `/about/`) unless it sets its own.
+    pub page_root: Option<&'a Path>,
 }
 
 impl Default for Context<'_> {
@@ -76,6 +85,8 @@ impl Default for Context<'_> {
         Context {
             posts_dir: Path::new(super::POSTS_DIR),
             permalink: super::permalink::DEFAULT,
+            language: "en",
+            page_root: None,
         }
     }
 }
@@ -141,8 +152,18 @@ pub fn from_source_in(
         message: e.message,
     })?;
     let body = source.get(body_offset..).unwrap_or("");
-    let (name_date, name_slug) = name_parts(path);
-    let rendered = markdown::render(body, front.title.is_none());
+    let (name_lang, unlanguaged) = language_of(path);
+    let (name_date, name_slug) = name_parts(&unlanguaged);
+    let rendered = if is_html(path) {
+        // Hugo content written as HTML: the body is the page, as it is.
+        markdown::Rendered {
+            html: body.to_string(),
+            title: None,
+            summary: String::new(),
+        }
+    } else {
+        markdown::render(body, front.title.is_none())
+    };
     let slug = match &front.slug {
         Some(s) if !s.trim().is_empty() => slugify(s),
         _ => slugify(&name_slug),
@@ -185,10 +206,28 @@ pub fn from_source_in(
         .clone()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| name_slug.clone());
-    let url = own_url.unwrap_or_else(|| {
+    let lang = front
+        .lang
+        .clone()
+        .or(name_lang)
+        .filter(|l| !l.eq_ignore_ascii_case(context.language));
+    let page_url = context.page_root.and_then(|root| {
+        let rel = unlanguaged.strip_prefix(root).ok()?.with_extension("");
+        let mut parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+        if parts.last() == Some(&"index") {
+            parts.pop();
+        }
+        let joined = parts.join("/");
+        Some(if joined.is_empty() {
+            "/".to_string()
+        } else {
+            format!("/{joined}/")
+        })
+    });
+    let url = own_url.or(page_url).unwrap_or_else(|| {
         let section = section_of(context.posts_dir, path);
         let title = permalink::jekyll_title(&name_slug);
-        permalink::expand(
+        let url = permalink::expand(
             context.permalink,
             &permalink::Facts {
                 slug: &slug,
@@ -197,8 +236,14 @@ pub fn from_source_in(
                 categories: &front.categories,
                 section: &section,
             },
-        )
+        );
+        // Zola serves a translation under its language's prefix: /ca/blog/p/.
+        match &lang {
+            Some(lang) => format!("/{lang}{url}"),
+            None => url,
+        }
     });
+    let relative_links = relative_links(&rendered.html);
     let mut aliases = Vec::new();
     for alias in &front.aliases {
         match permalink::normalize(alias) {
@@ -218,6 +263,8 @@ pub fn from_source_in(
         name_slug,
         undated,
         url_problems,
+        lang,
+        relative_links,
         updated: front.updated,
         tag_slugs: tags.iter().map(|t| slugify(t)).collect(),
         tags,
@@ -227,6 +274,56 @@ pub fn from_source_in(
         draft: front.draft,
         modified,
     })
+}
+
+/// Whether a post file is HTML (Hugo content) rather than Markdown.
+pub fn is_html(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+/// The language a file name carries (`index.ca.md`, `post.pt-br.md`: Zola's and Hugo's
+/// translations) and the path without it (`index.md`).
+pub fn language_of(path: &Path) -> (Option<String>, PathBuf) {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("");
+    if let Some((base, lang)) = stem.rsplit_once('.') {
+        let (primary, region) = lang.split_once('-').unwrap_or((lang, ""));
+        let is_lang = (2..=3).contains(&primary.len())
+            && primary.bytes().all(|b| b.is_ascii_lowercase())
+            && (region.is_empty()
+                || (region.len() == 2 && region.bytes().all(|b| b.is_ascii_alphabetic())));
+        if is_lang && !base.is_empty() {
+            return (
+                Some(lang.to_string()),
+                path.with_file_name(format!("{base}.{ext}")),
+            );
+        }
+    }
+    (None, path.to_path_buf())
+}
+
+/// Relative link targets in rendered HTML: `src="x"` and `href="x"` values with no scheme, no
+/// leading `/`, `#`, `?` or `..`, and `./` dropped.
+fn relative_links(html: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for (at, _) in html.match_indices(attr) {
+            let rest = &html[at + attr.len()..];
+            let Some(end) = rest.find('"') else { continue };
+            let value = rest[..end].trim_start_matches("./");
+            let value = value.split(['#', '?']).next().unwrap_or("");
+            let relative = !value.is_empty()
+                && !value.starts_with(['/', '#', '?', '.'])
+                && !value.contains(':')
+                && !value.contains("&");
+            if relative && !found.iter().any(|f| f == value) {
+                found.push(value.to_string());
+            }
+        }
+    }
+    found
 }
 
 /// A date written as `/YYYY/MM/DD/` in a URL path (Zola blogs keep dates in `path`).
