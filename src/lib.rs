@@ -6,12 +6,14 @@
 //!   and its HTTP code, and the limits that bound them.
 //! - [`logs`]: the access log in Combined Log Format.
 //! - [`stats`]: `forkblog stats`, bot traffic in access logs.
+//! - [`import`]: `forkblog import`, a Jekyll, Hugo or Zola site moved in.
 //! - `sys`: every `unsafe` block, each behind one small safe function; the rest of the crate
 //!   denies `unsafe_code`.
 
 #![deny(unsafe_code)]
 
 pub mod clock;
+pub mod import;
 pub mod logs;
 pub mod server;
 pub mod site;

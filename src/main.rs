@@ -116,6 +116,7 @@ fn run(args: Vec<OsString>) -> Result<ExitCode, Usage> {
         "check" => check(parser),
         "build" => build(parser),
         "new" => new(parser),
+        "import" => Ok(forkblog::import::run(parser.raw_args()?.collect())),
         "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
