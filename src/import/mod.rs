@@ -238,6 +238,7 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             posts_dir: &posts_dir,
             permalink: &permalink,
             language: &language,
+            site_url: "",
             page_root: is_page.then_some(pages_dir.as_path()),
         };
         let mut text = text;

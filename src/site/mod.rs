@@ -97,6 +97,7 @@ pub mod date;
 pub mod export;
 pub mod feed;
 pub mod frontmatter;
+pub mod liquid;
 pub mod markdown;
 mod newpost;
 pub mod pages;
@@ -185,6 +186,7 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         posts_dir: &posts_dir,
         permalink: &config.permalink,
         language: &config.language,
+        site_url: &config.base_url,
         page_root: None,
     };
     let (all_posts, sources, others) = load_posts(&posts_dir, &context, problems);
@@ -192,7 +194,14 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let (translations, mut posts): (Vec<Post>, Vec<Post>) =
         all_posts.into_iter().partition(|p| p.lang.is_some());
     let pages_dir = root.join(PAGES_DIR);
-    let (standalone, page_files) = load_pages(&pages_dir, &config, problems);
+    let (mut standalone, page_files) = load_pages(&pages_dir, &config, problems);
+    let mut translations = translations;
+    resolve_links(
+        &mut [&mut posts[..], &mut translations[..], &mut standalone[..]],
+        &posts_dir,
+        &pages_dir,
+        problems,
+    );
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -393,6 +402,80 @@ fn load_posts(
     (posts, sources, others)
 }
 
+/// Replaces the link markers [`liquid`] left in bodies with the URL of the post or page they
+/// name (`{% post_url NAME %}`, `{% link PATH %}`, Zola's `@/PATH.md`), reports those that name
+/// nothing, and reports template syntax left in any body.
+fn resolve_links(
+    groups: &mut [&mut [Post]],
+    posts_dir: &Path,
+    pages_dir: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    let mut by_source: HashMap<PathBuf, String> = HashMap::new();
+    let mut by_stem: HashMap<String, String> = HashMap::new();
+    for post in groups.iter().flat_map(|g| g.iter()) {
+        by_source.insert(post.source.clone(), post.url.clone());
+        if let Some(stem) = post.source.file_stem().and_then(|s| s.to_str()) {
+            by_stem
+                .entry(stem.to_string())
+                .or_insert_with(|| post.url.clone());
+        }
+    }
+    let find = |key: &str| -> Option<String> {
+        let (kind, target) = key.split_once(':')?;
+        let target = target.trim_start_matches('/');
+        match kind {
+            "post" => {
+                let name = target.rsplit('/').next().unwrap_or(target);
+                by_stem.get(name).cloned()
+            }
+            _ => {
+                // Jekyll names posts by their place in the old site (`_posts/x.md`,
+                // `blog/_posts/x.md`); Zola by their place under `content/`.
+                let under_posts = target
+                    .strip_prefix("_posts/")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| target.replace("/_posts/", "/"));
+                [
+                    posts_dir.join(&under_posts),
+                    pages_dir.join(target),
+                    posts_dir.join(target),
+                ]
+                .iter()
+                .find_map(|p| by_source.get(p).cloned())
+            }
+        }
+    };
+    for post in groups.iter_mut().flat_map(|g| g.iter_mut()) {
+        for (line, what) in &post.leftovers {
+            problems.push(Problem {
+                file: post.source.clone(),
+                line: Some(*line),
+                message: format!("{what}: it would show as raw text (remove it or write it out)"),
+            });
+        }
+        if post.links.is_empty() {
+            continue;
+        }
+        for (key, line) in &post.links {
+            let marker = liquid::marker(key);
+            let url = find(key);
+            if url.is_none() {
+                problems.push(Problem {
+                    file: post.source.clone(),
+                    line: Some(*line),
+                    message: format!(
+                        "link to {:?} names no post or page",
+                        key.split_once(':').map_or(key.as_str(), |(_, t)| t)
+                    ),
+                });
+            }
+            let url = text::encode_path(url.as_deref().unwrap_or("/"));
+            post.html = post.html.replace(&marker, &url);
+        }
+    }
+}
+
 /// Reads `pages/` (optional): its Markdown files as pages, and the other files to serve at
 /// their path under it.
 fn load_pages(
@@ -407,6 +490,7 @@ fn load_pages(
         posts_dir: pages_dir,
         permalink: &config.permalink,
         language: &config.language,
+        site_url: &config.base_url,
         page_root: Some(pages_dir),
     };
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = assets::walk(pages_dir, problems)

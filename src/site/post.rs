@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use super::date::PostDate;
 use super::frontmatter;
+use super::liquid;
 use super::markdown;
 use super::permalink;
 use super::text::slugify;
@@ -64,6 +65,11 @@ pub struct Post {
     pub lang: Option<String>,
     /// Relative `src`/`href` targets in the body (`photo.png`, `./img/a.jpg`), without `./`.
     pub relative_links: Vec<String>,
+    /// Links to other posts and pages still to resolve (see [`super::liquid`]), with the line
+    /// in the file.
+    pub links: Vec<(String, usize)>,
+    /// Other generators' template syntax left in the body: line in the file and what it is.
+    pub leftovers: Vec<(usize, String)>,
 }
 
 /// What a post's URL is made from besides the post itself.
@@ -75,6 +81,8 @@ pub struct Context<'a> {
     pub permalink: &'a str,
     /// The site's language: a translation in it gets no language prefix.
     pub language: &'a str,
+    /// `{{ site.url }}` in bodies: the site's `base_url`.
+    pub site_url: &'a str,
     /// For pages (not posts): the `pages/` folder; a page's URL is its path under it
     /// (`pages/about.md` at `/about/`) unless it sets its own.
     pub page_root: Option<&'a Path>,
@@ -86,6 +94,7 @@ impl Default for Context<'_> {
             posts_dir: Path::new(super::POSTS_DIR),
             permalink: super::permalink::DEFAULT,
             language: "en",
+            site_url: "",
             page_root: None,
         }
     }
@@ -154,15 +163,33 @@ pub fn from_source_in(
     let body = source.get(body_offset..).unwrap_or("");
     let (name_lang, unlanguaged) = language_of(path);
     let (name_date, name_slug) = name_parts(&unlanguaged);
+    let body_line = super::text::line_of(source, body_offset);
+    let processed = liquid::process(
+        body,
+        &liquid::Values {
+            site_url: context.site_url,
+            title: front.title.as_deref().unwrap_or(""),
+        },
+    );
+    let links = processed
+        .links
+        .iter()
+        .map(|(key, line)| (key.clone(), line + body_line - 1))
+        .collect();
+    let leftovers = processed
+        .leftovers
+        .iter()
+        .map(|(line, what)| (line + body_line - 1, what.clone()))
+        .collect();
     let rendered = if is_html(path) {
         // Hugo content written as HTML: the body is the page, as it is.
         markdown::Rendered {
-            html: body.to_string(),
+            html: processed.text,
             title: None,
             summary: String::new(),
         }
     } else {
-        markdown::render(body, front.title.is_none())
+        markdown::render(&processed.text, front.title.is_none())
     };
     let slug = match &front.slug {
         Some(s) if !s.trim().is_empty() => slugify(s),
@@ -265,6 +292,8 @@ pub fn from_source_in(
         url_problems,
         lang,
         relative_links,
+        links,
+        leftovers,
         updated: front.updated,
         tag_slugs: tags.iter().map(|t| slugify(t)).collect(),
         tags,
