@@ -148,9 +148,7 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
             .or(here.strip_prefix("]: @/").map(|l| ("]: ", l)))
         {
             let (lead, after) = link;
-            let stop = after
-                .find([')', '#', ' ', '\n'])
-                .unwrap_or(after.len());
+            let stop = after.find([')', '#', ' ', '\n']).unwrap_or(after.len());
             let path = &after[..stop];
             out.links.push((format!("zola:{path}"), line_here));
             out.text.push_str(lead);

@@ -1,5 +1,6 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
-//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id.
+//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id; code blocks
+//! are highlighted ([`super::highlight`]).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -105,6 +106,10 @@ impl<'a> Iterator for Events<'a> {
         }
         loop {
             let event = self.parser.next()?;
+            if let Event::Start(Tag::CodeBlock(kind)) = &event {
+                self.at_start = false;
+                return Some(super::highlight::code_block(kind, &mut self.parser));
+            }
             self.observe(&event);
             let Event::Start(start @ Tag::Heading { .. }) = event else {
                 self.at_start = false;

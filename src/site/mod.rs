@@ -97,6 +97,7 @@ pub mod date;
 pub mod export;
 pub mod feed;
 pub mod frontmatter;
+pub mod highlight;
 pub mod liquid;
 pub mod markdown;
 mod newpost;
