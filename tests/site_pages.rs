@@ -127,3 +127,21 @@ fn zola_path_date_wins_over_a_fresh_mtime() {
     assert!(a < b, "newest first by the path's date");
     assert!(text(&site, "/2019/09/30/a/").contains("30 September 2019"));
 }
+
+#[test]
+fn check_reports_broken_internal_links_and_images_with_lines() {
+    let t = TempSite::new("broken-links");
+    t.file(
+        "posts/2020-01-01-a.md",
+        "---\ntitle: A\n---\nFine: [b](/posts/b/), [b again](../b), [tags](/tags/), [out](https://x.org/missing).\n\n![gone](missing.png)\n\n[nowhere](/no/such/page/#part)\n",
+    )
+    .file("posts/2020-01-02-b.md", "# B\n");
+    let build = t.build();
+    let found: Vec<String> = build.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].ends_with("posts/2020-01-01-a.md:6: broken link: missing.png (no page or file at /posts/a/missing.png)"), "{found:#?}");
+    assert!(
+        found[1].contains("2020-01-01-a.md:8: broken link: /no/such/page/#part"),
+        "{found:#?}"
+    );
+}

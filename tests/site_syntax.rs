@@ -29,7 +29,8 @@ fn liquid_subset_and_highlight_blocks() {
             "---\ntitle: Hello\n---\n## {{ page.title }}\n\n{% highlight ruby %}\n> p(\"a\")\n{% endhighlight %}\n\nSee [b]({% post_url 2020-01-02-b %}), [c]({% link _posts/2020-01-03-c.md %}) and ![logo]({{ site.baseurl }}/logo.png) at {{ site.url }}.\n\n{% raw %}{{ not a variable }}{% endraw %}\n",
         )
         .file("posts/2020-01-02-b.md", "---\ntitle: B\npermalink: /b.html\n---\nb\n")
-        .file("posts/2020-01-03-c.md", "---\ntitle: C\n---\nc\n");
+        .file("posts/2020-01-03-c.md", "---\ntitle: C\n---\nc\n")
+        .file("templates/root/logo.png", b"\x89PNG");
     let site = t.site();
     let page = text(&site, "/posts/a/");
     assert!(page.contains("<h2 id=\"hello\">Hello</h2>"), "{page}");

@@ -98,6 +98,7 @@ pub mod export;
 pub mod feed;
 pub mod frontmatter;
 pub mod highlight;
+pub mod links;
 pub mod liquid;
 pub mod markdown;
 mod newpost;
@@ -308,6 +309,22 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
 
     let mut resources = site.list;
     resources.sort_by(|a, b| a.path.cmp(&b.path));
+
+    // Every internal link and image of every post and page leads somewhere.
+    let paths: HashSet<&str> = resources.iter().map(|r| r.path.as_str()).collect();
+    let sources: HashMap<&str, &Path> = served
+        .iter()
+        .copied()
+        .chain(&standalone)
+        .map(|p| (p.url.as_str(), p.source.as_path()))
+        .collect();
+    let mut link_problems = Vec::new();
+    for resource in &resources {
+        if let Some(source) = sources.get(resource.path.as_str()) {
+            links::check(resource, source, &paths, &mut link_problems);
+        }
+    }
+    problems.extend(link_problems);
     log::info!(
         "rendered {} posts into {} resources in {:?}",
         posts.len(),
