@@ -22,23 +22,38 @@ fn jekyll(s: &Scratch) -> Vec<String> {
         let url_day = format!("{y:04}/{m:02}/{d:02}");
         match i % 10 {
             0 => {
-                s.file(&format!("_posts/{day}-pretty-{i}.md"), "---\ntitle: Pretty\n---\nx\n");
+                s.file(
+                    &format!("_posts/{day}-pretty-{i}.md"),
+                    "---\ntitle: Pretty\n---\nx\n",
+                );
                 urls.push(format!("/{url_day}/pretty-{i}/"));
             }
             1 => {
-                s.file(&format!("_posts/{day}-cats-{i}.md"), "---\ntitle: Cats\ncategories: [Linux, Tips]\n---\nx\n");
+                s.file(
+                    &format!("_posts/{day}-cats-{i}.md"),
+                    "---\ntitle: Cats\ncategories: [Linux, Tips]\n---\nx\n",
+                );
                 urls.push(format!("/linux/tips/{url_day}/cats-{i}/"));
             }
             2 => {
-                s.file(&format!("_posts/{day}-single-{i}.md"), "---\ntitle: Single\ncategory: Notes\n---\nx\n");
+                s.file(
+                    &format!("_posts/{day}-single-{i}.md"),
+                    "---\ntitle: Single\ncategory: Notes\n---\nx\n",
+                );
                 urls.push(format!("/notes/{url_day}/single-{i}/"));
             }
             3 => {
-                s.file(&format!("travel/_posts/{day}-trip-{i}.md"), "---\ntitle: Trip\n---\nx\n");
+                s.file(
+                    &format!("travel/_posts/{day}-trip-{i}.md"),
+                    "---\ntitle: Trip\n---\nx\n",
+                );
                 urls.push(format!("/travel/{url_day}/trip-{i}/"));
             }
             4 => {
-                s.file(&format!("_posts/{day}-Why-C++-Is-Hard-{i}.md"), "---\ntitle: C++\n---\nx\n");
+                s.file(
+                    &format!("_posts/{day}-Why-C++-Is-Hard-{i}.md"),
+                    "---\ntitle: C++\n---\nx\n",
+                );
                 urls.push(format!("/{url_day}/Why-C++-Is-Hard-{i}/"));
             }
             5 => {
@@ -46,27 +61,45 @@ fn jekyll(s: &Scratch) -> Vec<String> {
                 urls.push(format!("/rust/own-pattern-{i}/"));
             }
             6 => {
-                s.file(&format!("_posts/{day}-iso-{i}.markdown"), format!("---\ntitle: ISO\ndate: {day}T08:15:00Z\n---\nx\n"));
+                s.file(
+                    &format!("_posts/{day}-iso-{i}.markdown"),
+                    format!("---\ntitle: ISO\ndate: {day}T08:15:00Z\n---\nx\n"),
+                );
                 urls.push(format!("/{url_day}/iso-{i}/"));
             }
             7 => {
-                s.file(&format!("_posts/{day}-redirected-{i}.md"), format!("---\ntitle: Redirected\nredirect_from: /r/{i}/\n---\nx\n"));
+                s.file(
+                    &format!("_posts/{day}-redirected-{i}.md"),
+                    format!("---\ntitle: Redirected\nredirect_from: /r/{i}/\n---\nx\n"),
+                );
                 urls.push(format!("/{url_day}/redirected-{i}/"));
                 urls.push(format!("/r/{i}/"));
             }
             8 => {
-                s.file(&format!("_posts/{day}-café-{i}.md"), "---\ntitle: Café\n---\nx\n");
+                s.file(
+                    &format!("_posts/{day}-café-{i}.md"),
+                    "---\ntitle: Café\n---\nx\n",
+                );
                 urls.push(format!("/{url_day}/café-{i}/"));
             }
             _ => {
-                s.file(&format!("_posts/{day}-offset-{i}.md"), format!("---\ntitle: Offset\ndate: {day} 12:00:00 +02:00\n---\nx\n"));
+                s.file(
+                    &format!("_posts/{day}-offset-{i}.md"),
+                    format!("---\ntitle: Offset\ndate: {day} 12:00:00 +02:00\n---\nx\n"),
+                );
                 urls.push(format!("/{url_day}/offset-{i}/"));
             }
         }
     }
-    s.file("about/index.html", "---\nlayout: page\ntitle: About\n---\n<p>About.</p>\n")
-        .file("archive.md", "---\ntitle: Archive\npermalink: /archive-old/\n---\nold\n")
-        .file("images/me.jpg", b"JPG");
+    s.file(
+        "about/index.html",
+        "---\nlayout: page\ntitle: About\n---\n<p>About.</p>\n",
+    )
+    .file(
+        "archive.md",
+        "---\ntitle: Archive\npermalink: /archive-old/\n---\nold\n",
+    )
+    .file("images/me.jpg", b"JPG");
     urls.extend(["/about/", "/archive-old/", "/images/me.jpg", "/feed.xml"].map(String::from));
     urls
 }
@@ -82,16 +115,25 @@ fn zola(s: &Scratch) -> Vec<String> {
         let day = format!("2021-{:02}-{:02}", 1 + i % 12, 1 + i % 27);
         match i % 4 {
             0 => {
-                s.file(&format!("content/posts/{day}_under-{i}.md"), "+++\ntitle = \"Under\"\n+++\nx\n");
+                s.file(
+                    &format!("content/posts/{day}_under-{i}.md"),
+                    "+++\ntitle = \"Under\"\n+++\nx\n",
+                );
                 urls.push(format!("/posts/under-{i}/"));
             }
             1 => {
-                s.file(&format!("content/posts/rust/deep-{i}.md"), format!("+++\ntitle = \"Deep\"\ndate = {day}\n+++\nx\n"));
+                s.file(
+                    &format!("content/posts/rust/deep-{i}.md"),
+                    format!("+++\ntitle = \"Deep\"\ndate = {day}\n+++\nx\n"),
+                );
                 urls.push(format!("/posts/rust/deep-{i}/"));
             }
             2 => {
-                s.file(&format!("content/posts/{day}-bundle-{i}/index.md"), "+++\ntitle = \"Bundle\"\n+++\n![](a.svg)\n")
-                    .file(&format!("content/posts/{day}-bundle-{i}/a.svg"), "<svg/>");
+                s.file(
+                    &format!("content/posts/{day}-bundle-{i}/index.md"),
+                    "+++\ntitle = \"Bundle\"\n+++\n![](a.svg)\n",
+                )
+                .file(&format!("content/posts/{day}-bundle-{i}/a.svg"), "<svg/>");
                 urls.push(format!("/posts/bundle-{i}/"));
                 urls.push(format!("/posts/bundle-{i}/a.svg"));
             }
@@ -121,7 +163,11 @@ fn held_out_old_urls_are_answered() {
         let build = site::build(&s.dest());
         let site = build.site.expect("site builds");
         total += urls.len();
-        missed.extend(unanswered(&site, &urls).into_iter().map(|u| format!("{name}: {u}")));
+        missed.extend(
+            unanswered(&site, &urls)
+                .into_iter()
+                .map(|u| format!("{name}: {u}")),
+        );
     }
     let answered = total - missed.len();
     eprintln!(

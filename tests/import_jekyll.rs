@@ -147,6 +147,17 @@ fn every_old_jekyll_url_is_answered() {
         "{config}"
     );
     assert!(config.contains("feed_ids = \"jekyll\""), "{config}");
+    assert!(config.contains("highlight = true"), "{config}");
+    let nested = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/2018/09/09/nested-8.html")
+        .expect("nested post");
+    let nested = std::str::from_utf8(&nested.body).unwrap();
+    assert!(
+        nested.contains("<span class=\"hl-"),
+        "imported code is highlighted: {nested}"
+    );
     // What could not come is named with file and line.
     let notes: Vec<String> = report.notes.iter().map(|n| n.to_string()).collect();
     assert!(

@@ -23,7 +23,10 @@ fn without_tags(html: &str) -> String {
 #[test]
 fn liquid_subset_and_highlight_blocks() {
     let t = TempSite::new("liquid");
-    t.file("forkblog.toml", "base_url = \"https://b.example\"\n")
+    t.file(
+        "forkblog.toml",
+        "base_url = \"https://b.example\"\nhighlight = true\n",
+    )
         .file(
             "posts/2020-01-01-a.md",
             "---\ntitle: Hello\n---\n## {{ page.title }}\n\n{% highlight ruby %}\n> p(\"a\")\n{% endhighlight %}\n\nSee [b]({% post_url 2020-01-02-b %}), [c]({% link _posts/2020-01-03-c.md %}) and ![logo]({{ site.baseurl }}/logo.png) at {{ site.url }}.\n\n{% raw %}{{ not a variable }}{% endraw %}\n",

@@ -239,6 +239,7 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             permalink: &permalink,
             language: &language,
             site_url: "",
+            highlight: false,
             page_root: is_page.then_some(pages_dir.as_path()),
         };
         let mut text = text;
@@ -280,6 +281,8 @@ fn config_text(settings: &Settings) -> String {
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     let mut out =
         String::from("# Written by `forkblog import`; see README.md for every setting.\n");
+    // The old site highlighted its code blocks; so does this one.
+    out.push_str("highlight = true\n");
     for (key, value) in [
         ("title", &settings.title),
         ("base_url", &settings.base_url),

@@ -12,6 +12,7 @@
 //! permalink = "/posts/:slug/"             # where posts are served (see site::permalink)
 //! feed_paths = ["/feed.xml"]              # the feed's path, then other paths serving it too
 //! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
+//! highlight = false                       # highlight code blocks (costs render time)
 //! ```
 //!
 //! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
@@ -51,6 +52,10 @@ pub struct Config {
     pub feed_paths: Vec<String>,
     /// How feed entry ids are made when a post sets no `entry_id`.
     pub feed_ids: FeedIds,
+    /// Whether code blocks are highlighted. Off by default: syntect with its pure-Rust regex
+    /// engine takes a few milliseconds a block, which a 10,000-post blog with code in every post
+    /// feels (see `super::highlight`).
+    pub highlight: bool,
 }
 
 /// How feed entry ids are made, so that readers do not see old posts as new after a move.
@@ -76,6 +81,7 @@ impl Default for Config {
             permalink: super::permalink::DEFAULT.into(),
             feed_paths: vec!["/feed.xml".into()],
             feed_ids: FeedIds::Url,
+            highlight: false,
         }
     }
 }
@@ -217,6 +223,10 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
                     }
                 }
             }
+            "highlight" => match value.as_bool() {
+                Some(on) => config.highlight = on,
+                None => return Err((key_line(key), "`highlight` must be true or false".into())),
+            },
             "feed_ids" => {
                 config.feed_ids = match value.as_str() {
                     Some("url") => FeedIds::Url,
@@ -282,6 +292,9 @@ mod tests {
         assert_eq!(parse("\npermalink = \"/:nope/\"").unwrap_err().0, Some(2));
         assert!(parse("feed_paths = []").is_err());
         assert!(parse("feed_ids = \"guid\"").is_err());
+        assert!(parse("highlight = \"yes\"").is_err());
+        assert!(parse("highlight = true").unwrap().0.highlight);
+        assert!(!Config::default().highlight);
     }
 
     #[test]

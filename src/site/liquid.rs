@@ -161,7 +161,8 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
         } else {
             ("{{", "}}")
         };
-        let Some(close_at) = here.find(close) else {
+        // The closing mark is looked for after the opening one: `{%}` is not a tag.
+        let Some(close_at) = here[2..].find(close).map(|i| i + 2) else {
             out.leftovers
                 .push((line_here, format!("unclosed `{open}`")));
             out.text.push_str(open);
@@ -266,7 +267,7 @@ fn find_tag(text: &str, name: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     while let Some(i) = text[from..].find("{%") {
         let start = from + i;
-        let close = text[start..].find("%}")? + start;
+        let close = text[start + 2..].find("%}")? + start + 2;
         let inner = text[start + 2..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
         if inner == name {
             return Some((start, close + 2));
@@ -349,6 +350,33 @@ mod tests {
         assert_eq!(lines, [6, 7, 8, 9], "{:?}", p.leftovers);
         assert!(p.leftovers[0].1.contains("shortcode"));
         assert_eq!(p.text, "`{{ code }}`\n```\n{% for %}\n```\n    {{ indented }}\n{{< plotly json=\"x\" >}}\n{{% note %}}\n{{ admonition(type=\"x\") }}\n{% include x.html %}\n");
+    }
+
+    #[test]
+    fn random_mutations_never_panic() {
+        let seed = "# {{ page.title }}\n{% highlight rb %}\nx `y`\n{% endhighlight %}\n[a](@/b.md#c) {% raw %}{{x}}{% endraw %} `{{ y }}`\n```\n{%\n```\n{{< s >}} é\n";
+        let alphabet: &[u8] = b"{}%`<>#@/]()[: \n~-ae";
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5_000 {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 5) {
+                let at = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]),
+                }
+            }
+            let _ = run(&String::from_utf8_lossy(&bytes));
+        }
     }
 
     #[test]

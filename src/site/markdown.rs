@@ -1,6 +1,6 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
 //! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id; code blocks
-//! are highlighted ([`super::highlight`]).
+//! can be highlighted ([`super::highlight`]).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -37,7 +37,13 @@ pub fn options() -> Options {
 /// the title itself). Heading ids come from `{#id}` when given, else from the heading text,
 /// made unique within the document with `-1`, `-2`, ...
 pub fn render(markdown: &str, take_title: bool) -> Rendered {
+    render_with(markdown, take_title, false)
+}
+
+/// [`render`], with code blocks highlighted when `highlight` is set.
+pub fn render_with(markdown: &str, take_title: bool, highlight: bool) -> Rendered {
     let mut events = Events {
+        highlight,
         parser: Parser::new_ext(markdown, options()),
         queue: VecDeque::new(),
         used_ids: HashSet::new(),
@@ -69,6 +75,8 @@ struct Events<'a> {
     summary_state: SummaryState,
     /// Nothing but (possibly) headings seen so far.
     at_start: bool,
+    /// Code blocks go through [`super::highlight`].
+    highlight: bool,
 }
 
 enum SummaryState {
@@ -106,7 +114,7 @@ impl<'a> Iterator for Events<'a> {
         }
         loop {
             let event = self.parser.next()?;
-            if let Event::Start(Tag::CodeBlock(kind)) = &event {
+            if let (true, Event::Start(Tag::CodeBlock(kind))) = (self.highlight, &event) {
                 self.at_start = false;
                 return Some(super::highlight::code_block(kind, &mut self.parser));
             }

@@ -189,6 +189,7 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         permalink: &config.permalink,
         language: &config.language,
         site_url: &config.base_url,
+        highlight: config.highlight,
         page_root: None,
     };
     let (all_posts, sources, others) = load_posts(&posts_dir, &context, problems);
@@ -509,6 +510,7 @@ fn load_pages(
         permalink: &config.permalink,
         language: &config.language,
         site_url: &config.base_url,
+        highlight: config.highlight,
         page_root: Some(pages_dir),
     };
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = assets::walk(pages_dir, problems)
@@ -641,18 +643,19 @@ fn add_post_files(
     }
     // A file beside a single-file post (not in a bundle of its own) that the post links to
     // relatively is served in the post's folder too, where the link resolves.
+    let other_files: HashSet<&Path> = others.iter().map(PathBuf::as_path).collect();
     for post in posts {
         let Some(dir) = post.source.parent() else {
             continue;
         };
         for link in &post.relative_links {
             let file = dir.join(link);
-            let in_own_bundle = file.strip_prefix(posts_dir).is_ok()
-                && others.contains(&file)
+            let is_other = other_files.contains(file.as_path());
+            let in_own_bundle = is_other
                 && folder_of
                     .get(post.source.as_path())
                     .is_some_and(|folder| site.paths.contains(&format!("{folder}{link}")));
-            if in_own_bundle || !others.contains(&file) {
+            if in_own_bundle || !is_other {
                 continue;
             }
             let path = format!("{}{link}", post.folder());

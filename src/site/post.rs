@@ -83,6 +83,8 @@ pub struct Context<'a> {
     pub language: &'a str,
     /// `{{ site.url }}` in bodies: the site's `base_url`.
     pub site_url: &'a str,
+    /// Whether code blocks are highlighted (the site's `highlight` setting).
+    pub highlight: bool,
     /// For pages (not posts): the `pages/` folder; a page's URL is its path under it
     /// (`pages/about.md` at `/about/`) unless it sets its own.
     pub page_root: Option<&'a Path>,
@@ -95,6 +97,7 @@ impl Default for Context<'_> {
             permalink: super::permalink::DEFAULT,
             language: "en",
             site_url: "",
+            highlight: false,
             page_root: None,
         }
     }
@@ -189,7 +192,7 @@ pub fn from_source_in(
             summary: String::new(),
         }
     } else {
-        markdown::render(&processed.text, front.title.is_none())
+        markdown::render_with(&processed.text, front.title.is_none(), context.highlight)
     };
     let slug = match &front.slug {
         Some(s) if !s.trim().is_empty() => slugify(s),
