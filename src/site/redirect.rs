@@ -36,7 +36,8 @@ pub fn resource(from: &str, to: &str, modified: jiff::Timestamp) -> Resource {
 /// The decoded path a redirect resource leads to, or `None` for any other resource. Only a
 /// body byte-for-byte equal to [`page`]`(to)` counts.
 pub fn target(resource: &Resource) -> Option<String> {
-    if resource.content_type != HTML {
+    // Cheap refusals first: this runs over every page when the sitemap is written.
+    if resource.content_type != HTML || !resource.body.starts_with(HEAD.as_bytes()) {
         return None;
     }
     let body = std::str::from_utf8(&resource.body).ok()?;
