@@ -98,6 +98,13 @@ const COMMANDS: &[Command] = &[
         run: reload,
     },
     Command {
+        name: "import",
+        synopsis: "jekyll|hugo|zola SRC [--root DIR]",
+        about: "move a site in, keeping every old URL (forkblog import --help)",
+        flags: Vec::new,
+        run: import,
+    },
+    Command {
         name: "stats",
         synopsis: "[OPTIONS] [FILES...]",
         about: "how much of an access log is bots (forkblog stats --help)",
@@ -733,6 +740,10 @@ fn reload(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn import(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    Ok(crate::import::run(parser.raw_args()?.collect()))
 }
 
 fn stats(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {

@@ -7,6 +7,7 @@
 //!   and its HTTP code, and the limits that bound them.
 //! - [`logs`]: the access log in Combined Log Format.
 //! - [`stats`]: `forkblog stats`, bot traffic in access logs.
+//! - [`import`]: `forkblog import`, a Jekyll, Hugo or Zola site moved in.
 //! - `sys`: every `unsafe` block, each behind one small safe function; the rest of the crate
 //!   denies `unsafe_code`.
 
@@ -15,6 +16,7 @@
 pub mod acme;
 pub mod cli;
 pub mod clock;
+pub mod import;
 pub mod logs;
 pub mod server;
 pub mod site;

@@ -1089,3 +1089,34 @@ fn pages_carry_the_safety_headers() {
     assert_eq!(feed.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(feed.header("content-security-policy"), None);
 }
+
+#[test]
+fn old_addresses_of_a_moved_post_answer_301_to_where_it_lives() {
+    let blog = Blog::sample();
+    blog.write_post(
+        "moved.md",
+        "---\ntitle: Moved\ndate: 2009-05-19\npermalink: /2009/05/19/t.html\nredirect_from: [/old/]\naliases: [\"/older/\"]\n---\nHere now.\n",
+    );
+    let server = start(&blog);
+    let page = server.get("/2009/05/19/t.html");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Here now."));
+    for (old, query) in [
+        ("/old/", ""),
+        ("/older/", "?a=1"),
+        ("/old", ""),
+        ("/older", "?b=2"),
+    ] {
+        let r = server.get(&format!("{old}{query}"));
+        assert_eq!(r.status, 301, "{old}");
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/2009/05/19/t.html{query}").as_str()),
+            "{old}{query}: one hop, the query kept"
+        );
+        assert!(r.body.is_empty());
+    }
+    // A page's folder with index.html, as old static hosts answered it.
+    let r = server.get(&format!("{POST}index.html"));
+    assert_eq!((r.status, r.header("location")), (301, Some(POST)));
+}

@@ -12,7 +12,7 @@ fn good_posts(t: &TempSite) {
     )
     .file(
         "posts/good-two.md",
-        "+++\ntitle = \"Good two\"\n+++\nFine.\n",
+        "+++\ntitle = \"Good two\"\ndate = 2020-01-02\n+++\nFine.\n",
     );
 }
 

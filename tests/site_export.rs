@@ -12,8 +12,8 @@ fn export_writes_every_resource_byte_for_byte() {
         "posts/2020-01-01-a.md",
         "---\ntitle: A\ntags: [x]\n---\nA\n",
     )
-    .file("posts/b/index.md", "# B\n\n![](pic.png)\n")
-    .file("posts/b/pic.png", b"\x89PNG\x00\x01binary")
+    .file("posts/2020-01-02-b/index.md", "# B\n\n![](pic.png)\n")
+    .file("posts/2020-01-02-b/pic.png", b"\x89PNG\x00\x01binary")
     .file("templates/static/site.js", "console.log(1)\n");
     let s = t.site();
     let out = t.path("out");

@@ -194,7 +194,7 @@ fn titles_and_tags_are_escaped_in_html_and_xml() {
     let title = "<script>alert(\"x\")</script> & 'quotes'";
     t.file(
         "posts/evil.md",
-        format!("---\ntitle: {}\ntags: [\"a<b & \\\"c\\\"\"]\ndescription: \"<img src=x onerror=alert(1)>\"\n---\nBody.\n", serde_json::to_string(title).unwrap()),
+        format!("---\ntitle: {}\ndate: 2020-01-01\ntags: [\"a<b & \\\"c\\\"\"]\ndescription: \"<img src=x onerror=alert(1)>\"\n---\nBody.\n", serde_json::to_string(title).unwrap()),
     );
     let site = t.site();
     for resource in site

@@ -95,7 +95,7 @@ fn drafts_and_unpublished_posts_are_nowhere() {
 fn post_without_front_matter_takes_its_setext_title() {
     let t = TempSite::new("setext");
     t.file(
-        "posts/plain-notes.md",
+        "posts/2020-01-01-plain-notes.md",
         "Plain Notes & Thoughts\n======================\n\nNo front matter here.\n\n## Section\n",
     );
     let site = t.site();
@@ -117,7 +117,7 @@ fn post_without_front_matter_takes_its_setext_title() {
 #[test]
 fn post_without_front_matter_takes_an_atx_title() {
     let t = TempSite::new("atx");
-    t.file("posts/atx.md", "# ATX *Title*\n\nText.\n");
+    t.file("posts/2020-01-01-atx.md", "# ATX *Title*\n\nText.\n");
     let site = t.site();
     assert!(text(&site, "/posts/atx/").contains("<h1>ATX Title</h1>"));
 }
@@ -126,13 +126,16 @@ fn post_without_front_matter_takes_an_atx_title() {
 fn page_bundles_serve_their_files_beside_the_post() {
     let t = TempSite::new("bundle");
     t.file(
-        "posts/2021/trip/index.md",
+        "posts/2021/2021-05-01-trip/index.md",
         "---\ntitle: Trip\ndate: 2021-07-01\n---\n![photo](photo.png) ![map](img/map.jpg)\n",
     )
-    .file("posts/2021/trip/photo.png", b"\x89PNG\r\n\x1a\nfake")
-    .file("posts/2021/trip/img/map.jpg", b"\xff\xd8\xff")
-    .file("posts/loose/one.md", "# One\n")
-    .file("posts/loose/two.md", "# Two\n")
+    .file(
+        "posts/2021/2021-05-01-trip/photo.png",
+        b"\x89PNG\r\n\x1a\nfake",
+    )
+    .file("posts/2021/2021-05-01-trip/img/map.jpg", b"\xff\xd8\xff")
+    .file("posts/loose/2020-01-01-one.md", "# One\n")
+    .file("posts/loose/2020-01-02-two.md", "# Two\n")
     .file("posts/loose/shared.gif", b"GIF89a");
     let site = t.site();
     let page = text(&site, "/posts/trip/");
@@ -182,7 +185,7 @@ fn index_is_paginated_newest_first() {
 #[test]
 fn settings_file_is_optional_and_used_when_present() {
     let t = TempSite::new("settings");
-    t.file("posts/a.md", "# A\n");
+    t.file("posts/2020-01-01-a.md", "# A\n");
     assert!(text(&t.site(), "/").contains("<title>forkblog</title>"));
     t.file(
         "forkblog.toml",
@@ -196,7 +199,7 @@ fn settings_file_is_optional_and_used_when_present() {
 #[test]
 fn static_files_get_their_content_types() {
     let t = TempSite::new("static");
-    t.file("posts/a.md", "# A\n");
+    t.file("posts/2020-01-01-a.md", "# A\n");
     for (name, body) in [
         ("app.js", "x"),
         ("font.woff2", "x"),
@@ -230,7 +233,7 @@ fn unicode_tags_get_encoded_links() {
     let t = TempSite::new("unicode");
     t.file(
         "posts/a.md",
-        "---\ntitle: Café\ntags: [Café, café]\n---\nx\n",
+        "---\ntitle: Café\ndate: 2020-01-01\ntags: [Café, café]\n---\nx\n",
     );
     let site = t.site();
     assert!(text(&site, "/tags/café/").contains("/posts/a/"));

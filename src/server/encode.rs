@@ -41,6 +41,20 @@ fn prepare(resource: &Resource, not_found: bool) -> io::Result<Prepared<'_>> {
             etag: String::new(),
         });
     }
+    if let Some(to) = crate::site::redirect::target(resource) {
+        // An old address (`redirect_from`, `aliases`): a permanent redirect, no body. The child
+        // adds the request's query to the Location.
+        return Ok(Prepared {
+            path: &resource.path,
+            head: format!(
+                "HTTP/1.1 301 Moved Permanently\r\nLocation: {}\r\nContent-Length: 0\r\n",
+                crate::site::text::encode_path(&to)
+            ),
+            body: b"",
+            gzip: None,
+            etag: String::new(),
+        });
+    }
     let etag = format!("\"{:016x}\"", content_hash(&resource.body));
     let gzip = match compressed(resource)? {
         Some(gz) => {

@@ -149,9 +149,6 @@ pub fn serve(settings: Settings) -> Result<ExitCode, Error> {
         Some(handover) => resume(&settings, handover)?,
         None => start(&settings)?,
     };
-    for listening in std::iter::once(&inherited.listener).chain(&inherited.tls_listener) {
-        listener::defer_until_data(listening, settings.limits.head_timeout);
-    }
     Ok(Supervisor::new(inherited, &settings, signals).run())
 }
 
@@ -189,6 +186,11 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         ),
         None => None,
     };
+    // Before anyone can connect through the address announced below; the option stays on the
+    // socket across every re-exec.
+    for listening in std::iter::once(&listener).chain(&tls_listener) {
+        listener::defer_until_data(listening, settings.limits.head_timeout);
+    }
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
     before_dropping(settings, &log)?;

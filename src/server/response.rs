@@ -181,6 +181,9 @@ impl<'a> Responder<'a> {
         let Some(entry) = self.site.lookup(path) else {
             return self.missing(target, scratch, head_only, close);
         };
+        if let Some(location) = redirect_location(&entry) {
+            return moved(location, b"", target.query, close);
+        }
         if not_modified(request, &entry) {
             return revalidated(request, &entry, close);
         }
@@ -214,25 +217,30 @@ impl<'a> Responder<'a> {
         head_only: bool,
         close: bool,
     ) -> Response<'a> {
+        // `/x/index.html`, as static hosts answered it: the page at `/x/`.
+        if let Some(dir) = scratch
+            .strip_suffix(b"index.html")
+            .filter(|d| d.ends_with(b"/"))
+        {
+            if self.site.lookup(dir).is_some() {
+                let raw = target.path;
+                return moved(
+                    &raw[..raw.len() - b"index.html".len()],
+                    b"",
+                    target.query,
+                    close,
+                );
+            }
+        }
         if !scratch.ends_with(b"/") {
             scratch.push(b'/');
-            if self.site.lookup(scratch).is_some() {
-                // The path as the client wrote it (still percent-encoded), a slash, the query.
-                let mut head = b"HTTP/1.1 301 Moved Permanently\r\nLocation: ".to_vec();
-                head.extend_from_slice(target.path);
-                head.push(b'/');
-                if !target.query.is_empty() {
-                    head.push(b'?');
-                    head.extend_from_slice(target.query);
+            if let Some(entry) = self.site.lookup(scratch) {
+                // An old address with a slash: straight to where it leads, in one hop.
+                if let Some(location) = redirect_location(&entry) {
+                    return moved(location, b"", target.query, close);
                 }
-                head.extend_from_slice(b"\r\nContent-Length: 0\r\n");
-                return Response {
-                    status: Status::MovedPermanently,
-                    head: Cow::Owned(head),
-                    body: Cow::Borrowed(b""),
-                    send_body: false,
-                    close,
-                };
+                // The path as the client wrote it (still percent-encoded), a slash, the query.
+                return moved(target.path, b"/", target.query, close);
             }
         }
         match self.site.not_found() {
@@ -275,6 +283,33 @@ impl<'a> Responder<'a> {
 /// Where ACME's HTTP-01 challenges are asked for: served on the plain listener even when every
 /// other page redirects to HTTPS.
 pub const ACME_CHALLENGES: &[u8] = b"/.well-known/acme-challenge/";
+
+/// Where a redirect resource (an old address of a moved page) leads, from its prebuilt head.
+fn redirect_location<'a>(entry: &Entry<'a>) -> Option<&'a [u8]> {
+    if !entry.plain.head.starts_with(b"HTTP/1.1 301 ") {
+        return None;
+    }
+    header_value(entry.plain.head, b"Location")
+}
+
+/// A 301 to `path` + `suffix`, with the request's query kept.
+fn moved<'a>(path: &[u8], suffix: &[u8], query: &[u8], close: bool) -> Response<'a> {
+    let mut head = b"HTTP/1.1 301 Moved Permanently\r\nLocation: ".to_vec();
+    head.extend_from_slice(path);
+    head.extend_from_slice(suffix);
+    if !query.is_empty() {
+        head.push(b'?');
+        head.extend_from_slice(query);
+    }
+    head.extend_from_slice(b"\r\nContent-Length: 0\r\n");
+    Response {
+        status: Status::MovedPermanently,
+        head: Cow::Owned(head),
+        body: Cow::Borrowed(b""),
+        send_body: false,
+        close,
+    }
+}
 
 /// The answer to an ACME HTTP-01 challenge (the key authorization, as text).
 fn challenge_answer<'a>(answer: Vec<u8>, head_only: bool, close: bool) -> Response<'a> {

@@ -11,6 +11,11 @@
 //! feed_entries = 20                       # newest posts in /feed.xml; 0 = all
 //! unsafe_html = false                     # true: raw HTML in posts is published unsanitised
 //! follow_symlinks = "never"               # "inside": follow links that stay in the site root
+//! permalink = "/posts/:slug/"             # where posts are served (see site::permalink)
+//! feed_paths = ["/feed.xml"]              # the feed's path, then other paths serving it too
+//! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
+//! highlight = false                       # highlight code blocks (costs render time)
+//! math = false                            # $...$ and $$...$$ rendered to MathML
 //! ```
 //!
 //! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
@@ -50,6 +55,30 @@ pub struct Config {
     /// Whether a render follows symbolic links under the root.
     #[serde(skip)]
     pub follow_symlinks: Symlinks,
+    /// Where posts are served, as a [`super::permalink`] pattern.
+    pub permalink: String,
+    /// The feed's path first, then other paths that serve the same feed (the names a previous
+    /// generator used, so subscribers keep their subscription). Never empty.
+    pub feed_paths: Vec<String>,
+    /// How feed entry ids are made when a post sets no `entry_id`.
+    pub feed_ids: FeedIds,
+    /// Whether code blocks are highlighted. Off by default: syntect with its pure-Rust regex
+    /// engine takes a few milliseconds a block, which a 10,000-post blog with code in every post
+    /// feels (see `super::highlight`).
+    pub highlight: bool,
+    /// Whether `$...$` and `$$...$$` are TeX, rendered to MathML at render time. Off by
+    /// default: a blog that writes prices in dollars should not grow formulas.
+    pub math: bool,
+}
+
+/// How feed entry ids are made, so that readers do not see old posts as new after a move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedIds {
+    /// The post's absolute URL (Hugo, Zola and forkblog's own).
+    Url,
+    /// jekyll-feed's: the absolute URL of the post's folder joined with its slug, no extension.
+    Jekyll,
 }
 
 impl Default for Config {
@@ -64,6 +93,11 @@ impl Default for Config {
             feed_entries: 20,
             unsafe_html: false,
             follow_symlinks: Symlinks::Never,
+            permalink: super::permalink::DEFAULT.into(),
+            feed_paths: vec!["/feed.xml".into()],
+            feed_ids: FeedIds::Url,
+            highlight: false,
+            math: false,
         }
     }
 }
@@ -183,6 +217,51 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
                     .and_then(Symlinks::parse)
                     .map_err(|m| (key_line(key), m))?
             }
+            "permalink" => {
+                text_value(&mut config.permalink)?;
+                super::permalink::validate(&config.permalink)
+                    .map_err(|message| (key_line(key), message))?;
+            }
+            "feed_paths" => {
+                let paths: Option<Vec<String>> = value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|v| v.as_str().and_then(super::permalink::normalize))
+                        .collect()
+                });
+                match paths {
+                    Some(paths) if !paths.is_empty() && paths.iter().all(|p| !p.ends_with('/')) => {
+                        config.feed_paths = paths
+                    }
+                    _ => {
+                        return Err((
+                            key_line(key),
+                            "`feed_paths` must be a list of file paths such as                              [\"/atom.xml\", \"/feed.xml\"]"
+                                .into(),
+                        ))
+                    }
+                }
+            }
+            "math" => match value.as_bool() {
+                Some(on) => config.math = on,
+                None => return Err((key_line(key), "`math` must be true or false".into())),
+            },
+            "highlight" => match value.as_bool() {
+                Some(on) => config.highlight = on,
+                None => return Err((key_line(key), "`highlight` must be true or false".into())),
+            },
+            "feed_ids" => {
+                config.feed_ids = match value.as_str() {
+                    Some("url") => FeedIds::Url,
+                    Some("jekyll") => FeedIds::Jekyll,
+                    _ => {
+                        return Err((
+                            key_line(key),
+                            "`feed_ids` must be \"url\" or \"jekyll\"".into(),
+                        ))
+                    }
+                }
+            }
             _ if value.is_table() => {}
             _ => warnings.push((key_line(key), format!("unknown setting `{key}` (ignored)"))),
         }
@@ -233,5 +312,23 @@ mod tests {
         let (line, msg) = parse("title = 1\n").unwrap_err();
         assert_eq!(line, Some(1), "{msg}");
         assert!(parse("title = \n").is_err());
+        assert_eq!(parse("\npermalink = \"/:nope/\"").unwrap_err().0, Some(2));
+        assert!(parse("feed_paths = []").is_err());
+        assert!(parse("feed_ids = \"guid\"").is_err());
+        assert!(parse("highlight = \"yes\"").is_err());
+        assert!(parse("highlight = true").unwrap().0.highlight);
+        assert!(!Config::default().highlight);
+    }
+
+    #[test]
+    fn urls_and_feeds() {
+        let (c, w) = parse(
+            "permalink = \"/:year/:month/:day/:title.html\"\nfeed_paths = [\"/atom.xml\", \"feed.xml\"]\nfeed_ids = \"jekyll\"\n",
+        )
+        .unwrap();
+        assert!(w.is_empty());
+        assert_eq!(c.permalink, "/:year/:month/:day/:title.html");
+        assert_eq!(c.feed_paths, ["/atom.xml", "/feed.xml"]);
+        assert_eq!(c.feed_ids, FeedIds::Jekyll);
     }
 }

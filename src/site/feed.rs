@@ -1,11 +1,12 @@
-//! The Atom 1.0 feed at `/feed.xml`: the newest posts with full content, absolute URLs from
-//! `base_url`, everything XML-escaped.
+//! The Atom 1.0 feed (at `/feed.xml` unless `feed_paths` says otherwise): the newest posts with
+//! full content, absolute URLs from `base_url`, everything XML-escaped. Entry ids are the post's
+//! `entry_id`, else made as `feed_ids` says, so a blog that moves in keeps its readers' state.
 
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
-use super::config::Config;
+use super::config::{Config, FeedIds};
 use super::pages::rfc3339;
 use super::post::Post;
 use super::text::{encode_path, xml_escape};
@@ -63,7 +64,15 @@ pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> Str
     let _ = writeln!(
         out,
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
-        xml_escape(&format!("{base}/feed.xml"))
+        xml_escape(&format!(
+            "{base}{}",
+            encode_path(
+                config
+                    .feed_paths
+                    .first()
+                    .map_or("/feed.xml", String::as_str)
+            )
+        ))
     );
     let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(updated));
     let _ = writeln!(
@@ -84,7 +93,7 @@ pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> Str
             out,
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>"
         );
-        let _ = writeln!(out, "    <id>{url}</id>");
+        let _ = writeln!(out, "    <id>{}</id>", xml_escape(&entry_id(config, post)));
         let _ = writeln!(
             out,
             "    <published>{}</published>",
@@ -115,4 +124,26 @@ pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> Str
     }
     out.push_str("</feed>\n");
     out
+}
+
+/// The id of `post`'s feed entry: its `entry_id`, else as `config.feed_ids` says.
+pub fn entry_id(config: &Config, post: &Post) -> String {
+    if let Some(id) = post.entry_id.as_deref().filter(|id| !id.trim().is_empty()) {
+        return id.trim().to_string();
+    }
+    let base = &config.base_url;
+    let path = post.path();
+    match config.feed_ids {
+        FeedIds::Url => format!("{base}{}", encode_path(&path)),
+        FeedIds::Jekyll => {
+            // jekyll-feed: the post's folder (its URL up to the last `/`, a trailing one dropped
+            // first) joined with its slug.
+            let trimmed = path.strip_suffix('/').unwrap_or(&path);
+            let folder = &trimmed[..trimmed.rfind('/').unwrap_or(0)];
+            format!(
+                "{base}{}",
+                encode_path(&format!("{folder}/{}", post.name_slug))
+            )
+        }
+    }
 }

@@ -41,6 +41,16 @@ pub struct FrontMatter {
     pub slug: Option<String>,
     /// `description` (also `summary`, `excerpt`).
     pub description: Option<String>,
+    /// Where the post is served: `permalink` (Jekyll), `url` (Hugo) or `path` (Zola), as
+    /// written.
+    pub url: Option<String>,
+    /// Old addresses that redirect to the post: `redirect_from` (Jekyll) and `aliases` (Hugo,
+    /// Zola), as written.
+    pub aliases: Vec<String>,
+    /// The feed entry's id, when it must not be the post's URL: `entry_id` or `guid`.
+    pub entry_id: Option<String>,
+    /// The language of a translation: `lang` (Zola) or `language`.
+    pub lang: Option<String>,
 }
 
 /// Why front matter could not be read: a message and, when known, the 1-based line in the whole
@@ -141,6 +151,14 @@ pub fn parse(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> {
         draft: fields.flag("draft")? || fields.published()? == Some(false),
         slug: fields.string(&["slug"])?,
         description: fields.string(&["description", "summary", "excerpt"])?,
+        url: fields.string(&["permalink", "url", "path"])?,
+        aliases: {
+            let mut aliases = fields.list(&["redirect_from"], "redirect_from")?;
+            aliases.extend(fields.list(&["aliases"], "aliases")?);
+            aliases
+        },
+        entry_id: fields.string(&["entry_id", "guid"])?,
+        lang: fields.string(&["lang", "language"])?,
     };
     Ok((front, start + body_start))
 }
@@ -520,7 +538,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_lines() {
-        let err = parse("---\ntitle: ok\ndate: 2015/03/01\n---\n").unwrap_err();
+        let err = parse("---\ntitle: ok\ndate: 01/03/2015\n---\n").unwrap_err();
         assert_eq!(err.line, Some(3));
         assert!(err.message.contains("unknown date format"), "{err}");
 

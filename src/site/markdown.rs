@@ -1,6 +1,7 @@
 //! Markdown to HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
-//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id. Then,
-//! unless the site sets `unsafe_html = true`, [`sanitize`] cleans the HTML with ammonia.
+//! punctuation and `{#id}` heading attributes; every heading gets a stable anchor id; code blocks
+//! can be highlighted ([`super::highlight`]). Then, unless the site sets `unsafe_html = true`,
+//! [`sanitize`] cleans the HTML with ammonia.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::LazyLock;
@@ -43,8 +44,27 @@ pub fn options() -> Options {
 /// the title itself). Heading ids come from `{#id}` when given, else from the heading text,
 /// made unique within the document with `-1`, `-2`, ...
 pub fn render(markdown: &str, take_title: bool) -> Rendered {
+    render_with(markdown, take_title, Extras::default())
+}
+
+/// What a site may turn on beyond plain CommonMark and its usual extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// Code blocks highlighted ([`super::highlight`]).
+    pub highlight: bool,
+    /// `$...$` and `$$...$$` rendered to MathML ([`math`]).
+    pub math: bool,
+}
+
+/// [`render`], with the `extras` the site turns on.
+pub fn render_with(markdown: &str, take_title: bool, extras: Extras) -> Rendered {
+    let mut options = options();
+    if extras.math {
+        options |= Options::ENABLE_MATH;
+    }
     let mut events = Events {
-        parser: Parser::new_ext(markdown, options()),
+        highlight: extras.highlight,
+        parser: Parser::new_ext(markdown, options),
         queue: VecDeque::new(),
         used_ids: HashSet::new(),
         take_title,
@@ -64,6 +84,37 @@ pub fn render(markdown: &str, take_title: bool) -> Rendered {
     }
 }
 
+/// MathML Core's elements, which the math renderer writes and the sanitiser lets through.
+const MATHML_TAGS: [&str; 27] = [
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "mtext",
+    "mspace",
+    "ms",
+    "msup",
+    "msub",
+    "msubsup",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mover",
+    "munder",
+    "munderover",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mstyle",
+    "mpadded",
+    "mphantom",
+    "menclose",
+    "merror",
+];
+
 /// The sanitiser: ammonia's defaults (no scripts, styles, event handlers, frames or forms, and
 /// only well-known URL schemes, so no `javascript:` links), plus what pulldown-cmark itself
 /// writes and the defaults lack: heading ids and classes (anchors, footnotes, code languages),
@@ -78,6 +129,34 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attribute_values("input", "type", ["checkbox"])
         .add_tag_attributes("th", ["style"])
         .add_tag_attributes("td", ["style"])
+        // Links to other posts are still markers when a post is sanitised; they become paths
+        // once every post is known (see `super::liquid::MARKER_PREFIX`).
+        .add_url_schemes(["forkblog-link"])
+        .add_tags(MATHML_TAGS)
+        .add_tag_attributes("math", ["display", "xmlns"])
+        .add_tag_attributes(
+            "mo",
+            [
+                "stretchy",
+                "fence",
+                "separator",
+                "form",
+                "lspace",
+                "rspace",
+                "largeop",
+                "movablelimits",
+                "symmetric",
+                "minsize",
+                "maxsize",
+            ],
+        )
+        .add_tag_attributes("mi", ["mathvariant"])
+        .add_tag_attributes("mstyle", ["displaystyle", "scriptlevel", "mathcolor"])
+        .add_tag_attributes("mspace", ["width"])
+        .add_tag_attributes("mpadded", ["width", "lspace", "voffset"])
+        .add_tag_attributes("mfrac", ["linethickness"])
+        .add_tag_attributes("mtd", ["columnspan", "rowspan"])
+        .add_tag_attributes("annotation", ["encoding"])
         .filter_style_properties(HashSet::from(["text-align"]))
         .link_rel(None);
     builder
@@ -88,6 +167,26 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// the allowed list (their text stays). Safe for a page and, escaped, for the feed.
 pub fn sanitize(html: &str) -> String {
     SANITIZER.clean(html).to_string()
+}
+
+/// TeX as MathML Core, rendered at render time (no JavaScript in the page). Commands the
+/// renderer does not know are shown in red within the formula, as TeX engines do.
+pub fn math(tex: &str, display: bool) -> String {
+    use pulldown_latex::config::DisplayMode;
+    let storage = pulldown_latex::Storage::new();
+    let parser = pulldown_latex::Parser::new(tex, &storage);
+    let config = pulldown_latex::RenderConfig {
+        display_mode: match display {
+            true => DisplayMode::Block,
+            false => DisplayMode::Inline,
+        },
+        ..Default::default()
+    };
+    let mut mathml = String::new();
+    match pulldown_latex::push_mathml(&mut mathml, parser, config) {
+        Ok(()) => mathml,
+        Err(_) => format!("<code>{}</code>", super::text::xml_escape(tex)),
+    }
 }
 
 /// The parser's events, streamed to the HTML writer with heading ids filled in (only a heading's
@@ -105,6 +204,8 @@ struct Events<'a> {
     at_start: bool,
     /// See [`Rendered::needs_sanitizing`].
     needs_sanitizing: bool,
+    /// Code blocks go through [`super::highlight`].
+    highlight: bool,
 }
 
 enum SummaryState {
@@ -151,6 +252,17 @@ impl<'a> Iterator for Events<'a> {
         }
         loop {
             let event = self.parser.next()?;
+            // TeX becomes MathML written by forkblog itself: trusted, so not counted as raw HTML
+            // (the sanitiser allows MathML all the same).
+            if let Event::InlineMath(tex) | Event::DisplayMath(tex) = &event {
+                self.at_start = false;
+                let display = matches!(event, Event::DisplayMath(_));
+                return Some(Event::InlineHtml(math(tex, display).into()));
+            }
+            if let (true, Event::Start(Tag::CodeBlock(kind))) = (self.highlight, &event) {
+                self.at_start = false;
+                return Some(super::highlight::code_block(kind, &mut self.parser));
+            }
             self.observe(&event);
             let Event::Start(start @ Tag::Heading { .. }) = event else {
                 self.at_start = false;
@@ -342,5 +454,31 @@ mod tests {
         let s = shorten(long.trim(), 50);
         assert!(s.chars().count() <= 51 && s.ends_with('…'), "{s}");
         assert_eq!(shorten("short", 50), "short");
+    }
+
+    #[test]
+    fn tex_becomes_mathml_only_when_asked() {
+        let source = "Euler: $e^{i\\pi} + 1 = 0$\n\n$$\\frac{a}{b}$$\n\nPrice: $5 and $6.";
+        let on = Extras {
+            math: true,
+            ..Extras::default()
+        };
+        let html = render_with(source, false, on).html;
+        assert!(html.contains("<math"), "{html}");
+        assert!(html.contains("<mfrac>"), "{html}");
+        assert!(html.contains("display=\"block\""), "{html}");
+        assert!(!render_with(source, false, on).needs_sanitizing);
+        let off = render(source, false).html;
+        assert!(
+            !off.contains("<math") && off.contains("$e^{i\\pi} + 1 = 0$"),
+            "{off}"
+        );
+        // The sanitiser keeps MathML when a post also holds raw HTML.
+        let mixed = render_with("$x^2$ <script>alert(1)</script>", false, on).html;
+        let clean = sanitize(&mixed);
+        assert!(
+            clean.contains("<msup>") && !clean.contains("<script"),
+            "{clean}"
+        );
     }
 }

@@ -12,8 +12,14 @@
 //!   `/posts/<path under posts/>`.
 //! - `templates/`: templates ([`templates`]); missing ones fall back to built-in defaults.
 //! - `templates/static/`: served at `/static/...` (stylesheet, scripts, fonts, favicon).
-//! - `templates/root/`: served at the site root; `templates/root/robots.txt` replaces the
-//!   default `/robots.txt`.
+//! - `templates/root/`: served at the site root (a folder's `index.html` at the folder's path,
+//!   `/about/`); `templates/root/robots.txt` replaces the default `/robots.txt`.
+//! - `pages/`: pages outside the post list, `pages/about.md` at `/about/` (or its own
+//!   `permalink`), rendered with `page.html`; other files in it served at their path.
+//! - Zola/Hugo `_index*.md` files are sections, not posts, and are skipped; a translation
+//!   (`index.ca.md`, `post.ca.md`, or `lang = "ca"` other than the site's `language`) is served
+//!   under `/ca/...` and not listed; HTML files under `posts/` that open with front matter are
+//!   posts whose body is used as it is (Hugo content).
 //!
 //! Resource paths are stored decoded: a tag `café` is served at the path `/tags/café/`, while
 //! links in pages, the feed and the sitemap spell it `/tags/caf%C3%A9/`. The server
@@ -92,11 +98,16 @@ pub mod export;
 pub mod feed;
 pub mod files;
 pub mod frontmatter;
+pub mod highlight;
+pub mod links;
+pub mod liquid;
 pub mod markdown;
 mod newpost;
 pub mod pages;
 pub(crate) mod par;
+pub mod permalink;
 pub mod post;
+pub mod redirect;
 pub mod sitemap;
 pub mod templates;
 pub mod text;
@@ -106,6 +117,8 @@ pub use newpost::new_post;
 
 /// The folder of posts under the root.
 pub const POSTS_DIR: &str = "posts";
+/// The folder of pages (`about.md` at `/about/`) under the root; optional.
+pub const PAGES_DIR: &str = "pages";
 /// The folder of templates under the root.
 pub const TEMPLATES_DIR: &str = "templates";
 
@@ -187,7 +200,29 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
-    let (mut posts, sources, others) = load_posts(&files, &posts_dir, config.unsafe_html, problems);
+    let context = post::Context {
+        posts_dir: &posts_dir,
+        permalink: &config.permalink,
+        language: &config.language,
+        site_url: &config.base_url,
+        highlight: config.highlight,
+        math: config.math,
+        page_root: None,
+    };
+    let (all_posts, sources, others) =
+        load_posts(&files, &posts_dir, &context, config.unsafe_html, problems);
+    // Translations are served under their language's prefix but not listed with the posts.
+    let (translations, mut posts): (Vec<Post>, Vec<Post>) =
+        all_posts.into_iter().partition(|p| p.lang.is_some());
+    let pages_dir = root.join(PAGES_DIR);
+    let (mut standalone, page_files) = load_pages(&files, &pages_dir, &config, problems);
+    let mut translations = translations;
+    resolve_links(
+        &mut [&mut posts[..], &mut translations[..], &mut standalone[..]],
+        &posts_dir,
+        &pages_dir,
+        problems,
+    );
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -205,12 +240,16 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         })
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
-    let feed_resource = Resource {
-        path: "/feed.xml".into(),
-        content_type: feed::CONTENT_TYPE.into(),
-        last_modified: feed_modified,
-        body: feed.into_bytes(),
-    };
+    let feed_resources: Vec<Resource> = config
+        .feed_paths
+        .iter()
+        .map(|path| Resource {
+            path: path.clone(),
+            content_type: feed::CONTENT_TYPE.into(),
+            last_modified: feed_modified,
+            body: feed.clone().into_bytes(),
+        })
+        .collect();
     let bodies: Vec<String> = posts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.html))
@@ -221,13 +260,14 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tags = pages::tags(&posts);
     let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
     tmark("views");
-    let (mut site, not_found) = match render_pages(&pages, bodies, problems) {
-        Ok(rendered) => rendered,
-        Err(template_problems) => {
-            problems.extend(template_problems);
-            return None;
-        }
-    };
+    let (mut site, not_found) =
+        match render_pages(&pages, bodies, &translations, &standalone, problems) {
+            Ok(rendered) => rendered,
+            Err(template_problems) => {
+                problems.extend(template_problems);
+                return None;
+            }
+        };
 
     log::debug!(
         "rendered {} pages after {:?}",
@@ -241,12 +281,27 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
     let has_robots = add_template_files(&mut site, &files, &templates_dir, site_modified, problems);
+    let served: Vec<&Post> = posts.iter().chain(&translations).collect();
     add_post_files(
-        &mut site, &files, &posts_dir, &posts, &sources, &others, problems,
+        &mut site, &files, &posts_dir, &served, &sources, &others, problems,
+    );
+    for file in &page_files {
+        if let Some(tail) = assets::url_tail(&pages_dir, file) {
+            site.add_file(&files, file, format!("/{tail}"), problems);
+        }
+    }
+
+    // Old addresses, after every page and file so none can take a real page's place.
+    add_redirects(
+        &mut site,
+        served.iter().copied().chain(&standalone),
+        problems,
     );
 
     // The feed, robots.txt and the sitemap (which lists every page added above).
-    site.add(feed_resource, None, problems);
+    for feed_resource in feed_resources {
+        site.add(feed_resource, None, problems);
+    }
     if !has_robots {
         let robots = sitemap::robots(&config);
         site.add(
@@ -275,6 +330,22 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
 
     let mut resources = site.list;
     resources.sort_by(|a, b| a.path.cmp(&b.path));
+
+    // Every internal link and image of every post and page leads somewhere.
+    let paths: HashSet<&str> = resources.iter().map(|r| r.path.as_str()).collect();
+    let sources: HashMap<&str, &Path> = served
+        .iter()
+        .copied()
+        .chain(&standalone)
+        .map(|p| (p.url.as_str(), p.source.as_path()))
+        .collect();
+    let mut link_problems = Vec::new();
+    for resource in &resources {
+        if let Some(source) = sources.get(resource.path.as_str()) {
+            links::check(resource, source, &paths, &mut link_problems);
+        }
+    }
+    problems.extend(link_problems);
     log::info!(
         "rendered {} posts into {} resources in {:?}",
         posts.len(),
@@ -295,16 +366,20 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
 fn load_posts(
     files: &files::SiteFiles,
     posts_dir: &Path,
+    context: &post::Context,
     unsafe_html: bool,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let found = files.walk(posts_dir, problems);
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) =
-        found.into_iter().partition(|f| is_markdown(f));
+        found.into_iter().partition(|f| is_post_source(f));
     let sources: Vec<PathBuf> = sources
         .into_iter()
         .filter(|f| {
-            let section = f.file_name().is_some_and(|n| n == "_index.md");
+            let section = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("_index."));
             if section {
                 log::info!(
                     "{}: section file (Zola/Hugo _index.md), not a post; skipped",
@@ -316,7 +391,7 @@ fn load_posts(
         .collect();
     let mut posts = Vec::with_capacity(sources.len());
     let load = |f: &PathBuf| {
-        let mut post = post::load(files, f)?;
+        let mut post = post::load(files, f, context)?;
         if post.needs_sanitizing && !unsafe_html {
             post.html = markdown::sanitize(&post.html);
         }
@@ -329,32 +404,166 @@ fn load_posts(
         }
     }
     posts.retain(|p| !p.draft);
+    for post in &posts {
+        if post.undated {
+            problems.push(Problem {
+                file: post.source.clone(),
+                line: None,
+                message: "no date in front matter, file name or URL; dated by the file's \
+                          modification time (add `date: YYYY-MM-DD`)"
+                    .into(),
+            });
+        }
+        for message in &post.url_problems {
+            problems.push(Problem {
+                file: post.source.clone(),
+                line: None,
+                message: format!("{message}; ignored"),
+            });
+        }
+    }
     posts.sort_by(|a, b| {
         b.date
             .timestamp
             .cmp(&a.date.timestamp)
             .then_with(|| a.slug.cmp(&b.slug))
     });
-    let mut slugs: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
-    posts.retain(|p| match slugs.get(&p.slug) {
+    // Only two posts claiming one URL clash: equal slugs under dated URLs are fine.
+    let mut urls: HashMap<String, PathBuf> = HashMap::with_capacity(posts.len());
+    posts.retain(|p| match urls.get(&p.url) {
         Some(first) => {
             problems.push(Problem {
                 file: p.source.clone(),
                 line: None,
                 message: format!(
-                    "slug {:?} is already used by {}; post skipped (set `slug:` to tell them apart)",
-                    p.slug,
+                    "URL {} is already used by {}; post skipped (set `slug:` or `permalink:` \
+                     to tell them apart)",
+                    p.url,
                     first.display()
                 ),
             });
             false
         }
         None => {
-            slugs.insert(p.slug.clone(), p.source.clone());
+            urls.insert(p.url.clone(), p.source.clone());
             true
         }
     });
     (posts, sources, others)
+}
+
+/// Replaces the link markers [`liquid`] left in bodies with the URL of the post or page they
+/// name (`{% post_url NAME %}`, `{% link PATH %}`, Zola's `@/PATH.md`), reports those that name
+/// nothing, and reports template syntax left in any body.
+fn resolve_links(
+    groups: &mut [&mut [Post]],
+    posts_dir: &Path,
+    pages_dir: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    let mut by_source: HashMap<PathBuf, String> = HashMap::new();
+    let mut by_stem: HashMap<String, String> = HashMap::new();
+    for post in groups.iter().flat_map(|g| g.iter()) {
+        by_source.insert(post.source.clone(), post.url.clone());
+        if let Some(stem) = post.source.file_stem().and_then(|s| s.to_str()) {
+            by_stem
+                .entry(stem.to_string())
+                .or_insert_with(|| post.url.clone());
+        }
+    }
+    let find = |key: &str| -> Option<String> {
+        let (kind, target) = key.split_once(':')?;
+        let target = target.trim_start_matches('/');
+        match kind {
+            "post" => {
+                let name = target.rsplit('/').next().unwrap_or(target);
+                by_stem.get(name).cloned()
+            }
+            _ => {
+                // Jekyll names posts by their place in the old site (`_posts/x.md`,
+                // `blog/_posts/x.md`); Zola by their place under `content/`.
+                let under_posts = target
+                    .strip_prefix("_posts/")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| target.replace("/_posts/", "/"));
+                [
+                    posts_dir.join(&under_posts),
+                    pages_dir.join(target),
+                    posts_dir.join(target),
+                ]
+                .iter()
+                .find_map(|p| by_source.get(p).cloned())
+            }
+        }
+    };
+    for post in groups.iter_mut().flat_map(|g| g.iter_mut()) {
+        for (line, what) in &post.leftovers {
+            problems.push(Problem {
+                file: post.source.clone(),
+                line: Some(*line),
+                message: format!("{what}: it would show as raw text (remove it or write it out)"),
+            });
+        }
+        if post.links.is_empty() {
+            continue;
+        }
+        for (key, line) in &post.links {
+            let marker = liquid::marker(key);
+            let url = find(key);
+            if url.is_none() {
+                problems.push(Problem {
+                    file: post.source.clone(),
+                    line: Some(*line),
+                    message: format!(
+                        "link to {:?} names no post or page",
+                        key.split_once(':').map_or(key.as_str(), |(_, t)| t)
+                    ),
+                });
+            }
+            let url = text::encode_path(url.as_deref().unwrap_or("/"));
+            post.html = post.html.replace(&marker, &url);
+        }
+    }
+}
+
+/// Reads `pages/` (optional): its Markdown files as pages, and the other files to serve at
+/// their path under it.
+fn load_pages(
+    files: &files::SiteFiles,
+    pages_dir: &Path,
+    config: &config::Config,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Post>, Vec<PathBuf>) {
+    if !pages_dir.is_dir() {
+        return (Vec::new(), Vec::new());
+    }
+    let context = post::Context {
+        posts_dir: pages_dir,
+        permalink: &config.permalink,
+        language: &config.language,
+        site_url: &config.base_url,
+        highlight: config.highlight,
+        math: config.math,
+        page_root: Some(pages_dir),
+    };
+    let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .walk(pages_dir, problems)
+        .into_iter()
+        .partition(|f| is_post_source(f));
+    let mut pages = Vec::new();
+    for loaded in par::map(&sources, |f| post::load(files, f, &context)) {
+        match loaded {
+            Ok(mut page) if !page.draft => {
+                if page.needs_sanitizing && !config.unsafe_html {
+                    page.html = markdown::sanitize(&page.html);
+                }
+                pages.push(page)
+            }
+            Ok(_) => {}
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (pages, others)
 }
 
 /// Renders every page: the resources and the 404 page, or the template problems (each reported
@@ -362,9 +571,13 @@ fn load_posts(
 fn render_pages(
     pages: &pages::Pages,
     bodies: Vec<String>,
+    translations: &[Post],
+    standalone: &[Post],
     problems: &mut Vec<Problem>,
 ) -> Result<(Resources, Resource), Vec<Problem>> {
     let mut rendered = pages.posts(bodies);
+    rendered.extend(translations.iter().map(|p| pages.single(p, "post.html")));
+    rendered.extend(standalone.iter().map(|p| pages.single(p, "page.html")));
     rendered.extend(pages.lists());
     rendered.push(pages.not_found());
     let mut template_problems: Vec<Problem> = Vec::new();
@@ -407,7 +620,12 @@ fn add_template_files(
         for file in files.walk(&root_dir, problems) {
             if let Some(tail) = assets::url_tail(&root_dir, &file) {
                 has_robots |= tail == "robots.txt";
-                site.add_file(files, &file, format!("/{tail}"), problems);
+                // `about/index.html` answers at `/about/`, as on any static host.
+                let path = match tail.strip_suffix("/index.html") {
+                    Some(dir) => format!("/{dir}/"),
+                    None => format!("/{tail}"),
+                };
+                site.add_file(files, &file, path, problems);
             }
         }
     }
@@ -441,20 +659,20 @@ fn add_post_files(
     site: &mut Resources,
     files: &files::SiteFiles,
     posts_dir: &Path,
-    posts: &[Post],
+    posts: &[&Post],
     sources: &[PathBuf],
     others: &[PathBuf],
     problems: &mut Vec<Problem>,
 ) {
     let owners = bundle_owners(posts_dir, sources, others);
-    let slug_of: HashMap<&Path, &str> = posts
+    let folder_of: HashMap<&Path, &str> = posts
         .iter()
-        .map(|p| (p.source.as_path(), p.slug.as_str()))
+        .map(|p| (p.source.as_path(), p.folder()))
         .collect();
     for (file, owner) in others.iter().zip(owners) {
         let path = match owner {
-            Some((source, tail)) => match slug_of.get(source.as_path()) {
-                Some(slug) => format!("/posts/{slug}/{tail}"),
+            Some((source, tail)) => match folder_of.get(source.as_path()) {
+                Some(folder) => format!("{folder}{tail}"),
                 None => continue,
             },
             None => match assets::url_tail(posts_dir, file) {
@@ -464,13 +682,95 @@ fn add_post_files(
         };
         site.add_file(files, file, path, problems);
     }
+    // A file beside a single-file post (not in a bundle of its own) that the post links to
+    // relatively is served in the post's folder too, where the link resolves.
+    let other_files: HashSet<&Path> = others.iter().map(PathBuf::as_path).collect();
+    for post in posts {
+        let Some(dir) = post.source.parent() else {
+            continue;
+        };
+        for link in &post.relative_links {
+            let file = dir.join(link);
+            let is_other = other_files.contains(file.as_path());
+            let in_own_bundle = is_other
+                && folder_of
+                    .get(post.source.as_path())
+                    .is_some_and(|folder| site.paths.contains(&format!("{folder}{link}")));
+            if in_own_bundle || !is_other {
+                continue;
+            }
+            let path = format!("{}{link}", post.folder());
+            if !site.paths.contains(&path) {
+                site.add_file(files, &file, path, problems);
+            }
+        }
+    }
 }
 
-/// Whether a file is a post: `.md` or `.markdown`, any case.
-fn is_markdown(path: &Path) -> bool {
-    path.extension()
+/// Adds a redirect page for each post's aliases and for the extension-less twin of each `.html`
+/// post (`/x/index.html` cannot be a resource beside `/x/`: both are one exported file). An
+/// alias that is already a page or file is reported and left alone; implied twins are added
+/// only where free.
+fn add_redirects<'a>(
+    site: &mut Resources,
+    posts: impl Iterator<Item = &'a Post>,
+    problems: &mut Vec<Problem>,
+) {
+    for post in posts {
+        let mut wanted: Vec<(String, bool)> = Vec::new();
+        for alias in &post.aliases {
+            wanted.push((alias.clone(), true));
+        }
+        for twin in permalink::implied_aliases(&post.url) {
+            wanted.push((twin, false));
+        }
+        for (from, asked) in wanted {
+            let taken = site.paths.contains(&from)
+                || export::file_name(&from).is_none_or(|f| site.files.contains(&f));
+            if taken {
+                if asked {
+                    problems.push(Problem {
+                        file: post.source.clone(),
+                        line: None,
+                        message: format!(
+                            "alias {from} is already a page or file; no redirect made"
+                        ),
+                    });
+                }
+                continue;
+            }
+            site.add(
+                redirect::resource(&from, &post.url, post.modified),
+                Some(&post.source),
+                problems,
+            );
+        }
+    }
+}
+
+/// Whether a file is a post: `.md` or `.markdown`, any case, or HTML that opens with front
+/// matter (Hugo content); other HTML is served as it is.
+fn is_post_source(path: &Path) -> bool {
+    let markdown = path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+    markdown || (post::is_html(path) && opens_with_front_matter(path))
+}
+
+/// Whether the file's first line is `---` or `+++`.
+fn opens_with_front_matter(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let n = file.read(&mut head).unwrap_or(0);
+    let head = &head[..n];
+    let head = head
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(head);
+    head.starts_with(b"---") || head.starts_with(b"+++")
 }
 
 /// For each non-post file under `posts_dir`, the post whose page bundle holds it and its path
@@ -482,7 +782,8 @@ fn bundle_owners(
     others: &[PathBuf],
 ) -> Vec<Option<(PathBuf, String)>> {
     let mut by_dir: HashMap<&Path, Vec<&PathBuf>> = HashMap::new();
-    for source in sources {
+    // A translation (`index.ca.md`) shares its original's bundle.
+    for source in sources.iter().filter(|s| post::language_of(s).0.is_none()) {
         if let Some(dir) = source.parent() {
             by_dir.entry(dir).or_default().push(source);
         }

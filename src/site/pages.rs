@@ -121,7 +121,7 @@ impl<'a> Pages<'a> {
             description => &config.description,
             language => &config.language,
             posts_per_page => config.posts_per_page,
-            feed_url => "/feed.xml",
+            feed_url => encode_path(config.feed_paths.first().map_or("/feed.xml", String::as_str)),
             post_count => posts.len(),
         };
         let views = par::map(posts, |p| Value::from_serialize(view(p)));
@@ -196,6 +196,24 @@ impl<'a> Pages<'a> {
             };
             self.page(&post.path(), "post.html", extra, self.newest(neighbours))
         })
+    }
+
+    /// A page outside the post list (a page from `pages/`, a translation) through `template`,
+    /// which gets `post` as `post.html` does but no neighbours.
+    pub fn single(&self, post: &Post, template: &str) -> Result<Resource, Problem> {
+        let extra = context! {
+            post => context! {
+                content => Value::from_safe_string(post.html.clone()),
+                lang => post.lang.clone(),
+                ..Value::from_serialize(view(post))
+            },
+        };
+        self.page(
+            &post.path(),
+            template,
+            extra,
+            post.modified.max(self.site_modified),
+        )
     }
 
     /// Every listing page, rendered in parallel: the index (`/`, then `/page/2/`, ... with

@@ -10,10 +10,17 @@ use super::Resource;
 /// The sitemap's Content-Type.
 pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 
-/// Lists every page (resources whose path ends in `/`) with its last modification time.
+/// Lists every page (resources whose path ends in `/`, and HTML files such as
+/// `/2009/05/19/x.html`, but no redirect) with its last modification time.
 pub fn sitemap<'a>(config: &Config, pages: impl IntoIterator<Item = &'a Resource>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for page in pages.into_iter().filter(|r| r.path.ends_with('/')) {
+    let is_page = |r: &Resource| {
+        let html_file = r.path.ends_with(".html")
+            && r.content_type.starts_with("text/html")
+            && !r.path.ends_with("/404.html");
+        (r.path.ends_with('/') || html_file) && super::redirect::target(r).is_none()
+    };
+    for page in pages.into_iter().filter(|r| is_page(r)) {
         let loc = format!("{}{}", config.base_url, encode_path(&page.path));
         let _ = writeln!(
             out,

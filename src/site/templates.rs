@@ -6,6 +6,7 @@
 //! `feed_url`):
 //! - `index.html`: `posts` (summaries), `pagination` (`page`, `pages`, `prev_url`, `next_url`);
 //! - `post.html`: `post` (a summary plus `content`, safe HTML), `newer`, `older`;
+//! - `page.html`: `post`, for pages from `pages/` (`/about/`), which have no date;
 //! - `tag.html`: `tag` (`name`, `url`, `count`), `posts`;
 //! - `tags.html`: `tags`;
 //! - `archive.html`: `years` (`year`, `posts`);
@@ -27,6 +28,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("_macros.html", include_str!("../../templates/_macros.html")),
     ("index.html", include_str!("../../templates/index.html")),
     ("post.html", include_str!("../../templates/post.html")),
+    ("page.html", include_str!("../../templates/page.html")),
     ("tag.html", include_str!("../../templates/tag.html")),
     ("tags.html", include_str!("../../templates/tags.html")),
     ("archive.html", include_str!("../../templates/archive.html")),

@@ -1,0 +1,112 @@
+//! The `content/` + `static/` layout Hugo and Zola share: files in a section folder are posts
+//! (`content/blog/x.md` to `posts/blog/x.md`, bundle files beside them), files at the top of
+//! `content/` are pages, `_index*.md` section files are left out, `static/` is served at the
+//! root. Each generator says what URL its posts had.
+
+use std::path::{Path, PathBuf};
+
+use super::{dest, Item, Plan};
+use crate::site::frontmatter::FrontMatter;
+
+/// Whether `rel` (under `content/`) is a post or page source for this generator.
+pub type IsSource = fn(&Path) -> bool;
+
+/// The old URL of the content file at `rel` (under `content/`) with front matter `front`.
+pub type OldUrl<'a> = &'a dyn Fn(&Path, &FrontMatter) -> Option<String>;
+
+/// Adds `content/` and `static/` of `src` to `plan`; `skip_top` lists top-level folders that are
+/// the generator's own (noted once each, not copied).
+pub fn add(plan: &mut Plan, src: &Path, is_source: IsSource, old_url: OldUrl, skip_top: &[&str]) {
+    let (files, refused) = dest::walk(src);
+    for file in refused {
+        plan.note(
+            &file,
+            None,
+            "symlink or special file; not followed, not copied",
+        );
+    }
+    let mut noted: Vec<String> = Vec::new();
+    for rel in files {
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().to_string())
+            .collect();
+        let top = parts.first().cloned().unwrap_or_default();
+        match top.as_str() {
+            "content" => {
+                let under: PathBuf = parts[1..].iter().collect();
+                let name = under.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.starts_with("_index.") {
+                    if is_source(&under)
+                        && super::front_of(&src.join(&rel)).is_some_and(|f| !f.aliases.is_empty())
+                    {
+                        plan.note(&rel, None, "section aliases not carried");
+                    }
+                    continue;
+                }
+                let top_level = parts.len() == 2;
+                let base = if top_level {
+                    crate::site::PAGES_DIR
+                } else {
+                    crate::site::POSTS_DIR
+                };
+                let to = Path::new(base).join(&under);
+                if is_source(&under) {
+                    let front = super::front_of(&src.join(&rel)).unwrap_or_default();
+                    let url = if front.draft {
+                        None
+                    } else {
+                        old_url(&under, &front)
+                    };
+                    plan.items.push(Item {
+                        from: rel,
+                        to,
+                        old_url: url,
+                    });
+                } else {
+                    plan.files.push((rel, to));
+                }
+            }
+            "static" => {
+                let under: PathBuf = parts[1..].iter().collect();
+                let to = Path::new(crate::site::TEMPLATES_DIR)
+                    .join("root")
+                    .join(under);
+                plan.files.push((rel, to));
+            }
+            _ if parts.len() == 1 => {}
+            _ => {
+                if !noted.contains(&top) {
+                    let what = if skip_top.contains(&top.as_str()) {
+                        "theme and template files not carried: forkblog's templates apply"
+                    } else {
+                        "folder not carried"
+                    };
+                    plan.note(Path::new(&top), None, what);
+                    noted.push(top);
+                }
+            }
+        }
+    }
+}
+
+/// The file's name without extension and language (`index.ca.md` gives `index`), and for a
+/// bundle's `index` its folder's name; `None` for the folder part.
+pub fn stem_and_dirs(rel: &Path) -> (String, Vec<String>) {
+    let (_, unlanguaged) = crate::site::post::language_of(rel);
+    let stem = unlanguaged
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
+    let mut dirs: Vec<String> = rel
+        .parent()
+        .map(|p| p.iter().map(|s| s.to_string_lossy().to_string()).collect())
+        .unwrap_or_default();
+    if stem == "index" {
+        if let Some(bundle) = dirs.pop() {
+            return (bundle, dirs);
+        }
+    }
+    (stem, dirs)
+}

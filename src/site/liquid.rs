@@ -1,0 +1,400 @@
+//! Other generators' template syntax in a post body, before it is rendered as Markdown.
+//!
+//! The part of Liquid that Jekyll posts use is carried out: `{% raw %}` (kept as written),
+//! `{% highlight LANG %}` (a fenced code block), `{{ site.url }}`, `{{ site.baseurl }}`,
+//! `{{ page.title }}`, and links to other posts and pages, `{% post_url NAME %}`,
+//! `{% link PATH %}` and Zola's `@/PATH.md`. Those links cannot be resolved until every post is
+//! loaded, so they become [`marker`]s that `build` replaces with the target's URL.
+//!
+//! Any other `{% %}`, `{{ }}`, Hugo `{{< >}}` / `{{% %}}` shortcode or Zola shortcode call left
+//! outside code is reported with its line, since it would show as raw text on the page.
+
+use std::fmt::Write as _;
+
+/// What [`process`] needs from the site and the post.
+#[derive(Debug, Clone, Copy)]
+pub struct Values<'a> {
+    /// `{{ site.url }}`.
+    pub site_url: &'a str,
+    /// `{{ page.title }}`.
+    pub title: &'a str,
+}
+
+/// A body with the known syntax carried out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Processed {
+    /// The Markdown to render.
+    pub text: String,
+    /// Links to resolve: the reference (`post:NAME`, `link:PATH`, `zola:PATH`) and its line
+    /// (1-based within the body).
+    pub links: Vec<(String, usize)>,
+    /// Syntax left as it is: line (1-based within the body) and what it is.
+    pub leftovers: Vec<(usize, String)>,
+}
+
+/// The text standing for an unresolved link `reference` in the HTML: URL-safe, so Markdown keeps
+/// it byte for byte in an `href`.
+pub fn marker(reference: &str) -> String {
+    let mut out = String::from("forkblog-link:");
+    for b in reference.bytes() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out.push(';');
+    out
+}
+
+/// The marker prefix, for finding markers in rendered HTML.
+pub const MARKER_PREFIX: &str = "forkblog-link:";
+
+/// Decodes the reference of a marker body (the hex between the prefix and `;`).
+pub fn unmark(hex: &str) -> Option<String> {
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// Carries out the known syntax of `body` and lists the rest.
+pub fn process(body: &str, values: &Values) -> Processed {
+    let mut out = Processed {
+        text: String::with_capacity(body.len()),
+        ..Processed::default()
+    };
+    let mut fence: Option<(char, usize)> = None;
+    let mut rest = body;
+    let mut line = 1usize;
+    while !rest.is_empty() {
+        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let current = &rest[..end];
+        let trimmed = current.trim_start();
+        // Fenced code is left alone, and so is indented code.
+        if let Some((c, n)) = fence {
+            out.text.push_str(current);
+            let run = trimmed.chars().take_while(|&x| x == c).count();
+            if run >= n && trimmed[run * c.len_utf8()..].trim().is_empty() {
+                fence = None;
+            }
+            rest = &rest[end..];
+            line += 1;
+            continue;
+        }
+        let opener = trimmed.chars().next().filter(|c| *c == '`' || *c == '~');
+        if let Some(c) = opener {
+            let run = trimmed.chars().take_while(|&x| x == c).count();
+            if run >= 3 {
+                fence = Some((c, run));
+                out.text.push_str(current);
+                rest = &rest[end..];
+                line += 1;
+                continue;
+            }
+        }
+        if current.starts_with("    ") || current.starts_with('\t') {
+            out.text.push_str(current);
+            rest = &rest[end..];
+            line += 1;
+            continue;
+        }
+        // A tag may run over several lines ({% raw %} ... {% endraw %}, highlight blocks).
+        let consumed = scan_line(rest, end, line, values, &mut out);
+        line += rest[..consumed].matches('\n').count();
+        rest = &rest[consumed..];
+    }
+    out
+}
+
+/// Handles the text from the start of `rest` to the end of its first line (`end`), or further
+/// when a block tag opened on it runs on; returns how many bytes were used.
+fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Processed) -> usize {
+    let mut at = 0;
+    while at < end {
+        let here = &rest[at..end];
+        let next = [
+            here.find("{%"),
+            here.find("{{"),
+            here.find('`'),
+            here.find("](@/"),
+            here.find("]: @/"),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(offset) = next else {
+            out.text.push_str(here);
+            return end;
+        };
+        out.text.push_str(&here[..offset]);
+        at += offset;
+        let here = &rest[at..];
+        let line_here = line + rest[..at].matches('\n').count();
+        if here.starts_with('`') {
+            // An inline code span: copied as it is.
+            let run = here.chars().take_while(|&c| c == '`').count();
+            let closing = "`".repeat(run);
+            let span_end = here[run..end - at]
+                .find(&closing)
+                .map_or(run, |i| run + i + run);
+            out.text.push_str(&here[..span_end]);
+            at += span_end;
+            continue;
+        }
+        if let Some(link) = here
+            .strip_prefix("](@/")
+            .map(|l| ("](", l))
+            .or(here.strip_prefix("]: @/").map(|l| ("]: ", l)))
+        {
+            let (lead, after) = link;
+            let stop = after.find([')', '#', ' ', '\n']).unwrap_or(after.len());
+            let path = &after[..stop];
+            out.links.push((format!("zola:{path}"), line_here));
+            out.text.push_str(lead);
+            out.text.push_str(&marker(&format!("zola:{path}")));
+            at += here.len() - after.len() + stop;
+            continue;
+        }
+        let (open, close) = if here.starts_with("{%") {
+            ("{%", "%}")
+        } else {
+            ("{{", "}}")
+        };
+        // The closing mark is looked for after the opening one: `{%}` is not a tag.
+        let Some(close_at) = here[2..].find(close).map(|i| i + 2) else {
+            out.leftovers
+                .push((line_here, format!("unclosed `{open}`")));
+            out.text.push_str(open);
+            at += 2;
+            continue;
+        };
+        let inner = here[2..close_at].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let tag_end = close_at + 2;
+        let words: Vec<&str> = inner.split_whitespace().collect();
+        if open == "{%" {
+            match words.first().copied() {
+                Some("raw") => {
+                    let body = &here[tag_end..];
+                    let (kept, used) = match find_tag(body, "endraw") {
+                        Some((start, stop)) => (&body[..start], stop),
+                        None => (body, body.len()),
+                    };
+                    out.text.push_str(kept);
+                    return at + tag_end + used;
+                }
+                Some("highlight") => {
+                    let lang = words.get(1).copied().unwrap_or("");
+                    let body = &here[tag_end..];
+                    let (code, used) = match find_tag(body, "endhighlight") {
+                        Some((start, stop)) => (&body[..start], stop),
+                        None => {
+                            out.leftovers
+                                .push((line_here, "`{% highlight %}` never closed".into()));
+                            (body, body.len())
+                        }
+                    };
+                    let code = code.strip_prefix('\n').unwrap_or(code);
+                    let code = code.strip_prefix("\r\n").unwrap_or(code);
+                    let longest = longest_run(code, '`');
+                    let fence = "`".repeat(longest.max(2) + 1);
+                    if !out.text.is_empty() && !out.text.ends_with('\n') {
+                        out.text.push('\n');
+                    }
+                    let _ = write!(out.text, "{fence}{lang}\n{code}");
+                    if !code.ends_with('\n') {
+                        out.text.push('\n');
+                    }
+                    out.text.push_str(&fence);
+                    out.text.push('\n');
+                    let mut used = tag_end + used;
+                    // The rest of the closing tag's line, if only whitespace.
+                    let tail = &here[used..];
+                    let tail_end = tail.find('\n').map_or(tail.len(), |i| i + 1);
+                    if tail[..tail_end].trim().is_empty() {
+                        used += tail_end;
+                    }
+                    return at + used;
+                }
+                Some(kind @ ("post_url" | "link")) if words.len() == 2 => {
+                    let key = format!(
+                        "{}:{}",
+                        if kind == "post_url" { "post" } else { "link" },
+                        words[1]
+                    );
+                    out.text.push_str(&marker(&key));
+                    out.links.push((key, line_here));
+                }
+                _ => {
+                    out.leftovers.push((
+                        line_here,
+                        format!("template tag `{}` left as it is", short(&here[..tag_end])),
+                    ));
+                    out.text.push_str(&here[..tag_end]);
+                }
+            }
+        } else {
+            match inner {
+                "site.url" => out.text.push_str(values.site_url),
+                "site.baseurl" | "site.base_url" => {}
+                "page.title" => out.text.push_str(values.title),
+                _ => {
+                    let what = if inner.starts_with('<') || inner.starts_with('%') {
+                        "shortcode"
+                    } else if inner.contains('(') {
+                        "shortcode call"
+                    } else {
+                        "template expression"
+                    };
+                    out.leftovers.push((
+                        line_here,
+                        format!("{what} `{}` left as it is", short(&here[..tag_end])),
+                    ));
+                    out.text.push_str(&here[..tag_end]);
+                }
+            }
+        }
+        at += tag_end;
+        if at > end {
+            return at;
+        }
+    }
+    end
+}
+
+/// The start of `{% NAME %}` in `text` and the offset just past it.
+fn find_tag(text: &str, name: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{%") {
+        let start = from + i;
+        let close = text[start + 2..].find("%}")? + start + 2;
+        let inner = text[start + 2..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        if inner == name {
+            return Some((start, close + 2));
+        }
+        from = close + 2;
+    }
+    None
+}
+
+fn longest_run(text: &str, c: char) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    for x in text.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// A tag shortened for a message.
+fn short(tag: &str) -> String {
+    let one_line: String = tag.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(body: &str) -> Processed {
+        process(
+            body,
+            &Values {
+                site_url: "https://b.example",
+                title: "T <1>",
+            },
+        )
+    }
+
+    #[test]
+    fn known_syntax() {
+        let p = run("# {{ page.title }}\n\n![x]({{ site.baseurl }}/a.png) {{site.url}}/b\n");
+        assert_eq!(p.text, "# T <1>\n\n![x](/a.png) https://b.example/b\n");
+        assert!(p.leftovers.is_empty());
+        let p = run("a\n{% highlight ruby linenos %}\n> p(\"a\")\n{% endhighlight %}\nb\n");
+        assert_eq!(p.text, "a\n```ruby\n> p(\"a\")\n```\nb\n");
+        let p = run("x {% raw %}{{ kept }} {% if %}{% endraw %} y\n{{ bad }}\n");
+        assert_eq!(p.text, "x {{ kept }} {% if %} y\n{{ bad }}\n");
+        assert_eq!(p.leftovers.len(), 1);
+        assert_eq!(p.leftovers[0].0, 2);
+    }
+
+    #[test]
+    fn links_become_markers() {
+        let p = run("[a]({% post_url 2010-07-21-name %}) [b](@/blog/a.md#top)\n[c]: @/c.md\n");
+        assert_eq!(
+            p.links,
+            [
+                ("post:2010-07-21-name".to_string(), 1),
+                ("zola:blog/a.md".to_string(), 1),
+                ("zola:c.md".to_string(), 2)
+            ]
+        );
+        assert!(
+            p.text
+                .contains(&format!("[b]({}#top)", marker("zola:blog/a.md"))),
+            "{}",
+            p.text
+        );
+        assert_eq!(unmark("7a6f6c613a63").as_deref(), Some("zola:c"));
+    }
+
+    #[test]
+    fn leftovers_outside_code_only() {
+        let p = run("`{{ code }}`\n```\n{% for %}\n```\n    {{ indented }}\n{{< plotly json=\"x\" >}}\n{{% note %}}\n{{ admonition(type=\"x\") }}\n{% include x.html %}\n");
+        let lines: Vec<usize> = p.leftovers.iter().map(|l| l.0).collect();
+        assert_eq!(lines, [6, 7, 8, 9], "{:?}", p.leftovers);
+        assert!(p.leftovers[0].1.contains("shortcode"));
+        assert_eq!(p.text, "`{{ code }}`\n```\n{% for %}\n```\n    {{ indented }}\n{{< plotly json=\"x\" >}}\n{{% note %}}\n{{ admonition(type=\"x\") }}\n{% include x.html %}\n");
+    }
+
+    #[test]
+    fn random_mutations_never_panic() {
+        let seed = "# {{ page.title }}\n{% highlight rb %}\nx `y`\n{% endhighlight %}\n[a](@/b.md#c) {% raw %}{{x}}{% endraw %} `{{ y }}`\n```\n{%\n```\n{{< s >}} é\n";
+        let alphabet: &[u8] = b"{}%`<>#@/]()[: \n~-ae";
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5_000 {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 5) {
+                let at = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]),
+                }
+            }
+            let _ = run(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    #[test]
+    fn odd_input_never_panics() {
+        for s in [
+            "{%",
+            "{{",
+            "{% raw %}",
+            "{% highlight %}",
+            "`",
+            "](@/",
+            "{% endraw %}",
+            "{{ é",
+            "é{%é%}é",
+            "```\n{{",
+            "{% highlight x %}\n```\n{% endhighlight %}",
+        ] {
+            let _ = run(s);
+        }
+    }
+}
