@@ -63,6 +63,13 @@ struct Command {
 
 const COMMANDS: &[Command] = &[
     Command {
+        name: "init",
+        synopsis: "DIR [--title T] [--base-url URL] [--author A] [--templates]",
+        about: "create a new site in DIR (asks on a terminal for what is not given)",
+        flags: init_flags,
+        run: init,
+    },
+    Command {
         name: "serve",
         synopsis: "[OPTIONS]",
         about: "serve the blog (posts/, templates/) until SIGTERM",
@@ -677,6 +684,52 @@ fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     match crate::site::new_post(&root, &title) {
         Ok(path) => {
             println!("{}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            eprintln!("forkblog: {problem}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn init_flags() -> Vec<Flag> {
+    let d = crate::site::config::Config::default();
+    vec![
+        flag("title", Some("TEXT"), "the blog's name").or(d.title),
+        flag(
+            "base-url",
+            Some("URL"),
+            "where readers will reach it (feed and sitemap links)",
+        )
+        .or(d.base_url),
+        flag("author", Some("NAME"), "the author named in the feed").or("$USER"),
+        flag(
+            "templates",
+            None,
+            "also copy the built-in templates and stylesheet out to edit",
+        ),
+    ]
+}
+
+fn init(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut options = crate::init::Options::default();
+    let mut dir: Option<PathBuf> = None;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("title") => options.title = Some(parser.value()?.string()?),
+            Long("base-url") => options.base_url = Some(parser.value()?.string()?),
+            Long("author") => options.author = Some(parser.value()?.string()?),
+            Long("templates") => options.templates = true,
+            Long("help") | Short('h') => return help("init"),
+            Value(v) if dir.is_none() => dir = Some(v.into()),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    options.dir = dir.ok_or_else(|| Usage("init needs a DIR for the new site".into()))?;
+    match crate::init::run(&options) {
+        Ok(next_steps) => {
+            print!("{next_steps}");
             Ok(ExitCode::SUCCESS)
         }
         Err(problem) => {

@@ -110,7 +110,7 @@ pub const POSTS_DIR: &str = "posts";
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Built-in static files served when `templates/static/` does not provide them.
-const DEFAULT_STATIC: &[(&str, &[u8])] = &[
+pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     (
         "style.css",
         include_bytes!("../../templates/static/style.css"),
