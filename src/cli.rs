@@ -321,6 +321,17 @@ fn serve_flags() -> Vec<Flag> {
             "how often the parent checks its fds and children",
         )
         .or(d.watchdog_interval.as_secs()),
+        flag(
+            "watch",
+            None,
+            "preview while writing: reload on edits, open pages follow, errors shown",
+        ),
+        flag("drafts", None, "preview: include drafts, marked \"Draft\""),
+        flag(
+            "force-public",
+            None,
+            "allow --watch/--drafts on a non-loopback --listen",
+        ),
     ]
 }
 
@@ -339,6 +350,7 @@ struct ServeArgs {
     acme_directory: Option<String>,
     acme_ca: Option<PathBuf>,
     state_dir: Option<PathBuf>,
+    force_public: bool,
 }
 
 impl ServeArgs {
@@ -346,6 +358,14 @@ impl ServeArgs {
     fn finish(mut self) -> Result<(Settings, bool), Usage> {
         if let Some(readers) = self.readers {
             self.settings.status.readers = readers;
+        }
+        let preview = self.settings.watch || self.settings.drafts;
+        if preview && !self.settings.listen.ip().is_loopback() && !self.force_public {
+            return Err(Usage(format!(
+                "--watch and --drafts are for a preview on this machine, not on {}: listen on \
+                 127.0.0.1 or [::1], or add --force-public",
+                self.settings.listen
+            )));
         }
         if self.settings.trust.proxy_protocol && self.settings.trust.proxies.is_empty() {
             return Err(Usage(
@@ -448,6 +468,9 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
         "grace" => s.limits.grace = seconds(parser)?,
         "watchdog" => s.watchdog_interval = seconds(parser)?,
         "inetd" => args.inetd = true,
+        "watch" => s.watch = true,
+        "drafts" => s.drafts = true,
+        "force-public" => args.force_public = true,
         "trusted-proxy" => {
             let text = parser.value()?.string()?;
             let range = text
@@ -843,6 +866,25 @@ mod tests {
                 c.name
             );
         }
+    }
+
+    #[test]
+    fn previews_stay_on_loopback_unless_forced() {
+        let finish = |argv: &[&str]| {
+            let mut args = ServeArgs::default();
+            let mut parser = lexopt::Parser::from_args(argv.iter().map(OsString::from));
+            while let Some(Long(name)) = parser.next().unwrap() {
+                let name = name.to_string();
+                apply_serve(&mut args, &name, &mut parser).unwrap();
+            }
+            args.finish().map(|(settings, _)| settings)
+        };
+        assert!(finish(&["--watch", "--drafts"]).is_ok());
+        assert!(finish(&["--listen", "[::1]:8080", "--watch"]).is_ok());
+        let refused = finish(&["--listen", "0.0.0.0:8080", "--drafts"]);
+        assert!(refused.is_err_and(|Usage(m)| m.contains("--force-public")));
+        assert!(finish(&["--listen", "0.0.0.0:8080", "--watch", "--force-public"]).is_ok());
+        assert!(finish(&["--listen", "0.0.0.0:8080"]).is_ok());
     }
 
     #[test]

@@ -123,12 +123,18 @@ pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
 
 /// Renders the blog under `root` (`root/posts`, `root/templates`, `root/forkblog.toml`).
 pub fn build(root: &Path) -> Build {
+    build_including_drafts(root, false)
+}
+
+/// As [`build`]; with `drafts`, drafts are rendered too, each title marked "Draft: " so that a
+/// preview (`serve --drafts`) is never mistaken for the published site.
+pub fn build_including_drafts(root: &Path, drafts: bool) -> Build {
     let mut problems = Vec::new();
-    let site = build_site(root, &mut problems);
+    let site = build_site(root, drafts, &mut problems);
     Build { site, problems }
 }
 
-fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
+fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<Site> {
     if !root.is_dir() {
         problems.push(Problem {
             file: root.to_path_buf(),
@@ -187,7 +193,8 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
-    let (mut posts, sources, others) = load_posts(&files, &posts_dir, config.unsafe_html, problems);
+    let (mut posts, sources, others) =
+        load_posts(&files, &posts_dir, config.unsafe_html, drafts, problems);
     log::debug!(
         "read and rendered {} posts in {:?}",
         posts.len(),
@@ -296,6 +303,7 @@ fn load_posts(
     files: &files::SiteFiles,
     posts_dir: &Path,
     unsafe_html: bool,
+    drafts: bool,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let found = files.walk(posts_dir, problems);
@@ -328,7 +336,10 @@ fn load_posts(
             Err(problem) => problems.push(problem),
         }
     }
-    posts.retain(|p| !p.draft);
+    posts.retain(|p| drafts || !p.draft);
+    for draft in posts.iter_mut().filter(|p| p.draft) {
+        draft.title = format!("Draft: {}", draft.title);
+    }
     posts.sort_by(|a, b| {
         b.date
             .timestamp
