@@ -60,11 +60,10 @@ impl Preview {
 
     fn from_word(word: &std::ffi::OsStr) -> Option<Preview> {
         let word = word.to_str()?;
-        let found = [false, true]
+        [false, true]
             .into_iter()
             .flat_map(|live| [false, true].map(|drafts| Preview { live, drafts }))
-            .find(|p| p.word() == word);
-        found
+            .find(|p| p.word() == word)
     }
 }
 

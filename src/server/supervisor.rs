@@ -277,7 +277,7 @@ impl Supervisor {
                 Door::Plain => self.tls.as_ref().map(|tls| tls.port),
                 Door::Tls => None,
             },
-            live: self.preview.live.then(|| Live {
+            live: self.preview.live.then_some(Live {
                 failure: self.failure.as_deref(),
             }),
         }
