@@ -165,3 +165,24 @@ fn watch_reload_cycles_leave_no_descriptor_and_no_zombie() {
     eprintln!("4 watch reloads: parent fds {baseline} at start and after each");
     assert_eq!(server.stop().code(), Some(0));
 }
+
+#[test]
+fn a_folder_made_after_the_start_is_watched_too() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--watch"]);
+    let before = server.get(GENERATION).text();
+    let folder = blog.root().join("posts/later");
+    std::fs::create_dir(&folder).unwrap();
+    set_mode(&folder, 0o755);
+    // The new folder alone reloads; only after that is the post written into it, so that it
+    // appears only if the generation after the reload watches the new folder.
+    assert!(
+        wait_until(Duration::from_secs(30), || server.get(GENERATION).text()
+            != before),
+        "creating a folder did not reload:\n{}",
+        server.log_text()
+    );
+    assert!(server.wait_settled(Duration::from_secs(20)));
+    blog.write_post("later/later.md", &post("Written in a new folder."));
+    wait_for(&server, "/posts/later/", 200, "Written in a new folder.");
+}

@@ -491,7 +491,7 @@ impl Supervisor {
             .collect();
         if edited {
             if let Some(watcher) = self.watcher.as_mut() {
-                watcher.read(Instant::now(), &self.root);
+                watcher.read(Instant::now());
             }
         }
         if ready.is_empty() {

@@ -9,7 +9,9 @@
 //! at exec): the count stays the same across reloads.
 //!
 //! inotify watches one directory at a time, so every directory under `posts/` and `templates/`
-//! is watched, and one created later is added when it appears. Edits arrive as bursts (an editor
+//! is watched. A folder created later is a change like any other: the reload it starts
+//! re-executes, and the next generation watches the tree as it then is (after a failed reload,
+//! from the next good one). Edits arrive as bursts (an editor
 //! writes a temporary file, renames it, touches a backup), so a reload is due [`DEBOUNCE`] after
 //! the last event of a burst; editors' scratch files do not count.
 
@@ -104,7 +106,7 @@ impl Watcher {
     }
 
     /// Reads what arrived; a change that counts makes a reload due [`DEBOUNCE`] from `now`.
-    pub fn read(&mut self, now: Instant, root: &Path) {
+    pub fn read(&mut self, now: Instant) {
         loop {
             let events = match self.inotify.read_events() {
                 Ok(events) => events,
@@ -126,36 +128,9 @@ impl Watcher {
                 } else if is_scratch(name) {
                     continue;
                 }
-                if event.mask.contains(AddWatchFlags::IN_ISDIR)
-                    && event
-                        .mask
-                        .intersects(AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
-                {
-                    // A new folder (a page bundle): its files are watched from now on.
-                    if let Some(dir) = self.find_dir(root, name) {
-                        self.watch_tree(&dir);
-                    }
-                }
                 self.due = Some(now + DEBOUNCE);
             }
         }
-    }
-
-    /// Where a directory named `name` that just appeared is: looked for under posts/ and
-    /// templates/ (inotify names the entry, not its parent's path).
-    fn find_dir(&self, root: &Path, name: &OsStr) -> Option<PathBuf> {
-        let mut pending: Vec<PathBuf> = vec![root.join(POSTS_DIR), root.join(TEMPLATES_DIR)];
-        while let Some(dir) = pending.pop() {
-            for entry in std::fs::read_dir(&dir).ok()?.flatten() {
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    if entry.file_name() == name {
-                        return Some(entry.path());
-                    }
-                    pending.push(entry.path());
-                }
-            }
-        }
-        None
     }
 
     /// How long until the reload is due, if one is pending.
