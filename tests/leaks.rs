@@ -393,3 +393,62 @@ fn fork_failure_answers_503_and_keeps_the_rest_queued() {
     );
     assert!(server.wait_settled(Duration::from_secs(10)));
 }
+
+#[test]
+fn fork_failure_evicts_a_slow_client_for_those_waiting() {
+    if !std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")))
+    {
+        eprintln!("skipped: needs root to run the server as an otherwise unused uid");
+        return;
+    }
+    let blog = Blog::sample();
+    // As above: one child at most. A long head timeout, so only eviction can free the slot.
+    let wrapper = [
+        "setpriv",
+        "--reuid=41998",
+        "--regid=41998",
+        "--clear-groups",
+        "prlimit",
+        "--nproc=2",
+        "--",
+    ];
+    let server = Server::start_wrapped(&wrapper, blog.root(), &["--head-timeout", "60"]);
+    let holder = std::thread::spawn({
+        let addr = server.addr;
+        move || {
+            let started = Instant::now();
+            let mut stream = connect(addr);
+            stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            (started.elapsed(), answer)
+        }
+    });
+    assert!(wait_until(Duration::from_secs(5), || server
+        .children()
+        .len()
+        == 1));
+    std::thread::sleep(Duration::from_millis(600)); // old enough to be evicted
+    let waiting: Vec<_> = (0..3).map(|_| get_in_background(server.addr)).collect();
+    let (held, answer) = holder.join().unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        held < Duration::from_secs(20),
+        "the slow client held its slot for {held:?}"
+    );
+    let statuses: Vec<u16> = waiting.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&200),
+        "nobody was served after the eviction: {statuses:?}"
+    );
+    assert!(server.wait_settled(Duration::from_secs(10)));
+}

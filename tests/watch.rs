@@ -218,3 +218,40 @@ fn slowloris_cannot_starve_a_normal_client() {
     assert!(server.children().len() <= 8);
     assert!(server.wait_settled(Duration::from_secs(15)));
 }
+
+#[test]
+fn idle_connections_do_not_delay_a_normal_reader() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--max-children", "8"]);
+    // Connections that never send a byte wait in the kernel (TCP_DEFER_ACCEPT), not in children.
+    let idle: Vec<TcpStream> = (0..300)
+        .filter_map(|_| TcpStream::connect(server.addr).ok())
+        .collect();
+    assert!(
+        idle.len() >= 250,
+        "only {} idle connections opened",
+        idle.len()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let response = request(
+        server.addr,
+        "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    let waited = started.elapsed();
+    assert_eq!(response.status, 200);
+    assert!(
+        waited < Duration::from_secs(2),
+        "a reader waited {waited:?} behind {} idle connections",
+        idle.len()
+    );
+    eprintln!(
+        "reader answered in {waited:?} behind {} idle connections",
+        idle.len()
+    );
+    assert!(
+        server.children().len() <= 1,
+        "idle connections took children"
+    );
+    drop(idle);
+}

@@ -218,18 +218,7 @@ impl Supervisor {
 
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
     pub fn run(mut self) -> ExitCode {
-        self.publish_settings();
-        self.rotate_ticket_keys();
-        let begun = self.counters.get(Counter::ReloadsBegun);
-        self.counters.set(Counter::ReloadsSettled, begun);
-        self.record_reloads();
-        self.reap();
-        child::warm_up(self.responder(Door::Plain));
-        notify::notify(&format!(
-            "READY=1\nSTATUS=serving {} posts, generation {}",
-            self.site.view().post_count(),
-            self.generation
-        ));
+        self.begin_generation();
         loop {
             let pending = self.signals.take();
             if pending.child {
@@ -264,6 +253,24 @@ impl Supervisor {
             self.watch();
             self.wait_and_accept();
         }
+    }
+
+    /// Everything a generation does once before its loop: publish what the status endpoint
+    /// shows, make a ticket key, record that the reload that started it succeeded, collect
+    /// children of earlier generations that exited meanwhile, warm up, tell systemd.
+    fn begin_generation(&mut self) {
+        self.publish_settings();
+        self.rotate_ticket_keys();
+        let begun = self.counters.get(Counter::ReloadsBegun);
+        self.counters.set(Counter::ReloadsSettled, begun);
+        self.record_reloads();
+        self.reap();
+        child::warm_up(self.responder(Door::Plain));
+        notify::notify(&format!(
+            "READY=1\nSTATUS=serving {} posts, generation {}",
+            self.site.view().post_count(),
+            self.generation
+        ));
     }
 
     /// What a child that came in through `door` answers from.
