@@ -63,6 +63,13 @@ struct Command {
 
 const COMMANDS: &[Command] = &[
     Command {
+        name: "init",
+        synopsis: "DIR [--title T] [--base-url URL] [--author A] [--templates]",
+        about: "create a new site in DIR (asks on a terminal for what is not given)",
+        flags: init_flags,
+        run: init,
+    },
+    Command {
         name: "serve",
         synopsis: "[OPTIONS]",
         about: "serve the blog (posts/, templates/) until SIGTERM",
@@ -321,6 +328,17 @@ fn serve_flags() -> Vec<Flag> {
             "how often the parent checks its fds and children",
         )
         .or(d.watchdog_interval.as_secs()),
+        flag(
+            "watch",
+            None,
+            "preview while writing: reload on edits, open pages follow, errors shown",
+        ),
+        flag("drafts", None, "preview: include drafts, marked \"Draft\""),
+        flag(
+            "force-public",
+            None,
+            "allow --watch/--drafts on a non-loopback --listen",
+        ),
     ]
 }
 
@@ -339,6 +357,7 @@ struct ServeArgs {
     acme_directory: Option<String>,
     acme_ca: Option<PathBuf>,
     state_dir: Option<PathBuf>,
+    force_public: bool,
 }
 
 impl ServeArgs {
@@ -346,6 +365,14 @@ impl ServeArgs {
     fn finish(mut self) -> Result<(Settings, bool), Usage> {
         if let Some(readers) = self.readers {
             self.settings.status.readers = readers;
+        }
+        let preview = self.settings.watch || self.settings.drafts;
+        if preview && !self.settings.listen.ip().is_loopback() && !self.force_public {
+            return Err(Usage(format!(
+                "--watch and --drafts are for a preview on this machine, not on {}: listen on \
+                 127.0.0.1 or [::1], or add --force-public",
+                self.settings.listen
+            )));
         }
         if self.settings.trust.proxy_protocol && self.settings.trust.proxies.is_empty() {
             return Err(Usage(
@@ -448,6 +475,9 @@ fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) ->
         "grace" => s.limits.grace = seconds(parser)?,
         "watchdog" => s.watchdog_interval = seconds(parser)?,
         "inetd" => args.inetd = true,
+        "watch" => s.watch = true,
+        "drafts" => s.drafts = true,
+        "force-public" => args.force_public = true,
         "trusted-proxy" => {
             let text = parser.value()?.string()?;
             let range = text
@@ -693,6 +723,52 @@ fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
 }
 
+fn init_flags() -> Vec<Flag> {
+    let d = crate::site::config::Config::default();
+    vec![
+        flag("title", Some("TEXT"), "the blog's name").or(d.title),
+        flag(
+            "base-url",
+            Some("URL"),
+            "where readers will reach it (feed and sitemap links)",
+        )
+        .or(d.base_url),
+        flag("author", Some("NAME"), "the author named in the feed").or("$USER"),
+        flag(
+            "templates",
+            None,
+            "also copy the built-in templates and stylesheet out to edit",
+        ),
+    ]
+}
+
+fn init(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let mut options = crate::init::Options::default();
+    let mut dir: Option<PathBuf> = None;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("title") => options.title = Some(parser.value()?.string()?),
+            Long("base-url") => options.base_url = Some(parser.value()?.string()?),
+            Long("author") => options.author = Some(parser.value()?.string()?),
+            Long("templates") => options.templates = true,
+            Long("help") | Short('h') => return help("init"),
+            Value(v) if dir.is_none() => dir = Some(v.into()),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    options.dir = dir.ok_or_else(|| Usage("init needs a DIR for the new site".into()))?;
+    match crate::init::run(&options) {
+        Ok(next_steps) => {
+            print!("{next_steps}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            eprintln!("forkblog: {problem}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn reload_flags() -> Vec<Flag> {
     vec![
         flag(
@@ -801,6 +877,25 @@ mod tests {
                 c.name
             );
         }
+    }
+
+    #[test]
+    fn previews_stay_on_loopback_unless_forced() {
+        let finish = |argv: &[&str]| {
+            let mut args = ServeArgs::default();
+            let mut parser = lexopt::Parser::from_args(argv.iter().map(OsString::from));
+            while let Some(Long(name)) = parser.next().unwrap() {
+                let name = name.to_string();
+                apply_serve(&mut args, &name, &mut parser).unwrap();
+            }
+            args.finish().map(|(settings, _)| settings)
+        };
+        assert!(finish(&["--watch", "--drafts"]).is_ok());
+        assert!(finish(&["--listen", "[::1]:8080", "--watch"]).is_ok());
+        let refused = finish(&["--listen", "0.0.0.0:8080", "--drafts"]);
+        assert!(refused.is_err_and(|Usage(m)| m.contains("--force-public")));
+        assert!(finish(&["--listen", "0.0.0.0:8080", "--watch", "--force-public"]).is_ok());
+        assert!(finish(&["--listen", "0.0.0.0:8080"]).is_ok());
     }
 
     #[test]

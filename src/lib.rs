@@ -2,6 +2,7 @@
 //!
 //! Where things live:
 //! - [`cli`]: every command and flag, declared once; help generated from them.
+//! - [`init`]: `forkblog init`, a new site ready to serve and write in.
 //! - [`site`]: posts and templates rendered into ready responses (never touched by a child).
 //! - [`server`]: the listener, the supervisor loop (accept, fork, close, reap, re-exec), the child
 //!   and its HTTP code, and the limits that bound them.
@@ -17,6 +18,7 @@ pub mod acme;
 pub mod cli;
 pub mod clock;
 pub mod import;
+pub mod init;
 pub mod logs;
 pub mod server;
 pub mod site;

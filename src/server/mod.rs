@@ -20,6 +20,8 @@
 //! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
 //! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
 //! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
+//! - `watch.rs`: `--watch`, edits noticed through inotify in the parent; `live.rs`: the page
+//!   that reloads itself and the render-failure page, for `--watch` only.
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod base_url;
@@ -30,6 +32,7 @@ pub mod error;
 pub mod handover;
 pub mod limits;
 pub mod listener;
+pub mod live;
 pub mod lock;
 pub mod notify;
 pub mod privileges;
@@ -43,6 +46,7 @@ pub mod status;
 pub mod stream;
 pub mod supervisor;
 pub mod tls;
+pub mod watch;
 pub mod watchdog;
 
 use std::fs::File;
@@ -93,6 +97,10 @@ pub struct Settings {
     pub tls: Option<TlsSettings>,
     /// Certificates from ACME (the TLS files then live in its state directory).
     pub acme: Option<crate::acme::Settings>,
+    /// `--watch`: reload on edits, pages that follow, a failed render shown (see `watch.rs`).
+    pub watch: bool,
+    /// `--drafts`: drafts rendered too, marked.
+    pub drafts: bool,
 }
 
 /// `--tls-listen` and what goes with it.
@@ -120,11 +128,21 @@ impl Default for Settings {
             watchdog_interval: DEFAULT_WATCHDOG,
             tls: None,
             acme: None,
+            watch: false,
+            drafts: false,
         }
     }
 }
 
 impl Settings {
+    /// What renders add for a preview.
+    pub fn preview(&self) -> render::Preview {
+        render::Preview {
+            live: self.watch,
+            drafts: self.drafts,
+        }
+    }
+
     /// The lock file: `--lock`, else next to the access log, else `forkblog.lock`.
     pub fn lock_path(&self) -> PathBuf {
         match (&self.lock, self.access_log.as_str()) {
@@ -212,6 +230,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         &exe,
         &settings.root,
         Strictness::SkipBrokenPosts,
+        settings.preview(),
         settings.tls.as_ref().map(|t| &t.files),
     )
     .doing("starting the render worker")?
@@ -371,14 +390,20 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
-    let bytes = render::render_bytes(&settings.root, Strictness::SkipBrokenPosts, None)
-        .doing(format!("rendering {}", settings.root.display()))?;
+    let bytes = render::render_bytes(
+        &settings.root,
+        Strictness::SkipBrokenPosts,
+        settings.preview(),
+        None,
+    )
+    .doing(format!("rendering {}", settings.root.display()))?;
     child::serve(&child::Context {
         responder: response::Responder {
             site: snapshot::View::new(&bytes),
             status: &settings.status,
             counters: None,
             https_port: None,
+            live: settings.watch.then_some(live::Live { failure: None }),
         },
         log: log.fd(),
         limits: &settings.limits,

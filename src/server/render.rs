@@ -38,17 +38,47 @@ pub enum Strictness {
     AllOrNothing,
 }
 
+/// What a render adds for writing on one's own machine (`serve --watch`, `--drafts`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// The live-reload script in every page (see `live.rs`).
+    pub live: bool,
+    /// Drafts included, labelled as such.
+    pub drafts: bool,
+}
+
+impl Preview {
+    /// The word that carries it on the worker's command line.
+    fn word(self) -> &'static str {
+        match (self.live, self.drafts) {
+            (false, false) => "published",
+            (false, true) => "drafts",
+            (true, false) => "live",
+            (true, true) => "live+drafts",
+        }
+    }
+
+    fn from_word(word: &std::ffi::OsStr) -> Option<Preview> {
+        let word = word.to_str()?;
+        [false, true]
+            .into_iter()
+            .flat_map(|live| [false, true].map(|drafts| Preview { live, drafts }))
+            .find(|p| p.word() == word)
+    }
+}
+
 /// Renders `root` in this process and encodes the snapshot, logging every problem; with `tls`,
 /// the certificate and key are read, checked and carried at the end of the snapshot.
 pub fn render_bytes(
     root: &Path,
     strictness: Strictness,
+    preview: Preview,
     tls: Option<&tls::Files>,
 ) -> Result<Vec<u8>, String> {
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
     let material = tls.map(tls::Material::load).transpose()?.flatten();
-    let build = site::build(root);
+    let build = site::build_including_drafts(root, preview.drafts);
     for problem in &build.problems {
         log::error!("{problem}");
     }
@@ -63,6 +93,10 @@ pub fn render_bytes(
         }
         Some(site) => site,
     };
+    let mut site = site;
+    if preview.live {
+        super::live::add_to(&mut site);
+    }
     let render_micros = started.elapsed().as_micros() as u64;
     let mut bytes =
         encode::encode(&site, render_micros).map_err(|e| format!("encoding the site: {e}"))?;
@@ -99,6 +133,7 @@ pub fn spawn(
     exe: &Path,
     root: &Path,
     strictness: Strictness,
+    preview: Preview,
     tls: Option<&tls::Files>,
 ) -> io::Result<RenderJob> {
     let memfd = snapshot::memfd()?;
@@ -115,6 +150,7 @@ pub fn spawn(
             Strictness::SkipBrokenPosts => b"skip-broken-posts",
             Strictness::AllOrNothing => b"all-or-nothing",
         })?,
+        cstring(preview.word().as_bytes())?,
     ];
     if let Some(files) = tls {
         argv.push(cstring(files.cert.as_os_str().as_bytes())?);
@@ -182,28 +218,44 @@ pub fn spawn(
     }
 }
 
-/// `forkblog render-worker ROOT STRICTNESS`: renders into the memfd on fd 3 and exits 0, or
+/// `forkblog render-worker ROOT STRICTNESS PREVIEW [CERT KEY MISSING]`: renders into the memfd on fd 3 and exits 0, or
 /// writes the problems there and exits 1.
 pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     let strictness_of = |word: &std::ffi::OsString| match word.to_str() {
         Some("all-or-nothing") => Strictness::AllOrNothing,
         _ => Strictness::SkipBrokenPosts,
     };
-    let (root, strictness, tls) = match args {
-        [root, strictness] => (Path::new(root), strictness_of(strictness), None),
-        [root, strictness, cert, key, missing] => (
-            Path::new(root),
-            strictness_of(strictness),
-            Some(tls::Files {
-                cert: cert.into(),
-                key: key.into(),
-                missing_ok: missing == "missing-ok",
-            }),
+    // The preview word is absent when an older server runs this binary's worker during an
+    // upgrade: that server knows no preview, so the published site is what it wants.
+    let published = || Some(Preview::default());
+    let (root, strictness, preview, tls) = match args {
+        [root, strictness] => (root, strictness, published(), None),
+        [root, strictness, preview] => (root, strictness, Preview::from_word(preview), None),
+        [root, strictness, cert, key, missing] => {
+            (root, strictness, published(), Some((cert, key, missing)))
+        }
+        [root, strictness, preview, cert, key, missing] => (
+            root,
+            strictness,
+            Preview::from_word(preview),
+            Some((cert, key, missing)),
         ),
         _ => {
             eprintln!("forkblog: {WORKER_COMMAND} is run by the server itself");
             return std::process::ExitCode::from(2);
         }
+    };
+    let (root, strictness) = (Path::new(root), strictness_of(strictness));
+    let tls = tls.map(|(cert, key, missing)| tls::Files {
+        cert: cert.into(),
+        key: key.into(),
+        missing_ok: missing == "missing-ok",
+    });
+    let Some(preview) = preview else {
+        eprintln!(
+            "forkblog: {WORKER_COMMAND}: unknown preview mode (a binary of another version?)"
+        );
+        return std::process::ExitCode::from(2);
     };
     let memfd = match sys::adopt_inherited_fd(WORKER_FD) {
         Ok(fd) => fd,
@@ -212,7 +264,7 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let written = match render_bytes(root, strictness, tls.as_ref()) {
+    let written = match render_bytes(root, strictness, preview, tls.as_ref()) {
         Ok(bytes) => snapshot::write_into(&memfd, &bytes).map_err(|e| {
             let text = format!("writing the rendered site: {e}");
             log::error!("{text}");

@@ -140,6 +140,8 @@ pub struct Responder<'a> {
     /// On the plain listener while HTTPS is served: its port, for the redirect every page
     /// request gets (ACME challenges and the status endpoint excepted).
     pub https_port: Option<u16>,
+    /// Under `--watch`: the generation endpoint and the failure page (see `live.rs`).
+    pub live: Option<super::live::Live<'a>>,
 }
 
 impl<'a> Responder<'a> {
@@ -167,6 +169,12 @@ impl<'a> Responder<'a> {
         };
         if let Some(prometheus) = self.status.route(path, target.query, client) {
             return self.status_page(prometheus, head_only, close);
+        }
+        if let Some(live) = self.live {
+            let answer = super::live::respond(path, self.counters, live.failure, head_only, close);
+            if let Some(answer) = answer {
+                return answer;
+            }
         }
         if let (Some(token), Some(counters)) = (path.strip_prefix(ACME_CHALLENGES), self.counters) {
             if let Some(answer) = crate::acme::challenge::answer(counters, token) {

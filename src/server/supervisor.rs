@@ -28,15 +28,17 @@ use super::child;
 use super::client::Trust;
 use super::handover::{self, Outgoing};
 use super::limits::Limits;
+use super::live::Live;
 use super::lock::Lock;
 use super::notify;
 use super::reload::{Outcome, Record};
-use super::render::{self, RenderJob, Strictness};
+use super::render::{self, Preview, RenderJob, Strictness};
 use super::response::{self, Responder};
 use super::signals::Signals;
 use super::snapshot::Snapshot;
 use super::status::{Access, Counter, Counters};
 use super::tls;
+use super::watch::Watcher;
 use super::watchdog::{self, Watchdog};
 use super::Settings;
 use crate::logs::AccessLog;
@@ -144,6 +146,12 @@ pub struct Supervisor {
     lost_log_lines: u64,
     /// Certificates from ACME: the settings, the worker in flight and when to check next.
     acme: Option<Acme>,
+    /// What renders add for a preview (`--watch`, `--drafts`).
+    preview: Preview,
+    /// `--watch`: edits to the site, noticed (see `watch.rs`).
+    watcher: Option<Watcher>,
+    /// `--watch`: why the last reload failed, shown instead of the site until one succeeds.
+    failure: Option<String>,
 }
 
 impl Supervisor {
@@ -196,6 +204,15 @@ impl Supervisor {
                 next: Instant::now(),
                 backoff: Acme::FIRST_BACKOFF,
             }),
+            preview: settings.preview(),
+            // Opened here, before the watchdog's first sample: part of the fd baseline.
+            watcher: match settings.watch {
+                true => Watcher::new(&settings.root)
+                    .map_err(|e| log::error!("--watch: {e}; reload with SIGHUP instead"))
+                    .ok(),
+                false => None,
+            },
+            failure: None,
         }
     }
 
@@ -214,6 +231,14 @@ impl Supervisor {
                 self.begin_drain();
             }
             if pending.reload {
+                self.start_reload();
+            }
+            if self
+                .watcher
+                .as_mut()
+                .is_some_and(|w| w.take_due(Instant::now()))
+            {
+                log::info!("--watch: the site changed");
                 self.start_reload();
             }
             if let Some(status) = self.rendered.take() {
@@ -259,6 +284,9 @@ impl Supervisor {
                 Door::Plain => self.tls.as_ref().map(|tls| tls.port),
                 Door::Tls => None,
             },
+            live: self.preview.live.then_some(Live {
+                failure: self.failure.as_deref(),
+            }),
         }
     }
 
@@ -425,27 +453,38 @@ impl Supervisor {
         if let Some(t) = self.drain_deadline {
             timeout = timeout.min(t.saturating_duration_since(now));
         }
+        if let Some(t) = self.watcher.as_ref().and_then(|w| w.until_due(now)) {
+            timeout = timeout.min(t);
+        }
         // The signal pipe always; the listeners only below the cap (at the cap, new
         // connections wait in the kernel's backlog while the parent sleeps).
         let doors: Vec<(Door, &TcpListener)> = match accepting {
             true => self.listeners().collect(),
             false => Vec::new(),
         };
-        let mut fds = [
-            PollFd::new(self.signals.fd(), PollFlags::POLLIN),
-            PollFd::new(self.signals.fd(), PollFlags::POLLIN),
-            PollFd::new(self.signals.fd(), PollFlags::POLLIN),
-        ];
-        for (slot, (_, listener)) in fds[1..].iter_mut().zip(&doors) {
+        // Slot 0 the signal pipe, then the watcher's inotify descriptor (with --watch), then
+        // the listeners; unused slots repeat the signal pipe and are not polled.
+        let mut fds: [PollFd<'_>; 4] =
+            std::array::from_fn(|_| PollFd::new(self.signals.fd(), PollFlags::POLLIN));
+        let mut used = 1;
+        if let Some(watcher) = &self.watcher {
+            fds[used] = PollFd::new(watcher.fd(), PollFlags::POLLIN);
+            used += 1;
+        }
+        let first_door = used;
+        for (slot, (_, listener)) in fds[first_door..].iter_mut().zip(&doors) {
             *slot = PollFd::new(listener.as_fd(), PollFlags::POLLIN);
         }
-        let polled = &mut fds[..1 + doors.len()];
+        let polled = &mut fds[..first_door + doors.len()];
         let ms = timeout.as_millis().clamp(1, 60_000) as u16;
         let mut ready = [false; 2];
+        let mut edited = false;
         match poll(polled, PollTimeout::from(ms)) {
             Ok(_) => {
-                for (i, fd) in polled[1..].iter().enumerate() {
-                    ready[i] = fd.revents().is_some_and(|r| !r.is_empty());
+                let has = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
+                edited = first_door > 1 && has(&polled[1]);
+                for (i, fd) in polled[first_door..].iter().enumerate() {
+                    ready[i] = has(fd);
                 }
             }
             Err(Errno::EINTR) => {}
@@ -457,6 +496,11 @@ impl Supervisor {
             .filter(|(_, r)| *r)
             .map(|((door, _), _)| *door)
             .collect();
+        if edited {
+            if let Some(watcher) = self.watcher.as_mut() {
+                watcher.read(Instant::now());
+            }
+        }
         if ready.is_empty() {
             self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
                          // Below the cap but unable to fork (a task limit) is full all the same.
@@ -619,7 +663,14 @@ impl Supervisor {
         ));
         self.counters.add(Counter::ReloadsBegun, 1);
         let tls = self.tls_files.as_ref();
-        match render::spawn(&self.exe, &self.root, Strictness::AllOrNothing, tls) {
+        let preview = self.preview;
+        match render::spawn(
+            &self.exe,
+            &self.root,
+            Strictness::AllOrNothing,
+            preview,
+            tls,
+        ) {
             Ok(job) => {
                 self.render = Some(job);
                 self.record_reloads();
@@ -634,8 +685,15 @@ impl Supervisor {
         }
     }
 
-    /// Records the outcome of every reload begun so far.
+    /// Records the outcome of every reload begun so far; under `--watch`, a failure is what
+    /// every page shows until a reload succeeds.
     fn settle_reload(&mut self, outcome: Outcome) {
+        if self.preview.live {
+            self.failure = match &outcome {
+                Outcome::Failed(problems) => Some(problems.clone()),
+                Outcome::Ok | Outcome::Started => None,
+            };
+        }
         let begun = self.counters.get(Counter::ReloadsBegun);
         self.counters.set(Counter::ReloadsSettled, begun);
         self.last_reload = outcome;

@@ -123,7 +123,7 @@ pub const PAGES_DIR: &str = "pages";
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Built-in static files served when `templates/static/` does not provide them.
-const DEFAULT_STATIC: &[(&str, &[u8])] = &[
+pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     (
         "style.css",
         include_bytes!("../../templates/static/style.css"),
@@ -136,12 +136,18 @@ const DEFAULT_STATIC: &[(&str, &[u8])] = &[
 
 /// Renders the blog under `root` (`root/posts`, `root/templates`, `root/forkblog.toml`).
 pub fn build(root: &Path) -> Build {
+    build_including_drafts(root, false)
+}
+
+/// As [`build`]; with `drafts`, drafts are rendered too, each title marked "Draft: " so that a
+/// preview (`serve --drafts`) is never mistaken for the published site.
+pub fn build_including_drafts(root: &Path, drafts: bool) -> Build {
     let mut problems = Vec::new();
-    let site = build_site(root, &mut problems);
+    let site = build_site(root, drafts, &mut problems);
     Build { site, problems }
 }
 
-fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
+fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<Site> {
     if !root.is_dir() {
         problems.push(Problem {
             file: root.to_path_buf(),
@@ -209,8 +215,14 @@ fn build_site(root: &Path, problems: &mut Vec<Problem>) -> Option<Site> {
         math: config.math,
         page_root: None,
     };
-    let (all_posts, sources, others) =
-        load_posts(&files, &posts_dir, &context, config.unsafe_html, problems);
+    let (all_posts, sources, others) = load_posts(
+        &files,
+        &posts_dir,
+        &context,
+        config.unsafe_html,
+        drafts,
+        problems,
+    );
     // Translations are served under their language's prefix but not listed with the posts.
     let (translations, mut posts): (Vec<Post>, Vec<Post>) =
         all_posts.into_iter().partition(|p| p.lang.is_some());
@@ -368,6 +380,7 @@ fn load_posts(
     posts_dir: &Path,
     context: &post::Context,
     unsafe_html: bool,
+    drafts: bool,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let found = files.walk(posts_dir, problems);
@@ -403,7 +416,10 @@ fn load_posts(
             Err(problem) => problems.push(problem),
         }
     }
-    posts.retain(|p| !p.draft);
+    posts.retain(|p| drafts || !p.draft);
+    for draft in posts.iter_mut().filter(|p| p.draft) {
+        draft.title = format!("Draft: {}", draft.title);
+    }
     for post in &posts {
         if post.undated {
             problems.push(Problem {

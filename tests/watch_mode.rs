@@ -1,0 +1,188 @@
+//! `serve --watch` and `--drafts`, the preview for writing: edits appear without a signal, a
+//! broken edit is shown as an error page naming the file until the next good one, drafts appear
+//! only when asked for, and the reload cycles leak no descriptor and leave no zombie.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const PAGE: &str = "/posts/watched/";
+const GENERATION: &str = "/.well-known/forkblog/generation";
+const SCRIPT: &str = "/.well-known/forkblog/live.js";
+
+fn post(text: &str) -> String {
+    format!("---\ntitle: Watched\ndate: 2026-06-01\n---\n\n{text}\n")
+}
+
+/// Polls `path` until its body holds `needle` (status `status`), for up to 30 s; returns how
+/// long that took.
+fn wait_for(server: &Server, path: &str, status: u16, needle: &str) -> Duration {
+    let started = Instant::now();
+    let seen = wait_until(Duration::from_secs(30), || {
+        let r = server.get(path);
+        r.status == status && r.text().contains(needle)
+    });
+    let last = server.get(path);
+    assert!(
+        seen,
+        "{path} never answered {status} with {needle:?}; last {}:\n{}\nlog:\n{}",
+        last.status,
+        last.text(),
+        server.log_text()
+    );
+    started.elapsed()
+}
+
+#[test]
+fn an_edit_appears_without_a_signal_and_the_page_asks_for_it() {
+    let blog = Blog::sample();
+    blog.write_post("watched.md", &post("The first text."));
+    let server = Server::start(blog.root(), &["--watch"]);
+    let page = server.get(PAGE);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("The first text."));
+    assert!(
+        page.text().contains(&format!("<script src=\"{SCRIPT}\"")),
+        "no live-reload script in {}",
+        page.text()
+    );
+    let script = server.get(SCRIPT);
+    assert_eq!(script.status, 200);
+    assert!(script.text().contains(GENERATION));
+    let before = server.get(GENERATION);
+    assert_eq!(before.status, 200);
+
+    blog.write_post("watched.md", &post("The second text."));
+    let took = wait_for(&server, PAGE, 200, "The second text.");
+    eprintln!("edit to visible: {} ms", took.as_millis());
+    assert_ne!(server.get(GENERATION).text(), before.text());
+    assert!(server.log_text().contains("--watch: the site changed"));
+}
+
+#[test]
+fn a_broken_edit_shows_an_error_page_naming_the_file_until_the_next_good_one() {
+    let blog = Blog::sample();
+    blog.write_post("watched.md", &post("Good."));
+    let server = Server::start(blog.root(), &["--watch"]);
+    assert_eq!(server.get(PAGE).status, 200);
+
+    blog.write_post("watched.md", "---\ntitle: [unclosed\n---\n\nBroken.\n");
+    wait_for(&server, PAGE, 500, "watched.md");
+    // Every page, not only the broken one; the script that brings the recovery still loads.
+    let index = server.get("/");
+    assert_eq!(index.status, 500);
+    assert!(index.text().contains("watched.md:"), "{}", index.text());
+    assert!(index.text().contains(SCRIPT));
+    assert_eq!(server.get(SCRIPT).status, 200);
+
+    blog.write_post("watched.md", &post("Fixed."));
+    wait_for(&server, PAGE, 200, "Fixed.");
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn a_draft_appears_only_with_drafts_and_is_marked() {
+    let blog = Blog::sample();
+    blog.write_post(
+        "secret.md",
+        "---\ntitle: Secret plans\ndate: 2026-06-01\ndraft: true\n---\n\nNot yet.\n",
+    );
+    let published = Server::start(blog.root(), &[]);
+    assert_eq!(published.get("/posts/secret/").status, 404);
+    assert!(!published.get("/").text().contains("Secret plans"));
+    // Without --watch, none of the preview exists either.
+    assert!(!published.get("/").text().contains(SCRIPT));
+    assert_eq!(published.get(GENERATION).status, 404);
+    drop(published);
+
+    let preview = Server::start(blog.root(), &["--drafts"]);
+    let page = preview.get("/posts/secret/");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(
+        page.text().contains("Draft: Secret plans"),
+        "{}",
+        page.text()
+    );
+    assert!(preview.get("/").text().contains("Draft: Secret plans"));
+}
+
+#[test]
+fn previews_refuse_a_public_address_without_force_public() {
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0", "--watch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force-public"));
+}
+
+#[test]
+fn watch_reload_cycles_leave_no_descriptor_and_no_zombie() {
+    let blog = Blog::sample();
+    blog.write_post("watched.md", &post("Round 0."));
+    let server = Server::start(blog.root(), &["--watch", "--drafts", "--idle-timeout", "1"]);
+    assert!(server.wait_settled(Duration::from_secs(20)));
+    let baseline = server.fd_count();
+    let baseline_fds = fd_listing(server.pid());
+    for round in 1..=4 {
+        // A good edit, a broken one, a good one again: reloads that succeed and that fail.
+        let text = match round % 2 {
+            0 => "---\ntitle: [unclosed\n---\n".to_string(),
+            _ => post(&format!("Round {round}.")),
+        };
+        blog.write_post("watched.md", &text);
+        match round % 2 {
+            0 => wait_for(&server, PAGE, 500, "watched.md"),
+            _ => wait_for(&server, PAGE, 200, &format!("Round {round}.")),
+        };
+        // Pollers as open pages make them: keep-alive requests for the generation.
+        for _ in 0..5 {
+            let mut stream = connect(server.addr);
+            let mut buf = Vec::new();
+            for _ in 0..3 {
+                use std::io::Write;
+                let ask = format!("GET {GENERATION} HTTP/1.1\r\nHost: t\r\n\r\n");
+                stream.write_all(ask.as_bytes()).unwrap();
+                assert_eq!(read_one(&mut stream, &mut buf, false).status, 200);
+            }
+        }
+        assert!(
+            server.wait_settled(Duration::from_secs(20)),
+            "round {round}: children left {:?}",
+            server.children()
+        );
+        let settled = wait_until(Duration::from_secs(5), || server.fd_count() == baseline);
+        assert!(
+            settled,
+            "round {round}: parent fds {} now, {baseline} at start:\n{}\nat start:\n{baseline_fds}",
+            server.fd_count(),
+            fd_listing(server.pid())
+        );
+    }
+    eprintln!("4 watch reloads: parent fds {baseline} at start and after each");
+    assert_eq!(server.stop().code(), Some(0));
+}
+
+#[test]
+fn a_folder_made_after_the_start_is_watched_too() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--watch"]);
+    let before = server.get(GENERATION).text();
+    let folder = blog.root().join("posts/later");
+    std::fs::create_dir(&folder).unwrap();
+    set_mode(&folder, 0o755);
+    // The new folder alone reloads; only after that is the post written into it, so that it
+    // appears only if the generation after the reload watches the new folder.
+    assert!(
+        wait_until(Duration::from_secs(30), || server.get(GENERATION).text()
+            != before),
+        "creating a folder did not reload:\n{}",
+        server.log_text()
+    );
+    assert!(server.wait_settled(Duration::from_secs(20)));
+    blog.write_post("later/later.md", &post("Written in a new folder."));
+    wait_for(&server, "/posts/later/", 200, "Written in a new folder.");
+}
