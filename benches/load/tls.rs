@@ -124,7 +124,7 @@ fn caddy(work: &Path, docroot: &Path, cert: &Cert, port: u16) -> Result<Server, 
     let dir = work.join("caddy");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let conf = format!(
-        "{{\n  admin off\n  auto_https off\n  persist_config off\n}}\n\
+        "{{\n  admin off\n  auto_https off\n}}\n\
          https://127.0.0.1:{port} {{\n  tls {} {}\n  root * {}\n  file_server\n}}\n",
         cert.cert.display(),
         cert.key.display(),
@@ -139,6 +139,50 @@ fn caddy(work: &Path, docroot: &Path, cert: &Cert, port: u16) -> Result<Server, 
         .env("XDG_DATA_HOME", &dir)
         .env("XDG_CONFIG_HOME", &dir);
     Server::spawn("Caddy", port, cmd, &work.join("caddy.log"))
+}
+
+/// Starts `forkblog serve` on `root` with `extra` flags, like `peers::forkblog`, ready once
+/// the plain listener answers at all: with HTTPS served it redirects pages there (301).
+fn start_forkblog(
+    s: &Settings,
+    root: &Path,
+    work: &Path,
+    name: &str,
+    extra: &[&str],
+) -> Result<Server, String> {
+    let port = util::free_port();
+    let mut cmd = Command::new(&s.forkblog);
+    cmd.arg("serve")
+        .args(["--root", &root.display().to_string()])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--access-log", "/dev/null"])
+        .args([
+            "--lock",
+            &work.join(format!("{name}.lock")).display().to_string(),
+        ])
+        .args(["--grace", "1"])
+        .args(extra)
+        .env("RUST_LOG", "info");
+    if util::is_root() {
+        cmd.args(["--user", "nobody"]);
+    }
+    let log = work.join(format!("{name}.log"));
+    let mut server = Server::spawn(name, port, cmd, &log)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match util::get(port, blog::PAGE) {
+            Ok(r) if r.status == 200 || r.status == 301 => break,
+            _ if Instant::now() > deadline => {
+                return Err(format!(
+                    "{name}: not ready after 30 s; see {}",
+                    log.display()
+                ))
+            }
+            _ => std::thread::sleep(Duration::from_millis(25)),
+        }
+    }
+    server.check_alive()?;
+    Ok(server)
 }
 
 /// One `openssl s_time` measurement: connections per wall-clock second summed over
@@ -196,9 +240,11 @@ fn s_time(port: u16, path: &str, secs: u32, reuse: bool) -> Result<STime, String
         let n: f64 = words.first().and_then(|w| w.parse().ok()).unwrap_or(0.0);
         total.per_sec += n / wall.max(1e-3);
         total.connections += n as u64;
+        // Progress lines hold only those characters ('r', or the protocol of a new session:
+        // '*', 't', 's'); "starting" and the report lines hold others.
         total.resumed += text
             .lines()
-            .filter(|l| !l.contains(' '))
+            .filter(|l| !l.is_empty() && l.chars().all(|c| "rts*".contains(c)))
             .map(|l| l.matches('r').count() as u64)
             .sum::<u64>();
     }
@@ -339,8 +385,8 @@ pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> 
     let tls_port = util::free_port();
     let tls_listen = format!("127.0.0.1:{tls_port}");
     let plain = peers::forkblog(&s.forkblog, blog10, work, "forkblog-plain-rss", &[])?;
-    let fb = peers::forkblog(
-        &s.forkblog,
+    let fb = start_forkblog(
+        s,
         blog10,
         work,
         "forkblog-tls",
@@ -358,8 +404,8 @@ pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> 
     wait_https(&fb_url, &page.body, Duration::from_secs(10))?;
     let acme_state = work.join("acme-state");
     let acme_port = util::free_port();
-    let acme = peers::forkblog(
-        &s.forkblog,
+    let acme = start_forkblog(
+        s,
         blog10,
         work,
         "forkblog-acme",
@@ -378,7 +424,7 @@ pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> 
     )?;
     for _ in 0..10 {
         util::get(plain.port, blog::PAGE).map_err(|e| e.to_string())?;
-        util::get(acme.port, blog::PAGE).map_err(|e| e.to_string())?;
+        util::get(acme.port, blog::PAGE).map_err(|e| format!("forkblog-acme: {e}"))?;
         https_get(&fb_url)?;
     }
     std::thread::sleep(Duration::from_millis(500));
@@ -517,7 +563,7 @@ pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> 
          --tls-key`, rustls with ring), nginx (1 worker, `ssl_protocols TLSv1.2 TLSv1.3`, \
          otherwise its defaults) and Caddy when installed, all with one self-signed ECDSA P-256 \
          certificate made by `openssl req` for the run; TLS 1.3 is negotiated with every \
-         client. Load average (1, 5, 15 min) before the part: {load_before}; after: \
+         client. Caddy runs with its defaults (Go uses every core; nginx one). Load average (1, 5, 15 min) before the part: {load_before}; after: \
          {load_after}. Compare only within this table.\n",
         blog::PAGE,
         page.body.len()
