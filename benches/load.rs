@@ -1,7 +1,7 @@
 //! Load, scaling, memory and reload benchmarks for forkblog, against its peers, on loopback.
 //!
 //! `cargo bench --bench load` runs every part; `cargo bench --bench load -- peers scaling`
-//! runs some (parts: `peers`, `scaling`, `memory`, `reload`). Each part prints its table and
+//! runs some (parts: `peers`, `scaling`, `memory`, `reload`, `tls`). Each part prints its table and
 //! replaces its own generated section of BENCHMARKS.md; the rest of that file is left alone.
 //!
 //! - **peers**: one ~8 KB post page, the same bytes served by forkblog, a minimal
@@ -12,6 +12,9 @@
 //! - **memory**: parent RSS/PSS idle, and per-child private/PSS with 256 idle keep-alive
 //!   connections, from /proc/PID/smaps_rollup.
 //! - **reload**: time from SIGHUP to the edited page being served.
+//! - **tls**: the page over HTTPS against nginx (1 worker) and Caddy, full and resumed
+//!   handshakes and keep-alive, and the parent's RSS with TLS and ACME configured
+//!   (`load/tls.rs`).
 //!
 //! Everything is bounded: each wrk run lasts `LOAD_BENCH_SECS` (default 3) seconds after a
 //! 1 s warm-up, repeated `LOAD_BENCH_ROUNDS` (default 2) times with the servers interleaved;
@@ -28,6 +31,8 @@ mod refserver;
 mod report;
 #[path = "support/rng.rs"]
 mod rng;
+#[path = "load/tls.rs"]
+mod tls;
 #[path = "load/util.rs"]
 mod util;
 #[path = "load/wrk.rs"]
@@ -46,7 +51,7 @@ use peers::Peer;
 use util::{Server, TempDir};
 use wrk::Mode;
 
-const PARTS: [&str; 4] = ["peers", "scaling", "memory", "reload"];
+const PARTS: [&str; 5] = ["peers", "scaling", "memory", "reload", "tls"];
 
 /// Settings read from the environment.
 struct Settings {
@@ -120,6 +125,7 @@ fn main() {
             "scaling" => part_scaling(&settings, work.path(), &blog10, &blog10k),
             "memory" => part_memory(&settings, work.path(), &blog10),
             "reload" => part_reload(&settings, work.path(), &blog10k),
+            "tls" => tls::part(&settings, work.path(), &blog10),
             _ => unreachable!(),
         };
         match result {
@@ -186,6 +192,8 @@ fn environment(s: &Settings) -> String {
         ("lighttpd", "lighttpd", &["-v"][..]),
         ("busybox", "busybox", &[][..]),
         ("mini_httpd", "mini_httpd", &["-V"][..]),
+        ("openssl", "openssl", &["version"][..]),
+        ("caddy", "caddy", &["version"][..]),
     ] {
         let _ = writeln!(md, "- {name}: `{}`", version(bin, args));
     }

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Plain, stable output to parse: no colours, no pager, English messages.
 export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
 
-units=(forkblog.service forkblog.socket forkblog-activated.service
+units=(forkblog.service forkblog-https.service forkblog.socket forkblog-activated.service
        forkblog-inetd.socket forkblog-inetd@.service forkblog-inetd.slice)
 
 errors=0
@@ -123,7 +123,7 @@ seconds() {
 check_invariants() {
     echo "invariants:"
     local unit f
-    for unit in forkblog.service forkblog-activated.service; do
+    for unit in forkblog.service forkblog-https.service forkblog-activated.service; do
         f=$here/$unit
         [[ -f $f ]] || continue
         local grace stop children tasks prevent kill reload
