@@ -50,6 +50,8 @@ fuzz_target!(|data: &[u8]| {
         site: View::new(snapshot()),
         status: &status,
         counters: None,
+        https_port: None,
+        live: None,
     };
     let client = Some("127.0.0.1".parse().unwrap());
     let mut path = Vec::new();
