@@ -336,26 +336,37 @@ fn emfile_does_not_spin_and_serving_resumes() {
     assert_eq!(server.get("/").status, 200);
 }
 
+/// A wrapper that runs the server as an unused uid under RLIMIT_NPROC 2 (counted per user, so
+/// it sees only this server: the parent and one more process; once a child is alive, every
+/// further fork fails with EAGAIN). `None` unless running as root. Each caller gets its own uid.
+fn one_child_only() -> Option<Vec<String>> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let root = std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
+    if !root {
+        return None;
+    }
+    let uid = 41999 - NEXT.fetch_add(1, Ordering::SeqCst);
+    let words = [
+        "setpriv".to_string(),
+        format!("--reuid={uid}"),
+        format!("--regid={uid}"),
+        "--clear-groups".into(),
+        "prlimit".into(),
+        "--nproc=2".into(),
+        "--".into(),
+    ];
+    Some(words.into())
+}
+
 #[test]
 fn fork_failure_answers_503_and_keeps_the_rest_queued() {
-    if !std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")))
-    {
+    let Some(wrapper) = one_child_only() else {
         eprintln!("skipped: needs root to run the server as an otherwise unused uid");
         return;
-    }
+    };
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     let blog = Blog::sample();
-    // An unused uid, so RLIMIT_NPROC (counted per user) sees only this server: the parent and
-    // one more process. Once a child is alive, every further fork fails with EAGAIN.
-    let wrapper = [
-        "setpriv",
-        "--reuid=41999",
-        "--regid=41999",
-        "--clear-groups",
-        "prlimit",
-        "--nproc=2",
-        "--",
-    ];
     let server = Server::start_wrapped(&wrapper, blog.root(), &["--head-timeout", "2"]);
     let holder = std::thread::spawn({
         let addr = server.addr;
@@ -396,23 +407,13 @@ fn fork_failure_answers_503_and_keeps_the_rest_queued() {
 
 #[test]
 fn fork_failure_evicts_a_slow_client_for_those_waiting() {
-    if !std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")))
-    {
+    let Some(wrapper) = one_child_only() else {
         eprintln!("skipped: needs root to run the server as an otherwise unused uid");
         return;
-    }
+    };
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     let blog = Blog::sample();
-    // As above: one child at most. A long head timeout, so only eviction can free the slot.
-    let wrapper = [
-        "setpriv",
-        "--reuid=41998",
-        "--regid=41998",
-        "--clear-groups",
-        "prlimit",
-        "--nproc=2",
-        "--",
-    ];
+    // A long head timeout, so only eviction can free the one slot.
     let server = Server::start_wrapped(&wrapper, blog.root(), &["--head-timeout", "60"]);
     let holder = std::thread::spawn({
         let addr = server.addr;

@@ -15,10 +15,7 @@
 //!
 //! None of this exists without `--watch`: no script, no endpoint, old content on failure.
 
-use std::borrow::Cow;
-
-use super::encode::CONTENT_SECURITY_POLICY;
-use super::response::{Response, Status};
+use super::response::{uncached, Response, Status};
 use super::status::{Counter, Counters};
 use crate::site::{Resource, Site};
 
@@ -108,19 +105,19 @@ pub fn respond<'a>(
             ),
             None => "0.0\n".into(),
         };
-        return Some(dynamic(
+        return Some(uncached(
             Status::Ok,
             "text/plain; charset=utf-8",
-            body,
+            body.into_bytes(),
             head_only,
             close,
         ));
     }
     let failure = failure.filter(|_| path != SCRIPT_PATH.as_bytes())?;
-    Some(dynamic(
+    Some(uncached(
         Status::InternalError,
         "text/html; charset=utf-8",
-        failure_page(failure),
+        failure_page(failure).into_bytes(),
         head_only,
         close,
     ))
@@ -136,37 +133,6 @@ pub fn failure_page(problems: &str) -> String {
         script_tag(),
         crate::site::text::xml_escape(problems)
     )
-}
-
-fn dynamic<'a>(
-    status: Status,
-    content_type: &str,
-    body: String,
-    head_only: bool,
-    close: bool,
-) -> Response<'a> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-        status.code(),
-        match status {
-            Status::Ok => "OK",
-            _ => "Internal Server Error",
-        },
-        body.len()
-    );
-    if content_type.starts_with("text/html") {
-        head.push_str(&format!(
-            "Content-Security-Policy: {CONTENT_SECURITY_POLICY}\r\n"
-        ));
-    }
-    Response {
-        status,
-        head: Cow::Owned(head.into_bytes()),
-        body: Cow::Owned(body.into_bytes()),
-        send_body: !head_only,
-        close,
-    }
 }
 
 #[cfg(test)]

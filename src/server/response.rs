@@ -274,17 +274,7 @@ impl<'a> Responder<'a> {
             true => "text/plain; version=0.0.4; charset=utf-8",
             false => "application/json",
         };
-        let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
-            body.len()
-        );
-        Response {
-            status: Status::Ok,
-            head: Cow::Owned(head.into_bytes()),
-            body: Cow::Owned(body),
-            send_body: !head_only,
-            close,
-        }
+        uncached(Status::Ok, content_type, body, head_only, close)
     }
 }
 
@@ -321,14 +311,44 @@ fn moved<'a>(path: &[u8], suffix: &[u8], query: &[u8], close: bool) -> Response<
 
 /// The answer to an ACME HTTP-01 challenge (the key authorization, as text).
 fn challenge_answer<'a>(answer: Vec<u8>, head_only: bool, close: bool) -> Response<'a> {
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
-        answer.len()
+    uncached(
+        Status::Ok,
+        "application/octet-stream",
+        answer,
+        head_only,
+        close,
+    )
+}
+
+/// A response made per request (the status endpoint, ACME answers, watch mode's pages): never
+/// cached, never compressed; with the safety headers the prebuilt heads carry.
+pub fn uncached<'a>(
+    status: Status,
+    content_type: &str,
+    body: Vec<u8>,
+    head_only: bool,
+    close: bool,
+) -> Response<'a> {
+    let reason = match status {
+        Status::Ok => "OK",
+        _ => "Internal Server Error",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
+        status.code(),
+        body.len()
     );
+    if content_type.starts_with("text/html") {
+        head.push_str(&format!(
+            "Content-Security-Policy: {}\r\n",
+            super::encode::CONTENT_SECURITY_POLICY
+        ));
+    }
     Response {
-        status: Status::Ok,
+        status,
         head: Cow::Owned(head.into_bytes()),
-        body: Cow::Owned(answer),
+        body: Cow::Owned(body),
         send_body: !head_only,
         close,
     }
