@@ -458,10 +458,12 @@ impl Supervisor {
         }
         // The signal pipe always; the listeners only below the cap (at the cap, new
         // connections wait in the kernel's backlog while the parent sleeps).
-        let doors: Vec<(Door, &TcpListener)> = match accepting {
-            true => self.listeners().collect(),
-            false => Vec::new(),
+        // At most two, in a fixed array: the parent allocates nothing per loop turn.
+        let doors: [Option<(Door, &TcpListener)>; 2] = {
+            let mut open = self.listeners().filter(|_| accepting);
+            [open.next(), open.next()]
         };
+        let door_count = doors.iter().flatten().count();
         // Slot 0 the signal pipe, then the watcher's inotify descriptor (with --watch), then
         // the listeners; unused slots repeat the signal pipe and are not polled.
         let mut fds: [PollFd<'_>; 4] =
@@ -472,36 +474,30 @@ impl Supervisor {
             used += 1;
         }
         let first_door = used;
-        for (slot, (_, listener)) in fds[first_door..].iter_mut().zip(&doors) {
+        for (slot, (_, listener)) in fds[first_door..].iter_mut().zip(doors.iter().flatten()) {
             *slot = PollFd::new(listener.as_fd(), PollFlags::POLLIN);
         }
-        let polled = &mut fds[..first_door + doors.len()];
+        let polled = &mut fds[..first_door + door_count];
         let ms = timeout.as_millis().clamp(1, 60_000) as u16;
-        let mut ready = [false; 2];
+        let mut ready: [Option<Door>; 2] = [None; 2];
         let mut edited = false;
         match poll(polled, PollTimeout::from(ms)) {
             Ok(_) => {
                 let has = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
                 edited = first_door > 1 && has(&polled[1]);
                 for (i, fd) in polled[first_door..].iter().enumerate() {
-                    ready[i] = has(fd);
+                    ready[i] = doors[i].filter(|_| has(fd)).map(|(door, _)| door);
                 }
             }
             Err(Errno::EINTR) => {}
             Err(e) => log::error!("poll: {e}"),
         }
-        let ready: Vec<Door> = doors
-            .iter()
-            .zip(ready)
-            .filter(|(_, r)| *r)
-            .map(|((door, _), _)| *door)
-            .collect();
         if edited {
             if let Some(watcher) = self.watcher.as_mut() {
                 watcher.read(Instant::now());
             }
         }
-        if ready.is_empty() {
+        if ready.iter().all(Option::is_none) {
             self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
                          // Below the cap but unable to fork (a task limit) is full all the same.
             if full || self.backoff.forks_failing {
@@ -510,7 +506,7 @@ impl Supervisor {
             return;
         }
         // Accept a batch from each ready listener: as many as are waiting, up to the cap.
-        for door in ready {
+        for door in ready.into_iter().flatten() {
             while self.children.len() < self.limits.max_children && self.accept_and_fork(door) {}
         }
         self.counters
