@@ -17,20 +17,8 @@ pub type OldUrl<'a> = &'a dyn Fn(&Path, &FrontMatter) -> Option<String>;
 /// Adds `content/` and `static/` of `src` to `plan`; `skip_top` lists top-level folders that are
 /// the generator's own (noted once each, not copied).
 pub fn add(plan: &mut Plan, src: &Path, is_source: IsSource, old_url: OldUrl, skip_top: &[&str]) {
-    let (files, refused) = dest::walk(src);
-    for file in refused {
-        plan.note(
-            &file,
-            None,
-            "symlink or special file; not followed, not copied",
-        );
-    }
     let mut noted: Vec<String> = Vec::new();
-    for rel in files {
-        let parts: Vec<String> = rel
-            .iter()
-            .map(|p| p.to_string_lossy().to_string())
-            .collect();
+    for dest::SourceFile { rel, parts } in dest::walk(src, plan) {
         let top = parts.first().cloned().unwrap_or_default();
         match top.as_str() {
             "content" => {

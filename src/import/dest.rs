@@ -96,16 +96,24 @@ impl Dest {
     }
 }
 
-/// Every regular file under `dir`, relative to it, sorted; symlinks and special files are not
-/// followed but returned in the second list, hidden names (`.git`) skipped.
-pub fn walk(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+/// A file of the source tree: its path relative to the tree and that path's names as strings.
+pub struct SourceFile {
+    pub rel: PathBuf,
+    pub parts: Vec<String>,
+}
+
+/// Every regular file under `dir`, relative to it, sorted, hidden names (`.git`) skipped;
+/// symlinks, special files and folders that cannot be read are not followed but noted in `plan`.
+pub fn walk(dir: &Path, plan: &mut super::Plan) -> Vec<SourceFile> {
     let mut files = Vec::new();
-    let mut refused = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
-            refused.push(rel);
-            continue;
+        let entries = match std::fs::read_dir(dir.join(&rel)) {
+            Ok(entries) => entries,
+            Err(e) => {
+                plan.note(&rel, None, format!("folder not read ({e}); not copied"));
+                continue;
+            }
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
@@ -118,13 +126,25 @@ pub fn walk(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
                     stack.push(child)
                 }
                 Ok(t) if t.is_file() => files.push(child),
-                _ => refused.push(child),
+                _ => plan.note(
+                    &child,
+                    None,
+                    "symlink or special file; not followed, not copied",
+                ),
             }
         }
     }
     files.sort();
-    refused.sort();
-    (files, refused)
+    files
+        .into_iter()
+        .map(|rel| SourceFile {
+            parts: rel
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            rel,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,9 +173,13 @@ mod tests {
         assert!(dest.write(Path::new("/etc/x"), b"x").is_err());
         std::os::unix::fs::symlink("/tmp", root.join("link")).unwrap();
         assert!(dest.write(Path::new("link/x"), b"x").is_err());
-        let (files, refused) = walk(&root);
-        assert_eq!(files, [PathBuf::from("a/b.md")]);
-        assert_eq!(refused, [PathBuf::from("link")]);
+        let mut plan = super::super::Plan::default();
+        let files = walk(&root, &mut plan);
+        let rels: Vec<&Path> = files.iter().map(|f| f.rel.as_path()).collect();
+        assert_eq!(rels, [Path::new("a/b.md")]);
+        assert_eq!(files[0].parts, ["a", "b.md"]);
+        let noted: Vec<&Path> = plan.notes.iter().map(|n| n.file.as_path()).collect();
+        assert_eq!(noted, [Path::new("link")]);
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -142,20 +142,8 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         }
     }
 
-    let (files, refused) = dest::walk(src);
-    for file in refused {
-        plan.note(
-            &file,
-            None,
-            "symlink or special file; not followed, not copied",
-        );
-    }
     let mut noted_dirs: Vec<String> = Vec::new();
-    for rel in files {
-        let parts: Vec<String> = rel
-            .iter()
-            .map(|p| p.to_string_lossy().to_string())
-            .collect();
+    for dest::SourceFile { rel, parts } in dest::walk(src, &mut plan) {
         if let Some(at) = parts.iter().position(|p| p == "_posts") {
             let categories: Vec<String> = parts[..at].to_vec();
             let under: PathBuf = parts[at + 1..].iter().collect();
