@@ -4,7 +4,8 @@
 //!
 //! 1. Empty or `-`: unknown.
 //! 2. A bot word (`bot`, `crawl`, `spider`, a URL, an e-mail address, a monitor, a scanner, an
-//!    attack string), matched ignoring case at word edges: a bot.
+//!    attack string, a noun for a tool's job such as `agent`, `check` or `probe`, an analytics
+//!    tracker, words addressed to the site's owner), matched ignoring case at word edges: a bot.
 //! 3. A Crawlerdex pattern from the `iscrawl` crate ([`super::crawlerdex`], word-aware and
 //!    case-insensitive): a bot named and classed by the database, unless the agent is a person's
 //!    app (in-app browser, WebView, Electron app, mail or office client, TV app).

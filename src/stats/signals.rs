@@ -4,7 +4,8 @@
 //! The lists, from strongest to weakest:
 //!
 //! - [`bot_word`]: words only bots use (`bot`, `crawl`, `spider`, a URL, monitors, feed readers,
-//!   scanners, attack strings sent as an agent). Decides on its own.
+//!   scanners, attack strings sent as an agent, nouns for a tool's job such as `agent`, `probe`
+//!   or `parser`, analytics trackers, `webmaster` or `contact`). Decides on its own.
 //! - [`app_marker`]: markers of a person's app that embeds a browser or fetches for its user:
 //!   in-app browsers and WebViews, Electron desktop apps, mail and office clients following a
 //!   link, TV and console apps. It overrules a Crawlerdex pattern (whose plain-substring patterns
@@ -91,6 +92,50 @@ const BOT_WORDS: &[Word] = &[
     ("extractor", Edge::End, None),
     ("thumbnail", Edge::Inside, None),
     ("internal dummy connection", Edge::Inside, None),
+    // Nouns for a tool's job, which a browser never calls itself (none of them appears in the
+    // tune half of the browser corpora).
+    ("agent", Edge::End, None),
+    ("check", Edge::Inside, Some(Class::Monitor)),
+    ("health", Edge::Start, Some(Class::Monitor)),
+    ("probe", Edge::Inside, Some(Class::Monitor)),
+    ("jiankong", Edge::Inside, Some(Class::Monitor)),
+    ("scan", Edge::Inside, Some(Class::Scanner)),
+    ("audit", Edge::Inside, None),
+    ("inspector", Edge::Inside, None),
+    ("detector", Edge::Inside, None),
+    ("verifier", Edge::Inside, None),
+    ("lookup", Edge::Inside, None),
+    ("resolver", Edge::Inside, None),
+    ("exporter", Edge::Inside, None),
+    ("parser", Edge::Inside, None),
+    ("fetch", Edge::Inside, None),
+    ("research", Edge::Inside, None),
+    ("survey", Edge::Start, None),
+    ("seo", Edge::End, None),
+    ("sitemap", Edge::Inside, None),
+    ("snapshot", Edge::Inside, None),
+    ("screenshot", Edge::Inside, None),
+    ("favicon", Edge::Inside, None),
+    ("whois", Edge::Inside, None),
+    ("webhook", Edge::Inside, None),
+    ("generator", Edge::Inside, None),
+    ("profiler", Edge::Inside, None),
+    ("sniffer", Edge::Inside, None),
+    ("analytics", Edge::Inside, None),
+    ("metadata", Edge::Inside, None),
+    ("indexing", Edge::Inside, None),
+    ("searchengine", Edge::Inside, Some(Class::Search)),
+    ("archive", Edge::Start, None),
+    // Words addressed to the site's owner: a browser has nothing to tell them.
+    ("webmaster", Edge::Start, None),
+    ("abuse", Edge::Whole, None),
+    ("mailto", Edge::Whole, None),
+    ("contact", Edge::Whole, None),
+    ("please", Edge::Whole, None),
+    // Analytics trackers sending hits from an app or a server, not a person reading a page.
+    ("matomo", Edge::Start, None),
+    ("piwik", Edge::Start, None),
+    ("tracker", Edge::Inside, None),
     ("http://", Edge::Inside, None),
     ("; +", Edge::Inside, None),
     ("https://", Edge::Inside, None),
@@ -388,6 +433,10 @@ impl Words {
             let word = self.words[m.pattern().as_usize()];
             let starts = m.start() == 0 || !text[m.start() - 1].is_ascii_alphabetic();
             let ends = m.end() == text.len() || !text[m.end()].is_ascii_alphabetic();
+            // `User-Agent:` pasted in front of a browser's agent is not an agent word.
+            if word.0 == "agent" && after_user(&text[..m.start()]) {
+                return None;
+            }
             let fits = match word.1 {
                 Edge::Inside => true,
                 Edge::End => ends,
@@ -397,6 +446,16 @@ impl Words {
             fits.then_some(word)
         })
     }
+}
+
+/// True when `before` ends with `user`, maybe followed by one separator (`User-Agent`,
+/// `useragent`, `user_agent`, `User Agent`).
+fn after_user(before: &[u8]) -> bool {
+    let before = match before.last() {
+        Some(b' ' | b'-' | b'_') => &before[..before.len() - 1],
+        _ => before,
+    };
+    before.len() >= 4 && before[before.len() - 4..].eq_ignore_ascii_case(b"user")
 }
 
 static BOT: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(BOT_WORDS));
@@ -552,6 +611,27 @@ mod tests {
             bot_word(b"'+(select load_file('x'))+'"),
             Some(Some(Class::Scanner))
         );
+    }
+
+    #[test]
+    fn tool_nouns_are_bot_words() {
+        let cyba = b"Mozilla/5.0 (Windows NT 10.0) Chrome/140.0 Safari/537.36 CybaaAgent";
+        assert!(bot_word(cyba).is_some());
+        assert!(
+            bot_word(b"Darwin/24.5.0 (Watch7,8; watchOS 11.4) MatomoTrackerSDK/7.7.0").is_some()
+        );
+        assert_eq!(
+            bot_word(b"ELB-HealthChecker/2.0"),
+            Some(Some(Class::Monitor))
+        );
+        // `User-Agent:` pasted before a browser's agent, and words that only contain a noun.
+        assert!(bot_word(b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0").is_none());
+        assert!(bot_word(b"useragent Mozilla/5.0 Gecko").is_none());
+        assert!(bot_word(b"Mozilla/5.0 (Linux; Android 7.0; Seoul 5 Plus) Chrome/83.0").is_none());
+        assert!(bot_word(
+            b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0"
+        )
+        .is_none());
     }
 
     #[test]
