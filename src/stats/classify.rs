@@ -21,12 +21,12 @@
 use super::class::Class;
 use super::crawlerdex;
 use super::signals::{
-    app_marker, bot_word, email_address, human_marker, keyword_class, library_word,
+    app_marker, bot_word_at, email_address, human_marker, keyword_class, library_word,
     without_device_model,
 };
 use std::borrow::Cow;
 
-pub use super::naming::{pattern_name, token_name};
+pub use super::naming::{pattern_name, token_at, token_name};
 
 /// What a user agent is: a class and, for bots, a stable name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,8 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     let masked = without_device_model(ua);
     let text = masked.as_deref().unwrap_or(ua);
 
-    let word = bot_word(text.as_bytes()).or_else(|| email_address(text.as_bytes()).then_some(None));
+    let word = bot_word_at(text.as_bytes())
+        .or_else(|| email_address(text.as_bytes()).then_some((None, None)));
     let app = app_marker(text.as_bytes());
     if word.is_some() || !app {
         if let Some(info) = crawlerdex::lookup(text) {
@@ -61,8 +62,13 @@ pub fn classify_agent(user_agent: &str) -> Agent {
             };
         }
     }
-    if let Some(class) = word {
-        return bot(ua, class);
+    if let Some((class, at)) = word {
+        // Masking keeps every byte offset, so the word stands at the same place in `ua`.
+        let name = at.and_then(|at| token_at(ua, at));
+        return Agent {
+            class: class.unwrap_or_else(|| keyword_class(ua)),
+            name: Some(Cow::Owned(name.unwrap_or_else(|| token_name(ua)))),
+        };
     }
     if !app && library_word(text.as_bytes()) {
         return bot(ua, None);

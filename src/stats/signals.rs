@@ -133,9 +133,9 @@ const BOT_WORDS: &[Word] = &[
     ("contact", Edge::Whole, None),
     ("please", Edge::Whole, None),
     // Analytics trackers sending hits from an app or a server, not a person reading a page.
-    ("matomo", Edge::Start, None),
-    ("piwik", Edge::Start, None),
-    ("tracker", Edge::Inside, None),
+    ("matomo", Edge::Start, Some(Class::OtherBot)),
+    ("piwik", Edge::Start, Some(Class::OtherBot)),
+    ("tracker", Edge::Inside, Some(Class::OtherBot)),
     ("http://", Edge::Inside, None),
     ("; +", Edge::Inside, None),
     ("https://", Edge::Inside, None),
@@ -429,6 +429,11 @@ impl Words {
 
     /// The first word found at its edge in `text`, with the class it suggests.
     fn find(&self, text: &[u8]) -> Option<Word> {
+        self.find_at(text).map(|(word, _)| word)
+    }
+
+    /// The first word found at its edge in `text`, and where it was found.
+    fn find_at(&self, text: &[u8]) -> Option<(Word, std::ops::Range<usize>)> {
         self.automaton.find_overlapping_iter(text).find_map(|m| {
             let word = self.words[m.pattern().as_usize()];
             let starts = m.start() == 0 || !text[m.start() - 1].is_ascii_alphabetic();
@@ -443,7 +448,7 @@ impl Words {
                 Edge::Start => starts,
                 Edge::Whole => starts && ends,
             };
-            fits.then_some(word)
+            fits.then_some((word, m.range()))
         })
     }
 }
@@ -465,7 +470,15 @@ static LIBRARY: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(LIBRARY_WO
 
 /// A bot word in `text`, with the class it suggests (`None`: decide by [`keyword_class`]).
 pub fn bot_word(text: &[u8]) -> Option<Option<Class>> {
-    BOT.as_ref()?.find(text).map(|w| w.2)
+    bot_word_at(text).map(|(class, _)| class)
+}
+
+/// A bot word in `text`, with the class it suggests and, when the word is made of letters (not a
+/// URL or an attack string), where it stands, so the bot can be named by the token holding it.
+pub fn bot_word_at(text: &[u8]) -> Option<(Option<Class>, Option<std::ops::Range<usize>>)> {
+    let (word, range) = BOT.as_ref()?.find_at(text)?;
+    let letters = word.0.bytes().all(|b| b.is_ascii_alphabetic());
+    Some((word.2, letters.then_some(range)))
 }
 
 /// True when `text` names an app a person uses that embeds a browser or follows links for them.
