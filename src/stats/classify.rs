@@ -20,10 +20,7 @@
 
 use super::class::Class;
 use super::crawlerdex;
-use super::signals::{
-    app_marker, bot_word_at, email_address, human_marker, keyword_class, library_word,
-    without_device_model,
-};
+use super::signals::{email_address, human_marker, keyword_class, signals, without_device_model};
 use std::borrow::Cow;
 
 pub use super::naming::{pattern_name, token_at, token_name};
@@ -49,9 +46,11 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     let masked = without_device_model(ua);
     let text = masked.as_deref().unwrap_or(ua);
 
-    let word = bot_word_at(text.as_bytes())
+    let found = signals(text.as_bytes());
+    let word = found
+        .bot
         .or_else(|| email_address(text.as_bytes()).then_some((None, None)));
-    let app = app_marker(text.as_bytes());
+    let app = found.app;
     if word.is_some() || !app {
         if let Some(info) = crawlerdex::lookup(text) {
             return Agent {
@@ -70,7 +69,7 @@ pub fn classify_agent(user_agent: &str) -> Agent {
             name: Some(Cow::Owned(name.unwrap_or_else(|| token_name(ua)))),
         };
     }
-    if !app && library_word(text.as_bytes()) {
+    if !app && found.library {
         return bot(ua, None);
     }
     if app || human_marker(ua.as_bytes()) {

@@ -19,6 +19,7 @@
 
 use super::class::Class;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::ops::{ControlFlow, Range};
 use std::sync::LazyLock;
 
 /// Where a word must stand to count.
@@ -408,48 +409,60 @@ const HUMAN_MARKERS: &[Word] = &[
     ("instagram", Edge::Start, None),
 ];
 
-/// A compiled word list.
+/// The list a word comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Bot,
+    App,
+    Library,
+    Human,
+}
+
+/// Word lists compiled into one automaton, so one pass over an agent finds them all.
 struct Words {
     automaton: AhoCorasick,
-    words: Vec<Word>,
+    words: Vec<(Word, List)>,
 }
 
 impl Words {
-    fn new(words: &[Word]) -> Option<Words> {
+    fn new(lists: &[(&[Word], List)]) -> Option<Words> {
+        let words: Vec<(Word, List)> = lists
+            .iter()
+            .flat_map(|&(words, list)| words.iter().map(move |&w| (w, list)))
+            .collect();
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .build(words.iter().map(|w| w.0))
+            .build(words.iter().map(|(w, _)| w.0))
             .ok()?;
-        Some(Words {
-            automaton,
-            words: words.to_vec(),
-        })
+        Some(Words { automaton, words })
     }
 
-    /// The first word found at its edge in `text`, with the class it suggests.
-    fn find(&self, text: &[u8]) -> Option<Word> {
-        self.find_at(text).map(|(word, _)| word)
-    }
-
-    /// The first word found at its edge in `text`, and where it was found.
-    fn find_at(&self, text: &[u8]) -> Option<(Word, std::ops::Range<usize>)> {
-        self.automaton.find_overlapping_iter(text).find_map(|m| {
-            let word = self.words[m.pattern().as_usize()];
-            let starts = m.start() == 0 || !text[m.start() - 1].is_ascii_alphabetic();
-            let ends = m.end() == text.len() || !text[m.end()].is_ascii_alphabetic();
-            // `User-Agent:` pasted in front of a browser's agent is not an agent word.
-            if word.0 == "agent" && after_user(&text[..m.start()]) {
-                return None;
+    /// Every word found at its edge in `text`, in the order the automaton reports them, until
+    /// `each` breaks.
+    fn scan(&self, text: &[u8], mut each: impl FnMut(Word, List, Range<usize>) -> ControlFlow<()>) {
+        for m in self.automaton.find_overlapping_iter(text) {
+            let (word, list) = self.words[m.pattern().as_usize()];
+            if fits(word, text, m.range()) && each(word, list, m.range()).is_break() {
+                return;
             }
-            let fits = match word.1 {
-                Edge::Inside => true,
-                Edge::End => ends,
-                Edge::Start => starts,
-                Edge::Whole => starts && ends,
-            };
-            fits.then_some((word, m.range()))
-        })
+        }
+    }
+}
+
+/// True when `word`, found at `at` in `text`, stands at the edge it needs.
+fn fits(word: Word, text: &[u8], at: Range<usize>) -> bool {
+    let starts = at.start == 0 || !text[at.start - 1].is_ascii_alphabetic();
+    let ends = at.end == text.len() || !text[at.end].is_ascii_alphabetic();
+    // `User-Agent:` pasted in front of a browser's agent is not an agent word.
+    if word.0 == "agent" && after_user(&text[..at.start]) {
+        return false;
+    }
+    match word.1 {
+        Edge::Inside => true,
+        Edge::End => ends,
+        Edge::Start => starts,
+        Edge::Whole => starts && ends,
     }
 }
 
@@ -463,37 +476,79 @@ fn after_user(before: &[u8]) -> bool {
     before.len() >= 4 && before[before.len() - 4..].eq_ignore_ascii_case(b"user")
 }
 
-static BOT: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(BOT_WORDS));
-static APP: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(APP_MARKERS));
-static HUMAN: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(HUMAN_MARKERS));
-static LIBRARY: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(LIBRARY_WORDS));
+/// The bot, app and library lists together: the classifier reads all three from every agent.
+static SIGNALS: LazyLock<Option<Words>> = LazyLock::new(|| {
+    Words::new(&[
+        (BOT_WORDS, List::Bot),
+        (APP_MARKERS, List::App),
+        (LIBRARY_WORDS, List::Library),
+    ])
+});
+/// Human markers are read from the agent as sent (device model kept), so they stay apart.
+static HUMAN: LazyLock<Option<Words>> =
+    LazyLock::new(|| Words::new(&[(HUMAN_MARKERS, List::Human)]));
+
+/// What one pass of the bot, app and library lists finds in an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// The first [`bot_word`]: the class it suggests and, when the word is made of letters
+    /// (not a URL or an attack string), where it stands, so the bot can be named by the
+    /// token holding it.
+    pub bot: Option<(Option<Class>, Option<Range<usize>>)>,
+    /// An [`app_marker`] was found.
+    pub app: bool,
+    /// A [`library_word`] was found.
+    pub library: bool,
+}
+
+/// The bot word, app marker and library word in `text`, in one pass. A bot word decides on
+/// its own, so the pass stops at the first one.
+pub fn signals(text: &[u8]) -> Signals {
+    let mut found = Signals::default();
+    if let Some(words) = SIGNALS.as_ref() {
+        words.scan(text, |word, list, at| {
+            match list {
+                List::Bot => {
+                    let letters = word.0.bytes().all(|b| b.is_ascii_alphabetic());
+                    found.bot = Some((word.2, letters.then_some(at)));
+                    return ControlFlow::Break(());
+                }
+                List::App => found.app = true,
+                List::Library => found.library = true,
+                List::Human => {}
+            }
+            ControlFlow::Continue(())
+        });
+    }
+    found
+}
 
 /// A bot word in `text`, with the class it suggests (`None`: decide by [`keyword_class`]).
 pub fn bot_word(text: &[u8]) -> Option<Option<Class>> {
-    bot_word_at(text).map(|(class, _)| class)
-}
-
-/// A bot word in `text`, with the class it suggests and, when the word is made of letters (not a
-/// URL or an attack string), where it stands, so the bot can be named by the token holding it.
-pub fn bot_word_at(text: &[u8]) -> Option<(Option<Class>, Option<std::ops::Range<usize>>)> {
-    let (word, range) = BOT.as_ref()?.find_at(text)?;
-    let letters = word.0.bytes().all(|b| b.is_ascii_alphabetic());
-    Some((word.2, letters.then_some(range)))
+    signals(text).bot.map(|(class, _)| class)
 }
 
 /// True when `text` names an app a person uses that embeds a browser or follows links for them.
+/// (Only before any bot word: a bot word ends the search.)
 pub fn app_marker(text: &[u8]) -> bool {
-    APP.as_ref().is_some_and(|w| w.find(text).is_some())
+    signals(text).app
 }
 
 /// True when `text` names a browser engine, a system or a platform people use.
 pub fn human_marker(text: &[u8]) -> bool {
-    HUMAN.as_ref().is_some_and(|w| w.find(text).is_some())
+    let mut found = false;
+    if let Some(words) = HUMAN.as_ref() {
+        words.scan(text, |_, _, _| {
+            found = true;
+            ControlFlow::Break(())
+        });
+    }
+    found
 }
 
-/// An HTTP library or command-line tool named in `text`.
+/// An HTTP library or command-line tool named in `text` (only before any bot word).
 pub fn library_word(text: &[u8]) -> bool {
-    LIBRARY.as_ref().is_some_and(|w| w.find(text).is_some())
+    signals(text).library
 }
 
 /// True when `text` holds an e-mail address (`bot@example.com`, not Ecosia's `android@150.0`).
