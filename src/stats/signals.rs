@@ -611,6 +611,10 @@ pub fn keyword_class(ua: &str) -> Class {
 /// and which keeps the words around it apart. Returns `None` when there is nothing to blank.
 pub fn without_device_model(ua: &str) -> Option<String> {
     let bytes = ua.as_bytes();
+    // Most agents name no Android: find out before copying the agent in lower case.
+    bytes
+        .windows("android".len())
+        .position(|w| w.eq_ignore_ascii_case(b"android"))?;
     let lower = ua.to_ascii_lowercase();
     let at = lower.find("android")?;
     let mut out = bytes.to_vec();
