@@ -137,6 +137,73 @@ const ODD_BOTS: &[(&str, Class, &str)] = &[
     ),
 ];
 
+/// Bots from the list of misses, and browser-shaped agents whose only tell is a noun for
+/// a tool's job: each is a bot named by its own token, not by the platform before it.
+const BROWSER_SHAPED_BOTS: &[(&str, Class, &str)] = &[
+    (
+        "Mozilla/5.0 (Linux; Android 4.4.2; Nexus 4 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/34.0.1847.114 Mobile Safari/537.36 googleweblight",
+        Class::OtherBot,
+        "googleweblight",
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 pageburst",
+        Class::OtherBot,
+        "pageburst",
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) TagInspector/500.1 Chrome/90.0.4430.72 Safari/537.36",
+        Class::OtherBot,
+        "TagInspector",
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 SyntheticsAgent",
+        Class::Monitor,
+        "SyntheticsAgent",
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 CybaaAgent",
+        Class::OtherBot,
+        "CybaaAgent",
+    ),
+    (
+        "Darwin/24.5.0 (Watch7,8; watchOS 11.4) MatomoTrackerSDK/7.7.0",
+        Class::OtherBot,
+        "MatomoTrackerSDK",
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 13; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 ELB-HealthChecker/2.0",
+        Class::Monitor,
+        "ELB-HealthChecker",
+    ),
+    ("x.burpcollaborator.net", Class::Scanner, "x.burpcollaborator.net"),
+    (
+        "Cursor/1.0 (Macintosh; Intel Mac OS X 10_15_7)",
+        Class::Ai,
+        "Cursor",
+    ),
+];
+
+#[test]
+fn browser_shaped_bots_are_found_by_their_own_name() {
+    let mut wrong = Vec::new();
+    for &(ua, class, name) in BROWSER_SHAPED_BOTS {
+        let agent = classify_agent(ua);
+        if agent.class != class || agent.name.as_deref() != Some(name) {
+            wrong.push(format!(
+                "{ua}\n  want {class:?} {name:?}, got {:?} {:?}",
+                agent.class, agent.name
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_pasted_user_agent_header_is_not_an_agent_word() {
+    let ua = "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    assert_eq!(classify_agent(ua).class, Class::Human);
+}
+
 #[test]
 fn people_behind_odd_agents_are_human() {
     let wrong: Vec<String> = PEOPLE

@@ -53,6 +53,9 @@ fn read_as(v: &serde_json::Value) -> (String, u64, u64) {
 fn each_format_is_told_and_read_whole() {
     let cases = [
         ("nginx_combined.log", "combined"),
+        ("apache_combined.log", "combined"),
+        ("forkblog.log", "combined"),
+        ("forkblog.log.2.gz", "combined"),
         ("apache_common.log", "common"),
         ("apache_vhost_combined.log", "vhost-combined"),
         ("apache_forwarded_client.log", "combined-forwarded-client"),

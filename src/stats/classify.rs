@@ -4,7 +4,8 @@
 //!
 //! 1. Empty or `-`: unknown.
 //! 2. A bot word (`bot`, `crawl`, `spider`, a URL, an e-mail address, a monitor, a scanner, an
-//!    attack string), matched ignoring case at word edges: a bot.
+//!    attack string, a noun for a tool's job such as `agent`, `check` or `probe`, an analytics
+//!    tracker, words addressed to the site's owner), matched ignoring case at word edges: a bot.
 //! 3. A Crawlerdex pattern from the `iscrawl` crate ([`super::crawlerdex`], word-aware and
 //!    case-insensitive): a bot named and classed by the database, unless the agent is a person's
 //!    app (in-app browser, WebView, Electron app, mail or office client, TV app).
@@ -19,13 +20,10 @@
 
 use super::class::Class;
 use super::crawlerdex;
-use super::signals::{
-    app_marker, bot_word, email_address, human_marker, keyword_class, library_word,
-    without_device_model,
-};
+use super::signals::{email_address, human_marker, keyword_class, signals, without_device_model};
 use std::borrow::Cow;
 
-pub use super::naming::{pattern_name, token_name};
+pub use super::naming::{pattern_name, token_at, token_name};
 
 /// What a user agent is: a class and, for bots, a stable name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +46,11 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     let masked = without_device_model(ua);
     let text = masked.as_deref().unwrap_or(ua);
 
-    let word = bot_word(text.as_bytes()).or_else(|| email_address(text.as_bytes()).then_some(None));
-    let app = app_marker(text.as_bytes());
+    let found = signals(text.as_bytes());
+    let word = found
+        .bot
+        .or_else(|| email_address(text.as_bytes()).then_some((None, None)));
+    let app = found.app;
     if word.is_some() || !app {
         if let Some(info) = crawlerdex::lookup(text) {
             return Agent {
@@ -60,10 +61,15 @@ pub fn classify_agent(user_agent: &str) -> Agent {
             };
         }
     }
-    if let Some(class) = word {
-        return bot(ua, class);
+    if let Some((class, at)) = word {
+        // Masking keeps every byte offset, so the word stands at the same place in `ua`.
+        let name = at.and_then(|at| token_at(ua, at));
+        return Agent {
+            class: class.unwrap_or_else(|| keyword_class(ua)),
+            name: Some(Cow::Owned(name.unwrap_or_else(|| token_name(ua)))),
+        };
     }
-    if !app && library_word(text.as_bytes()) {
+    if !app && found.library {
         return bot(ua, None);
     }
     if app || human_marker(ua.as_bytes()) {

@@ -197,6 +197,26 @@ pub fn token_name(ua: &str) -> String {
     name.chars().take(40).collect()
 }
 
+/// The product token of `ua` that holds the bytes at `at` (`CybaaAgent` for the `agent` in
+/// `... Safari/537.36 CybaaAgent`), without its version; `None` when that token is not a name
+/// (a URL, an address, or no letters).
+pub fn token_at(ua: &str, at: std::ops::Range<usize>) -> Option<String> {
+    let separator = |c: char| c.is_whitespace() || "();,+[]{}\"'".contains(c);
+    let before = ua.get(..at.start)?;
+    let after = ua.get(at.end..)?;
+    let start = before.rfind(separator).map_or(0, |i| i + 1);
+    let end = at.end + after.find(separator).unwrap_or(after.len());
+    let token = ua.get(start..end)?;
+    // The version follows the name's `/`; a `/` before the word is part of a path or a URL.
+    let slash = token.get(at.start - start..)?.find('/');
+    let name = slash.map_or(token, |i| &token[..at.start - start + i]);
+    let name = name.trim_matches(|c: char| !c.is_alphanumeric());
+    let plain = !name.contains(['/', '@', ':', '='])
+        && !name.to_ascii_lowercase().starts_with("http")
+        && name.chars().any(char::is_alphabetic);
+    plain.then(|| name.chars().take(40).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +252,18 @@ mod tests {
         assert_eq!(token_name("my-fetcher 2.0"), "my-fetcher");
         assert_eq!(token_name("Wget/1.21"), "Wget");
         assert_eq!(token_name("()"), "unnamed");
+        let ua = "Mozilla/5.0 (X11) Chrome/140.0.0.0 Safari/537.36 CybaaAgent";
+        let at = ua.find("Agent").unwrap();
+        assert_eq!(token_at(ua, at..at + 5).as_deref(), Some("CybaaAgent"));
+        let ua = "x (Watch7,8; watchOS 11.4) MatomoTrackerSDK/7.7.0";
+        let at = ua.find("Matomo").unwrap();
+        assert_eq!(
+            token_at(ua, at..at + 6).as_deref(),
+            Some("MatomoTrackerSDK")
+        );
+        let ua = "Mozilla/5.0 (+https://example.com/checker)";
+        let at = ua.find("checker").unwrap();
+        assert_eq!(token_at(ua, at..at + 7), None);
         assert_eq!(
             token_name("Mozilla/5.0 (Windows; U; en-GB) AppleWebKit/523.15 QtWeb Browser/1.2"),
             "QtWeb"

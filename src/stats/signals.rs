@@ -4,7 +4,8 @@
 //! The lists, from strongest to weakest:
 //!
 //! - [`bot_word`]: words only bots use (`bot`, `crawl`, `spider`, a URL, monitors, feed readers,
-//!   scanners, attack strings sent as an agent). Decides on its own.
+//!   scanners, attack strings sent as an agent, nouns for a tool's job such as `agent`, `probe`
+//!   or `parser`, analytics trackers, `webmaster` or `contact`). Decides on its own.
 //! - [`app_marker`]: markers of a person's app that embeds a browser or fetches for its user:
 //!   in-app browsers and WebViews, Electron desktop apps, mail and office clients following a
 //!   link, TV and console apps. It overrules a Crawlerdex pattern (whose plain-substring patterns
@@ -18,6 +19,7 @@
 
 use super::class::Class;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::ops::{ControlFlow, Range};
 use std::sync::LazyLock;
 
 /// Where a word must stand to count.
@@ -91,6 +93,50 @@ const BOT_WORDS: &[Word] = &[
     ("extractor", Edge::End, None),
     ("thumbnail", Edge::Inside, None),
     ("internal dummy connection", Edge::Inside, None),
+    // Nouns for a tool's job, which a browser never calls itself (none of them appears in the
+    // tune half of the browser corpora).
+    ("agent", Edge::End, None),
+    ("check", Edge::Inside, Some(Class::Monitor)),
+    ("health", Edge::Start, Some(Class::Monitor)),
+    ("probe", Edge::Inside, Some(Class::Monitor)),
+    ("jiankong", Edge::Inside, Some(Class::Monitor)),
+    ("scan", Edge::Inside, Some(Class::Scanner)),
+    ("audit", Edge::Inside, None),
+    ("inspector", Edge::Inside, None),
+    ("detector", Edge::Inside, None),
+    ("verifier", Edge::Inside, None),
+    ("lookup", Edge::Inside, None),
+    ("resolver", Edge::Inside, None),
+    ("exporter", Edge::Inside, None),
+    ("parser", Edge::Inside, None),
+    ("fetch", Edge::Inside, None),
+    ("research", Edge::Inside, None),
+    ("survey", Edge::Start, None),
+    ("seo", Edge::End, None),
+    ("sitemap", Edge::Inside, None),
+    ("snapshot", Edge::Inside, None),
+    ("screenshot", Edge::Inside, None),
+    ("favicon", Edge::Inside, None),
+    ("whois", Edge::Inside, None),
+    ("webhook", Edge::Inside, None),
+    ("generator", Edge::Inside, None),
+    ("profiler", Edge::Inside, None),
+    ("sniffer", Edge::Inside, None),
+    ("analytics", Edge::Inside, None),
+    ("metadata", Edge::Inside, None),
+    ("indexing", Edge::Inside, None),
+    ("searchengine", Edge::Inside, Some(Class::Search)),
+    ("archive", Edge::Start, None),
+    // Words addressed to the site's owner: a browser has nothing to tell them.
+    ("webmaster", Edge::Start, None),
+    ("abuse", Edge::Whole, None),
+    ("mailto", Edge::Whole, None),
+    ("contact", Edge::Whole, None),
+    ("please", Edge::Whole, None),
+    // Analytics trackers sending hits from an app or a server, not a person reading a page.
+    ("matomo", Edge::Start, Some(Class::OtherBot)),
+    ("piwik", Edge::Start, Some(Class::OtherBot)),
+    ("tracker", Edge::Inside, Some(Class::OtherBot)),
     ("http://", Edge::Inside, None),
     ("; +", Edge::Inside, None),
     ("https://", Edge::Inside, None),
@@ -363,65 +409,146 @@ const HUMAN_MARKERS: &[Word] = &[
     ("instagram", Edge::Start, None),
 ];
 
-/// A compiled word list.
+/// The list a word comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Bot,
+    App,
+    Library,
+    Human,
+}
+
+/// Word lists compiled into one automaton, so one pass over an agent finds them all.
 struct Words {
     automaton: AhoCorasick,
-    words: Vec<Word>,
+    words: Vec<(Word, List)>,
 }
 
 impl Words {
-    fn new(words: &[Word]) -> Option<Words> {
+    fn new(lists: &[(&[Word], List)]) -> Option<Words> {
+        let words: Vec<(Word, List)> = lists
+            .iter()
+            .flat_map(|&(words, list)| words.iter().map(move |&w| (w, list)))
+            .collect();
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .build(words.iter().map(|w| w.0))
+            .build(words.iter().map(|(w, _)| w.0))
             .ok()?;
-        Some(Words {
-            automaton,
-            words: words.to_vec(),
-        })
+        Some(Words { automaton, words })
     }
 
-    /// The first word found at its edge in `text`, with the class it suggests.
-    fn find(&self, text: &[u8]) -> Option<Word> {
-        self.automaton.find_overlapping_iter(text).find_map(|m| {
-            let word = self.words[m.pattern().as_usize()];
-            let starts = m.start() == 0 || !text[m.start() - 1].is_ascii_alphabetic();
-            let ends = m.end() == text.len() || !text[m.end()].is_ascii_alphabetic();
-            let fits = match word.1 {
-                Edge::Inside => true,
-                Edge::End => ends,
-                Edge::Start => starts,
-                Edge::Whole => starts && ends,
-            };
-            fits.then_some(word)
-        })
+    /// Every word found at its edge in `text`, in the order the automaton reports them, until
+    /// `each` breaks.
+    fn scan(&self, text: &[u8], mut each: impl FnMut(Word, List, Range<usize>) -> ControlFlow<()>) {
+        for m in self.automaton.find_overlapping_iter(text) {
+            let (word, list) = self.words[m.pattern().as_usize()];
+            if fits(word, text, m.range()) && each(word, list, m.range()).is_break() {
+                return;
+            }
+        }
     }
 }
 
-static BOT: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(BOT_WORDS));
-static APP: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(APP_MARKERS));
-static HUMAN: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(HUMAN_MARKERS));
-static LIBRARY: LazyLock<Option<Words>> = LazyLock::new(|| Words::new(LIBRARY_WORDS));
+/// True when `word`, found at `at` in `text`, stands at the edge it needs.
+fn fits(word: Word, text: &[u8], at: Range<usize>) -> bool {
+    let starts = at.start == 0 || !text[at.start - 1].is_ascii_alphabetic();
+    let ends = at.end == text.len() || !text[at.end].is_ascii_alphabetic();
+    // `User-Agent:` pasted in front of a browser's agent is not an agent word.
+    if word.0 == "agent" && after_user(&text[..at.start]) {
+        return false;
+    }
+    match word.1 {
+        Edge::Inside => true,
+        Edge::End => ends,
+        Edge::Start => starts,
+        Edge::Whole => starts && ends,
+    }
+}
+
+/// True when `before` ends with `user`, maybe followed by one separator (`User-Agent`,
+/// `useragent`, `user_agent`, `User Agent`).
+fn after_user(before: &[u8]) -> bool {
+    let before = match before.last() {
+        Some(b' ' | b'-' | b'_') => &before[..before.len() - 1],
+        _ => before,
+    };
+    before.len() >= 4 && before[before.len() - 4..].eq_ignore_ascii_case(b"user")
+}
+
+/// The bot, app and library lists together: the classifier reads all three from every agent.
+static SIGNALS: LazyLock<Option<Words>> = LazyLock::new(|| {
+    Words::new(&[
+        (BOT_WORDS, List::Bot),
+        (APP_MARKERS, List::App),
+        (LIBRARY_WORDS, List::Library),
+    ])
+});
+/// Human markers are read from the agent as sent (device model kept), so they stay apart.
+static HUMAN: LazyLock<Option<Words>> =
+    LazyLock::new(|| Words::new(&[(HUMAN_MARKERS, List::Human)]));
+
+/// What one pass of the bot, app and library lists finds in an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// The first [`bot_word`]: the class it suggests and, when the word is made of letters
+    /// (not a URL or an attack string), where it stands, so the bot can be named by the
+    /// token holding it.
+    pub bot: Option<(Option<Class>, Option<Range<usize>>)>,
+    /// An [`app_marker`] was found.
+    pub app: bool,
+    /// A [`library_word`] was found.
+    pub library: bool,
+}
+
+/// The bot word, app marker and library word in `text`, in one pass. A bot word decides on
+/// its own, so the pass stops at the first one.
+pub fn signals(text: &[u8]) -> Signals {
+    let mut found = Signals::default();
+    if let Some(words) = SIGNALS.as_ref() {
+        words.scan(text, |word, list, at| {
+            match list {
+                List::Bot => {
+                    let letters = word.0.bytes().all(|b| b.is_ascii_alphabetic());
+                    found.bot = Some((word.2, letters.then_some(at)));
+                    return ControlFlow::Break(());
+                }
+                List::App => found.app = true,
+                List::Library => found.library = true,
+                List::Human => {}
+            }
+            ControlFlow::Continue(())
+        });
+    }
+    found
+}
 
 /// A bot word in `text`, with the class it suggests (`None`: decide by [`keyword_class`]).
 pub fn bot_word(text: &[u8]) -> Option<Option<Class>> {
-    BOT.as_ref()?.find(text).map(|w| w.2)
+    signals(text).bot.map(|(class, _)| class)
 }
 
 /// True when `text` names an app a person uses that embeds a browser or follows links for them.
+/// (Only before any bot word: a bot word ends the search.)
 pub fn app_marker(text: &[u8]) -> bool {
-    APP.as_ref().is_some_and(|w| w.find(text).is_some())
+    signals(text).app
 }
 
 /// True when `text` names a browser engine, a system or a platform people use.
 pub fn human_marker(text: &[u8]) -> bool {
-    HUMAN.as_ref().is_some_and(|w| w.find(text).is_some())
+    let mut found = false;
+    if let Some(words) = HUMAN.as_ref() {
+        words.scan(text, |_, _, _| {
+            found = true;
+            ControlFlow::Break(())
+        });
+    }
+    found
 }
 
-/// An HTTP library or command-line tool named in `text`.
+/// An HTTP library or command-line tool named in `text` (only before any bot word).
 pub fn library_word(text: &[u8]) -> bool {
-    LIBRARY.as_ref().is_some_and(|w| w.find(text).is_some())
+    signals(text).library
 }
 
 /// True when `text` holds an e-mail address (`bot@example.com`, not Ecosia's `android@150.0`).
@@ -484,6 +611,10 @@ pub fn keyword_class(ua: &str) -> Class {
 /// and which keeps the words around it apart. Returns `None` when there is nothing to blank.
 pub fn without_device_model(ua: &str) -> Option<String> {
     let bytes = ua.as_bytes();
+    // Most agents name no Android: find out before copying the agent in lower case.
+    bytes
+        .windows("android".len())
+        .position(|w| w.eq_ignore_ascii_case(b"android"))?;
     let lower = ua.to_ascii_lowercase();
     let at = lower.find("android")?;
     let mut out = bytes.to_vec();
@@ -552,6 +683,27 @@ mod tests {
             bot_word(b"'+(select load_file('x'))+'"),
             Some(Some(Class::Scanner))
         );
+    }
+
+    #[test]
+    fn tool_nouns_are_bot_words() {
+        let cyba = b"Mozilla/5.0 (Windows NT 10.0) Chrome/140.0 Safari/537.36 CybaaAgent";
+        assert!(bot_word(cyba).is_some());
+        assert!(
+            bot_word(b"Darwin/24.5.0 (Watch7,8; watchOS 11.4) MatomoTrackerSDK/7.7.0").is_some()
+        );
+        assert_eq!(
+            bot_word(b"ELB-HealthChecker/2.0"),
+            Some(Some(Class::Monitor))
+        );
+        // `User-Agent:` pasted before a browser's agent, and words that only contain a noun.
+        assert!(bot_word(b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0").is_none());
+        assert!(bot_word(b"useragent Mozilla/5.0 Gecko").is_none());
+        assert!(bot_word(b"Mozilla/5.0 (Linux; Android 7.0; Seoul 5 Plus) Chrome/83.0").is_none());
+        assert!(bot_word(
+            b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0"
+        )
+        .is_none());
     }
 
     #[test]
