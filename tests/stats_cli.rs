@@ -1,41 +1,8 @@
 //! End to end: the real `forkblog stats` binary on the fixtures in tests/data/stats.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stats");
-
-fn stats(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_forkblog"))
-        .arg("stats")
-        .args(args)
-        .current_dir(DATA)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("forkblog runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    child.wait_with_output().expect("forkblog finishes")
-}
-
-fn json(args: &[&str], stdin: Option<&[u8]>) -> serde_json::Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = stats(&all, stdin);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
-}
+use common::stats::{json, stats, DATA};
 
 /// Well-formed lines in a file, counted independently of the binary.
 fn well_formed(name: &str) -> u64 {

@@ -2,42 +2,9 @@
 //! this project (tests/data/stats): the format it reports, the client it counts, and the exit
 //! status when no line is understood.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stats");
-
-fn stats(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_forkblog"))
-        .arg("stats")
-        .args(args)
-        .current_dir(DATA)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("forkblog runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    child.wait_with_output().expect("forkblog finishes")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = stats(&all, None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
-}
+use common::stats::{json, stats, DATA};
 
 /// The source's format key, well-formed lines and malformed lines.
 fn read_as(v: &serde_json::Value) -> (String, u64, u64) {
@@ -64,7 +31,7 @@ fn each_format_is_told_and_read_whole() {
         ("caddy.log", "caddy-json"),
     ];
     for (file, format) in cases {
-        let v = json(&[file]);
+        let v = json(&[file], None);
         let (seen, well_formed, malformed) = read_as(&v);
         assert_eq!(seen, format, "{file}");
         assert_eq!(malformed, 0, "{file}: {}", v["malformed_examples"]);
@@ -76,7 +43,7 @@ fn each_format_is_told_and_read_whole() {
 
 #[test]
 fn caddy_unfinished_last_line_is_partial_not_malformed() {
-    let v = json(&["caddy.log"]);
+    let v = json(&["caddy.log"], None);
     assert_eq!(v["sources"][0]["partial_lines"], 1);
     assert_eq!(v["partial_lines"], 1);
     assert_eq!(v["malformed"], 0);
@@ -88,22 +55,22 @@ fn caddy_unfinished_last_line_is_partial_not_malformed() {
 #[test]
 fn forwarded_client_is_counted_unless_peer_is_asked_for() {
     // Three requests through one proxy (10.0.0.2) from three clients.
-    let auto = json(&["nginx_forwarded.log"]);
+    let auto = json(&["nginx_forwarded.log"], None);
     assert_eq!(auto["distinct_clients"], 3);
-    let forwarded = json(&["--client", "forwarded", "nginx_forwarded.log"]);
+    let forwarded = json(&["--client", "forwarded", "nginx_forwarded.log"], None);
     assert_eq!(forwarded["distinct_clients"], 3);
-    let peer = json(&["--client", "peer", "nginx_forwarded.log"]);
+    let peer = json(&["--client", "peer", "nginx_forwarded.log"], None);
     assert_eq!(peer["distinct_clients"], 1);
-    let caddy_peer = json(&["--client", "peer", "caddy.log"]);
+    let caddy_peer = json(&["--client", "peer", "caddy.log"], None);
     assert_eq!(caddy_peer["distinct_clients"], 1);
-    let caddy_auto = json(&["caddy.log"]);
+    let caddy_auto = json(&["caddy.log"], None);
     assert_eq!(caddy_auto["distinct_clients"], 3);
 }
 
 #[test]
 fn agents_from_the_issue_are_counted_right() {
     // CUBOT phone and Outlook following a link: people; Miniflux: a feed reader.
-    let v = json(&["apache_forwarded_client.log"]);
+    let v = json(&["apache_forwarded_client.log"], None);
     let class = |key: &str| {
         v["classes"]
             .as_array()
@@ -117,7 +84,7 @@ fn agents_from_the_issue_are_counted_right() {
     assert_eq!(class("human"), 2);
     assert_eq!(class("feed"), 1);
     // Lower-case copies of known bots.
-    let v = json(&["apache_vhost_combined.log", "nginx_forwarded.log"]);
+    let v = json(&["apache_vhost_combined.log", "nginx_forwarded.log"], None);
     assert_eq!(v["bot_requests"], 3);
 }
 

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod stats;
+
 /// The forkblog binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_forkblog");
 
