@@ -1,9 +1,9 @@
 //! Broken inputs: reported with file and line, and never taking the rest of the site down
 //! (broken posts) or producing a half-rendered site (broken templates or settings).
 
-mod site_common;
+mod common;
 
-use site_common::{get, names, serves_any, TempSite};
+use common::site::{get, names, serves_any, TempSite};
 
 fn good_posts(t: &TempSite) {
     t.file(

@@ -1,9 +1,9 @@
 //! `build --out`: files byte-identical to the served bodies; and `new` posts.
 
-mod site_common;
+mod common;
 
+use common::site::TempSite;
 use forkblog::site;
-use site_common::TempSite;
 
 #[test]
 fn export_writes_every_resource_byte_for_byte() {

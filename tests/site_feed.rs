@@ -1,8 +1,8 @@
 //! The feed, the sitemap, robots.txt, tag pages, and escaping everywhere.
 
-mod site_common;
+mod common;
 
-use site_common::{get, text, TempSite};
+use common::site::{get, text, TempSite};
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 

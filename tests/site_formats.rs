@@ -1,8 +1,8 @@
 //! Posts as other blog engines write them: Jekyll, Zola/Hugo, plain Markdown, page bundles.
 
-mod site_common;
+mod common;
 
-use site_common::{get, serves_any, text, TempSite};
+use common::site::{get, serves_any, text, TempSite};
 
 #[test]
 fn jekyll_post_renders_with_title_date_and_url_from_its_file_name() {

@@ -2,13 +2,13 @@
 //! in pages and in the feed), published as written with `unsafe_html = true`; and the sample
 //! blog, which uses no raw HTML, renders exactly as it did before sanitising existed.
 
-mod site_common;
+mod common;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use common::site::{text, TempSite};
 use forkblog::site::Site;
-use site_common::{text, TempSite};
 
 /// A post carrying every kind of script injection the sanitiser must stop, next to Markdown
 /// features it must keep.

@@ -4,16 +4,16 @@
 //! any page, file or feed. Links that stay inside the root are followed only when
 //! `follow_symlinks = "inside"` says so.
 
-mod site_common;
+mod common;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::site::{get, names, TempSite};
 use forkblog::site::files::{SiteFiles, Symlinks};
 use forkblog::site::{Build, Problem, Site};
-use site_common::{get, names, TempSite};
 
 /// Bytes that exist only in the file outside the root.
 const SECRET: &str = "secret-3f9c1e-outside-the-root";

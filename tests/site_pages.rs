@@ -2,9 +2,9 @@
 //! Zola sections and translations, Hugo HTML content, files beside single-file posts, and the
 //! dates those generators accept.
 
-mod site_common;
+mod common;
 
-use site_common::{get, text, TempSite};
+use common::site::{get, text, TempSite};
 
 #[test]
 fn pages_folder_and_root_folder_index_answer_at_folder_paths() {

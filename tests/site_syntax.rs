@@ -1,9 +1,9 @@
 //! Other generators' template syntax in posts: the Liquid that Jekyll posts use is carried out,
 //! links between posts resolve, and anything else is reported with file and line.
 
-mod site_common;
+mod common;
 
-use site_common::{text, TempSite};
+use common::site::{text, TempSite};
 
 /// `html` with its tags taken out (entities kept).
 fn without_tags(html: &str) -> String {

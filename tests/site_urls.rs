@@ -1,10 +1,10 @@
 //! Old URLs keep answering: permalink patterns, per-post URLs, redirects from old addresses,
 //! feeds at the names other generators used, and entry ids that do not change.
 
-mod site_common;
+mod common;
 
+use common::site::{get, text, TempSite};
 use forkblog::site::redirect;
-use site_common::{get, text, TempSite};
 
 /// Whether `path` is answered: a page or file, or a redirect to one.
 fn answers(site: &forkblog::site::Site, path: &str) -> Option<String> {

@@ -1,28 +1,25 @@
-//! Helpers shared by the `site_*` integration tests: throw-away site roots under the system
-//! temporary directory, and lookups into a built site.
-
-#![allow(dead_code)]
+//! For the `site_*` tests, which build a site in-process: throw-away site roots and lookups
+//! into a built site.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use forkblog::site::{self, Build, Resource, Site};
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+use super::TempDir;
 
 /// A site root in a fresh temporary directory, removed on drop.
 pub struct TempSite {
     pub root: PathBuf,
+    _dir: TempDir,
 }
 
 impl TempSite {
     /// An empty root with an empty `posts/` folder (and no templates: the built-in ones apply).
     pub fn new(name: &str) -> TempSite {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let root = std::env::temp_dir().join(format!("forkblog-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let dir = TempDir::new(name);
+        let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("posts")).expect("create temp site");
-        TempSite { root }
+        TempSite { root, _dir: dir }
     }
 
     /// Writes `contents` to `rel` under the root, creating folders.
@@ -52,12 +49,6 @@ impl TempSite {
             build.problems
         );
         build.site.expect("site builds")
-    }
-}
-
-impl Drop for TempSite {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
