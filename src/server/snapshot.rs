@@ -15,11 +15,14 @@
 //! 12  u32 published post count
 //! 16  u64 render time in microseconds
 //! 24  u32 hash table slots (a power of two, at least twice the entries)
-//! 28  u32 zero
+//! 28  u32 offset of the render record (0: none; older images wrote 0 here and ignore it)
 //! 32  entries, 12 x u32 each: path, head, body, gzip head, gzip body, etag (offset, length)
 //! ..  table, 2 x u32 per slot: path hash, entry index + 1 (0: empty)
 //! ..  every path, back to back; then heads, bodies and tags
+//! ..  the render record: u32 length, then what the next render reuses (`encode.rs`)
 //! ```
+//!
+//! Anything after the render record (the TLS material) is found from the end of the blob.
 //!
 //! A head is the status line and the fixed headers, each ending in CRLF, without the blank line:
 //! the child adds `Date`, `Connection` and the final CRLF.
@@ -67,15 +70,22 @@ pub struct Prepared<'a> {
     pub head: String,
     /// The identity body.
     pub body: &'a [u8],
-    /// The gzip response's head and body, when the body compresses.
-    pub gzip: Option<(String, Vec<u8>)>,
+    /// The gzip response's head and body, when the body compresses (the body borrowed from the
+    /// previous snapshot when it is reused from there).
+    pub gzip: Option<(String, std::borrow::Cow<'a, [u8]>)>,
     /// The entity tag, quotes included (empty for the 404 page).
     pub etag: String,
 }
 
 /// Lays out prepared resources as a snapshot blob; the first one is the 404 page.
-/// `render_micros` is recorded for the status endpoint.
-pub fn lay_out(all: &[Prepared<'_>], post_count: usize, render_micros: u64) -> io::Result<Vec<u8>> {
+/// `render_micros` is recorded for the status endpoint; `record` is carried for the next render
+/// to read back with [`View::record`].
+pub fn lay_out(
+    all: &[Prepared<'_>],
+    post_count: usize,
+    render_micros: u64,
+    record: &[u8],
+) -> io::Result<Vec<u8>> {
     let mut seen = std::collections::HashSet::with_capacity(all.len());
     if let Some(twice) = all.iter().skip(1).find(|r| !seen.insert(r.path)) {
         return Err(io::Error::new(
@@ -94,7 +104,9 @@ pub fn lay_out(all: &[Prepared<'_>], post_count: usize, render_micros: u64) -> i
             let gz = p.gzip.as_ref().map_or(0, |(h, b)| h.len() + b.len());
             p.path.len() + p.head.len() + p.body.len() + gz + p.etag.len()
         })
-        .sum();
+        .sum::<usize>()
+        + 4
+        + record.len();
     let mut out = Vec::with_capacity(table_at + slots * SLOT + strings);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&u32_of(count)?.to_le_bytes());
@@ -130,6 +142,10 @@ pub fn lay_out(all: &[Prepared<'_>], post_count: usize, render_micros: u64) -> i
         }
         push(&mut out, &mut f[10..12], prepared.etag.as_bytes())?;
     }
+    let record_at = u32_of(out.len())?;
+    out.extend_from_slice(&u32_of(record.len())?.to_le_bytes());
+    out.extend_from_slice(record);
+    out[28..32].copy_from_slice(&record_at.to_le_bytes());
     for (index, f) in fields.iter().enumerate() {
         let at = HEADER + index * ENTRY;
         for (i, field) in f.iter().enumerate() {
@@ -301,6 +317,16 @@ impl<'a> View<'a> {
             gzip,
             etag: self.field(i, 5)?,
         })
+    }
+
+    /// The render record the renderer left for the next render, if any (see `encode.rs`).
+    pub fn record(&self) -> Option<&'a [u8]> {
+        let at = self.u32_at(28)?;
+        if at == 0 {
+            return None;
+        }
+        let len = self.u32_at(at)?;
+        self.bytes.get(at + 4..(at + 4).checked_add(len)?)
     }
 
     /// The resource at exactly `path`.

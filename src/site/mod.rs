@@ -89,6 +89,10 @@ pub struct Build {
     pub site: Option<Site>,
     /// Every problem found, in a stable order.
     pub problems: Vec<Problem>,
+    /// How many posts were taken from the earlier render ([`build_incremental`]).
+    pub reused_posts: usize,
+    /// How many pages were taken from the earlier render.
+    pub reused_pages: usize,
 }
 
 pub mod assets;
@@ -99,6 +103,7 @@ pub mod feed;
 pub mod files;
 pub mod frontmatter;
 pub mod highlight;
+pub mod incremental;
 pub mod links;
 pub mod liquid;
 pub mod markdown;
@@ -142,12 +147,44 @@ pub fn build(root: &Path) -> Build {
 /// As [`build`]; with `drafts`, drafts are rendered too, each title marked "Draft: " so that a
 /// preview (`serve --drafts`) is never mistaken for the published site.
 pub fn build_including_drafts(root: &Path, drafts: bool) -> Build {
-    let mut problems = Vec::new();
-    let site = build_site(root, drafts, &mut problems);
-    Build { site, problems }
+    build_incremental(root, drafts, None).0
 }
 
-fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<Site> {
+/// As [`build_including_drafts`], taking from `earlier` (the render this one replaces) every
+/// post and page whose inputs did not change (see [`incremental`]); also returns the record
+/// the next render takes from this one. The site is byte for byte what a full build makes.
+pub fn build_incremental(
+    root: &Path,
+    drafts: bool,
+    earlier: Option<&dyn incremental::Earlier>,
+) -> (Build, Vec<u8>) {
+    let mut problems = Vec::new();
+    let mut done = Done::default();
+    let site = build_site(root, drafts, earlier, &mut done, &mut problems);
+    let build = Build {
+        site,
+        problems,
+        reused_posts: done.reused_posts,
+        reused_pages: done.reused_pages,
+    };
+    (build, done.record)
+}
+
+/// What an incremental build leaves besides the site.
+#[derive(Default)]
+struct Done {
+    record: Vec<u8>,
+    reused_posts: usize,
+    reused_pages: usize,
+}
+
+fn build_site(
+    root: &Path,
+    drafts: bool,
+    earlier: Option<&dyn incremental::Earlier>,
+    done: &mut Done,
+    problems: &mut Vec<Problem>,
+) -> Option<Site> {
     if !root.is_dir() {
         problems.push(Problem {
             file: root.to_path_buf(),
@@ -204,6 +241,13 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
+    let fingerprint = incremental::Key::new("site")
+        .bytes(&serde_json::to_vec(&config).unwrap_or_default())
+        .word(templates.fingerprint)
+        .word(u64::from(drafts))
+        .bytes(root.as_os_str().as_encoded_bytes())
+        .finish();
+    let record = incremental::Record::new(earlier, fingerprint);
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
     let context = post::Context {
@@ -221,6 +265,7 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
         &context,
         config.unsafe_html,
         drafts,
+        &record,
         problems,
     );
     // Translations are served under their language's prefix but not listed with the posts.
@@ -270,7 +315,15 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
     // Pages. A template error stops the build: every page would be wrong in the same way.
     tmark("feed");
     let tags = pages::tags(&posts);
-    let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
+    let pages = pages::Pages::new(
+        &config,
+        &templates,
+        &posts,
+        &tags,
+        site_modified,
+        &record,
+        fingerprint,
+    );
     tmark("views");
     let (mut site, not_found) =
         match render_pages(&pages, bodies, &translations, &standalone, problems) {
@@ -359,11 +412,24 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
     }
     problems.extend(link_problems);
     log::info!(
-        "rendered {} posts into {} resources in {:?}",
+        "rendered {} posts into {} resources in {:?} ({} posts and {} pages as they were)",
         posts.len(),
         resources.len(),
-        started.elapsed()
+        started.elapsed(),
+        record
+            .reused_posts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        record
+            .reused_pages
+            .load(std::sync::atomic::Ordering::Relaxed),
     );
+    done.record = record.encode();
+    done.reused_posts = record
+        .reused_posts
+        .load(std::sync::atomic::Ordering::Relaxed);
+    done.reused_pages = record
+        .reused_pages
+        .load(std::sync::atomic::Ordering::Relaxed);
     Some(Site {
         resources,
         not_found,
@@ -381,6 +447,7 @@ fn load_posts(
     context: &post::Context,
     unsafe_html: bool,
     drafts: bool,
+    record: &incremental::Record<'_>,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let found = files.walk(posts_dir, problems);
@@ -403,11 +470,23 @@ fn load_posts(
         })
         .collect();
     let mut posts = Vec::with_capacity(sources.len());
+    // A post whose file is as it was comes from the earlier render; the others are read.
     let load = |f: &PathBuf| {
-        let mut post = post::load(files, f, context)?;
+        let read = files.read(f).map_err(|e| Problem {
+            file: f.clone(),
+            line: None,
+            message: format!("cannot read post: {e}"),
+        })?;
+        let source_key = incremental::Record::source_key(&read.bytes, read.modified);
+        if let Some(post) = record.post(f, source_key) {
+            record.keep_post(&post, source_key);
+            return Ok(post);
+        }
+        let mut post = post::from_read(f, read, context)?;
         if post.needs_sanitizing && !unsafe_html {
             post.html = markdown::sanitize(&post.html);
         }
+        record.keep_post(&post, source_key);
         Ok(post)
     };
     for loaded in par::map(&sources, load) {
