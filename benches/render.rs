@@ -1,8 +1,19 @@
-//! Render time for generated blogs: `cargo bench --bench render [-- POSTS...]`.
+//! Render time for generated blogs: `cargo bench --bench render [-- POSTS...]`; with
+//! `--reload [POSTS]`, reload and cold-render figures through the server instead
+//! (`render/reload.rs`).
 //!
 //! Writes blogs of 10 and 10,000 posts (a few KB each, with code blocks, a table, a list and
 //! tags) under the temporary directory, then times `forkblog::site::build` on each, three runs,
 //! and prints the times with the peak resident memory of this process.
+
+#[path = "load/blog.rs"]
+#[allow(dead_code)]
+mod blog;
+#[path = "render/reload.rs"]
+mod reload;
+#[path = "support/rng.rs"]
+#[allow(dead_code)]
+mod rng;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -160,6 +171,14 @@ fn phases(n: usize) {
 
 fn main() {
     env_logger::init();
+    if std::env::args().any(|a| a == "--reload") {
+        let posts = std::env::args()
+            .skip(1)
+            .find_map(|a| a.parse().ok())
+            .unwrap_or(10_000);
+        reload::run(posts);
+        return;
+    }
     if std::env::args().any(|a| a == "--phases") {
         phases(10_000);
         return;
