@@ -82,6 +82,15 @@ fn seed(root: &TempRoot) {
         ),
     );
     root.write(
+        "posts/2024-02-03-pointer.md",
+        &post(
+            "Pointer",
+            "2024-02-03",
+            &["notes"],
+            "Read [nine](/posts/post-9/).",
+        ),
+    );
+    root.write(
         "posts/draft.md",
         "---\ntitle: Draft\ndate: 2024-03-01\ndraft: true\n---\nNot yet.\n",
     );
@@ -294,7 +303,7 @@ fn an_edit_reuses_every_other_post_and_page() {
     let earlier = before(&first, record);
     // Nothing changed: every post and every page comes back.
     let (again, record) = site::build_incremental(&root.0, false, Some(&earlier));
-    assert_eq!(again.reused_posts, 15, "all but the linking post");
+    assert_eq!(again.reused_posts, 16, "all but the linking post");
     let pages = first
         .resources
         .iter()
@@ -313,10 +322,35 @@ fn an_edit_reuses_every_other_post_and_page() {
     );
     let earlier = before(&again.site.expect("builds"), record);
     let (edited, _) = site::build_incremental(&root.0, false, Some(&earlier));
-    assert_eq!(edited.reused_posts, 14);
+    assert_eq!(edited.reused_posts, 15);
     assert_eq!(edited.reused_pages, pages - 6);
     // A settings change reuses nothing.
     root.write("forkblog.toml", "title = \"Other\"\nposts_per_page = 3\n");
     let (settings, _) = site::build_incremental(&root.0, false, Some(&earlier));
     assert_eq!((settings.reused_posts, settings.reused_pages), (0, 0));
+}
+
+#[test]
+fn problems_are_those_of_a_full_build() {
+    let root = TempRoot::new("problems");
+    seed(&root);
+    let (build, mut record) = site::build_incremental(&root.0, false, None);
+    let mut earlier = before(&build.site.expect("builds"), record);
+    for (what, change) in changes() {
+        change(&root);
+        let (incremental, next) = site::build_incremental(&root.0, false, Some(&earlier));
+        let full = site::build(&root.0);
+        assert_eq!(incremental.problems, full.problems, "after '{what}'");
+        if what == "a post deleted" {
+            assert!(
+                full.problems
+                    .iter()
+                    .any(|p| p.message.contains("/posts/post-9/")),
+                "the unchanged page that links to the deleted post is reported: {:?}",
+                full.problems
+            );
+        }
+        record = next;
+        earlier = before(&incremental.site.expect("builds"), record);
+    }
 }

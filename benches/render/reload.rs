@@ -6,7 +6,7 @@
 //!   its peak RSS (`/usr/bin/time -v`).
 //! - **reload, one post edited**: `bench-post` rewritten (temporary file, rename), SIGHUP, the
 //!   page polled every 2 ms until the new paragraph is served.
-//! - **reload, a template edited**: a comment added to `templates/post.html`, likewise.
+//! - **reload, a template edited**: a comment added to `templates/base.html`, likewise.
 //!
 //! For each reload, the peak RSS of the server's children (the render worker is the big one)
 //! is sampled from `/proc/PID/status` while polling. `FORKBLOG_BIN` picks the binary (to compare
@@ -172,8 +172,8 @@ fn reloads(bin: &Path, root: &Path, work: &Path) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let template = root.join("templates/post.html");
-    let template_text = std::fs::read_to_string(&template).expect("post.html");
+    let template = root.join("templates/base.html");
+    let template_text = std::fs::read_to_string(&template).expect("base.html");
     let kinds: [(&str, usize); 2] = [
         ("one post edited", EDITS),
         ("a template edited", TEMPLATE_EDITS),
@@ -189,7 +189,7 @@ fn reloads(bin: &Path, root: &Path, work: &Path) {
                     format!("Revision {marker}.")
                 }
                 _ => {
-                    let tmp = root.join("post.html.tmp");
+                    let tmp = root.join("base.html.tmp");
                     std::fs::write(&tmp, format!("{template_text}<!-- {marker} -->\n"))
                         .expect("edit the template");
                     std::fs::rename(&tmp, &template).expect("rename");

@@ -106,6 +106,19 @@ pub fn encode<'a>(
     previous: Option<Previous<'a>>,
     record: &[u8],
 ) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_into(site, render_micros, previous, record, &mut out)?;
+    Ok(out)
+}
+
+/// As [`encode`], writing the snapshot to `out` as it is laid out; returns its length.
+pub fn encode_into<'a>(
+    site: &'a Site,
+    render_micros: u64,
+    previous: Option<Previous<'a>>,
+    record: &[u8],
+    out: &mut dyn Write,
+) -> io::Result<usize> {
     let all: Vec<&Resource> = std::iter::once(&site.not_found)
         .chain(&site.resources)
         .collect();
@@ -120,7 +133,7 @@ pub fn encode<'a>(
     })
     .into_iter()
     .collect::<io::Result<_>>()?;
-    snapshot::lay_out(&prepared, site.post_count, render_micros, record)
+    snapshot::lay_out_into(&prepared, site.post_count, render_micros, record, out)
 }
 
 /// An earlier entry's tag and gzip body, when they are what `resource` would get: the same

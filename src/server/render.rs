@@ -77,10 +77,47 @@ pub fn render_bytes(
     tls: Option<&tls::Files>,
     previous: Option<View<'_>>,
 ) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    render_into(root, strictness, preview, tls, previous, &mut bytes).map_err(|e| e.text())?;
+    Ok(bytes)
+}
+
+/// Why [`render_into`] failed.
+#[derive(Debug)]
+pub enum RenderError {
+    /// Nothing was written: the site has problems (the text lists them).
+    Site(String),
+    /// Writing the snapshot failed part way.
+    Write(String),
+}
+
+impl RenderError {
+    /// What went wrong, for the log or the parent.
+    pub fn text(self) -> String {
+        match self {
+            RenderError::Site(text) | RenderError::Write(text) => text,
+        }
+    }
+}
+
+/// As [`render_bytes`], writing the snapshot to `out` as it is laid out, so that the worker
+/// never holds the whole encoded site besides the rendered one.
+pub fn render_into(
+    root: &Path,
+    strictness: Strictness,
+    preview: Preview,
+    tls: Option<&tls::Files>,
+    previous: Option<View<'_>>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
     let previous = previous.and_then(encode::Previous::new);
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
-    let material = tls.map(tls::Material::load).transpose()?.flatten();
+    let material = tls
+        .map(tls::Material::load)
+        .transpose()
+        .map_err(RenderError::Site)?
+        .flatten();
     let earlier = previous.map(|p| Earlier::new(p, preview.live));
     let (build, site_record) = site::build_incremental(
         root,
@@ -93,13 +130,18 @@ pub fn render_bytes(
         log::error!("{problem}");
     }
     let site = match build.site {
-        None => return Err(format!("nothing to serve from {}", root.display())),
+        None => {
+            return Err(RenderError::Site(format!(
+                "nothing to serve from {}",
+                root.display()
+            )))
+        }
         Some(_) if strictness == Strictness::AllOrNothing && !build.problems.is_empty() => {
             let mut text = format!("{} problem(s) in {}:", build.problems.len(), root.display());
             for problem in &build.problems {
                 text.push_str(&format!("\n{problem}"));
             }
-            return Err(text);
+            return Err(RenderError::Site(text));
         }
         Some(site) => site,
     };
@@ -109,20 +151,26 @@ pub fn render_bytes(
     }
     let render_micros = started.elapsed().as_micros() as u64;
     let record = encode::record(&site_record);
-    let mut bytes = encode::encode(&site, render_micros, previous, &record)
-        .map_err(|e| format!("encoding the site: {e}"))?;
+    let mut len = encode::encode_into(&site, render_micros, previous, &record, out)
+        .map_err(|e| RenderError::Write(format!("encoding the site: {e}")))?;
     if let Some(material) = material {
-        material.append_to(&mut bytes);
+        let mut tail = Vec::new();
+        material.append_to(&mut tail);
+        out.write_all(&tail)
+            .map_err(|e| RenderError::Write(format!("writing the certificate: {e}")))?;
+        len += tail.len();
     }
+    out.flush()
+        .map_err(|e| RenderError::Write(format!("writing the rendered site: {e}")))?;
     log::info!(
         "rendered {} posts, {} resources, {} KiB in {:.1} ms ({:.1} ms with encoding)",
         site.post_count,
         site.resources.len(),
-        bytes.len() / 1024,
+        len / 1024,
         render_micros as f64 / 1000.0,
         started.elapsed().as_secs_f64() * 1000.0
     );
-    Ok(bytes)
+    Ok(())
 }
 
 /// The snapshot being replaced, as the site renderer sees an earlier render: its record, and
@@ -400,14 +448,35 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
             }
         });
     let previous_view = previous.as_ref().map(Snapshot::view);
-    let written = match render_bytes(root, strictness, preview, tls.as_ref(), previous_view) {
-        Ok(bytes) => snapshot::write_into(&memfd, &bytes).map_err(|e| {
-            let text = format!("writing the rendered site: {e}");
-            log::error!("{text}");
-            text
-        }),
-        Err(text) => {
+    let file = match memfd.try_clone() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(e) => {
+            eprintln!("forkblog: {WORKER_COMMAND}: fd {WORKER_FD}: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    // Large writes go straight through; the buffer gathers the many small heads and paths.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+    let rendered = render_into(
+        root,
+        strictness,
+        preview,
+        tls.as_ref(),
+        previous_view,
+        &mut out,
+    );
+    drop(out);
+    let written = match rendered {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let write_failed = matches!(error, RenderError::Write(_));
+            let text = error.text();
             log::error!("{}", text.lines().next().unwrap_or(""));
+            // The parent reads a failed worker's memfd as its report: drop any part written.
+            if write_failed {
+                let _ = file.set_len(0);
+                let _ = (&file).rewind();
+            }
             let _ = snapshot::write_into(&memfd, text.as_bytes());
             Err(text)
         }

@@ -86,6 +86,20 @@ pub fn lay_out(
     render_micros: u64,
     record: &[u8],
 ) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    lay_out_into(all, post_count, render_micros, record, &mut out)?;
+    Ok(out)
+}
+
+/// As [`lay_out`], writing the blob to `out` as it goes (the render worker writes straight into
+/// the new memfd, so the site is never held twice). Returns the number of bytes written.
+pub fn lay_out_into(
+    all: &[Prepared<'_>],
+    post_count: usize,
+    render_micros: u64,
+    record: &[u8],
+    out: &mut dyn Write,
+) -> io::Result<usize> {
     let mut seen = std::collections::HashSet::with_capacity(all.len());
     if let Some(twice) = all.iter().skip(1).find(|r| !seen.insert(r.path)) {
         return Err(io::Error::new(
@@ -96,71 +110,78 @@ pub fn lay_out(
     let count = all.len();
     let slots = (count * 2).next_power_of_two();
     let table_at = HEADER + count * ENTRY;
-    // One allocation of the final size: growing a 100 MB Vec by doubling copies it again and
-    // again.
-    let strings: usize = all
-        .iter()
-        .map(|p| {
-            let gz = p.gzip.as_ref().map_or(0, |(h, b)| h.len() + b.len());
-            p.path.len() + p.head.len() + p.body.len() + gz + p.etag.len()
-        })
-        .sum::<usize>()
-        + 4
-        + record.len();
-    let mut out = Vec::with_capacity(table_at + slots * SLOT + strings);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&u32_of(count)?.to_le_bytes());
-    out.extend_from_slice(&u32_of(post_count)?.to_le_bytes());
-    out.extend_from_slice(&render_micros.to_le_bytes());
-    out.extend_from_slice(&u32_of(slots)?.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.resize(table_at + slots * SLOT, 0);
-
+    let strings_at = table_at + slots * SLOT;
+    // Where every string goes, in the order they are written below: the paths first and
+    // together (so the pages a lookup compares against stay few), then each entry's head,
+    // body, gzip head and body, and tag.
     let mut fields = vec![[0u32; FIELDS]; count];
-    // Paths first and together, so that the pages a lookup compares against stay few.
+    let mut at = strings_at;
+    let mut place = |field: &mut [u32], len: usize| -> io::Result<()> {
+        field[0] = u32_of(at)?;
+        field[1] = u32_of(len)?;
+        at += len;
+        Ok(())
+    };
     for (index, prepared) in all.iter().enumerate().skip(1) {
-        push(&mut out, &mut fields[index][0..2], prepared.path.as_bytes())?;
+        place(&mut fields[index][0..2], prepared.path.len())?;
+    }
+    for (index, prepared) in all.iter().enumerate() {
+        let f = &mut fields[index];
+        place(&mut f[2..4], prepared.head.len())?;
+        place(&mut f[4..6], prepared.body.len())?;
+        if let Some((gz_head, gz)) = &prepared.gzip {
+            place(&mut f[6..8], gz_head.len())?;
+            place(&mut f[8..10], gz.len())?;
+        }
+        place(&mut f[10..12], prepared.etag.len())?;
+    }
+    let record_at = u32_of(at)?;
+    let total = at + 4 + record.len();
+    u32_of(total)?;
+
+    let mut index = Vec::with_capacity(strings_at);
+    index.extend_from_slice(MAGIC);
+    index.extend_from_slice(&u32_of(count)?.to_le_bytes());
+    index.extend_from_slice(&u32_of(post_count)?.to_le_bytes());
+    index.extend_from_slice(&render_micros.to_le_bytes());
+    index.extend_from_slice(&u32_of(slots)?.to_le_bytes());
+    index.extend_from_slice(&record_at.to_le_bytes());
+    for f in &fields {
+        for field in f {
+            index.extend_from_slice(&field.to_le_bytes());
+        }
+    }
+    index.resize(strings_at, 0);
+    for (i, prepared) in all.iter().enumerate().skip(1) {
         let hash = path_hash(prepared.path.as_bytes());
         let mut slot = hash as usize & (slots - 1);
         loop {
             let at = table_at + slot * SLOT;
-            if out[at + 4..at + 8] == [0; 4] {
-                out[at..at + 4].copy_from_slice(&hash.to_le_bytes());
-                out[at + 4..at + 8].copy_from_slice(&u32_of(index + 1)?.to_le_bytes());
+            if index[at + 4..at + 8] == [0; 4] {
+                index[at..at + 4].copy_from_slice(&hash.to_le_bytes());
+                index[at + 4..at + 8].copy_from_slice(&u32_of(i + 1)?.to_le_bytes());
                 break;
             }
             slot = (slot + 1) & (slots - 1);
         }
     }
-    for (index, prepared) in all.iter().enumerate() {
-        let f = &mut fields[index];
-        push(&mut out, &mut f[2..4], prepared.head.as_bytes())?;
-        push(&mut out, &mut f[4..6], prepared.body)?;
+    out.write_all(&index)?;
+    drop(index);
+    for prepared in all.iter().skip(1) {
+        out.write_all(prepared.path.as_bytes())?;
+    }
+    for prepared in all {
+        out.write_all(prepared.head.as_bytes())?;
+        out.write_all(prepared.body)?;
         if let Some((gz_head, gz)) = &prepared.gzip {
-            push(&mut out, &mut f[6..8], gz_head.as_bytes())?;
-            push(&mut out, &mut f[8..10], gz)?;
+            out.write_all(gz_head.as_bytes())?;
+            out.write_all(gz)?;
         }
-        push(&mut out, &mut f[10..12], prepared.etag.as_bytes())?;
+        out.write_all(prepared.etag.as_bytes())?;
     }
-    let record_at = u32_of(out.len())?;
-    out.extend_from_slice(&u32_of(record.len())?.to_le_bytes());
-    out.extend_from_slice(record);
-    out[28..32].copy_from_slice(&record_at.to_le_bytes());
-    for (index, f) in fields.iter().enumerate() {
-        let at = HEADER + index * ENTRY;
-        for (i, field) in f.iter().enumerate() {
-            out[at + i * 4..at + i * 4 + 4].copy_from_slice(&field.to_le_bytes());
-        }
-    }
-    u32_of(out.len())?;
-    Ok(out)
-}
-
-fn push(out: &mut Vec<u8>, field: &mut [u32], bytes: &[u8]) -> io::Result<()> {
-    field[0] = u32_of(out.len())?;
-    field[1] = u32_of(bytes.len())?;
-    out.extend_from_slice(bytes);
-    Ok(())
+    out.write_all(&u32_of(record.len())?.to_le_bytes())?;
+    out.write_all(record)?;
+    Ok(total)
 }
 
 fn u32_of(n: usize) -> io::Result<u32> {

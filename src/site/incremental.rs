@@ -104,6 +104,14 @@ pub struct Record<'e> {
     posts: HashMap<PathBuf, Cached>,
     pages: HashMap<String, u64>,
     html_by_url: HashMap<String, (usize, usize)>,
+    /// The hash of every resource path of the earlier render.
+    paths: u64,
+    /// The pages of the earlier render with a broken link.
+    broken: std::collections::HashSet<String>,
+    /// This render's: the pages taken over, the hash of its paths, the pages with broken links.
+    new_reused: Mutex<std::collections::HashSet<String>>,
+    new_paths: std::sync::atomic::AtomicU64,
+    new_broken: Mutex<Vec<String>>,
     /// This render's posts: source, key, HTML place (filled in once pages are rendered).
     new_posts: Mutex<Vec<(Post, u64)>>,
     new_html_at: Mutex<HashMap<String, (usize, usize)>>,
@@ -123,6 +131,11 @@ impl<'e> Record<'e> {
             posts: HashMap::new(),
             pages: HashMap::new(),
             html_by_url: HashMap::new(),
+            paths: 0,
+            broken: Default::default(),
+            new_reused: Default::default(),
+            new_paths: Default::default(),
+            new_broken: Default::default(),
             new_posts: Mutex::new(Vec::new()),
             new_html_at: Mutex::new(HashMap::new()),
             new_pages: Mutex::new(Vec::new()),
@@ -131,8 +144,15 @@ impl<'e> Record<'e> {
         };
         if let Some(earlier) = earlier {
             match decode(earlier.record(), fingerprint) {
-                Some((posts, pages)) => {
+                Some(Decoded {
+                    posts,
+                    pages,
+                    paths,
+                    broken,
+                }) => {
                     record.earlier = Some(earlier);
+                    record.paths = paths;
+                    record.broken = broken.into_iter().collect();
                     record.html_by_url = posts
                         .values()
                         .filter_map(|c| Some((c.post.url.clone(), c.html_at?)))
@@ -195,7 +215,29 @@ impl<'e> Record<'e> {
         let body = self.earlier?.body(path)?.into_owned();
         self.reused_pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.lock(&self.new_reused).insert(path.to_string());
         Some(body)
+    }
+
+    /// Notes the hash of this render's resource paths, all of them, in order.
+    pub fn keep_paths(&self, paths: u64) {
+        self.new_paths
+            .store(paths, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the links of the page at `path` need no check: the page was taken over
+    /// unchanged, the site has exactly the paths it had, and none of its links was broken.
+    /// (A check depends on nothing else; call after [`Record::keep_paths`].)
+    pub fn links_known_good(&self, path: &str) -> bool {
+        self.earlier.is_some()
+            && self.paths == self.new_paths.load(std::sync::atomic::Ordering::Relaxed)
+            && !self.broken.contains(path)
+            && self.lock(&self.new_reused).contains(path)
+    }
+
+    /// Notes that the page at `path` has a broken link.
+    pub fn keep_broken_links(&self, path: &str) {
+        self.lock(&self.new_broken).push(path.to_string());
     }
 
     /// Where the earlier render found the HTML of the post at `url` in its page, for a page
@@ -237,6 +279,10 @@ impl<'e> Record<'e> {
             w.str(path);
             w.u64(*key);
         }
+        w.u64(self.new_paths.load(std::sync::atomic::Ordering::Relaxed));
+        let mut broken = self.lock(&self.new_broken);
+        broken.sort();
+        w.strs(&broken);
         w.0
     }
 }
@@ -272,7 +318,12 @@ impl Post {
     }
 }
 
-type Decoded = (HashMap<PathBuf, Cached>, HashMap<String, u64>);
+struct Decoded {
+    posts: HashMap<PathBuf, Cached>,
+    pages: HashMap<String, u64>,
+    paths: u64,
+    broken: Vec<String>,
+}
 
 fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded> {
     let mut r = Reader(bytes.strip_prefix(VERSION.as_slice())?);
@@ -303,7 +354,14 @@ fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded> {
         let path = r.str()?;
         pages.insert(path, r.u64()?);
     }
-    r.0.is_empty().then_some((posts, pages))
+    let paths = r.u64()?;
+    let broken = r.strs()?;
+    r.0.is_empty().then_some(Decoded {
+        posts,
+        pages,
+        paths,
+        broken,
+    })
 }
 
 struct Writer(Vec<u8>);
@@ -519,9 +577,31 @@ mod tests {
             Timestamp::from_second(1_700_000_000).unwrap(),
         )
         .unwrap();
-        post.links.push(("post:x".into(), 3));
         post.leftovers.push((4, "{% raw %}".into()));
         post
+    }
+
+    #[test]
+    fn a_post_that_links_to_others_is_read_again() {
+        let mut post = sample();
+        post.links.push(("post:x".into(), 3));
+        let record = Record::new(None, 7);
+        record.keep_post(&post, 42);
+        record.keep_html_at(&post.url, 0, post.html.len());
+        let old = Old {
+            record: record.encode(),
+            bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
+        };
+        let next = Record::new(Some(&old), 7);
+        let kept = &next.posts[&post.source].post;
+        assert_eq!(
+            format!("{kept:?}"),
+            format!("{:?}", post.clone_without_html())
+        );
+        assert!(
+            next.post(&post.source, 42).is_none(),
+            "its links may lead elsewhere now"
+        );
     }
 
     #[test]

@@ -404,13 +404,28 @@ fn build_site(
         .chain(&standalone)
         .map(|p| (p.url.as_str(), p.source.as_path()))
         .collect();
-    let mut link_problems = Vec::new();
+    // A page taken over unchanged, among the same paths, whose links were all found before,
+    // has them all found again: only the others are checked.
+    let mut all_paths = incremental::Key::new("paths");
     for resource in &resources {
-        if let Some(source) = sources.get(resource.path.as_str()) {
-            links::check(resource, source, &paths, &mut link_problems);
-        }
+        all_paths.bytes(resource.path.as_bytes());
     }
-    problems.extend(link_problems);
+    record.keep_paths(all_paths.finish());
+    let checked = par::map(&resources, |resource| {
+        let mut found = Vec::new();
+        if let Some(source) = sources.get(resource.path.as_str()) {
+            if !record.links_known_good(&resource.path) {
+                links::check(resource, source, &paths, &mut found);
+            }
+        }
+        found
+    });
+    for (resource, found) in resources.iter().zip(checked) {
+        if !found.is_empty() {
+            record.keep_broken_links(&resource.path);
+        }
+        problems.extend(found);
+    }
     log::info!(
         "rendered {} posts into {} resources in {:?} ({} posts and {} pages as they were)",
         posts.len(),

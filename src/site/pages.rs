@@ -164,12 +164,13 @@ impl<'a> Pages<'a> {
     }
 
     /// Renders `path` through `template`, unless the earlier render made it from the same
-    /// `key` (everything in `extra`, hashed by the caller).
+    /// `key` (everything in `extra`, hashed by the caller). `extra` is made only when the
+    /// page is rendered.
     fn page(
         &self,
         path: &str,
         template: &str,
-        extra: Value,
+        extra: impl FnOnce() -> Value,
         modified: Timestamp,
         key: &mut Key,
     ) -> Result<Resource, Problem> {
@@ -182,7 +183,7 @@ impl<'a> Pages<'a> {
         &self,
         path: &str,
         template: &str,
-        extra: Value,
+        extra: impl FnOnce() -> Value,
         modified: Timestamp,
         key: &mut Key,
     ) -> Result<(Resource, bool), Problem> {
@@ -198,7 +199,7 @@ impl<'a> Pages<'a> {
                     site => self.site.clone(),
                     page_path => encode_path(path),
                     canonical_url => format!("{}{}", self.config.base_url, encode_path(path)),
-                    ..extra
+                    ..extra()
                 };
                 (self.templates.render(template, ctx)?.into_bytes(), false)
             }
@@ -267,13 +268,15 @@ impl<'a> Pages<'a> {
                 }
             }
             self.listed(&mut key, [i]);
-            let extra = context! {
-                post => context! {
-                    content => Value::from_safe_string(html.clone()),
-                    ..self.views.get(i).cloned().unwrap_or_default()
-                },
-                newer => newer,
-                older => older,
+            let extra = || {
+                context! {
+                    post => context! {
+                        content => Value::from_safe_string(html.clone()),
+                        ..self.views.get(i).cloned().unwrap_or_default()
+                    },
+                    newer => newer,
+                    older => older,
+                }
             };
             let (page, reused) = self.page_reused(
                 &post.path(),
@@ -290,12 +293,14 @@ impl<'a> Pages<'a> {
     /// A page outside the post list (a page from `pages/`, a translation) through `template`,
     /// which gets `post` as `post.html` does but no neighbours.
     pub fn single(&self, post: &Post, template: &str) -> Result<Resource, Problem> {
-        let extra = context! {
-            post => context! {
-                content => Value::from_safe_string(post.html.clone()),
-                lang => post.lang.clone(),
-                ..Value::from_serialize(view(post))
-            },
+        let extra = || {
+            context! {
+                post => context! {
+                    content => Value::from_safe_string(post.html.clone()),
+                    lang => post.lang.clone(),
+                    ..Value::from_serialize(view(post))
+                },
+            }
         };
         let mut key = Key::new("single");
         key.word(view_key(&view(post)))
@@ -342,14 +347,16 @@ impl<'a> Pages<'a> {
                 format!("/page/{n}/")
             }
         };
-        let extra = context! {
-            posts => self.list(&indexes),
-            pagination => context! {
-                page => page,
-                pages => pages,
-                prev_url => (page > 1).then(|| url(page - 1)),
-                next_url => (page < pages).then(|| url(page + 1)),
-            },
+        let extra = || {
+            context! {
+                posts => self.list(&indexes),
+                pagination => context! {
+                    page => page,
+                    pages => pages,
+                    prev_url => (page > 1).then(|| url(page - 1)),
+                    next_url => (page < pages).then(|| url(page + 1)),
+                },
+            }
         };
         let mut key = Key::new("index");
         key.word(page as u64).word(pages as u64);
@@ -377,7 +384,7 @@ impl<'a> Pages<'a> {
         self.page(
             "/tags/",
             "tags.html",
-            context! { tags => all },
+            || context! { tags => all },
             self.newest(0..self.posts.len()),
             &mut key,
         )
@@ -386,7 +393,7 @@ impl<'a> Pages<'a> {
     /// `/tags/<slug>/`.
     fn tag(&self, tag: &Tag) -> Result<Resource, Problem> {
         let extra =
-            context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
+            || context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
         let mut key = Key::new("tag");
         key.bytes(&serde_json::to_vec(&tag.view).unwrap_or_default());
         self.listed(&mut key, tag.posts.iter().copied());
@@ -414,14 +421,17 @@ impl<'a> Pages<'a> {
             key.word(*year as u64).word(list.len() as u64);
             self.listed(&mut key, list.iter().copied());
         }
-        let years: Vec<Value> = years
-            .iter()
-            .map(|(year, list)| context! { year => *year, posts => self.list(list) })
-            .collect();
+        let years = || {
+            let years: Vec<Value> = years
+                .iter()
+                .map(|(year, list)| context! { year => *year, posts => self.list(list) })
+                .collect();
+            context! { years => years }
+        };
         self.page(
             "/archive/",
             "archive.html",
-            context! { years => years },
+            years,
             self.newest(0..self.posts.len()),
             &mut key,
         )
@@ -432,7 +442,7 @@ impl<'a> Pages<'a> {
         let mut page = self.page(
             "/404.html",
             "404.html",
-            context! {},
+            || context! {},
             self.site_modified,
             &mut Key::new("404"),
         )?;
