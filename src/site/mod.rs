@@ -248,6 +248,7 @@ fn build_site(
         .bytes(root.as_os_str().as_encoded_bytes())
         .finish();
     let record = incremental::Record::new(earlier, fingerprint);
+    tmark("record read");
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
     let context = post::Context {
@@ -395,6 +396,7 @@ fn build_site(
 
     let mut resources = site.list;
     resources.sort_by(|a, b| a.path.cmp(&b.path));
+    tmark("sitemap");
 
     // Every internal link and image of every post and page leads somewhere.
     let paths: HashSet<&str> = resources.iter().map(|r| r.path.as_str()).collect();
@@ -426,6 +428,7 @@ fn build_site(
         }
         problems.extend(found);
     }
+    tmark("links checked");
     log::info!(
         "rendered {} posts into {} resources in {:?} ({} posts and {} pages as they were)",
         posts.len(),
