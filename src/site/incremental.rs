@@ -88,20 +88,31 @@ impl Key {
 
 /// What the record says of one post.
 #[derive(Debug, Clone)]
-struct Cached {
+struct Cached<'e> {
     /// Hash of the file's bytes and modification time.
     source_key: u64,
     /// Where the HTML sits in the post's page body: offset and length.
     html_at: Option<(usize, usize)>,
-    /// The post without its HTML.
-    post: Post,
+    /// The post's URL.
+    url: String,
+    /// The post without its HTML, as written by `write_post`: read only when reused, and
+    /// carried into the next record as it is.
+    raw: &'e [u8],
+}
+
+/// A post of this render, for the record.
+struct Kept<'e> {
+    source: PathBuf,
+    url: String,
+    source_key: u64,
+    raw: Cow<'e, [u8]>,
 }
 
 /// The earlier render's record, parsed, and the record of this render being collected.
 pub struct Record<'e> {
     earlier: Option<&'e dyn Earlier>,
     fingerprint: u64,
-    posts: HashMap<PathBuf, Cached>,
+    posts: HashMap<PathBuf, Cached<'e>>,
     pages: HashMap<String, u64>,
     html_by_url: HashMap<String, (usize, usize)>,
     /// The hash of every resource path of the earlier render.
@@ -113,7 +124,7 @@ pub struct Record<'e> {
     new_paths: std::sync::atomic::AtomicU64,
     new_broken: Mutex<Vec<String>>,
     /// This render's posts: source, key, HTML place (filled in once pages are rendered).
-    new_posts: Mutex<Vec<(Post, u64)>>,
+    new_posts: Mutex<Vec<Kept<'e>>>,
     new_html_at: Mutex<HashMap<String, (usize, usize)>>,
     new_pages: Mutex<Vec<(String, u64)>>,
     /// How much was reused, for the log.
@@ -155,7 +166,7 @@ impl<'e> Record<'e> {
                     record.broken = broken.into_iter().collect();
                     record.html_by_url = posts
                         .values()
-                        .filter_map(|c| Some((c.post.url.clone(), c.html_at?)))
+                        .filter_map(|c| Some((c.url.clone(), c.html_at?)))
                         .collect();
                     record.posts = posts;
                     record.pages = pages;
@@ -176,27 +187,44 @@ impl<'e> Record<'e> {
     }
 
     /// The post at `source` as the earlier render had it, HTML included, when its file's
-    /// `source_key` is the same and its HTML can be found again.
+    /// `source_key` is the same and its HTML can be found again; it is kept for the next
+    /// record as it was.
     pub fn post(&self, source: &Path, source_key: u64) -> Option<Post> {
         let cached = self.posts.get(source)?;
+        if cached.source_key != source_key {
+            return None;
+        }
+        let mut post = read_post(&mut Reader(cached.raw))?;
         // Links to other posts are resolved into the HTML: theirs may have moved.
-        if cached.source_key != source_key || !cached.post.links.is_empty() {
+        if !post.links.is_empty() || post.source != source {
             return None;
         }
         let (at, len) = cached.html_at?;
-        let body = self.earlier?.body(&cached.post.url)?;
+        let body = self.earlier?.body(&cached.url)?;
         let html = std::str::from_utf8(body.get(at..at.checked_add(len)?)?).ok()?;
-        let mut post = cached.post.clone();
         post.html = html.to_string();
         self.reused_posts
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.lock(&self.new_posts).push(Kept {
+            source: post.source.clone(),
+            url: post.url.clone(),
+            source_key,
+            raw: Cow::Borrowed(cached.raw),
+        });
         Some(post)
     }
 
-    /// Remembers a post of this render (its HTML is not kept) and its source key.
+    /// Remembers a post of this render read from its file (its HTML is not kept) and its
+    /// source key.
     pub fn keep_post(&self, post: &Post, source_key: u64) {
-        let bare = post.clone_without_html();
-        self.lock(&self.new_posts).push((bare, source_key));
+        let mut w = Writer(Vec::with_capacity(512));
+        write_post(&mut w, post);
+        self.lock(&self.new_posts).push(Kept {
+            source: post.source.clone(),
+            url: post.url.clone(),
+            source_key,
+            raw: Cow::Owned(w.0),
+        });
     }
 
     /// Records where the HTML of the post at `url` sits in its page body.
@@ -254,7 +282,7 @@ impl<'e> Record<'e> {
     pub fn encode(&self) -> Vec<u8> {
         // Sorted: threads add in any order, and the record must not differ from run to run.
         let mut posts = self.lock(&self.new_posts);
-        posts.sort_by(|a, b| a.0.source.cmp(&b.0.source));
+        posts.sort_by(|a, b| a.source.cmp(&b.source));
         let html_at = self.lock(&self.new_html_at);
         let mut pages = self.lock(&self.new_pages);
         pages.sort();
@@ -262,9 +290,11 @@ impl<'e> Record<'e> {
         w.0.extend_from_slice(VERSION);
         w.u64(self.fingerprint);
         w.u64(posts.len() as u64);
-        for (post, source_key) in posts.iter() {
-            w.u64(*source_key);
-            match html_at.get(&post.url) {
+        for kept in posts.iter() {
+            w.str(&kept.source.to_string_lossy());
+            w.str(&kept.url);
+            w.u64(kept.source_key);
+            match html_at.get(&kept.url) {
                 Some(&(at, len)) => {
                     w.u64(1);
                     w.u64(at as u64);
@@ -272,7 +302,8 @@ impl<'e> Record<'e> {
                 }
                 None => w.u64(0),
             }
-            write_post(&mut w, post);
+            w.u64(kept.raw.len() as u64);
+            w.0.extend_from_slice(&kept.raw);
         }
         w.u64(pages.len() as u64);
         for (path, key) in pages.iter() {
@@ -287,6 +318,7 @@ impl<'e> Record<'e> {
     }
 }
 
+#[cfg(test)]
 impl Post {
     /// A copy of everything but the HTML.
     fn clone_without_html(&self) -> Post {
@@ -318,14 +350,14 @@ impl Post {
     }
 }
 
-struct Decoded {
-    posts: HashMap<PathBuf, Cached>,
+struct Decoded<'e> {
+    posts: HashMap<PathBuf, Cached<'e>>,
     pages: HashMap<String, u64>,
     paths: u64,
     broken: Vec<String>,
 }
 
-fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded> {
+fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded<'_>> {
     let mut r = Reader(bytes.strip_prefix(VERSION.as_slice())?);
     if r.u64()? != fingerprint {
         return None;
@@ -333,18 +365,21 @@ fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded> {
     let count = r.count()?;
     let mut posts = HashMap::with_capacity(count);
     for _ in 0..count {
+        let source = PathBuf::from(r.str()?);
+        let url = r.str()?;
         let source_key = r.u64()?;
         let html_at = match r.u64()? {
             0 => None,
             _ => Some((r.usize()?, r.usize()?)),
         };
-        let post = read_post(&mut r)?;
+        let raw = r.take()?;
         posts.insert(
-            post.source.clone(),
+            source,
             Cached {
                 source_key,
                 html_at,
-                post,
+                url,
+                raw,
             },
         );
     }
@@ -403,7 +438,14 @@ impl Writer {
 
 struct Reader<'a>(&'a [u8]);
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// A length-prefixed byte string, borrowed.
+    fn take(&mut self) -> Option<&'a [u8]> {
+        let len = self.usize()?;
+        let (bytes, rest) = self.0.split_at_checked(len)?;
+        self.0 = rest;
+        Some(bytes)
+    }
     fn u64(&mut self) -> Option<u64> {
         let (word, rest) = self.0.split_first_chunk::<8>()?;
         self.0 = rest;
@@ -593,7 +635,7 @@ mod tests {
             bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
         };
         let next = Record::new(Some(&old), 7);
-        let kept = &next.posts[&post.source].post;
+        let kept = read_post(&mut Reader(next.posts[&post.source].raw)).unwrap();
         assert_eq!(
             format!("{kept:?}"),
             format!("{:?}", post.clone_without_html())

@@ -497,7 +497,6 @@ fn load_posts(
         })?;
         let source_key = incremental::Record::source_key(&read.bytes, read.modified);
         if let Some(post) = record.post(f, source_key) {
-            record.keep_post(&post, source_key);
             return Ok(post);
         }
         let mut post = post::from_read(f, read, context)?;
