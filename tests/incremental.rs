@@ -324,6 +324,13 @@ fn an_edit_reuses_every_other_post_and_page() {
     let (edited, _) = site::build_incremental(&root.0, false, Some(&earlier));
     assert_eq!(edited.reused_posts, 15);
     assert_eq!(edited.reused_pages, pages - 6);
+    // A template change: every page is made again, from posts as they were.
+    root.write(
+        "templates/tags.html",
+        "{% extends \"base.html\" %}{% block content %}tags{% endblock %}\n",
+    );
+    let (templated, _) = site::build_incremental(&root.0, false, Some(&earlier));
+    assert_eq!((templated.reused_posts, templated.reused_pages), (15, 0));
     // A settings change reuses nothing.
     root.write("forkblog.toml", "title = \"Other\"\nposts_per_page = 3\n");
     let (settings, _) = site::build_incremental(&root.0, false, Some(&earlier));

@@ -3,13 +3,14 @@
 //!
 //! Two things are reused, each only when its inputs are the same:
 //! - a post (its front matter, URL, summary, HTML...): when its file has the same bytes and
-//!   modification time and the site fingerprint is the same. Its HTML is not stored twice: it
+//!   modification time and the settings are the same. Its HTML is not stored twice: it
 //!   is found again inside its own page of the earlier render, where the record says it sits.
 //! - a page rendered through a template: when its key is the same. A key hashes everything the
 //!   template is given (see `pages.rs`: the site's settings, the post views listed, the body).
 //!
-//! The site fingerprint covers the settings (every field of the parsed `forkblog.toml`), the
-//! site's own templates, the drafts flag and the root; any change to those renders everything.
+//! The posts' fingerprint covers the settings (every field of the parsed `forkblog.toml`), the
+//! drafts flag and the root; the pages' adds the site's own templates. A change to the settings
+//! renders everything; a template change renders every page, from posts read as they were.
 //! The built-in templates and the code belong to the binary, which the snapshot's encoder
 //! checks (`server::encode::Previous`) before handing an earlier render over at all.
 //!
@@ -111,7 +112,7 @@ struct Kept<'e> {
 /// The earlier render's record, parsed, and the record of this render being collected.
 pub struct Record<'e> {
     earlier: Option<&'e dyn Earlier>,
-    fingerprint: u64,
+    fingerprints: (u64, u64),
     posts: HashMap<PathBuf, Cached<'e>>,
     pages: HashMap<String, u64>,
     html_by_url: HashMap<String, (usize, usize)>,
@@ -134,11 +135,17 @@ pub struct Record<'e> {
 }
 
 impl<'e> Record<'e> {
-    /// Reads `earlier`'s record; what it holds is usable only under the same `fingerprint`.
-    pub fn new(earlier: Option<&'e dyn Earlier>, fingerprint: u64) -> Record<'e> {
+    /// Reads `earlier`'s record: its posts are usable under the same `posts_fingerprint`,
+    /// its pages under the same `pages_fingerprint` too.
+    pub fn new(
+        earlier: Option<&'e dyn Earlier>,
+        posts_fingerprint: u64,
+        pages_fingerprint: u64,
+    ) -> Record<'e> {
+        let fingerprints = (posts_fingerprint, pages_fingerprint);
         let mut record = Record {
             earlier: None,
-            fingerprint,
+            fingerprints,
             posts: HashMap::new(),
             pages: HashMap::new(),
             html_by_url: HashMap::new(),
@@ -154,7 +161,7 @@ impl<'e> Record<'e> {
             reused_pages: Default::default(),
         };
         if let Some(earlier) = earlier {
-            match decode(earlier.record(), fingerprint) {
+            match decode(earlier.record(), fingerprints) {
                 Some(Decoded {
                     posts,
                     pages,
@@ -288,7 +295,8 @@ impl<'e> Record<'e> {
         pages.sort();
         let mut w = Writer(Vec::with_capacity(posts.len() * 512 + pages.len() * 48));
         w.0.extend_from_slice(VERSION);
-        w.u64(self.fingerprint);
+        w.u64(self.fingerprints.0);
+        w.u64(self.fingerprints.1);
         w.u64(posts.len() as u64);
         for kept in posts.iter() {
             w.str(&kept.source.to_string_lossy());
@@ -357,11 +365,12 @@ struct Decoded<'e> {
     broken: Vec<String>,
 }
 
-fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded<'_>> {
+fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
     let mut r = Reader(bytes.strip_prefix(VERSION.as_slice())?);
-    if r.u64()? != fingerprint {
+    if r.u64()? != fingerprints.0 {
         return None;
     }
+    let same_pages = r.u64()? == fingerprints.1;
     let count = r.count()?;
     let mut posts = HashMap::with_capacity(count);
     for _ in 0..count {
@@ -391,6 +400,9 @@ fn decode(bytes: &[u8], fingerprint: u64) -> Option<Decoded<'_>> {
     }
     let paths = r.u64()?;
     let broken = r.strs()?;
+    if !same_pages {
+        pages.clear();
+    }
     r.0.is_empty().then_some(Decoded {
         posts,
         pages,
@@ -627,14 +639,14 @@ mod tests {
     fn a_post_that_links_to_others_is_read_again() {
         let mut post = sample();
         post.links.push(("post:x".into(), 3));
-        let record = Record::new(None, 7);
+        let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42);
         record.keep_html_at(&post.url, 0, post.html.len());
         let old = Old {
             record: record.encode(),
             bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
         };
-        let next = Record::new(Some(&old), 7);
+        let next = Record::new(Some(&old), 7, 7);
         let kept = read_post(&mut Reader(next.posts[&post.source].raw)).unwrap();
         assert_eq!(
             format!("{kept:?}"),
@@ -649,7 +661,7 @@ mod tests {
     #[test]
     fn a_post_comes_back_whole_when_its_source_is_the_same() {
         let post = sample();
-        let record = Record::new(None, 7);
+        let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42);
         let page = format!("<main>{}</main>", post.html);
         record.keep_html_at(&post.url, 6, post.html.len());
@@ -658,7 +670,7 @@ mod tests {
             record: record.encode(),
             bodies: HashMap::from([(post.url.clone(), page.into_bytes())]),
         };
-        let next = Record::new(Some(&old), 7);
+        let next = Record::new(Some(&old), 7, 7);
         let back = next.post(&post.source, 42).expect("reused");
         assert_eq!(format!("{back:?}"), format!("{post:?}"));
         assert!(next.post(&post.source, 43).is_none(), "source changed");
@@ -668,7 +680,11 @@ mod tests {
         );
         assert_eq!(next.page(&post.url, 10), None, "key changed");
         // Another fingerprint (settings, templates) reuses nothing.
-        let other = Record::new(Some(&old), 8);
+        // Other templates: the post comes back, its page does not.
+        let templates = Record::new(Some(&old), 7, 9);
+        assert!(templates.post(&post.source, 42).is_some());
+        assert_eq!(templates.page(&post.url, 9), None);
+        let other = Record::new(Some(&old), 8, 8);
         assert!(other.post(&post.source, 42).is_none());
         assert_eq!(other.page(&post.url, 9), None);
     }
@@ -676,7 +692,7 @@ mod tests {
     #[test]
     fn a_damaged_record_is_ignored_whole() {
         let post = sample();
-        let record = Record::new(None, 7);
+        let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42);
         record.keep_html_at(&post.url, 0, post.html.len());
         let full = record.encode();
@@ -686,7 +702,9 @@ mod tests {
                 bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
             };
             assert!(
-                Record::new(Some(&old), 7).post(&post.source, 42).is_none(),
+                Record::new(Some(&old), 7, 7)
+                    .post(&post.source, 42)
+                    .is_none(),
                 "{cut}"
             );
         }
@@ -696,6 +714,6 @@ mod tests {
             record: longer,
             bodies: HashMap::new(),
         };
-        assert!(Record::new(Some(&old), 7).posts.is_empty());
+        assert!(Record::new(Some(&old), 7, 7).posts.is_empty());
     }
 }

@@ -241,13 +241,17 @@ fn build_site(
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
     let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
-    let fingerprint = incremental::Key::new("site")
+    // Posts depend on the settings; pages on the templates too.
+    let posts_fingerprint = incremental::Key::new("site")
         .bytes(&serde_json::to_vec(&config).unwrap_or_default())
-        .word(templates.fingerprint)
         .word(u64::from(drafts))
         .bytes(root.as_os_str().as_encoded_bytes())
         .finish();
-    let record = incremental::Record::new(earlier, fingerprint);
+    let fingerprint = incremental::Key::new("pages")
+        .word(posts_fingerprint)
+        .word(templates.fingerprint)
+        .finish();
+    let record = incremental::Record::new(earlier, posts_fingerprint, fingerprint);
     tmark("record read");
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
