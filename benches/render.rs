@@ -169,6 +169,60 @@ fn phases(n: usize) {
     );
 }
 
+/// Single-threaded gzip of every compressible body of the generated 10,000-post blog: zlib-rs
+/// (flate2) against libdeflate at a few levels, time and total size.
+fn gzip_levels() {
+    use std::io::Write as _;
+    let work = std::env::temp_dir().join(format!("forkblog-bench-gzip-{}", std::process::id()));
+    blog::generate(&work, 10_000).expect("generate");
+    let site = forkblog::site::build(&work).site.expect("site");
+    let _ = std::fs::remove_dir_all(&work);
+    let bodies: Vec<&[u8]> = site
+        .resources
+        .iter()
+        .filter(|r| r.body.len() >= 256 && !r.content_type.starts_with("image/"))
+        .map(|r| r.body.as_slice())
+        .collect();
+    let total: usize = bodies.iter().map(|b| b.len()).sum();
+    println!(
+        "{} bodies, {:.1} MB; load {}",
+        bodies.len(),
+        total as f64 / 1e6,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    for level in [1, 6] {
+        let t = Instant::now();
+        let mut size = 0;
+        for b in &bodies {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            e.write_all(b).expect("gzip");
+            size += e.finish().expect("gzip").len();
+        }
+        println!(
+            "zlib-rs level {level}: {:.0} ms, {:.2} MB",
+            t.elapsed().as_secs_f64() * 1000.0,
+            size as f64 / 1e6
+        );
+    }
+    for level in [1, 4, 5, 6, 7] {
+        let t = Instant::now();
+        let mut c =
+            libdeflater::Compressor::new(libdeflater::CompressionLvl::new(level).expect("level"));
+        let mut size = 0;
+        for b in &bodies {
+            let mut out = vec![0; c.gzip_compress_bound(b.len())];
+            size += c.gzip_compress(b, &mut out).expect("gzip");
+        }
+        println!(
+            "libdeflate level {level}: {:.0} ms, {:.2} MB",
+            t.elapsed().as_secs_f64() * 1000.0,
+            size as f64 / 1e6
+        );
+    }
+}
+
 fn main() {
     env_logger::init();
     if std::env::args().any(|a| a == "--reload") {
@@ -177,6 +231,10 @@ fn main() {
             .find_map(|a| a.parse().ok())
             .unwrap_or(10_000);
         reload::run(posts);
+        return;
+    }
+    if std::env::args().any(|a| a == "--gzip") {
+        gzip_levels();
         return;
     }
     if std::env::args().any(|a| a == "--phases") {
