@@ -6,7 +6,7 @@
 //! a Content-Security-Policy on HTML). The child adds `Date` and `Connection`.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io;
 
 use super::snapshot::{self, Prepared, View};
 use crate::site::{par, Resource, Site};
@@ -106,10 +106,14 @@ pub fn encode<'a>(
     previous: Option<Previous<'a>>,
     record: &[u8],
 ) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
+    let mut out = io::Cursor::new(Vec::new());
     encode_into(site, render_micros, previous, record, &mut out)?;
-    Ok(out)
+    Ok(out.into_inner())
 }
+
+/// How many resources are prepared (compressed) at a time before they are written: enough to
+/// keep every core busy, few enough that their gzip bodies take little memory.
+const BATCH: usize = 256;
 
 /// As [`encode`], writing the snapshot to `out` as it is laid out; returns its length.
 pub fn encode_into<'a>(
@@ -117,23 +121,30 @@ pub fn encode_into<'a>(
     render_micros: u64,
     previous: Option<Previous<'a>>,
     record: &[u8],
-    out: &mut dyn Write,
+    out: &mut dyn snapshot::Sink,
 ) -> io::Result<usize> {
     let all: Vec<&Resource> = std::iter::once(&site.not_found)
         .chain(&site.resources)
         .collect();
     let old = previous.map(|p| p.view);
-    let prepared: Vec<Prepared<'_>> = par::map(&all, |r| {
-        let not_found = std::ptr::eq(*r, &site.not_found);
-        let same = old
-            .filter(|_| !not_found)
-            .and_then(|view| view.lookup(r.path.as_bytes()))
-            .and_then(|entry| reusable(r, entry));
-        prepare(r, not_found, same)
-    })
-    .into_iter()
-    .collect::<io::Result<_>>()?;
-    snapshot::lay_out_into(&prepared, site.post_count, render_micros, record, out)
+    let paths: Vec<&str> = std::iter::once("")
+        .chain(site.resources.iter().map(|r| r.path.as_str()))
+        .collect();
+    let mut writer = snapshot::Writer::new(out, &paths)?;
+    for batch in all.chunks(BATCH) {
+        let prepared = par::map(batch, |r| {
+            let not_found = std::ptr::eq(*r, &site.not_found);
+            let same = old
+                .filter(|_| !not_found)
+                .and_then(|view| view.lookup(r.path.as_bytes()))
+                .and_then(|entry| reusable(r, entry));
+            prepare(r, not_found, same)
+        });
+        for one in prepared {
+            writer.push(&one?)?;
+        }
+    }
+    writer.finish(site.post_count, render_micros, record)
 }
 
 /// An earlier entry's tag and gzip body, when they are what `resource` would get: the same

@@ -77,9 +77,9 @@ pub fn render_bytes(
     tls: Option<&tls::Files>,
     previous: Option<View<'_>>,
 ) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+    let mut bytes = std::io::Cursor::new(Vec::new());
     render_into(root, strictness, preview, tls, previous, &mut bytes).map_err(|e| e.text())?;
-    Ok(bytes)
+    Ok(bytes.into_inner())
 }
 
 /// Why [`render_into`] failed.
@@ -109,7 +109,7 @@ pub fn render_into(
     preview: Preview,
     tls: Option<&tls::Files>,
     previous: Option<View<'_>>,
-    out: &mut dyn std::io::Write,
+    out: &mut dyn snapshot::Sink,
 ) -> Result<site::Site, RenderError> {
     let previous = previous.and_then(encode::Previous::new);
     let started = Instant::now();
