@@ -180,7 +180,7 @@ fn reloads(bin: &Path, root: &Path, work: &Path) {
     ];
     for (kind, tries) in kinds {
         let mut times = Vec::new();
-        let mut hwm = 0;
+        let (mut hwm, mut anon) = (0, 0);
         for n in 0..tries {
             let marker = format!("r{n}x{}", std::process::id());
             let needle = match kind {
@@ -205,7 +205,8 @@ fn reloads(bin: &Path, root: &Path, work: &Path) {
             .expect("SIGHUP");
             let deadline = t + Duration::from_secs(60);
             loop {
-                hwm = hwm.max(children_hwm(pid));
+                let (h, a) = children_hwm(pid);
+                (hwm, anon) = (hwm.max(h), anon.max(a));
                 if get(port, blog::PAGE).is_some_and(|r| contains(&r, needle.as_bytes())) {
                     times.push(t.elapsed().as_secs_f64() * 1000.0);
                     break;
@@ -219,10 +220,11 @@ fn reloads(bin: &Path, root: &Path, work: &Path) {
         sorted.sort_by(f64::total_cmp);
         let each: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
         println!(
-            "reload, {kind}: SIGHUP to live median {:.0} ms (each: {} ms); worker peak RSS sampled {} MB; load {}",
+            "reload, {kind}: SIGHUP to live median {:.0} ms (each: {} ms); worker peak RSS sampled {} MB (anonymous {} MB); load {}",
             sorted[sorted.len() / 2],
             each.join(", "),
             hwm / 1024,
+            anon / 1024,
             load()
         );
     }
