@@ -57,18 +57,23 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
 
-/// Peak RSS (VmHWM, KiB) of each child of `pid` right now.
-fn children_hwm(pid: u32) -> u64 {
+/// The largest peak RSS (VmHWM, KiB) among the children of `pid` right now, and the largest
+/// private (anonymous) RSS: the worker's peak counts the pages of the old snapshot it reads,
+/// which are shared with the server and cost no memory of their own.
+fn children_hwm(pid: u32) -> (u64, u64) {
     let list =
         std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    let field = |status: &str, name: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    };
     list.split_whitespace()
-        .filter_map(|c| {
-            let status = std::fs::read_to_string(format!("/proc/{c}/status")).ok()?;
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .max()
-        .unwrap_or(0)
+        .filter_map(|c| std::fs::read_to_string(format!("/proc/{c}/status")).ok())
+        .map(|status| (field(&status, "VmHWM:"), field(&status, "RssAnon:")))
+        .fold((0, 0), |(h, a), (h2, a2)| (h.max(h2), a.max(a2)))
 }
 
 struct Server(Child);
