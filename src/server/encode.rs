@@ -316,7 +316,10 @@ pub fn gzip(body: &[u8]) -> io::Result<Vec<u8>> {
         let len = compressor
             .gzip_compress(body, &mut out)
             .map_err(|e| io::Error::other(format!("gzip: {e:?}")))?;
+        // Made for the worst case (a little over the body's size): the rest is given back, or
+        // every gzip body held until it is written would weigh as much as its plain one.
         out.truncate(len);
+        out.shrink_to_fit();
         Ok(out)
     })
 }
