@@ -169,6 +169,79 @@ fn phases(n: usize) {
     );
 }
 
+/// Render plus encoding in this process, as the render worker does it, on the generated
+/// 10,000-post blog: cold, then after one post edited and after `base.html` edited, each reusing
+/// the snapshot before it. Wall and CPU time (CPU time is what the machine's load does not
+/// change), five runs each.
+fn incremental() {
+    use forkblog::server::render::{render_bytes, Preview, Strictness};
+    use forkblog::server::snapshot::View;
+    let work = std::env::temp_dir().join(format!("forkblog-bench-incr-{}", std::process::id()));
+    blog::generate(&work, 10_000).expect("generate");
+    let render = |previous: Option<&[u8]>| {
+        let (t, c) = (Instant::now(), cpu_time());
+        let bytes = render_bytes(
+            &work,
+            Strictness::AllOrNothing,
+            Preview::default(),
+            None,
+            previous.map(View::new),
+        )
+        .expect("renders");
+        (bytes, t.elapsed(), cpu_time().saturating_sub(c))
+    };
+    let report = |what: &str, runs: &mut Vec<(Duration, Duration)>| {
+        runs.sort();
+        let cpu: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{:.0}", r.1.as_secs_f64() * 1000.0))
+            .collect();
+        println!(
+            "{what}: wall median {:.0} ms (best {:.0}); CPU {} ms; load {}",
+            runs[runs.len() / 2].0.as_secs_f64() * 1000.0,
+            runs[0].0.as_secs_f64() * 1000.0,
+            cpu.join(", "),
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
+        );
+    };
+    let mut cold = Vec::new();
+    let mut previous = Vec::new();
+    for _ in 0..3 {
+        let (bytes, wall, cpu) = render(None);
+        cold.push((wall, cpu));
+        previous = bytes;
+    }
+    report("cold render + encoding", &mut cold);
+    let mut edits = Vec::new();
+    for n in 0..5 {
+        blog::write_bench_post(&work, Some(&format!("e{n}"))).expect("edit");
+        let (bytes, wall, cpu) = render(Some(&previous));
+        edits.push((wall, cpu));
+        previous = bytes;
+    }
+    report("one post edited, reusing the previous snapshot", &mut edits);
+    let base = work.join("templates/base.html");
+    let text = std::fs::read_to_string(&base).expect("base.html");
+    let mut templates = Vec::new();
+    for n in 0..3 {
+        std::fs::write(&base, format!("{text}<!-- t{n} -->\n")).expect("edit");
+        let (bytes, wall, cpu) = render(Some(&previous));
+        templates.push((wall, cpu));
+        previous = bytes;
+    }
+    report(
+        "base.html edited, reusing the previous snapshot",
+        &mut templates,
+    );
+    println!(
+        "peak RSS of this process: {} MB",
+        peak_rss_kb().unwrap_or(0) / 1024
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
+
 /// Single-threaded gzip of every compressible body of the generated 10,000-post blog: zlib-rs
 /// (flate2) against libdeflate at a few levels, time and total size.
 fn gzip_levels() {
@@ -231,6 +304,10 @@ fn main() {
             .find_map(|a| a.parse().ok())
             .unwrap_or(10_000);
         reload::run(posts);
+        return;
+    }
+    if std::env::args().any(|a| a == "--incremental") {
+        incremental();
         return;
     }
     if std::env::args().any(|a| a == "--gzip") {
