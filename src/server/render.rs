@@ -77,7 +77,10 @@ pub fn render_bytes(
     tls: Option<&tls::Files>,
     previous: Option<View<'_>>,
 ) -> Result<Vec<u8>, String> {
-    let mut bytes = std::io::Cursor::new(Vec::new());
+    // About the size of the snapshot it replaces: growing 100 MB by doubling copies it again.
+    let mut bytes = std::io::Cursor::new(Vec::with_capacity(
+        previous.map_or(0, |v| v.raw().len() + v.raw().len() / 8),
+    ));
     render_into(root, strictness, preview, tls, previous, &mut bytes).map_err(|e| e.text())?;
     Ok(bytes.into_inner())
 }

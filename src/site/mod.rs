@@ -185,6 +185,8 @@ fn build_site(
     done: &mut Done,
     problems: &mut Vec<Problem>,
 ) -> Option<Site> {
+    let started = std::time::Instant::now();
+    let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
     if !root.is_dir() {
         problems.push(Problem {
             file: root.to_path_buf(),
@@ -201,6 +203,7 @@ fn build_site(
         }
     };
     problems.extend(settings.warnings);
+    tmark("settings");
     let config = settings.config;
     let files = match files::SiteFiles::open(root, config.follow_symlinks) {
         Ok(files) => files,
@@ -209,6 +212,7 @@ fn build_site(
             return None;
         }
     };
+    tmark("files opened");
     let templates_dir = root.join(TEMPLATES_DIR);
     let templates = match templates::load(&files, &templates_dir) {
         Ok(templates) => templates,
@@ -234,13 +238,12 @@ fn build_site(
         });
         return None;
     }
-    let started = std::time::Instant::now();
     let site_modified = settings
         .modified
         .max(templates.modified)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
-    let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
+    tmark("settings and templates");
     // Posts depend on the settings; pages on the templates too.
     let posts_fingerprint = incremental::Key::new("site")
         .bytes(&serde_json::to_vec(&config).unwrap_or_default())
