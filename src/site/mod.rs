@@ -186,7 +186,13 @@ fn build_site(
     problems: &mut Vec<Problem>,
 ) -> Option<Site> {
     let started = std::time::Instant::now();
-    let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
+    let tmark = |what: &str| {
+        log::trace!(
+            "{what}: {:?}, peak RSS {} KiB",
+            started.elapsed(),
+            peak_rss_kib()
+        )
+    };
     if !root.is_dir() {
         problems.push(Problem {
             file: root.to_path_buf(),
@@ -460,6 +466,17 @@ fn build_site(
         not_found,
         post_count: posts.len(),
     })
+}
+
+/// This process's peak RSS so far (for trace logs), 0 when unknown.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 /// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
