@@ -527,6 +527,8 @@ fn load_posts(
         if post.needs_sanitizing && !unsafe_html {
             post.html = markdown::sanitize(&post.html);
         }
+        // Held until its page is rendered: without the slack of a String grown by doubling.
+        post.html.shrink_to_fit();
         record.keep_post(&post, source_key);
         Ok(post)
     };
