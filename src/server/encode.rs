@@ -95,19 +95,10 @@ pub fn record(site_record: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Encodes `site` as a snapshot blob carrying `record` for the next render. Compression and
-/// hashing, most of the work, run on every core (this runs in the render worker, never in the
-/// serving parent); a resource whose type and body are those of the same path in `previous`
-/// takes its gzip body and entity tag from there instead, byte for byte what they would be
-/// computed to (both depend on nothing else).
-pub fn encode<'a>(
-    site: &'a Site,
-    render_micros: u64,
-    previous: Option<Previous<'a>>,
-    record: &[u8],
-) -> io::Result<Vec<u8>> {
+/// Encodes `site` as a snapshot blob, with nothing to reuse and no render record.
+pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
     let mut out = io::Cursor::new(Vec::new());
-    encode_into(site, render_micros, previous, record, &mut out)?;
+    encode_into(site, render_micros, None, &[], &mut out)?;
     Ok(out.into_inner())
 }
 
@@ -115,7 +106,11 @@ pub fn encode<'a>(
 /// keep every core busy, few enough that their gzip bodies take little memory.
 const BATCH: usize = 256;
 
-/// As [`encode`], writing the snapshot to `out` as it is laid out; returns its length.
+/// Encodes `site` into `out` as it is laid out, carrying `record` for the next render; returns
+/// the snapshot's length. Compression and hashing, most of the work, run on every core (this
+/// runs in the render worker, never in the serving parent); a resource whose type and body are
+/// those of the same path in `previous` takes its gzip body and entity tag from there instead,
+/// byte for byte what they would be computed to (both depend on nothing else).
 pub fn encode_into<'a>(
     site: &'a Site,
     render_micros: u64,
@@ -365,7 +360,7 @@ mod tests {
             not_found: resource("", "gone"),
             post_count: 3000,
         };
-        let bytes = encode(&site, 1, None, &[]).unwrap();
+        let bytes = encode(&site, 1).unwrap();
         let view = View::new(&bytes);
         for i in 0..3000 {
             let entry = view
@@ -396,7 +391,7 @@ mod tests {
             not_found: resource("", "gone"),
             post_count: 0,
         };
-        assert!(encode(&site, 0, None, &[]).is_err());
+        assert!(encode(&site, 0).is_err());
     }
 
     #[test]
