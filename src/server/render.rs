@@ -437,6 +437,8 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    // This process ends once the snapshot is written: the exit frees the build's data at once.
+    site::leave_working_data_to_exit();
     // The snapshot being replaced, when the server passed one: mapped read-only (it is sealed).
     let previous = std::env::var_os(PREVIOUS_ENV)
         .filter(|v| v.to_str() == Some(&PREVIOUS_FD.to_string()))

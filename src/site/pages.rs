@@ -91,7 +91,7 @@ pub fn tags(posts: &[Post]) -> Vec<Tag> {
 }
 
 /// Everything the page renderers share.
-pub struct Pages<'a> {
+pub struct Pages<'a, 'r> {
     /// Settings.
     pub config: &'a Config,
     /// Templates.
@@ -108,7 +108,7 @@ pub struct Pages<'a> {
     view_keys: Vec<u64>,
     /// The settings, templates and post count every page is given, hashed.
     site_key: u64,
-    record: &'a Record<'a>,
+    record: &'a Record<'r>,
 }
 
 /// The hash of what a template sees of a post (its listing view).
@@ -116,7 +116,7 @@ fn view_key(view: &PostView<'_>) -> u64 {
     serde_json::to_vec(view).map_or(0, |json| hash(&json))
 }
 
-impl<'a> Pages<'a> {
+impl<'a, 'r> Pages<'a, 'r> {
     /// Prepares the shared values (one listing view per post, built once). A page whose inputs
     /// are those it had in the render `record` read is taken from there; `fingerprint` is the
     /// site's (settings and templates, see `incremental.rs`).
@@ -126,9 +126,9 @@ impl<'a> Pages<'a> {
         posts: &'a [Post],
         tags: &'a [Tag],
         site_modified: Timestamp,
-        record: &'a Record<'a>,
+        record: &'a Record<'r>,
         fingerprint: u64,
-    ) -> Pages<'a> {
+    ) -> Pages<'a, 'r> {
         let site = context! {
             title => &config.title,
             base_url => &config.base_url,
