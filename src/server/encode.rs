@@ -395,6 +395,42 @@ mod tests {
     }
 
     #[test]
+    fn only_a_record_of_this_encoder_is_reused() {
+        let site = Site {
+            resources: vec![resource("/a/", &"words ".repeat(100))],
+            not_found: resource("", "gone"),
+            post_count: 1,
+        };
+        let encode_with = |record: &[u8]| {
+            let mut out = io::Cursor::new(Vec::new());
+            encode_into(&site, 0, None, record, &mut out).unwrap();
+            out.into_inner()
+        };
+        // An image whose header word is 0 (as older ones wrote), or with an empty record:
+        // nothing to reuse.
+        let mut older = encode(&site, 0).unwrap();
+        assert_eq!(View::new(&older).record(), Some(&b""[..]));
+        assert!(Previous::new(View::new(&older)).is_none());
+        older[28..32].fill(0);
+        assert!(View::new(&older).record().is_none());
+        assert!(Previous::new(View::new(&older)).is_none());
+        assert!(View::new(&older).lookup(b"/a/").is_some(), "still served");
+        // A record of another version or another binary: ignored.
+        let other = encode_with(b"FBINC99\n\0\0\0\0\0\0\0\0site");
+        assert!(Previous::new(View::new(&other)).is_none());
+        let mut foreign = record(b"site");
+        foreign[8] ^= 1;
+        assert!(Previous::new(View::new(&encode_with(&foreign))).is_none());
+        // This binary's own record: its site part comes back, and the gzip body is reused as it is.
+        let own = encode_with(&record(b"site"));
+        let previous = Previous::new(View::new(&own)).expect("reusable");
+        assert_eq!(previous.site_record(), b"site");
+        let mut again = io::Cursor::new(Vec::new());
+        encode_into(&site, 0, Some(previous), &record(b"site"), &mut again).unwrap();
+        assert_eq!(again.into_inner(), own);
+    }
+
+    #[test]
     fn gzip_bodies_decompress_to_the_body() {
         use std::io::Read;
         for body in [
