@@ -9,6 +9,11 @@
 //! would re-exec: a truncated or broken upgrade fails the render, and the running server keeps
 //! the old site, instead of failing the re-exec with nothing left to serve. On failure the
 //! worker writes its problems into the memfd instead, for the parent to log and record.
+//!
+//! On a reload the worker also gets the snapshot being replaced, sealed, on fd 4 (announced by
+//! `FORKBLOG_PREVIOUS_SNAPSHOT=4`, which a worker of an older binary ignores), and takes from it
+//! what did not change: posts, pages, gzip bodies and entity tags (`site/incremental.rs`,
+//! `encode.rs`). The snapshot is written into the memfd as it is laid out, never held whole.
 
 use std::ffi::CString;
 use std::io::{self, Read, Seek};
