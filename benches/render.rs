@@ -1,8 +1,19 @@
-//! Render time for generated blogs: `cargo bench --bench render [-- POSTS...]`.
+//! Render time for generated blogs: `cargo bench --bench render [-- POSTS...]`; with
+//! `--reload [POSTS]`, reload and cold-render figures through the server instead
+//! (`render/reload.rs`).
 //!
 //! Writes blogs of 10 and 10,000 posts (a few KB each, with code blocks, a table, a list and
 //! tags) under the temporary directory, then times `forkblog::site::build` on each, three runs,
 //! and prints the times with the peak resident memory of this process.
+
+#[path = "load/blog.rs"]
+#[allow(dead_code)]
+mod blog;
+#[path = "render/reload.rs"]
+mod reload;
+#[path = "support/rng.rs"]
+#[allow(dead_code)]
+mod rng;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -158,8 +169,151 @@ fn phases(n: usize) {
     );
 }
 
+/// Render plus encoding in this process, as the render worker does it, on the generated
+/// 10,000-post blog: cold, then after one post edited and after `base.html` edited, each reusing
+/// the snapshot before it. Wall and CPU time (CPU time is what the machine's load does not
+/// change), five runs each.
+fn incremental() {
+    use forkblog::server::render::{render_bytes, Preview, Strictness};
+    use forkblog::server::snapshot::View;
+    let work = std::env::temp_dir().join(format!("forkblog-bench-incr-{}", std::process::id()));
+    blog::generate(&work, 10_000).expect("generate");
+    let render = |previous: Option<&[u8]>| {
+        let (t, c) = (Instant::now(), cpu_time());
+        let bytes = render_bytes(
+            &work,
+            Strictness::AllOrNothing,
+            Preview::default(),
+            None,
+            previous.map(View::new),
+        )
+        .expect("renders");
+        (bytes, t.elapsed(), cpu_time().saturating_sub(c))
+    };
+    let report = |what: &str, runs: &mut Vec<(Duration, Duration)>| {
+        runs.sort();
+        let cpu: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{:.0}", r.1.as_secs_f64() * 1000.0))
+            .collect();
+        println!(
+            "{what}: wall median {:.0} ms (best {:.0}); CPU {} ms; load {}",
+            runs[runs.len() / 2].0.as_secs_f64() * 1000.0,
+            runs[0].0.as_secs_f64() * 1000.0,
+            cpu.join(", "),
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
+        );
+    };
+    let mut cold = Vec::new();
+    let mut previous = Vec::new();
+    for _ in 0..3 {
+        let (bytes, wall, cpu) = render(None);
+        cold.push((wall, cpu));
+        previous = bytes;
+    }
+    report("cold render + encoding", &mut cold);
+    let mut edits = Vec::new();
+    for n in 0..5 {
+        blog::write_bench_post(&work, Some(&format!("e{n}"))).expect("edit");
+        let (bytes, wall, cpu) = render(Some(&previous));
+        edits.push((wall, cpu));
+        previous = bytes;
+    }
+    report("one post edited, reusing the previous snapshot", &mut edits);
+    let base = work.join("templates/base.html");
+    let text = std::fs::read_to_string(&base).expect("base.html");
+    let mut templates = Vec::new();
+    for n in 0..3 {
+        std::fs::write(&base, format!("{text}<!-- t{n} -->\n")).expect("edit");
+        let (bytes, wall, cpu) = render(Some(&previous));
+        templates.push((wall, cpu));
+        previous = bytes;
+    }
+    report(
+        "base.html edited, reusing the previous snapshot",
+        &mut templates,
+    );
+    println!(
+        "peak RSS of this process: {} MB",
+        peak_rss_kb().unwrap_or(0) / 1024
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Single-threaded gzip of every compressible body of the generated 10,000-post blog: zlib-rs
+/// (flate2) against libdeflate at a few levels, time and total size.
+fn gzip_levels() {
+    use std::io::Write as _;
+    let work = std::env::temp_dir().join(format!("forkblog-bench-gzip-{}", std::process::id()));
+    blog::generate(&work, 10_000).expect("generate");
+    let site = forkblog::site::build(&work).site.expect("site");
+    let _ = std::fs::remove_dir_all(&work);
+    let bodies: Vec<&[u8]> = site
+        .resources
+        .iter()
+        .filter(|r| r.body.len() >= 256 && !r.content_type.starts_with("image/"))
+        .map(|r| r.body.as_slice())
+        .collect();
+    let total: usize = bodies.iter().map(|b| b.len()).sum();
+    println!(
+        "{} bodies, {:.1} MB; load {}",
+        bodies.len(),
+        total as f64 / 1e6,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    for level in [1, 6] {
+        let t = Instant::now();
+        let mut size = 0;
+        for b in &bodies {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            e.write_all(b).expect("gzip");
+            size += e.finish().expect("gzip").len();
+        }
+        println!(
+            "zlib-rs level {level}: {:.0} ms, {:.2} MB",
+            t.elapsed().as_secs_f64() * 1000.0,
+            size as f64 / 1e6
+        );
+    }
+    for level in [1, 4, 5, 6, 7] {
+        let t = Instant::now();
+        let mut c =
+            libdeflater::Compressor::new(libdeflater::CompressionLvl::new(level).expect("level"));
+        let mut size = 0;
+        for b in &bodies {
+            let mut out = vec![0; c.gzip_compress_bound(b.len())];
+            size += c.gzip_compress(b, &mut out).expect("gzip");
+        }
+        println!(
+            "libdeflate level {level}: {:.0} ms, {:.2} MB",
+            t.elapsed().as_secs_f64() * 1000.0,
+            size as f64 / 1e6
+        );
+    }
+}
+
 fn main() {
     env_logger::init();
+    if std::env::args().any(|a| a == "--reload") {
+        let posts = std::env::args()
+            .skip(1)
+            .find_map(|a| a.parse().ok())
+            .unwrap_or(10_000);
+        reload::run(posts);
+        return;
+    }
+    if std::env::args().any(|a| a == "--incremental") {
+        incremental();
+        return;
+    }
+    if std::env::args().any(|a| a == "--gzip") {
+        gzip_levels();
+        return;
+    }
     if std::env::args().any(|a| a == "--phases") {
         phases(10_000);
         return;

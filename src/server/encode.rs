@@ -5,10 +5,14 @@
 //! Last-Modified, ETag, `Accept-Ranges`, `Vary`, and the safety headers (`nosniff` everywhere,
 //! a Content-Security-Policy on HTML). The child adds `Date` and `Connection`.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
+use std::io;
 
-use super::snapshot::{self, Prepared};
+use super::snapshot::{self, Prepared, View};
 use crate::site::{par, Resource, Site};
+
+/// The render record's opening (see [`Previous`]); a record of any other version is ignored.
+const RECORD_MAGIC: &[u8; 8] = b"FBINC01\n";
 
 /// Bodies smaller than this are not worth compressing.
 const GZIP_MIN: usize = 256;
@@ -18,20 +22,158 @@ const GZIP_MIN: usize = 256;
 /// or foreign scripts, so markup that slipped into a post cannot run code.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src * data:; media-src *; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'";
 
-/// Encodes `site` as a snapshot blob. Compression and hashing, most of the work, run on every
-/// core (this runs in the render worker, never in the serving parent).
+/// The snapshot a reload replaces, as far as this binary may reuse what it holds.
+///
+/// Its render record opens with [`RECORD_MAGIC`] and the fingerprint of the encoder that wrote
+/// it (this binary's identity: a gzip level or tag formula changed by an upgrade must not be
+/// carried over). What follows is the site's own record (`site::incremental`).
+#[derive(Clone, Copy)]
+pub struct Previous<'a> {
+    view: View<'a>,
+    site_record: &'a [u8],
+}
+
+impl<'a> Previous<'a> {
+    /// What `view` offers for reuse: nothing (`None`) when it was written by another binary or
+    /// another record version, or carries no record (older images).
+    pub fn new(view: View<'a>) -> Option<Previous<'a>> {
+        let record = view.record()?;
+        let rest = record.strip_prefix(RECORD_MAGIC.as_slice())?;
+        let (fingerprint, site_record) = rest.split_at_checked(8)?;
+        (fingerprint == encoder_fingerprint().to_le_bytes())
+            .then_some(Previous { view, site_record })
+    }
+
+    /// The snapshot.
+    pub fn view(&self) -> View<'a> {
+        self.view
+    }
+
+    /// The site's part of the render record.
+    pub fn site_record(&self) -> &'a [u8] {
+        self.site_record
+    }
+}
+
+/// This binary's identity, for [`Previous`]: the executable's device, inode, size and
+/// modification time (any rebuild or upgrade changes one of them), 0 when unknown (then no two
+/// binaries that cannot tell themselves apart reuse each other's work: 0 is never written).
+fn encoder_fingerprint() -> u64 {
+    static FINGERPRINT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *FINGERPRINT.get_or_init(|| {
+        use std::os::unix::fs::MetadataExt;
+        std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| {
+                let mut words = Vec::with_capacity(40);
+                for n in [
+                    m.dev(),
+                    m.ino(),
+                    m.size(),
+                    m.mtime() as u64,
+                    m.mtime_nsec() as u64,
+                ] {
+                    words.extend_from_slice(&n.to_le_bytes());
+                }
+                content_hash(&words) | 1
+            })
+            .unwrap_or(0)
+    })
+}
+
+/// The render record for a snapshot: this encoder's opening, then `site_record`.
+pub fn record(site_record: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + site_record.len());
+    match encoder_fingerprint() {
+        0 => return out,
+        fingerprint => {
+            out.extend_from_slice(RECORD_MAGIC);
+            out.extend_from_slice(&fingerprint.to_le_bytes());
+        }
+    }
+    out.extend_from_slice(site_record);
+    out
+}
+
+/// Encodes `site` as a snapshot blob, with nothing to reuse and no render record.
 pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
+    let mut out = io::Cursor::new(Vec::new());
+    encode_into(site, render_micros, None, &[], &mut out)?;
+    Ok(out.into_inner())
+}
+
+/// How many resources are prepared (compressed) at a time before they are written: enough to
+/// keep every core busy, few enough that their gzip bodies take little memory.
+const BATCH: usize = 256;
+
+/// Encodes `site` into `out` as it is laid out, carrying `record` for the next render; returns
+/// the snapshot's length. Compression and hashing, most of the work, run on every core (this
+/// runs in the render worker, never in the serving parent); a resource whose type and body are
+/// those of the same path in `previous` takes its gzip body and entity tag from there instead,
+/// byte for byte what they would be computed to (both depend on nothing else).
+pub fn encode_into<'a>(
+    site: &'a Site,
+    render_micros: u64,
+    previous: Option<Previous<'a>>,
+    record: &[u8],
+    out: &mut dyn snapshot::Sink,
+) -> io::Result<usize> {
     let all: Vec<&Resource> = std::iter::once(&site.not_found)
         .chain(&site.resources)
         .collect();
-    let prepared: Vec<Prepared<'_>> =
-        par::map(&all, |r| prepare(r, std::ptr::eq(*r, &site.not_found)))
-            .into_iter()
-            .collect::<io::Result<_>>()?;
-    snapshot::lay_out(&prepared, site.post_count, render_micros)
+    let old = previous.map(|p| p.view);
+    let paths: Vec<&str> = std::iter::once("")
+        .chain(site.resources.iter().map(|r| r.path.as_str()))
+        .collect();
+    let mut writer = snapshot::Writer::new(out, &paths)?;
+    for batch in all.chunks(BATCH) {
+        let prepared = par::map(batch, |r| {
+            let not_found = std::ptr::eq(*r, &site.not_found);
+            let same = old
+                .filter(|_| !not_found)
+                .and_then(|view| view.lookup(r.path.as_bytes()))
+                .and_then(|entry| reusable(r, entry));
+            prepare(r, not_found, same)
+        });
+        for one in prepared {
+            writer.push(&one?)?;
+        }
+    }
+    writer.finish(site.post_count, render_micros, record)
 }
 
-fn prepare(resource: &Resource, not_found: bool) -> io::Result<Prepared<'_>> {
+/// An earlier entry's tag and gzip body, when they are what `resource` would get: the same
+/// Content-Type and body, and a tag (which redirects and the 404 page lack).
+fn reusable<'o>(
+    resource: &Resource,
+    entry: snapshot::Entry<'o>,
+) -> Option<(&'o str, Option<&'o [u8]>)> {
+    let etag = std::str::from_utf8(entry.etag)
+        .ok()
+        .filter(|t| t.len() > 2)?;
+    let content_type = header(entry.plain.head, b"Content-Type")?;
+    (entry.plain.head.starts_with(b"HTTP/1.1 200 ")
+        && content_type == resource.content_type.as_bytes()
+        && entry.plain.body == resource.body.as_slice())
+    .then_some((etag, entry.gzip.map(|g| g.body)))
+}
+
+/// The value of header `name` in a head built by [`head`].
+fn header<'h>(head: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+    head.split(|&b| b == b'\n').find_map(|line| {
+        let line = line.strip_suffix(b"\r")?;
+        let rest = line.strip_prefix(name)?.strip_prefix(b": ")?;
+        Some(rest)
+    })
+}
+
+type Reused<'o> = Option<(&'o str, Option<&'o [u8]>)>;
+
+fn prepare<'a>(
+    resource: &'a Resource,
+    not_found: bool,
+    reused: Reused<'a>,
+) -> io::Result<Prepared<'a>> {
     if not_found {
         return Ok(Prepared {
             path: "",
@@ -55,8 +197,14 @@ fn prepare(resource: &Resource, not_found: bool) -> io::Result<Prepared<'_>> {
             etag: String::new(),
         });
     }
-    let etag = format!("\"{:016x}\"", content_hash(&resource.body));
-    let gzip = match compressed(resource)? {
+    let (etag, gz) = match reused {
+        Some((etag, gz)) => (etag.to_string(), gz.map(Cow::Borrowed)),
+        None => (
+            format!("\"{:016x}\"", content_hash(&resource.body)),
+            compressed(resource)?.map(Cow::Owned),
+        ),
+    };
+    let gzip = match gz {
         Some(gz) => {
             let gz_etag = format!("{}-gz\"", &etag[..etag.len() - 1]);
             let kind = Kind::Found {
@@ -135,10 +283,40 @@ fn compressed(r: &Resource) -> io::Result<Option<Vec<u8>>> {
     if !textual || r.body.len() < GZIP_MIN {
         return Ok(None);
     }
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    encoder.write_all(&r.body)?;
-    let gz = encoder.finish()?;
+    let gz = gzip(&r.body)?;
     Ok((gz.len() * 10 < r.body.len() * 9).then_some(gz))
+}
+
+/// The deflate level of gzip bodies: compressed once, served many times.
+pub const GZIP_LEVEL: i32 = 6;
+
+/// `body` as a gzip member at [`GZIP_LEVEL`] (libdeflate: whole-buffer, deterministic, with no
+/// file name or time in the header). One compressor per thread: each holds ~1 MB of tables.
+pub fn gzip(body: &[u8]) -> io::Result<Vec<u8>> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<libdeflater::Compressor>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match &mut *slot {
+            Some(c) => c,
+            None => {
+                let level = libdeflater::CompressionLvl::new(GZIP_LEVEL)
+                    .map_err(|e| io::Error::other(format!("gzip level: {e:?}")))?;
+                slot.insert(libdeflater::Compressor::new(level))
+            }
+        };
+        let mut out = vec![0; compressor.gzip_compress_bound(body.len())];
+        let len = compressor
+            .gzip_compress(body, &mut out)
+            .map_err(|e| io::Error::other(format!("gzip: {e:?}")))?;
+        // Made for the worst case (a little over the body's size): the rest is given back, or
+        // every gzip body held until it is written would weigh as much as its plain one.
+        out.truncate(len);
+        out.shrink_to_fit();
+        Ok(out)
+    })
 }
 
 /// A stable content hash for entity tags (same bytes, same tag, across reloads and versions):
@@ -214,6 +392,60 @@ mod tests {
             post_count: 0,
         };
         assert!(encode(&site, 0).is_err());
+    }
+
+    #[test]
+    fn only_a_record_of_this_encoder_is_reused() {
+        let site = Site {
+            resources: vec![resource("/a/", &"words ".repeat(100))],
+            not_found: resource("", "gone"),
+            post_count: 1,
+        };
+        let encode_with = |record: &[u8]| {
+            let mut out = io::Cursor::new(Vec::new());
+            encode_into(&site, 0, None, record, &mut out).unwrap();
+            out.into_inner()
+        };
+        // An image whose header word is 0 (as older ones wrote), or with an empty record:
+        // nothing to reuse.
+        let mut older = encode(&site, 0).unwrap();
+        assert_eq!(View::new(&older).record(), Some(&b""[..]));
+        assert!(Previous::new(View::new(&older)).is_none());
+        older[28..32].fill(0);
+        assert!(View::new(&older).record().is_none());
+        assert!(Previous::new(View::new(&older)).is_none());
+        assert!(View::new(&older).lookup(b"/a/").is_some(), "still served");
+        // A record of another version or another binary: ignored.
+        let other = encode_with(b"FBINC99\n\0\0\0\0\0\0\0\0site");
+        assert!(Previous::new(View::new(&other)).is_none());
+        let mut foreign = record(b"site");
+        foreign[8] ^= 1;
+        assert!(Previous::new(View::new(&encode_with(&foreign))).is_none());
+        // This binary's own record: its site part comes back, and the gzip body is reused as it is.
+        let own = encode_with(&record(b"site"));
+        let previous = Previous::new(View::new(&own)).expect("reusable");
+        assert_eq!(previous.site_record(), b"site");
+        let mut again = io::Cursor::new(Vec::new());
+        encode_into(&site, 0, Some(previous), &record(b"site"), &mut again).unwrap();
+        assert_eq!(again.into_inner(), own);
+    }
+
+    #[test]
+    fn gzip_bodies_decompress_to_the_body() {
+        use std::io::Read;
+        for body in [
+            &b""[..],
+            b"x",
+            &b"<p>a page of words, words and words</p>\n".repeat(500),
+        ] {
+            let gz = gzip(body).unwrap();
+            let mut back = Vec::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, body);
+            assert_eq!(gzip(body).unwrap(), gz, "the same bytes every time");
+        }
     }
 
     #[test]

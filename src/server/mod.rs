@@ -232,6 +232,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         Strictness::SkipBrokenPosts,
         settings.preview(),
         settings.tls.as_ref().map(|t| &t.files),
+        None,
     )
     .doing("starting the render worker")?
     .wait()
@@ -394,6 +395,7 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.preview(),
+        None,
         None,
     )
     .doing(format!("rendering {}", settings.root.display()))?;

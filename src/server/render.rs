@@ -9,6 +9,11 @@
 //! would re-exec: a truncated or broken upgrade fails the render, and the running server keeps
 //! the old site, instead of failing the re-exec with nothing left to serve. On failure the
 //! worker writes its problems into the memfd instead, for the parent to log and record.
+//!
+//! On a reload the worker also gets the snapshot being replaced, sealed, on fd 4 (announced by
+//! `FORKBLOG_PREVIOUS_SNAPSHOT=4`, which a worker of an older binary ignores), and takes from it
+//! what did not change: posts, pages, gzip bodies and entity tags (`site/incremental.rs`,
+//! `encode.rs`). The snapshot is written into the memfd as it is laid out, never held whole.
 
 use std::ffi::CString;
 use std::io::{self, Read, Seek};
@@ -24,7 +29,7 @@ use nix::unistd::{ForkResult, Pid};
 
 use super::encode;
 use super::limits::RENDER_DEADLINE;
-use super::snapshot::{self, Snapshot};
+use super::snapshot::{self, Snapshot, View};
 use super::tls;
 use crate::site;
 use crate::sys;
@@ -68,28 +73,84 @@ impl Preview {
 }
 
 /// Renders `root` in this process and encodes the snapshot, logging every problem; with `tls`,
-/// the certificate and key are read, checked and carried at the end of the snapshot.
+/// the certificate and key are read, checked and carried at the end of the snapshot. What
+/// `previous` (the snapshot being replaced) holds for inputs that did not change is reused.
 pub fn render_bytes(
     root: &Path,
     strictness: Strictness,
     preview: Preview,
     tls: Option<&tls::Files>,
+    previous: Option<View<'_>>,
 ) -> Result<Vec<u8>, String> {
+    // About the size of the snapshot it replaces: growing 100 MB by doubling copies it again.
+    let mut bytes = std::io::Cursor::new(Vec::with_capacity(
+        previous.map_or(0, |v| v.raw().len() + v.raw().len() / 8),
+    ));
+    render_into(root, strictness, preview, tls, previous, &mut bytes).map_err(|e| e.text())?;
+    Ok(bytes.into_inner())
+}
+
+/// Why [`render_into`] failed.
+#[derive(Debug)]
+pub enum RenderError {
+    /// Nothing was written: the site has problems (the text lists them).
+    Site(String),
+    /// Writing the snapshot failed part way.
+    Write(String),
+}
+
+impl RenderError {
+    /// What went wrong, for the log or the parent.
+    pub fn text(self) -> String {
+        match self {
+            RenderError::Site(text) | RenderError::Write(text) => text,
+        }
+    }
+}
+
+/// As [`render_bytes`], writing the snapshot to `out` as it is laid out, so that the worker
+/// never holds the whole encoded site besides the rendered one. Returns the rendered site (a
+/// worker about to exit need not spend time freeing it).
+pub fn render_into(
+    root: &Path,
+    strictness: Strictness,
+    preview: Preview,
+    tls: Option<&tls::Files>,
+    previous: Option<View<'_>>,
+    out: &mut dyn snapshot::Sink,
+) -> Result<site::Site, RenderError> {
+    let previous = previous.and_then(encode::Previous::new);
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
-    let material = tls.map(tls::Material::load).transpose()?.flatten();
-    let build = site::build_including_drafts(root, preview.drafts);
+    let material = tls
+        .map(tls::Material::load)
+        .transpose()
+        .map_err(RenderError::Site)?
+        .flatten();
+    let earlier = previous.map(|p| Earlier::new(p, preview.live));
+    let (build, site_record) = site::build_incremental(
+        root,
+        preview.drafts,
+        earlier
+            .as_ref()
+            .map(|e| e as &dyn site::incremental::Earlier),
+    );
     for problem in &build.problems {
         log::error!("{problem}");
     }
     let site = match build.site {
-        None => return Err(format!("nothing to serve from {}", root.display())),
+        None => {
+            return Err(RenderError::Site(format!(
+                "nothing to serve from {}",
+                root.display()
+            )))
+        }
         Some(_) if strictness == Strictness::AllOrNothing && !build.problems.is_empty() => {
             let mut text = format!("{} problem(s) in {}:", build.problems.len(), root.display());
             for problem in &build.problems {
                 text.push_str(&format!("\n{problem}"));
             }
-            return Err(text);
+            return Err(RenderError::Site(text));
         }
         Some(site) => site,
     };
@@ -98,20 +159,87 @@ pub fn render_bytes(
         super::live::add_to(&mut site);
     }
     let render_micros = started.elapsed().as_micros() as u64;
-    let mut bytes =
-        encode::encode(&site, render_micros).map_err(|e| format!("encoding the site: {e}"))?;
+    let record = encode::record(&site_record);
+    let mut len = encode::encode_into(&site, render_micros, previous, &record, out)
+        .map_err(|e| RenderError::Write(format!("encoding the site: {e}")))?;
     if let Some(material) = material {
-        material.append_to(&mut bytes);
+        let mut tail = Vec::new();
+        material.append_to(&mut tail);
+        out.write_all(&tail)
+            .map_err(|e| RenderError::Write(format!("writing the certificate: {e}")))?;
+        len += tail.len();
     }
+    out.flush()
+        .map_err(|e| RenderError::Write(format!("writing the rendered site: {e}")))?;
     log::info!(
         "rendered {} posts, {} resources, {} KiB in {:.1} ms ({:.1} ms with encoding)",
         site.post_count,
         site.resources.len(),
-        bytes.len() / 1024,
+        len / 1024,
         render_micros as f64 / 1000.0,
         started.elapsed().as_secs_f64() * 1000.0
     );
-    Ok(bytes)
+    Ok(site)
+}
+
+/// The snapshot being replaced, as the site renderer sees an earlier render: its record, and
+/// its bodies as the renderer made them (without the live-reload script, in preview).
+struct Earlier<'a> {
+    previous: encode::Previous<'a>,
+    live_tag: Option<Vec<u8>>,
+}
+
+impl<'a> Earlier<'a> {
+    fn new(previous: encode::Previous<'a>, live: bool) -> Earlier<'a> {
+        Earlier {
+            previous,
+            live_tag: live.then(live_tag),
+        }
+    }
+}
+
+/// The bytes `live::add_to` puts into a page: learnt from what it does to a page that is only
+/// `</head>`, so that taking them out again cannot drift from putting them in.
+fn live_tag() -> Vec<u8> {
+    let page = site::Resource {
+        path: "/".into(),
+        content_type: site::pages::HTML.into(),
+        last_modified: jiff::Timestamp::UNIX_EPOCH,
+        body: b"</head>".to_vec(),
+    };
+    let mut probe = site::Site {
+        resources: vec![page.clone()],
+        not_found: page,
+        post_count: 0,
+    };
+    super::live::add_to(&mut probe);
+    let mut body = probe.not_found.body;
+    body.truncate(body.len().saturating_sub(b"</head>".len()));
+    body
+}
+
+/// `body` without the tag `live::add_to` put in (before the last `</head>`, else at the end);
+/// `None` unless putting it back would give `body` again exactly.
+fn without_tag(body: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
+    let at = memchr::memmem::rfind(body, tag)?;
+    let mut bare = body[..at].to_vec();
+    bare.extend_from_slice(&body[at + tag.len()..]);
+    let put_at = memchr::memmem::rfind(&bare, b"</head>").unwrap_or(bare.len());
+    (put_at == at).then_some(bare)
+}
+
+impl site::incremental::Earlier for Earlier<'_> {
+    fn record(&self) -> &[u8] {
+        self.previous.site_record()
+    }
+
+    fn body(&self, path: &str) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let entry = self.previous.view().lookup(path.as_bytes())?;
+        match &self.live_tag {
+            None => Some(std::borrow::Cow::Borrowed(entry.plain.body)),
+            Some(tag) => without_tag(entry.plain.body, tag).map(std::borrow::Cow::Owned),
+        }
+    }
 }
 
 /// A render worker in flight.
@@ -125,16 +253,27 @@ pub struct RenderJob {
 /// The descriptor the worker finds the memfd on.
 pub const WORKER_FD: i32 = 3;
 
+/// The descriptor the worker finds the snapshot being replaced on, when there is one.
+pub const PREVIOUS_FD: i32 = 4;
+
+/// Set in the worker's environment when [`PREVIOUS_FD`] holds the snapshot being replaced. An
+/// environment variable rather than an argument: a worker of an older binary ignores it and
+/// renders everything, instead of refusing an argument it does not know.
+const PREVIOUS_ENV: &str = "FORKBLOG_PREVIOUS_SNAPSHOT";
+
 /// The name of the hidden command that runs a worker.
 pub const WORKER_COMMAND: &str = "render-worker";
 
-/// Forks a worker that executes `exe` to render `root` (and check `tls`) into a new memfd.
+/// Forks a worker that executes `exe` to render `root` (and check `tls`) into a new memfd,
+/// reusing what it can from `previous`, the snapshot being replaced (sealed: the worker can
+/// only read it).
 pub fn spawn(
     exe: &Path,
     root: &Path,
     strictness: Strictness,
     preview: Preview,
     tls: Option<&tls::Files>,
+    previous: Option<&Snapshot>,
 ) -> io::Result<RenderJob> {
     let memfd = snapshot::memfd()?;
     let cstring = |bytes: &[u8]| {
@@ -164,47 +303,43 @@ pub fn spawn(
     for (key, value) in std::env::vars_os() {
         let k = key.as_bytes();
         // The worker is no server: no handover, no systemd sockets or notifications.
-        if k.starts_with(b"FORKBLOG_HANDOVER") || k.starts_with(b"LISTEN_") || k == b"NOTIFY_SOCKET"
+        if k.starts_with(b"FORKBLOG_HANDOVER")
+            || k.starts_with(b"LISTEN_")
+            || k == b"NOTIFY_SOCKET"
+            || k == PREVIOUS_ENV.as_bytes()
         {
             continue;
         }
         env.push(cstring(&[k, b"=", value.as_bytes()].concat())?);
     }
+    // A clone made before the fork: the worker's copy, closed here when this returns.
+    let previous = previous.map(|s| s.fd().try_clone()).transpose()?;
+    if previous.is_some() {
+        env.push(cstring(format!("{PREVIOUS_ENV}={PREVIOUS_FD}").as_bytes())?);
+    }
     match sys::fork().map_err(|e| io::Error::other(format!("fork for rendering: {e}")))? {
         ForkResult::Child => {
-            // Only stdio (stderr: diagnostics) and the memfd, as fd 3, cross the exec.
-            let keep = memfd.as_raw_fd();
-            sys::close_range(3, keep - 1);
-            sys::close_range(keep + 1, i32::MAX);
-            // F_DUPFD gives the lowest free number from 3 up, which is 3 with the rest closed,
-            // and without close-on-exec; the original (close-on-exec) vanishes at exec.
-            let on_3 = match keep {
-                WORKER_FD => fcntl(&memfd, FcntlArg::F_SETFD(FdFlag::empty())).map(drop),
-                _ => fcntl(&memfd, FcntlArg::F_DUPFD(WORKER_FD)).and_then(|fd| match fd {
-                    WORKER_FD => Ok(()),
-                    _ => Err(nix::errno::Errno::EBADF),
-                }),
+            // Only stdio (stderr: diagnostics), the memfd as fd 3 and the previous snapshot as
+            // fd 4 cross the exec.
+            let Ok(memfd) = place_worker_fds(memfd, previous) else {
+                sys::exit_now(127)
             };
-            let error = on_3
-                .map(|()| {
-                    sys::set_signal_dispositions(
-                        &[
-                            Signal::SIGTERM,
-                            Signal::SIGINT,
-                            Signal::SIGHUP,
-                            Signal::SIGUSR1,
-                            Signal::SIGUSR2,
-                            Signal::SIGCHLD,
-                        ],
-                        &[],
-                    );
-                    let _ = SigSet::empty().thread_set_mask();
-                    match nix::unistd::execve(&path, &argv, &env) {
-                        Ok(never) => match never {},
-                        Err(errno) => errno,
-                    }
-                })
-                .unwrap_or_else(|e| e);
+            sys::set_signal_dispositions(
+                &[
+                    Signal::SIGTERM,
+                    Signal::SIGINT,
+                    Signal::SIGHUP,
+                    Signal::SIGUSR1,
+                    Signal::SIGUSR2,
+                    Signal::SIGCHLD,
+                ],
+                &[],
+            );
+            let _ = SigSet::empty().thread_set_mask();
+            let error = match nix::unistd::execve(&path, &argv, &env) {
+                Ok(never) => match never {},
+                Err(errno) => errno,
+            };
             // Tell the parent why, through the memfd it will read.
             let text = format!("cannot execute {}: {error}", exe.display());
             let _ = nix::unistd::write(&memfd, text.as_bytes());
@@ -216,6 +351,49 @@ pub fn spawn(
             started: Instant::now(),
         }),
     }
+}
+
+/// In the forked worker before exec: the memfd on [`WORKER_FD`] and `previous` on
+/// [`PREVIOUS_FD`], both without close-on-exec, every other fd from 3 up closed. Only close and
+/// fcntl (`try_clone` is F_DUPFD_CLOEXEC from 3, which takes the lowest free number): no
+/// allocation, async-signal-safe as the time after fork requires. Returns the memfd's handle
+/// (now fd 3), for reporting a failed exec through it.
+fn place_worker_fds(memfd: OwnedFd, previous: Option<OwnedFd>) -> nix::Result<OwnedFd> {
+    let raw = |fd: &OwnedFd| fd.as_raw_fd();
+    let (mut memfd, mut old) = (memfd, previous);
+    let (low, high) = match &old {
+        Some(old) => (raw(&memfd).min(raw(old)), raw(&memfd).max(raw(old))),
+        None => (raw(&memfd), raw(&memfd)),
+    };
+    sys::close_range(3, low - 1);
+    sys::close_range(low + 1, high - 1);
+    sys::close_range(high + 1, i32::MAX);
+    let errno = |e: io::Error| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
+    // With only these two open from 3 up, each clone lands on the lowest free number: first
+    // `old` off 3 if it sits there, then the memfd onto 3, then `old` onto 4.
+    if raw(&memfd) != WORKER_FD {
+        if let Some(on_3) = old.take_if(|o| raw(o) == WORKER_FD) {
+            old = Some(on_3.try_clone().map_err(errno)?);
+        }
+        memfd = memfd.try_clone().map_err(errno)?;
+    }
+    if let Some(moved) = old.take() {
+        old = Some(match raw(&moved) {
+            PREVIOUS_FD => moved,
+            _ => moved.try_clone().map_err(errno)?,
+        });
+    }
+    let wrong = |fd: &OwnedFd, want: i32| raw(fd) != want;
+    if wrong(&memfd, WORKER_FD) || old.as_ref().is_some_and(|o| wrong(o, PREVIOUS_FD)) {
+        return Err(nix::errno::Errno::EBADF);
+    }
+    fcntl(&memfd, FcntlArg::F_SETFD(FdFlag::empty()))?;
+    if let Some(old) = old {
+        fcntl(&old, FcntlArg::F_SETFD(FdFlag::empty()))?;
+        // Left open for the exec; the process image ends with the exec or with exit_now.
+        std::mem::forget(old);
+    }
+    Ok(memfd)
 }
 
 /// `forkblog render-worker ROOT STRICTNESS PREVIEW [CERT KEY MISSING]`: renders into the memfd on fd 3 and exits 0, or
@@ -264,14 +442,56 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let written = match render_bytes(root, strictness, preview, tls.as_ref()) {
-        Ok(bytes) => snapshot::write_into(&memfd, &bytes).map_err(|e| {
-            let text = format!("writing the rendered site: {e}");
-            log::error!("{text}");
-            text
-        }),
-        Err(text) => {
+    // This process ends once the snapshot is written: the exit frees the build's data at once.
+    site::leave_working_data_to_exit();
+    // The snapshot being replaced, when the server passed one: mapped read-only (it is sealed).
+    let previous = std::env::var_os(PREVIOUS_ENV)
+        .filter(|v| v.to_str() == Some(&PREVIOUS_FD.to_string()))
+        .and_then(|_| match sys::adopt_inherited_fd(PREVIOUS_FD) {
+            Ok(fd) => Snapshot::seal_and_map(fd)
+                .map_err(|e| {
+                    log::warn!("the previous snapshot is unusable ({e}); rendering everything")
+                })
+                .ok(),
+            Err(e) => {
+                log::warn!("no previous snapshot on fd {PREVIOUS_FD} ({e}); rendering everything");
+                None
+            }
+        });
+    let previous_view = previous.as_ref().map(Snapshot::view);
+    let file = match memfd.try_clone() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(e) => {
+            eprintln!("forkblog: {WORKER_COMMAND}: fd {WORKER_FD}: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    // Large writes go straight through; the buffer gathers the many small heads and paths.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+    let rendered = render_into(
+        root,
+        strictness,
+        preview,
+        tls.as_ref(),
+        previous_view,
+        &mut out,
+    );
+    drop(out);
+    let written = match rendered {
+        // Freeing ~100 MB of small allocations takes a while; the exit frees it at once.
+        Ok(site) => {
+            std::mem::forget(site);
+            Ok(())
+        }
+        Err(error) => {
+            let write_failed = matches!(error, RenderError::Write(_));
+            let text = error.text();
             log::error!("{}", text.lines().next().unwrap_or(""));
+            // The parent reads a failed worker's memfd as its report: drop any part written.
+            if write_failed {
+                let _ = file.set_len(0);
+                let _ = (&file).rewind();
+            }
             let _ = snapshot::write_into(&memfd, text.as_bytes());
             Err(text)
         }

@@ -15,16 +15,19 @@
 //! 12  u32 published post count
 //! 16  u64 render time in microseconds
 //! 24  u32 hash table slots (a power of two, at least twice the entries)
-//! 28  u32 zero
+//! 28  u32 offset of the render record (0: none; older images wrote 0 here and ignore it)
 //! 32  entries, 12 x u32 each: path, head, body, gzip head, gzip body, etag (offset, length)
 //! ..  table, 2 x u32 per slot: path hash, entry index + 1 (0: empty)
 //! ..  every path, back to back; then heads, bodies and tags
+//! ..  the render record: u32 length, then what the next render reuses (`encode.rs`)
 //! ```
+//!
+//! Anything after the render record (the TLS material) is found from the end of the blob.
 //!
 //! A head is the status line and the fixed headers, each ending in CRLF, without the blank line:
 //! the child adds `Date`, `Connection` and the final CRLF.
 
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
@@ -67,84 +70,161 @@ pub struct Prepared<'a> {
     pub head: String,
     /// The identity body.
     pub body: &'a [u8],
-    /// The gzip response's head and body, when the body compresses.
-    pub gzip: Option<(String, Vec<u8>)>,
+    /// The gzip response's head and body, when the body compresses (the body borrowed from the
+    /// previous snapshot when it is reused from there).
+    pub gzip: Option<(String, std::borrow::Cow<'a, [u8]>)>,
     /// The entity tag, quotes included (empty for the 404 page).
     pub etag: String,
 }
 
-/// Lays out prepared resources as a snapshot blob; the first one is the 404 page.
-/// `render_micros` is recorded for the status endpoint.
-pub fn lay_out(all: &[Prepared<'_>], post_count: usize, render_micros: u64) -> io::Result<Vec<u8>> {
-    let mut seen = std::collections::HashSet::with_capacity(all.len());
-    if let Some(twice) = all.iter().skip(1).find(|r| !seen.insert(r.path)) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("two resources claim the path {}", twice.path),
-        ));
-    }
-    let count = all.len();
-    let slots = (count * 2).next_power_of_two();
-    let table_at = HEADER + count * ENTRY;
-    // One allocation of the final size: growing a 100 MB Vec by doubling copies it again and
-    // again.
-    let strings: usize = all
-        .iter()
-        .map(|p| {
-            let gz = p.gzip.as_ref().map_or(0, |(h, b)| h.len() + b.len());
-            p.path.len() + p.head.len() + p.body.len() + gz + p.etag.len()
-        })
-        .sum();
-    let mut out = Vec::with_capacity(table_at + slots * SLOT + strings);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&u32_of(count)?.to_le_bytes());
-    out.extend_from_slice(&u32_of(post_count)?.to_le_bytes());
-    out.extend_from_slice(&render_micros.to_le_bytes());
-    out.extend_from_slice(&u32_of(slots)?.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.resize(table_at + slots * SLOT, 0);
+/// Where a snapshot is written: the render worker's memfd, or a `Cursor` over a `Vec`.
+pub trait Sink: Write + Seek {}
 
-    let mut fields = vec![[0u32; FIELDS]; count];
-    // Paths first and together, so that the pages a lookup compares against stay few.
-    for (index, prepared) in all.iter().enumerate().skip(1) {
-        push(&mut out, &mut fields[index][0..2], prepared.path.as_bytes())?;
-        let hash = path_hash(prepared.path.as_bytes());
-        let mut slot = hash as usize & (slots - 1);
-        loop {
-            let at = table_at + slot * SLOT;
-            if out[at + 4..at + 8] == [0; 4] {
-                out[at..at + 4].copy_from_slice(&hash.to_le_bytes());
-                out[at + 4..at + 8].copy_from_slice(&u32_of(index + 1)?.to_le_bytes());
-                break;
-            }
-            slot = (slot + 1) & (slots - 1);
-        }
+impl<T: Write + Seek> Sink for T {}
+
+/// Lays out prepared resources as a snapshot blob; the first one is the 404 page.
+/// `render_micros` is recorded for the status endpoint; `record` is carried for the next render
+/// to read back with [`View::record`].
+pub fn lay_out(
+    all: &[Prepared<'_>],
+    post_count: usize,
+    render_micros: u64,
+    record: &[u8],
+) -> io::Result<Vec<u8>> {
+    let mut out = io::Cursor::new(Vec::new());
+    let paths: Vec<&str> = all.iter().map(|p| p.path).collect();
+    let mut writer = Writer::new(&mut out, &paths)?;
+    for prepared in all {
+        writer.push(prepared)?;
     }
-    for (index, prepared) in all.iter().enumerate() {
-        let f = &mut fields[index];
-        push(&mut out, &mut f[2..4], prepared.head.as_bytes())?;
-        push(&mut out, &mut f[4..6], prepared.body)?;
-        if let Some((gz_head, gz)) = &prepared.gzip {
-            push(&mut out, &mut f[6..8], gz_head.as_bytes())?;
-            push(&mut out, &mut f[8..10], gz)?;
-        }
-        push(&mut out, &mut f[10..12], prepared.etag.as_bytes())?;
-    }
-    for (index, f) in fields.iter().enumerate() {
-        let at = HEADER + index * ENTRY;
-        for (i, field) in f.iter().enumerate() {
-            out[at + i * 4..at + i * 4 + 4].copy_from_slice(&field.to_le_bytes());
-        }
-    }
-    u32_of(out.len())?;
-    Ok(out)
+    writer.finish(post_count, render_micros, record)?;
+    Ok(out.into_inner())
 }
 
-fn push(out: &mut Vec<u8>, field: &mut [u32], bytes: &[u8]) -> io::Result<()> {
-    field[0] = u32_of(out.len())?;
-    field[1] = u32_of(bytes.len())?;
-    out.extend_from_slice(bytes);
-    Ok(())
+/// Writes a snapshot one entry at a time, so that no more than one batch of gzip bodies (and no
+/// copy of the whole site) is held: the index is left blank and written last, once every
+/// offset is known; the paths (known from the start) go first and together, so the pages a
+/// lookup compares against stay few; then each entry's head, body, gzip head and body, and tag.
+pub struct Writer<'w> {
+    out: &'w mut dyn Sink,
+    fields: Vec<[u32; FIELDS]>,
+    hashes: Vec<u32>,
+    slots: usize,
+    /// The offset the next string goes to.
+    at: usize,
+    /// The next entry to push.
+    next: usize,
+}
+
+impl<'w> Writer<'w> {
+    /// Starts a snapshot of the entries at `paths` (the first is the 404 page's, unused),
+    /// refusing a path given twice.
+    pub fn new(out: &'w mut dyn Sink, paths: &[&str]) -> io::Result<Writer<'w>> {
+        let mut seen = std::collections::HashSet::with_capacity(paths.len());
+        if let Some(twice) = paths.iter().skip(1).find(|p| !seen.insert(**p)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("two resources claim the path {twice}"),
+            ));
+        }
+        let count = paths.len();
+        let slots = (count * 2).next_power_of_two();
+        let strings_at = HEADER + count * ENTRY + slots * SLOT;
+        let mut writer = Writer {
+            out,
+            fields: vec![[0u32; FIELDS]; count],
+            hashes: vec![0; count],
+            slots,
+            at: strings_at,
+            next: 0,
+        };
+        writer.out.write_all(&vec![0; strings_at])?;
+        for (index, path) in paths.iter().enumerate().skip(1) {
+            writer.hashes[index] = path_hash(path.as_bytes());
+            let mut field = [0u32; 2];
+            writer.string(&mut field, path.as_bytes())?;
+            writer.fields[index][0..2].copy_from_slice(&field);
+        }
+        Ok(writer)
+    }
+
+    fn string(&mut self, field: &mut [u32], bytes: &[u8]) -> io::Result<()> {
+        field[0] = u32_of(self.at)?;
+        field[1] = u32_of(bytes.len())?;
+        self.out.write_all(bytes)?;
+        self.at += bytes.len();
+        Ok(())
+    }
+
+    /// Writes the next entry (in the order of the paths given to [`Writer::new`]).
+    pub fn push(&mut self, prepared: &Prepared<'_>) -> io::Result<()> {
+        let index = self.next;
+        if index >= self.fields.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "more entries than paths",
+            ));
+        }
+        let mut f = self.fields[index];
+        self.string(&mut f[2..4], prepared.head.as_bytes())?;
+        self.string(&mut f[4..6], prepared.body)?;
+        if let Some((gz_head, gz)) = &prepared.gzip {
+            self.string(&mut f[6..8], gz_head.as_bytes())?;
+            self.string(&mut f[8..10], gz)?;
+        }
+        self.string(&mut f[10..12], prepared.etag.as_bytes())?;
+        self.fields[index] = f;
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Writes the render record and then the index at the start; leaves `out` at the end.
+    /// Returns the snapshot's length.
+    pub fn finish(self, post_count: usize, render_micros: u64, record: &[u8]) -> io::Result<usize> {
+        let count = self.fields.len();
+        if self.next != count {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "fewer entries than paths",
+            ));
+        }
+        let record_at = u32_of(self.at)?;
+        self.out.write_all(&u32_of(record.len())?.to_le_bytes())?;
+        self.out.write_all(record)?;
+        let total = self.at + 4 + record.len();
+        u32_of(total)?;
+        let slots = self.slots;
+        let table_at = HEADER + count * ENTRY;
+        let mut index = Vec::with_capacity(table_at + slots * SLOT);
+        index.extend_from_slice(MAGIC);
+        index.extend_from_slice(&u32_of(count)?.to_le_bytes());
+        index.extend_from_slice(&u32_of(post_count)?.to_le_bytes());
+        index.extend_from_slice(&render_micros.to_le_bytes());
+        index.extend_from_slice(&u32_of(slots)?.to_le_bytes());
+        index.extend_from_slice(&record_at.to_le_bytes());
+        for f in &self.fields {
+            for field in f {
+                index.extend_from_slice(&field.to_le_bytes());
+            }
+        }
+        index.resize(table_at + slots * SLOT, 0);
+        for (i, &hash) in self.hashes.iter().enumerate().skip(1) {
+            let mut slot = hash as usize & (slots - 1);
+            loop {
+                let at = table_at + slot * SLOT;
+                if index[at + 4..at + 8] == [0; 4] {
+                    index[at..at + 4].copy_from_slice(&hash.to_le_bytes());
+                    index[at + 4..at + 8].copy_from_slice(&u32_of(i + 1)?.to_le_bytes());
+                    break;
+                }
+                slot = (slot + 1) & (slots - 1);
+            }
+        }
+        self.out.seek(io::SeekFrom::Start(0))?;
+        self.out.write_all(&index)?;
+        self.out.seek(io::SeekFrom::End(0))?;
+        Ok(total)
+    }
 }
 
 fn u32_of(n: usize) -> io::Result<u32> {
@@ -301,6 +381,16 @@ impl<'a> View<'a> {
             gzip,
             etag: self.field(i, 5)?,
         })
+    }
+
+    /// The render record the renderer left for the next render, if any (see `encode.rs`).
+    pub fn record(&self) -> Option<&'a [u8]> {
+        let at = self.u32_at(28)?;
+        if at == 0 {
+            return None;
+        }
+        let len = self.u32_at(at)?;
+        self.bytes.get(at + 4..(at + 4).checked_add(len)?)
     }
 
     /// The resource at exactly `path`.

@@ -666,6 +666,7 @@ impl Supervisor {
             Strictness::AllOrNothing,
             preview,
             tls,
+            Some(&self.site),
         ) {
             Ok(job) => {
                 self.render = Some(job);

@@ -89,6 +89,10 @@ pub struct Build {
     pub site: Option<Site>,
     /// Every problem found, in a stable order.
     pub problems: Vec<Problem>,
+    /// How many posts were taken from the earlier render ([`build_incremental`]).
+    pub reused_posts: usize,
+    /// How many pages were taken from the earlier render.
+    pub reused_pages: usize,
 }
 
 pub mod assets;
@@ -99,6 +103,7 @@ pub mod feed;
 pub mod files;
 pub mod frontmatter;
 pub mod highlight;
+pub mod incremental;
 pub mod links;
 pub mod liquid;
 pub mod markdown;
@@ -142,12 +147,52 @@ pub fn build(root: &Path) -> Build {
 /// As [`build`]; with `drafts`, drafts are rendered too, each title marked "Draft: " so that a
 /// preview (`serve --drafts`) is never mistaken for the published site.
 pub fn build_including_drafts(root: &Path, drafts: bool) -> Build {
-    let mut problems = Vec::new();
-    let site = build_site(root, drafts, &mut problems);
-    Build { site, problems }
+    build_incremental(root, drafts, None).0
 }
 
-fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<Site> {
+/// As [`build_including_drafts`], taking from `earlier` (the render this one replaces) every
+/// post and page whose inputs did not change (see [`incremental`]); also returns the record
+/// the next render takes from this one. The site is byte for byte what a full build makes.
+pub fn build_incremental(
+    root: &Path,
+    drafts: bool,
+    earlier: Option<&dyn incremental::Earlier>,
+) -> (Build, Vec<u8>) {
+    let mut problems = Vec::new();
+    let mut done = Done::default();
+    let site = build_site(root, drafts, earlier, &mut done, &mut problems);
+    let build = Build {
+        site,
+        problems,
+        reused_posts: done.reused_posts,
+        reused_pages: done.reused_pages,
+    };
+    (build, done.record)
+}
+
+/// What an incremental build leaves besides the site.
+#[derive(Default)]
+struct Done {
+    record: Vec<u8>,
+    reused_posts: usize,
+    reused_pages: usize,
+}
+
+fn build_site(
+    root: &Path,
+    drafts: bool,
+    earlier: Option<&dyn incremental::Earlier>,
+    done: &mut Done,
+    problems: &mut Vec<Problem>,
+) -> Option<Site> {
+    let started = std::time::Instant::now();
+    let tmark = |what: &str| {
+        log::trace!(
+            "{what}: {:?}, peak RSS {} KiB",
+            started.elapsed(),
+            peak_rss_kib()
+        )
+    };
     if !root.is_dir() {
         problems.push(Problem {
             file: root.to_path_buf(),
@@ -164,6 +209,7 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
         }
     };
     problems.extend(settings.warnings);
+    tmark("settings");
     let config = settings.config;
     let files = match files::SiteFiles::open(root, config.follow_symlinks) {
         Ok(files) => files,
@@ -172,6 +218,7 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
             return None;
         }
     };
+    tmark("files opened");
     let templates_dir = root.join(TEMPLATES_DIR);
     let templates = match templates::load(&files, &templates_dir) {
         Ok(templates) => templates,
@@ -197,13 +244,24 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
         });
         return None;
     }
-    let started = std::time::Instant::now();
     let site_modified = settings
         .modified
         .max(templates.modified)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
 
-    let tmark = |what: &str| log::trace!("{what}: {:?}", started.elapsed());
+    tmark("settings and templates");
+    // Posts depend on the settings; pages on the templates too.
+    let posts_fingerprint = incremental::Key::new("site")
+        .bytes(&serde_json::to_vec(&config).unwrap_or_default())
+        .word(u64::from(drafts))
+        .bytes(root.as_os_str().as_encoded_bytes())
+        .finish();
+    let fingerprint = incremental::Key::new("pages")
+        .word(posts_fingerprint)
+        .word(templates.fingerprint)
+        .finish();
+    let record = incremental::Record::new(earlier, posts_fingerprint, fingerprint);
+    tmark("record read");
 
     // Posts: read and rendered in parallel; broken ones reported and skipped.
     let context = post::Context {
@@ -221,6 +279,7 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
         &context,
         config.unsafe_html,
         drafts,
+        &record,
         problems,
     );
     // Translations are served under their language's prefix but not listed with the posts.
@@ -270,7 +329,15 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
     // Pages. A template error stops the build: every page would be wrong in the same way.
     tmark("feed");
     let tags = pages::tags(&posts);
-    let pages = pages::Pages::new(&config, &templates, &posts, &tags, site_modified);
+    let pages = pages::Pages::new(
+        &config,
+        &templates,
+        &posts,
+        &tags,
+        site_modified,
+        &record,
+        fingerprint,
+    );
     tmark("views");
     let (mut site, not_found) =
         match render_pages(&pages, bodies, &translations, &standalone, problems) {
@@ -342,6 +409,7 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
 
     let mut resources = site.list;
     resources.sort_by(|a, b| a.path.cmp(&b.path));
+    tmark("sitemap");
 
     // Every internal link and image of every post and page leads somewhere.
     let paths: HashSet<&str> = resources.iter().map(|r| r.path.as_str()).collect();
@@ -351,24 +419,82 @@ fn build_site(root: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Option<
         .chain(&standalone)
         .map(|p| (p.url.as_str(), p.source.as_path()))
         .collect();
-    let mut link_problems = Vec::new();
+    // A page taken over unchanged, among the same paths, whose links were all found before,
+    // has them all found again: only the others are checked.
+    let mut all_paths = incremental::Key::new("paths");
     for resource in &resources {
-        if let Some(source) = sources.get(resource.path.as_str()) {
-            links::check(resource, source, &paths, &mut link_problems);
-        }
+        all_paths.bytes(resource.path.as_bytes());
     }
-    problems.extend(link_problems);
+    record.keep_paths(all_paths.finish());
+    let checked = par::map(&resources, |resource| {
+        let mut found = Vec::new();
+        if let Some(source) = sources.get(resource.path.as_str()) {
+            if !record.links_known_good(&resource.path) {
+                links::check(resource, source, &paths, &mut found);
+            }
+        }
+        found
+    });
+    for (resource, found) in resources.iter().zip(checked) {
+        if !found.is_empty() {
+            record.keep_broken_links(&resource.path);
+        }
+        problems.extend(found);
+    }
+    tmark("links checked");
     log::info!(
-        "rendered {} posts into {} resources in {:?}",
+        "rendered {} posts into {} resources in {:?} ({} posts and {} pages as they were)",
         posts.len(),
         resources.len(),
-        started.elapsed()
+        started.elapsed(),
+        record
+            .reused_posts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        record
+            .reused_pages
+            .load(std::sync::atomic::Ordering::Relaxed),
     );
+    done.record = record.encode();
+    done.reused_posts = record
+        .reused_posts
+        .load(std::sync::atomic::Ordering::Relaxed);
+    done.reused_pages = record
+        .reused_pages
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let post_count = posts.len();
+    if LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
+        // Hundreds of thousands of small allocations: freeing them one by one takes tens of
+        // milliseconds that the process's exit does at once.
+        std::mem::forget((sources, paths, served));
+        std::mem::forget(pages);
+        std::mem::forget(record);
+        std::mem::forget((posts, translations, standalone, tags));
+    }
     Some(Site {
         resources,
         not_found,
-        post_count: posts.len(),
+        post_count,
     })
+}
+
+static LEAVE_TO_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For a process that exits once the site is encoded (the render worker): the build's working
+/// data (posts, views, the render record) is left for the exit to free instead of freed at the
+/// end of each build.
+pub fn leave_working_data_to_exit() {
+    LEAVE_TO_EXIT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// This process's peak RSS so far (for trace logs), 0 when unknown.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 /// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
@@ -381,6 +507,7 @@ fn load_posts(
     context: &post::Context,
     unsafe_html: bool,
     drafts: bool,
+    record: &incremental::Record<'_>,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>, Vec<PathBuf>) {
     let found = files.walk(posts_dir, problems);
@@ -403,11 +530,24 @@ fn load_posts(
         })
         .collect();
     let mut posts = Vec::with_capacity(sources.len());
+    // A post whose file is as it was comes from the earlier render; the others are read.
     let load = |f: &PathBuf| {
-        let mut post = post::load(files, f, context)?;
+        let read = files.read(f).map_err(|e| Problem {
+            file: f.clone(),
+            line: None,
+            message: format!("cannot read post: {e}"),
+        })?;
+        let source_key = incremental::Record::source_key(&read.bytes, read.modified);
+        if let Some(post) = record.post(f, source_key) {
+            return Ok(post);
+        }
+        let mut post = post::from_read(f, read, context)?;
         if post.needs_sanitizing && !unsafe_html {
             post.html = markdown::sanitize(&post.html);
         }
+        // Held until its page is rendered: without the slack of a String grown by doubling.
+        post.html.shrink_to_fit();
+        record.keep_post(&post, source_key);
         Ok(post)
     };
     for loaded in par::map(&sources, load) {

@@ -8,6 +8,7 @@ use minijinja::{context, Value};
 use serde::Serialize;
 
 use super::config::Config;
+use super::incremental::{hash, Key, Record};
 use super::par;
 use super::post::Post;
 use super::templates::Templates;
@@ -90,7 +91,7 @@ pub fn tags(posts: &[Post]) -> Vec<Tag> {
 }
 
 /// Everything the page renderers share.
-pub struct Pages<'a> {
+pub struct Pages<'a, 'r> {
     /// Settings.
     pub config: &'a Config,
     /// Templates.
@@ -103,17 +104,31 @@ pub struct Pages<'a> {
     pub site_modified: Timestamp,
     site: Value,
     views: Vec<Value>,
+    /// What each view holds, hashed: the part of a page's key a listed post gives.
+    view_keys: Vec<u64>,
+    /// The settings, templates and post count every page is given, hashed.
+    site_key: u64,
+    record: &'a Record<'r>,
 }
 
-impl<'a> Pages<'a> {
-    /// Prepares the shared values (one listing view per post, built once).
+/// The hash of what a template sees of a post (its listing view).
+fn view_key(view: &PostView<'_>) -> u64 {
+    serde_json::to_vec(view).map_or(0, |json| hash(&json))
+}
+
+impl<'a, 'r> Pages<'a, 'r> {
+    /// Prepares the shared values (one listing view per post, built once). A page whose inputs
+    /// are those it had in the render `record` read is taken from there; `fingerprint` is the
+    /// site's (settings and templates, see `incremental.rs`).
     pub fn new(
         config: &'a Config,
         templates: &'a Templates,
         posts: &'a [Post],
         tags: &'a [Tag],
         site_modified: Timestamp,
-    ) -> Pages<'a> {
+        record: &'a Record<'r>,
+        fingerprint: u64,
+    ) -> Pages<'a, 'r> {
         let site = context! {
             title => &config.title,
             base_url => &config.base_url,
@@ -124,7 +139,16 @@ impl<'a> Pages<'a> {
             feed_url => encode_path(config.feed_paths.first().map_or("/feed.xml", String::as_str)),
             post_count => posts.len(),
         };
-        let views = par::map(posts, |p| Value::from_serialize(view(p)));
+        let (views, view_keys): (Vec<Value>, Vec<u64>) = par::map(posts, |p| {
+            let v = view(p);
+            (Value::from_serialize(&v), view_key(&v))
+        })
+        .into_iter()
+        .unzip();
+        let site_key = Key::new("site")
+            .word(fingerprint)
+            .word(posts.len() as u64)
+            .finish();
         Pages {
             config,
             templates,
@@ -133,29 +157,82 @@ impl<'a> Pages<'a> {
             site_modified,
             site,
             views,
+            view_keys,
+            site_key,
+            record,
         }
     }
 
+    /// Renders `path` through `template`, unless the earlier render made it from the same
+    /// `key` (everything in `extra`, hashed by the caller). `extra` is made only when the
+    /// page is rendered.
     fn page(
         &self,
         path: &str,
         template: &str,
-        extra: Value,
+        extra: impl FnOnce() -> Value,
         modified: Timestamp,
+        key: &mut Key,
     ) -> Result<Resource, Problem> {
-        let ctx = context! {
-            site => self.site.clone(),
-            page_path => encode_path(path),
-            canonical_url => format!("{}{}", self.config.base_url, encode_path(path)),
-            ..extra
+        self.page_reused(path, template, extra, modified, key)
+            .map(|(page, _)| page)
+    }
+
+    /// As [`Pages::page`], and whether the page was taken from the earlier render.
+    fn page_reused(
+        &self,
+        path: &str,
+        template: &str,
+        extra: impl FnOnce() -> Value,
+        modified: Timestamp,
+        key: &mut Key,
+    ) -> Result<(Resource, bool), Problem> {
+        let key = key
+            .word(self.site_key)
+            .bytes(template.as_bytes())
+            .bytes(path.as_bytes())
+            .finish();
+        let (body, reused) = match self.record.page(path, key) {
+            Some(body) => (body, true),
+            None => {
+                let ctx = context! {
+                    site => self.site.clone(),
+                    page_path => encode_path(path),
+                    canonical_url => format!("{}{}", self.config.base_url, encode_path(path)),
+                    ..extra()
+                };
+                // A rendered page's String grew by doubling: up to half of it is slack, which
+                // would stay allocated, 10,000 pages over, for as long as the site is held.
+                let mut body = self.templates.render(template, ctx)?.into_bytes();
+                body.shrink_to_fit();
+                (body, false)
+            }
         };
-        let body = self.templates.render(template, ctx)?;
-        Ok(Resource {
+        let page = Resource {
             path: path.to_string(),
             content_type: HTML.into(),
             last_modified: modified,
-            body: body.into_bytes(),
-        })
+            body,
+        };
+        Ok((page, reused))
+    }
+
+    /// The keys of the views at `indexes`, added to `key`.
+    fn listed(&self, key: &mut Key, indexes: impl IntoIterator<Item = usize>) {
+        for i in indexes {
+            key.word(self.view_keys.get(i).copied().unwrap_or(0));
+        }
+    }
+
+    /// Records where `html` sits in `page`'s body, for the next render to find it again.
+    fn keep_html_at(&self, page: &Resource, html: &str, reused: bool) {
+        let at = match reused {
+            true => self.record.earlier_html_at(&page.path),
+            false => memchr::memmem::find(&page.body, html.as_bytes()).map(|at| (at, html.len())),
+        };
+        if let Some((at, len)) = at {
+            self.record.keep_html_at(&page.path, at, len);
+        }
     }
 
     fn newest(&self, indexes: impl IntoIterator<Item = usize>) -> Timestamp {
@@ -186,34 +263,63 @@ impl<'a> Pages<'a> {
             let neighbours = [i.checked_sub(1), Some(i), Some(i + 1)]
                 .into_iter()
                 .flatten();
-            let extra = context! {
-                post => context! {
-                    content => Value::from_safe_string(html),
-                    ..self.views.get(i).cloned().unwrap_or_default()
-                },
-                newer => newer,
-                older => older,
+            let mut key = Key::new("post");
+            key.word(hash(html.as_bytes()));
+            for n in [i.checked_sub(1), Some(i + 1)] {
+                match n.filter(|&n| n < self.posts.len()) {
+                    Some(n) => self.listed(key.word(1), [n]),
+                    None => drop(key.word(0)),
+                }
+            }
+            self.listed(&mut key, [i]);
+            let extra = || {
+                context! {
+                    post => context! {
+                        content => Value::from_safe_string(html.clone()),
+                        ..self.views.get(i).cloned().unwrap_or_default()
+                    },
+                    newer => newer,
+                    older => older,
+                }
             };
-            self.page(&post.path(), "post.html", extra, self.newest(neighbours))
+            let (page, reused) = self.page_reused(
+                &post.path(),
+                "post.html",
+                extra,
+                self.newest(neighbours),
+                &mut key,
+            )?;
+            self.keep_html_at(&page, &html, reused);
+            Ok(page)
         })
     }
 
     /// A page outside the post list (a page from `pages/`, a translation) through `template`,
     /// which gets `post` as `post.html` does but no neighbours.
     pub fn single(&self, post: &Post, template: &str) -> Result<Resource, Problem> {
-        let extra = context! {
-            post => context! {
-                content => Value::from_safe_string(post.html.clone()),
-                lang => post.lang.clone(),
-                ..Value::from_serialize(view(post))
-            },
+        let extra = || {
+            context! {
+                post => context! {
+                    content => Value::from_safe_string(post.html.clone()),
+                    lang => post.lang.clone(),
+                    ..Value::from_serialize(view(post))
+                },
+            }
         };
-        self.page(
+        let mut key = Key::new("single");
+        key.word(view_key(&view(post)))
+            .word(hash(post.html.as_bytes()))
+            .bytes(post.lang.as_deref().unwrap_or("").as_bytes())
+            .word(u64::from(post.lang.is_some()));
+        let (page, reused) = self.page_reused(
             &post.path(),
             template,
             extra,
             post.modified.max(self.site_modified),
-        )
+            &mut key,
+        )?;
+        self.keep_html_at(&page, &post.html, reused);
+        Ok(page)
     }
 
     /// Every listing page, rendered in parallel: the index (`/`, then `/page/2/`, ... with
@@ -245,20 +351,26 @@ impl<'a> Pages<'a> {
                 format!("/page/{n}/")
             }
         };
-        let extra = context! {
-            posts => self.list(&indexes),
-            pagination => context! {
-                page => page,
-                pages => pages,
-                prev_url => (page > 1).then(|| url(page - 1)),
-                next_url => (page < pages).then(|| url(page + 1)),
-            },
+        let extra = || {
+            context! {
+                posts => self.list(&indexes),
+                pagination => context! {
+                    page => page,
+                    pages => pages,
+                    prev_url => (page > 1).then(|| url(page - 1)),
+                    next_url => (page < pages).then(|| url(page + 1)),
+                },
+            }
         };
+        let mut key = Key::new("index");
+        key.word(page as u64).word(pages as u64);
+        self.listed(&mut key, indexes.iter().copied());
         self.page(
             &url(page),
             "index.html",
             extra,
             self.newest(indexes.iter().copied()),
+            &mut key,
         )
     }
 
@@ -269,23 +381,32 @@ impl<'a> Pages<'a> {
             .iter()
             .map(|t| Value::from_serialize(&t.view))
             .collect();
+        let mut key = Key::new("tags");
+        for tag in self.tags {
+            key.bytes(&serde_json::to_vec(&tag.view).unwrap_or_default());
+        }
         self.page(
             "/tags/",
             "tags.html",
-            context! { tags => all },
+            || context! { tags => all },
             self.newest(0..self.posts.len()),
+            &mut key,
         )
     }
 
     /// `/tags/<slug>/`.
     fn tag(&self, tag: &Tag) -> Result<Resource, Problem> {
         let extra =
-            context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
+            || context! { tag => Value::from_serialize(&tag.view), posts => self.list(&tag.posts) };
+        let mut key = Key::new("tag");
+        key.bytes(&serde_json::to_vec(&tag.view).unwrap_or_default());
+        self.listed(&mut key, tag.posts.iter().copied());
         self.page(
             &format!("/tags/{}/", tag.view.slug),
             "tag.html",
             extra,
             self.newest(tag.posts.iter().copied()),
+            &mut key,
         )
     }
 
@@ -299,21 +420,36 @@ impl<'a> Pages<'a> {
                 _ => years.push((year, vec![i])),
             }
         }
-        let years: Vec<Value> = years
-            .iter()
-            .map(|(year, list)| context! { year => *year, posts => self.list(list) })
-            .collect();
+        let mut key = Key::new("archive");
+        for (year, list) in &years {
+            key.word(*year as u64).word(list.len() as u64);
+            self.listed(&mut key, list.iter().copied());
+        }
+        let years = || {
+            let years: Vec<Value> = years
+                .iter()
+                .map(|(year, list)| context! { year => *year, posts => self.list(list) })
+                .collect();
+            context! { years => years }
+        };
         self.page(
             "/archive/",
             "archive.html",
-            context! { years => years },
+            years,
             self.newest(0..self.posts.len()),
+            &mut key,
         )
     }
 
     /// The 404 page (served for unknown paths; its `path` is unused).
     pub fn not_found(&self) -> Result<Resource, Problem> {
-        let mut page = self.page("/404.html", "404.html", context! {}, self.site_modified)?;
+        let mut page = self.page(
+            "/404.html",
+            "404.html",
+            || context! {},
+            self.site_modified,
+            &mut Key::new("404"),
+        )?;
         page.path = "/404.html".into();
         Ok(page)
     }

@@ -139,6 +139,20 @@ pub fn load(files: &SiteFiles, path: &Path, context: &Context) -> Result<Post, P
     let read = files
         .read(path)
         .map_err(|e| problem(None, format!("cannot read post: {e}")))?;
+    from_read(path, read, context)
+}
+
+/// Renders the post at `path` from what was read of it.
+pub fn from_read(
+    path: &Path,
+    read: super::files::FileRead,
+    context: &Context,
+) -> Result<Post, Problem> {
+    let problem = |line: Option<usize>, message: String| Problem {
+        file: path.to_path_buf(),
+        line,
+        message,
+    };
     let (bytes, modified) = (read.bytes, read.modified);
     let source = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -41,6 +41,8 @@ pub struct Templates {
     dir: PathBuf,
     /// The newest modification time among the site's own template files.
     pub modified: Option<jiff::Timestamp>,
+    /// The hash of the site's own templates (names and text): any edit renders every page.
+    pub fingerprint: u64,
 }
 
 impl std::fmt::Debug for Templates {
@@ -60,6 +62,7 @@ pub fn load(files: &SiteFiles, dir: &Path) -> Result<Templates, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut modified = None;
     let mut own: Vec<String> = Vec::new();
+    let mut texts: Vec<(String, u64)> = Vec::new();
     if dir.is_dir() {
         // static/ and root/ are published files, walked (and their problems reported) apart.
         for file in files.walk_except(dir, &["static", "root"], &mut problems) {
@@ -88,6 +91,7 @@ pub fn load(files: &SiteFiles, dir: &Path) -> Result<Templates, Vec<Problem>> {
                 }
             };
             modified = modified.max(Some(file_modified));
+            texts.push((name.clone(), super::incremental::hash(source.as_bytes())));
             if let Err(e) = env.add_template_owned(name.clone(), source) {
                 problems.push(problem(dir, &name, &e));
             }
@@ -107,11 +111,17 @@ pub fn load(files: &SiteFiles, dir: &Path) -> Result<Templates, Vec<Problem>> {
             }
         }
     }
+    texts.sort();
+    let mut fingerprint = super::incremental::Key::new("templates");
+    for (name, text) in &texts {
+        fingerprint.bytes(name.as_bytes()).word(*text);
+    }
     if problems.is_empty() {
         Ok(Templates {
             env,
             dir: dir.to_path_buf(),
             modified,
+            fingerprint: fingerprint.finish(),
         })
     } else {
         Err(problems)
