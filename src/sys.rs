@@ -28,6 +28,53 @@ pub fn fork() -> nix::Result<ForkResult> {
     unsafe { nix::unistd::fork() }
 }
 
+/// Forks a connection child: the `fork` system call itself, without the C library's wrapper
+/// around it.
+///
+/// glibc's `fork()` runs the atfork handlers (none are registered in forkblog), re-initialises
+/// its own locks (stdio, malloc arenas, the loader's lock, NSS) in the child, writes the child's
+/// thread ID into the thread control block and registers the robust-futex list again. Each of
+/// those writes lands on a different page, so every child pays a copy-on-write fault for each
+/// (and the parent again for its own writes afterwards): about five of the ~25 page faults a
+/// connection child takes in all.
+///
+/// Sound under the same single-thread condition as [`fork`], and for a process that then only
+/// serves one connection and calls [`exit_now`]: with one thread, no lock can be held by
+/// another thread at the fork, so there is nothing for glibc to re-initialise; the child never
+/// creates a thread, forks or execs; it takes no robust or error-checking pthread mutex (the
+/// only users of the thread ID left stale in the thread control block); and `raise`/`abort`
+/// (a panic) ask the kernel for the thread ID rather than trusting the stale one. Process IDs
+/// are not cached by glibc (since 2.25). The render and ACME workers, which do create threads
+/// or exec, use [`fork`].
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub fn fork_connection_child() -> nix::Result<ForkResult> {
+    // SAFETY: see above. clone(SIGCHLD) with no stack, TID pointers or TLS is fork(2): the
+    // child continues on a copy of this stack, and the call takes no pointers.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    match rc {
+        -1 => Err(nix::errno::Errno::last()),
+        0 => Ok(ForkResult::Child),
+        pid => Ok(ForkResult::Parent {
+            child: nix::unistd::Pid::from_raw(pid as libc::pid_t),
+        }),
+    }
+}
+
+/// Forks a connection child (elsewhere than Linux x86_64: glibc's or the platform's `fork`).
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+pub fn fork_connection_child() -> nix::Result<ForkResult> {
+    fork()
+}
+
 /// Ends the calling process at once with `code`, running no atexit handlers and flushing no
 /// stdio buffers (a child must never flush a buffer it inherited from its parent).
 ///
