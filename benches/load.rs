@@ -303,6 +303,20 @@ fn part_peers(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String
         "**forkblog**".to_string(),
         format!("http://127.0.0.1:{}{}", forkblog.port, blog::PAGE),
     )];
+    // FORKBLOG_COMPARE=BIN: another forkblog binary (say, the one before a change) measured
+    // in the same interleaved rounds, so that before and after share the machine's load.
+    let compare = match std::env::var_os("FORKBLOG_COMPARE") {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            let server = peers::forkblog(&bin, blog10, work, "forkblog-compare", &[])?;
+            targets.push((
+                format!("forkblog `{}`", bin.display()),
+                format!("http://127.0.0.1:{}{}", server.port, blog::PAGE),
+            ));
+            Some(server)
+        }
+        None => None,
+    };
     for peer in Peer::ALL {
         match peer.start(&docroot, work) {
             Ok(server) => {
@@ -333,6 +347,7 @@ fn part_peers(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String
     }
     let rows = measure(s, &targets, &Mode::ALL);
     drop(servers);
+    drop(compare);
     drop(forkblog);
 
     let mut md = String::new();
@@ -427,6 +442,12 @@ fn part_peers(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String
     target(
         "keep-alive vs nginx (1 worker)",
         Peer::Nginx.name(),
+        Mode::KeepAlive,
+        1.1,
+    );
+    target(
+        "keep-alive vs lighttpd",
+        Peer::Lighttpd.name(),
         Mode::KeepAlive,
         0.9,
     );
@@ -640,12 +661,12 @@ fn part_memory(s: &Settings, work: &Path, blog10: &Path) -> Result<String, Strin
         md,
         "\nTargets:\n\n\
          - parent RSS idle: {} KiB (target <= 3072 KiB): {}\n\
-         - private memory per child: {:.0} KiB (target <= 256 KiB): {}\n\
+         - private memory per child: {:.0} KiB (target <= 64 KiB): {}\n\
          - {} connections in total (PSS): {:.1} MiB (target < 64 MiB): {}{}",
         idle.rss,
         report::verdict(idle.rss <= 3072),
         child_private,
-        report::verdict(child_private <= 256.0),
+        report::verdict(child_private <= 64.0),
         mems.len(),
         total as f64 / 1024.0,
         report::verdict(total < 64 * 1024 && mems.len() >= CONNS),

@@ -25,9 +25,10 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::net::IpAddr;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 use nix::errno::Errno;
 use nix::fcntl::FcntlArg;
@@ -46,32 +47,57 @@ pub enum AccessLog {
     Stderr(io::Stderr),
 }
 
+/// The descriptor of the open access log when it is not a regular file (a pipe, a terminal,
+/// `/dev/null`), or -1. Lines to it are appended without the record lock: the lock only guards
+/// cutting a fragment back off a file, which nothing else can be cut from, and taking it costs
+/// every request two system calls on a lock all children share. Set by the parent when it
+/// opens the log, inherited by every child.
+static UNGUARDED: AtomicI32 = AtomicI32::new(-1);
+
 impl AccessLog {
     /// Opens `spec`: `-` for standard error, otherwise a file created if missing (mode 0640).
     pub fn open(spec: &str) -> io::Result<AccessLog> {
         if spec == "-" {
-            return Ok(AccessLog::Stderr(io::stderr()));
+            return Ok(AccessLog::Stderr(io::stderr()).noted());
         }
         let path = PathBuf::from(spec);
         let file = open_append(&path)?;
-        Ok(AccessLog::File { path, file })
+        Ok(AccessLog::File { path, file }.noted())
     }
 
     /// Adopts an already open log file (handed across a re-exec) that was opened from `spec`.
     pub fn adopt(spec: &str, file: File) -> AccessLog {
         if spec == "-" {
-            return AccessLog::Stderr(io::stderr());
+            return AccessLog::Stderr(io::stderr()).noted();
         }
         AccessLog::File {
             path: PathBuf::from(spec),
             file,
         }
+        .noted()
+    }
+
+    /// Records whether lines to this log need the lock (see [`UNGUARDED`]).
+    fn noted(self) -> AccessLog {
+        let fd = self.fd();
+        if is_regular_file(fd) {
+            let _ = UNGUARDED.compare_exchange(fd.as_raw_fd(), -1, Relaxed, Relaxed);
+        } else {
+            UNGUARDED.store(fd.as_raw_fd(), Relaxed);
+        }
+        self
     }
 
     /// Reopens the file at its path (after logrotate moved it). On failure the old file stays.
     pub fn reopen(&mut self) -> io::Result<()> {
         if let AccessLog::File { path, file } = self {
+            let old = file.as_raw_fd();
             *file = open_append(path)?;
+            let _ = UNGUARDED.compare_exchange(old, -1, Relaxed, Relaxed);
+            let fd = self.fd();
+            if !is_regular_file(fd) {
+                UNGUARDED.store(fd.as_raw_fd(), Relaxed);
+            }
         }
         Ok(())
     }
@@ -96,7 +122,10 @@ impl AccessLog {
     /// a short write only means a signal cut it short, so the rest follows, still under the lock,
     /// which also keeps lines longer than a pipe's atomic size from interleaving.
     pub fn append_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), LineLost> {
-        let lock = AppendLock::take(fd);
+        let lock = match fd.as_raw_fd() == UNGUARDED.load(Relaxed) {
+            true => None,
+            false => AppendLock::take(fd),
+        };
         let mut written = 0;
         while written < line.len() {
             match nix::unistd::write(fd, &line[written..]) {

@@ -229,6 +229,7 @@ fn serve_stream<S: Stream>(
     // same head timeout; nobody else may send one at all.
     let mut proxy_pending = ctx.trust.expects_proxy_header(ctx.peer);
     let mut first_head = true;
+    let mut first_read = true;
     loop {
         if filled > 0 && proxy_pending {
             match client::proxy_header(&buf[..filled]) {
@@ -289,7 +290,14 @@ fn serve_stream<S: Stream>(
                 Parsed::Partial => {}
             }
         }
-        let read = match out.stream.read_ready(&mut buf[filled..]) {
+        // Only the first read looks before it waits: the listener defers accept until a
+        // request's first bytes are in, so they usually are. A keep-alive connection's next
+        // request usually is not yet, and looking would cost a system call for nothing.
+        let ready = match std::mem::take(&mut first_read) {
+            true => out.stream.read_ready(&mut buf[filled..]),
+            false => None,
+        };
+        let read = match ready {
             Some(read) => read,
             None => {
                 out.fresh = None; // waited: the fork's second may be past
