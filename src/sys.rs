@@ -239,6 +239,69 @@ pub fn interrupt_only(signal: Signal) {
     let _ = unsafe { nix::sys::signal::sigaction(signal, &action) };
 }
 
+/// Drops this process's page-table entries for its own binary's code and the read-only data
+/// before it (`.rodata`), so that its resident set counts only what it runs from now on. Returns
+/// how many bytes of mappings were released.
+///
+/// The serving parent calls this once its start-up is over: start-up runs code the loop never
+/// runs again, and every page fault at start-up mapped the 64 KiB around it (the kernel's
+/// fault-around), which is most of the parent's RSS. The pages stay in the page cache, where
+/// children find them; a fork copies no page-table entries of such mappings anyway, so children
+/// are not affected. What the loop still runs is faulted back in on its first use.
+///
+/// Sound because only mappings that can hold nothing but the file's own bytes are touched: the
+/// executable's mappings up to and including its first executable one (the ELF headers,
+/// `.rodata` and `.text`), and of those only the ones not writable. Code and read-only data are
+/// never written (no text relocations), so `MADV_DONTNEED` on them only forgets page-table
+/// entries that a fault recreates with the same bytes. Writable and relocated data (`.data`,
+/// `.bss`, RELRO, which the loader or glibc write and then protect) lie after `.text` and are
+/// never in the range. Nothing refers into the released range in a way a fault cannot serve.
+pub fn release_startup_pages() -> io::Result<usize> {
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    let maps = std::fs::read_to_string("/proc/self/maps")?;
+    let mut released = 0;
+    for line in maps.lines() {
+        // "start-end perms offset dev inode path"
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if fields.nth(3).map(std::path::Path::new) != Some(exe.as_path()) {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        let executable = perms.as_bytes().get(2) == Some(&b'x');
+        if !perms.contains('w') && end > start {
+            if let Some(ptr) = NonNull::new(start as *mut libc::c_void) {
+                // SAFETY: see above: a private, non-writable mapping of the binary's code or
+                // read-only data, never written, so dropping its entries loses nothing.
+                let advised = unsafe {
+                    nix::sys::mman::madvise(
+                        ptr,
+                        end - start,
+                        nix::sys::mman::MmapAdvise::MADV_DONTNEED,
+                    )
+                };
+                if advised.is_ok() {
+                    released += end - start;
+                }
+            }
+        }
+        if executable {
+            break; // the code: everything after it may be written
+        }
+    }
+    Ok(released)
+}
+
 /// Standard input, as a descriptor, without touching `std::io::stdin()` (which allocates an
 /// 8 KiB buffer on first use: a page fault in every child for a buffer it never reads).
 ///

@@ -272,6 +272,10 @@ impl Supervisor {
         self.record_reloads();
         self.reap();
         child::warm_up(self.responder(Door::Plain));
+        // Start-up is over: the code it ran stays out of the parent's resident set (see there).
+        if let Err(e) = sys::release_startup_pages() {
+            log::debug!("releasing start-up pages: {e}");
+        }
         notify::notify(&format!(
             "READY=1\nSTATUS=serving {} posts, generation {}",
             self.site.view().post_count(),
