@@ -8,6 +8,7 @@
 //!   fork-per-connection reference server (in this file's `load/refserver.rs`), nginx (1 worker,
 //!   access_log off, sendfile on), lighttpd, busybox httpd and mini_httpd, whichever are
 //!   installed; wrk with 16 connections on one thread, connection-per-request and keep-alive.
+//!   `FORKBLOG_COMPARE=BIN` adds another forkblog binary to the same interleaved rounds.
 //! - **scaling**: the same page from a 10-post and a 10,000-post blog, and the render times.
 //! - **memory**: parent RSS/PSS idle, and per-child private/PSS with 256 idle keep-alive
 //!   connections, from /proc/PID/smaps_rollup.
