@@ -8,6 +8,7 @@
 //!   fork-per-connection reference server (in this file's `load/refserver.rs`), nginx (1 worker,
 //!   access_log off, sendfile on), lighttpd, busybox httpd and mini_httpd, whichever are
 //!   installed; wrk with 16 connections on one thread, connection-per-request and keep-alive.
+//!   `FORKBLOG_COMPARE=BIN` adds another forkblog binary to the same interleaved rounds.
 //! - **scaling**: the same page from a 10-post and a 10,000-post blog, and the render times.
 //! - **memory**: parent RSS/PSS idle, and per-child private/PSS with 256 idle keep-alive
 //!   connections, from /proc/PID/smaps_rollup.
@@ -303,6 +304,20 @@ fn part_peers(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String
         "**forkblog**".to_string(),
         format!("http://127.0.0.1:{}{}", forkblog.port, blog::PAGE),
     )];
+    // FORKBLOG_COMPARE=BIN: another forkblog binary (say, the one before a change) measured
+    // in the same interleaved rounds, so that before and after share the machine's load.
+    let compare = match std::env::var_os("FORKBLOG_COMPARE") {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            let server = peers::forkblog(&bin, blog10, work, "forkblog-compare", &[])?;
+            targets.push((
+                format!("forkblog `{}`", bin.display()),
+                format!("http://127.0.0.1:{}{}", server.port, blog::PAGE),
+            ));
+            Some(server)
+        }
+        None => None,
+    };
     for peer in Peer::ALL {
         match peer.start(&docroot, work) {
             Ok(server) => {
@@ -333,6 +348,7 @@ fn part_peers(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String
     }
     let rows = measure(s, &targets, &Mode::ALL);
     drop(servers);
+    drop(compare);
     drop(forkblog);
 
     let mut md = String::new();
@@ -427,6 +443,12 @@ fn part_peers(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String
     target(
         "keep-alive vs nginx (1 worker)",
         Peer::Nginx.name(),
+        Mode::KeepAlive,
+        1.1,
+    );
+    target(
+        "keep-alive vs lighttpd",
+        Peer::Lighttpd.name(),
         Mode::KeepAlive,
         0.9,
     );
@@ -640,12 +662,12 @@ fn part_memory(s: &Settings, work: &Path, blog10: &Path) -> Result<String, Strin
         md,
         "\nTargets:\n\n\
          - parent RSS idle: {} KiB (target <= 3072 KiB): {}\n\
-         - private memory per child: {:.0} KiB (target <= 256 KiB): {}\n\
+         - private memory per child: {:.0} KiB (target <= 64 KiB): {}\n\
          - {} connections in total (PSS): {:.1} MiB (target < 64 MiB): {}{}",
         idle.rss,
         report::verdict(idle.rss <= 3072),
         child_private,
-        report::verdict(child_private <= 256.0),
+        report::verdict(child_private <= 64.0),
         mems.len(),
         total as f64 / 1024.0,
         report::verdict(total < 64 * 1024 && mems.len() >= CONNS),

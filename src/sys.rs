@@ -28,6 +28,53 @@ pub fn fork() -> nix::Result<ForkResult> {
     unsafe { nix::unistd::fork() }
 }
 
+/// Forks a connection child: the `fork` system call itself, without the C library's wrapper
+/// around it.
+///
+/// glibc's `fork()` runs the atfork handlers (none are registered in forkblog), re-initialises
+/// its own locks (stdio, malloc arenas, the loader's lock, NSS) in the child, writes the child's
+/// thread ID into the thread control block and registers the robust-futex list again. Each of
+/// those writes lands on a different page, so every child pays a copy-on-write fault for each
+/// (and the parent again for its own writes afterwards): about five of the ~25 page faults a
+/// connection child takes in all.
+///
+/// Sound under the same single-thread condition as [`fork`], and for a process that then only
+/// serves one connection and calls [`exit_now`]: with one thread, no lock can be held by
+/// another thread at the fork, so there is nothing for glibc to re-initialise; the child never
+/// creates a thread, forks or execs; it takes no robust or error-checking pthread mutex (the
+/// only users of the thread ID left stale in the thread control block); and `raise`/`abort`
+/// (a panic) ask the kernel for the thread ID rather than trusting the stale one. Process IDs
+/// are not cached by glibc (since 2.25). The render and ACME workers, which do create threads
+/// or exec, use [`fork`].
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub fn fork_connection_child() -> nix::Result<ForkResult> {
+    // SAFETY: see above. clone(SIGCHLD) with no stack, TID pointers or TLS is fork(2): the
+    // child continues on a copy of this stack, and the call takes no pointers.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    match rc {
+        -1 => Err(nix::errno::Errno::last()),
+        0 => Ok(ForkResult::Child),
+        pid => Ok(ForkResult::Parent {
+            child: nix::unistd::Pid::from_raw(pid as libc::pid_t),
+        }),
+    }
+}
+
+/// Forks a connection child (elsewhere than Linux x86_64: glibc's or the platform's `fork`).
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+pub fn fork_connection_child() -> nix::Result<ForkResult> {
+    fork()
+}
+
 /// Ends the calling process at once with `code`, running no atexit handlers and flushing no
 /// stdio buffers (a child must never flush a buffer it inherited from its parent).
 ///
@@ -190,6 +237,69 @@ pub fn interrupt_only(signal: Signal) {
     );
     // SAFETY: the handler is an empty extern "C" fn, valid for the life of the process.
     let _ = unsafe { nix::sys::signal::sigaction(signal, &action) };
+}
+
+/// Drops this process's page-table entries for its own binary's code and the read-only data
+/// before it (`.rodata`), so that its resident set counts only what it runs from now on. Returns
+/// how many bytes of mappings were released.
+///
+/// The serving parent calls this once its start-up is over: start-up runs code the loop never
+/// runs again, and every page fault at start-up mapped the 64 KiB around it (the kernel's
+/// fault-around), which is most of the parent's RSS. The pages stay in the page cache, where
+/// children find them; a fork copies no page-table entries of such mappings anyway, so children
+/// are not affected. What the loop still runs is faulted back in on its first use.
+///
+/// Sound because only mappings that can hold nothing but the file's own bytes are touched: the
+/// executable's mappings up to and including its first executable one (the ELF headers,
+/// `.rodata` and `.text`), and of those only the ones not writable. Code and read-only data are
+/// never written (no text relocations), so `MADV_DONTNEED` on them only forgets page-table
+/// entries that a fault recreates with the same bytes. Writable and relocated data (`.data`,
+/// `.bss`, RELRO, which the loader or glibc write and then protect) lie after `.text` and are
+/// never in the range. Nothing refers into the released range in a way a fault cannot serve.
+pub fn release_startup_pages() -> io::Result<usize> {
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    let maps = std::fs::read_to_string("/proc/self/maps")?;
+    let mut released = 0;
+    for line in maps.lines() {
+        // "start-end perms offset dev inode path"
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if fields.nth(3).map(std::path::Path::new) != Some(exe.as_path()) {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        let executable = perms.as_bytes().get(2) == Some(&b'x');
+        if !perms.contains('w') && end > start {
+            if let Some(ptr) = NonNull::new(start as *mut libc::c_void) {
+                // SAFETY: see above: a private, non-writable mapping of the binary's code or
+                // read-only data, never written, so dropping its entries loses nothing.
+                let advised = unsafe {
+                    nix::sys::mman::madvise(
+                        ptr,
+                        end - start,
+                        nix::sys::mman::MmapAdvise::MADV_DONTNEED,
+                    )
+                };
+                if advised.is_ok() {
+                    released += end - start;
+                }
+            }
+        }
+        if executable {
+            break; // the code: everything after it may be written
+        }
+    }
+    Ok(released)
 }
 
 /// Standard input, as a descriptor, without touching `std::io::stdin()` (which allocates an

@@ -25,9 +25,10 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::net::IpAddr;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 use nix::errno::Errno;
 use nix::fcntl::FcntlArg;
@@ -46,32 +47,57 @@ pub enum AccessLog {
     Stderr(io::Stderr),
 }
 
+/// The descriptor of the open access log when it is not a regular file (a pipe, a terminal,
+/// `/dev/null`), or -1. Lines to it are appended without the record lock: the lock only guards
+/// cutting a fragment back off a file, which nothing else can be cut from, and taking it costs
+/// every request two system calls on a lock all children share. Set by the parent when it
+/// opens the log, inherited by every child.
+static UNGUARDED: AtomicI32 = AtomicI32::new(-1);
+
 impl AccessLog {
     /// Opens `spec`: `-` for standard error, otherwise a file created if missing (mode 0640).
     pub fn open(spec: &str) -> io::Result<AccessLog> {
         if spec == "-" {
-            return Ok(AccessLog::Stderr(io::stderr()));
+            return Ok(AccessLog::Stderr(io::stderr()).noted());
         }
         let path = PathBuf::from(spec);
         let file = open_append(&path)?;
-        Ok(AccessLog::File { path, file })
+        Ok(AccessLog::File { path, file }.noted())
     }
 
     /// Adopts an already open log file (handed across a re-exec) that was opened from `spec`.
     pub fn adopt(spec: &str, file: File) -> AccessLog {
         if spec == "-" {
-            return AccessLog::Stderr(io::stderr());
+            return AccessLog::Stderr(io::stderr()).noted();
         }
         AccessLog::File {
             path: PathBuf::from(spec),
             file,
         }
+        .noted()
+    }
+
+    /// Records whether lines to this log need the lock (see [`UNGUARDED`]).
+    fn noted(self) -> AccessLog {
+        let fd = self.fd();
+        if is_regular_file(fd) {
+            let _ = UNGUARDED.compare_exchange(fd.as_raw_fd(), -1, Relaxed, Relaxed);
+        } else {
+            UNGUARDED.store(fd.as_raw_fd(), Relaxed);
+        }
+        self
     }
 
     /// Reopens the file at its path (after logrotate moved it). On failure the old file stays.
     pub fn reopen(&mut self) -> io::Result<()> {
         if let AccessLog::File { path, file } = self {
+            let old = file.as_raw_fd();
             *file = open_append(path)?;
+            let _ = UNGUARDED.compare_exchange(old, -1, Relaxed, Relaxed);
+            let fd = self.fd();
+            if !is_regular_file(fd) {
+                UNGUARDED.store(fd.as_raw_fd(), Relaxed);
+            }
         }
         Ok(())
     }
@@ -96,7 +122,10 @@ impl AccessLog {
     /// a short write only means a signal cut it short, so the rest follows, still under the lock,
     /// which also keeps lines longer than a pipe's atomic size from interleaving.
     pub fn append_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), LineLost> {
-        let lock = AppendLock::take(fd);
+        let lock = match fd.as_raw_fd() == UNGUARDED.load(Relaxed) {
+            true => None,
+            false => AppendLock::take(fd),
+        };
         let mut written = 0;
         while written < line.len() {
             match nix::unistd::write(fd, &line[written..]) {
@@ -227,6 +256,9 @@ pub struct LogEntry<'a> {
     pub remote: Option<IpAddr>,
     /// When the request was answered, in seconds since the Unix epoch.
     pub time: i64,
+    /// The same time already formatted as the log writes it (`22/Nov/2026:10:00:00 +0000`),
+    /// when the caller has it at hand (a child gets it from its parent); `time` otherwise.
+    pub date: Option<&'a [u8]>,
     /// Method, target and minor version, when the request line could be parsed.
     pub request: Option<(&'a str, &'a [u8], u8)>,
     /// The status sent.
@@ -243,31 +275,47 @@ pub struct LogEntry<'a> {
 /// first). Quoted fields escape `"` and `\` with a backslash and every byte outside printable
 /// ASCII as `\xHH`, as nginx does, so a hostile header can neither break the line nor forge one.
 pub fn format_line(out: &mut Vec<u8>, entry: &LogEntry<'_>) {
-    use std::io::Write;
     out.clear();
-    match entry.remote {
+    match entry.remote.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                decimal(out, u64::from(octet));
+            }
+        }
         Some(ip) => {
-            let _ = write!(out, "{}", ip.to_canonical());
+            // IPv6 text (RFC 5952 zero compression) through the standard formatter: rare
+            // enough here that its pages are not worth keeping out of a child.
+            use std::io::Write;
+            let _ = write!(out, "{ip}");
         }
         None => out.push(b'-'),
     }
     out.extend_from_slice(b" - - [");
-    crate::clock::clf_date(out, entry.time);
+    match entry.date {
+        Some(date) => out.extend_from_slice(date),
+        None => crate::clock::clf_date(out, entry.time),
+    }
     out.extend_from_slice(b"] \"");
     match entry.request {
         Some((method, target, minor)) => {
             escape(out, method.as_bytes());
             out.push(b' ');
             escape(out, target);
-            let _ = write!(out, " HTTP/1.{minor}");
+            out.extend_from_slice(b" HTTP/1.");
+            decimal(out, u64::from(minor));
         }
         None => out.push(b'-'),
     }
-    let _ = write!(out, "\" {} ", entry.status);
+    out.extend_from_slice(b"\" ");
+    decimal(out, u64::from(entry.status));
+    out.push(b' ');
     if entry.bytes == 0 {
         out.push(b'-');
     } else {
-        let _ = write!(out, "{}", entry.bytes);
+        decimal(out, entry.bytes as u64);
     }
     for field in [entry.referer, entry.user_agent] {
         out.extend_from_slice(b" \"");
@@ -278,6 +326,22 @@ pub fn format_line(out: &mut Vec<u8>, entry: &LogEntry<'_>) {
         out.push(b'"');
     }
     out.push(b'\n');
+}
+
+/// Appends `n` in decimal. By hand rather than through `core::fmt`: a child formats a line per
+/// request, and the formatting machinery's pages would be faulted in again by every child.
+fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -306,6 +370,7 @@ mod tests {
         let entry = LogEntry {
             remote: Some("::ffff:127.0.0.1".parse().unwrap()),
             time: 1_795_341_600, // 2026-11-22T10:00:00Z
+            date: None,
             request: Some(("GET", b"/a\"b", 1)),
             status: 200,
             bytes: 512,
@@ -325,6 +390,7 @@ mod tests {
         let entry = LogEntry {
             remote: None,
             time: 1_767_323_045, // 2026-01-02T03:04:05Z
+            date: None,
             request: None,
             status: 400,
             bytes: 0,
@@ -336,5 +402,40 @@ mod tests {
             out,
             b"- - - [02/Jan/2026:03:04:05 +0000] \"-\" 400 - \"-\" \"-\"\n"
         );
+    }
+
+    #[test]
+    fn numbers_and_addresses_match_the_standard_formatter() {
+        for n in [0, 7, 9, 10, 99, 100, 512, 4_294_967_296, u64::MAX] {
+            let mut out = Vec::new();
+            decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+        for ip in [
+            "0.0.0.0",
+            "10.20.255.1",
+            "2001:db8::1",
+            "::1",
+            "::ffff:192.0.2.7",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut out = Vec::new();
+            let entry = LogEntry {
+                remote: Some(ip),
+                time: 0,
+                date: None,
+                request: Some(("GET", b"/", 0)),
+                status: 304,
+                bytes: 1,
+                referer: None,
+                user_agent: None,
+            };
+            format_line(&mut out, &entry);
+            let want = format!(
+                "{} - - [01/Jan/1970:00:00:00 +0000] \"GET / HTTP/1.0\" 304 1 \"-\" \"-\"\n",
+                ip.to_canonical()
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 }

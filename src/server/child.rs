@@ -9,7 +9,7 @@
 use std::io::IoSlice;
 use std::net::{IpAddr, TcpStream};
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
@@ -41,8 +41,67 @@ pub struct Context<'a> {
     pub trust: &'a Trust,
 }
 
-/// Serves `conn` in a freshly forked child and exits; never returns.
-pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
+/// The buffers a child writes into, allocated by the parent once, before it forks: a child
+/// that allocates its own pays for malloc's code and bookkeeping pages, each a page fault in
+/// every fresh child; these cost only the pages actually written.
+#[derive(Default)]
+pub struct Scratch {
+    /// The request head as read.
+    head: Vec<u8>,
+    /// The access-log line.
+    line: Vec<u8>,
+    /// The response's per-request header lines (Date, Connection).
+    dynamic: Vec<u8>,
+    /// The request path, decoded.
+    path: Vec<u8>,
+}
+
+impl Scratch {
+    /// Buffers of the sizes a typical request needs (they grow if one needs more), on the
+    /// heap with the struct itself, so that a child writing them (and their lengths) dirties
+    /// few pages and none of the parent's stack. The small ones and the struct are allocated
+    /// first, then the head buffer, so that they tend to share a page with its start.
+    pub fn new() -> Box<Scratch> {
+        let mut scratch = Box::new(Scratch {
+            head: Vec::new(),
+            line: Vec::with_capacity(512),
+            dynamic: Vec::with_capacity(128),
+            path: Vec::with_capacity(256),
+        });
+        scratch.head = vec![0; MAX_HEAD];
+        scratch
+    }
+}
+
+/// The current second as a child writes it, formatted by the parent once a second before it
+/// forks: the Date header's IMF-fixdate and the access log's date. A child that serves one
+/// request which was already there uses it instead of the clock and the formatting code, whose
+/// pages it would otherwise fault in.
+#[derive(Default)]
+pub struct Stamp {
+    secs: i64,
+    http: Vec<u8>,
+    clf: Vec<u8>,
+}
+
+impl Stamp {
+    /// Brings the stamp to `secs` (seconds since the epoch), formatting only when it changed.
+    pub fn set(&mut self, secs: i64) {
+        if secs == self.secs && !self.http.is_empty() {
+            return;
+        }
+        self.secs = secs;
+        self.http.clear();
+        clock::http_date(&mut self.http, secs);
+        self.clf.clear();
+        clock::clf_date(&mut self.clf, secs);
+    }
+}
+
+/// Serves `conn` in a freshly forked child and exits; never returns. `scratch` comes from the
+/// parent (see [`Scratch`]), and so does `stamp`, set just before forking: it dates a first
+/// response that needed no waiting.
+pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch, stamp: &Stamp) -> ! {
     // The connection becomes stdin and stdout; the original descriptor is then closed with
     // everything else (listening socket, signal pipe, lock, snapshot memfd, the parent's copy).
     if nix::unistd::dup2_stdin(&conn).is_err() || nix::unistd::dup2_stdout(&conn).is_err() {
@@ -71,8 +130,8 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
     nix::unistd::alarm::set(lifetime);
 
     match ctx.tls {
-        Some(https) => serve_tls(ctx, https),
-        None => serve(ctx),
+        Some(https) => serve_tls(ctx, https, scratch),
+        None => serve_stream(ctx, &mut Plain::stdio(), scratch, Some(stamp)),
     }
     sys::exit_now(0)
 }
@@ -82,7 +141,11 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>) -> ! {
 ///
 /// PROXY protocol is read on the plain listener only: inside TLS there is none to read, and a
 /// front that terminates TLS itself talks to the plain listener. Forwarding headers still count.
-fn serve_tls(ctx: &Context<'_>, https: &Https) {
+///
+/// Not inlined: its TLS state is large, and a plain child should not probe (and so fault in)
+/// the stack pages it would take.
+#[inline(never)]
+fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
     let trust = Trust {
         proxy_protocol: false,
         ..ctx.trust.clone()
@@ -93,7 +156,12 @@ fn serve_tls(ctx: &Context<'_>, https: &Https) {
         ..*ctx
     };
     match https.acceptor.accept() {
-        Ok(session) => serve_stream(&ctx, &mut TlsStream::new(session, Plain::stdio())),
+        Ok(session) => serve_stream(
+            &ctx,
+            &mut TlsStream::new(session, Plain::stdio()),
+            scratch,
+            None,
+        ),
         Err(e) => log::error!("TLS session: {e}"),
     }
 }
@@ -101,33 +169,67 @@ fn serve_tls(ctx: &Context<'_>, https: &Https) {
 /// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
 /// closes the connection.
 pub fn serve(ctx: &Context<'_>) {
-    serve_stream(ctx, &mut Plain::stdio());
+    serve_stream(ctx, &mut Plain::stdio(), &mut Scratch::new(), None);
+}
+
+/// When the current wait for the client ends. A timeout starts as a duration and becomes an
+/// instant only when the child first has to wait: a request that is already there is served
+/// without reading the clock.
+#[derive(Clone, Copy)]
+enum Deadline {
+    In(Duration),
+    At(Instant),
+}
+
+impl Deadline {
+    fn at(&mut self) -> Instant {
+        let at = match *self {
+            Deadline::In(timeout) => Instant::now() + timeout,
+            Deadline::At(at) => at,
+        };
+        *self = Deadline::At(at);
+        at
+    }
 }
 
 /// The request loop over any [`Stream`]: read a head, answer it, log it, until done.
-pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
+/// `stamp` (the time of the fork) dates the first response if it needed no waiting.
+fn serve_stream<S: Stream>(
+    ctx: &Context<'_>,
+    stream: &mut S,
+    scratch: &mut Scratch,
+    stamp: Option<&Stamp>,
+) {
     let limits = ctx.limits;
     let counters = ctx.responder.counters;
+    let Scratch {
+        head,
+        line,
+        dynamic,
+        path,
+    } = scratch;
+    head.resize(MAX_HEAD, 0);
+    let buf = &mut head[..MAX_HEAD];
     let mut out = Out {
         stream,
         hsts: ctx.tls.is_some_and(|https| https.hsts),
         log: ctx.log,
         counters,
         conn: ctx.peer,
-        line: Vec::with_capacity(512),
-        dynamic: Vec::with_capacity(128),
+        line,
+        dynamic,
+        fresh: stamp.filter(|s| !s.http.is_empty()),
     };
-    let mut buf = [0u8; MAX_HEAD];
-    let mut path = Vec::with_capacity(256);
     let mut filled = 0;
     // The first request has `head_timeout` from accept; later ones `idle_timeout` for their
     // first byte, then `head_timeout` for the rest of the head.
-    let mut deadline = Instant::now() + limits.head_timeout;
+    let mut deadline = Deadline::In(limits.head_timeout);
     let mut idle = false;
     // A trusted front that promised PROXY headers sends one before the first head, within the
     // same head timeout; nobody else may send one at all.
     let mut proxy_pending = ctx.trust.expects_proxy_header(ctx.peer);
     let mut first_head = true;
+    let mut first_read = true;
     loop {
         if filled > 0 && proxy_pending {
             match client::proxy_header(&buf[..filled]) {
@@ -155,9 +257,11 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
                         request.forwarded,
                         ctx.trust,
                     );
-                    let response = ctx.responder.respond(&request, client, &mut path);
+                    let response = ctx.responder.respond(&request, client, path);
                     let sent = out.send(&response, request.minor == 0);
                     out.log(client, Some(&request), response.status, sent);
+                    // Any later request comes after an unknown wait: ask the clock.
+                    out.fresh = None;
                     if response.close || sent.is_none() {
                         return out.stream.close();
                     }
@@ -169,7 +273,7 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
                     } else {
                         limits.head_timeout
                     };
-                    deadline = Instant::now() + wait;
+                    deadline = Deadline::In(wait);
                     continue;
                 }
                 Parsed::Reject { status, request } => {
@@ -186,9 +290,23 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
                 Parsed::Partial => {}
             }
         }
-        let read = out.stream.read(&mut buf[filled..], deadline);
-        let draining = counters.is_some_and(|c| c.get(Counter::Draining) != 0);
-        if let (Read::Evicted, Some(counters), false) = (&read, counters, draining) {
+        // Only the first read looks before it waits: the listener defers accept until a
+        // request's first bytes are in, so they usually are. A keep-alive connection's next
+        // request usually is not yet, and looking would cost a system call for nothing.
+        let ready = match std::mem::take(&mut first_read) {
+            true => out.stream.read_ready(&mut buf[filled..]),
+            false => None,
+        };
+        let read = match ready {
+            Some(read) => read,
+            None => {
+                out.fresh = None; // waited: the fork's second may be past
+                out.stream.read(&mut buf[filled..], deadline.at())
+            }
+        };
+        let evicted = matches!(read, Read::Evicted);
+        let draining = evicted && counters.is_some_and(|c| c.get(Counter::Draining) != 0);
+        if let (true, Some(counters), false) = (evicted, counters, draining) {
             counters.add(Counter::Evicted, 1);
         }
         match read {
@@ -198,7 +316,7 @@ pub fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S) {
                 filled += n;
                 if idle {
                     idle = false;
-                    deadline = Instant::now() + limits.head_timeout;
+                    deadline = Deadline::In(limits.head_timeout);
                 }
             }
             Read::Closed => return,
@@ -224,8 +342,11 @@ struct Out<'a, S: Stream> {
     /// The connection's client: the peer, or whom a trusted PROXY header named. A request's
     /// forwarding headers may name another (`client::from_headers`).
     conn: Option<IpAddr>,
-    line: Vec<u8>,
-    dynamic: Vec<u8>,
+    line: &'a mut Vec<u8>,
+    dynamic: &'a mut Vec<u8>,
+    /// The time of the fork, while it still dates the response: until the child first waits
+    /// or answers a request (see [`Stamp`]).
+    fresh: Option<&'a Stamp>,
 }
 
 impl<S: Stream> Out<'_, S> {
@@ -241,7 +362,10 @@ impl<S: Stream> Out<'_, S> {
     fn send(&mut self, response: &Response<'_>, http10: bool) -> Option<usize> {
         self.dynamic.clear();
         self.dynamic.extend_from_slice(b"Date: ");
-        clock::http_date(&mut self.dynamic, clock::now());
+        match self.fresh {
+            Some(stamp) => self.dynamic.extend_from_slice(&stamp.http),
+            None => clock::http_date(self.dynamic, clock::now()),
+        }
         self.dynamic.extend_from_slice(b"\r\n");
         if self.hsts {
             self.dynamic
@@ -261,7 +385,7 @@ impl<S: Stream> Out<'_, S> {
         };
         let mut slices = [
             IoSlice::new(&response.head),
-            IoSlice::new(&self.dynamic),
+            IoSlice::new(self.dynamic),
             IoSlice::new(body),
         ];
         self.stream.write_all(&mut slices).then_some(body.len())
@@ -279,16 +403,17 @@ impl<S: Stream> Out<'_, S> {
         }
         let entry = LogEntry {
             remote: client,
-            time: clock::now(),
+            time: self.fresh.map_or_else(clock::now, |s| s.secs),
+            date: self.fresh.map(|s| &s.clf[..]),
             request: request.map(|r| (r.method, r.target, r.minor)),
             status: status.code(),
             bytes: sent.unwrap_or(0),
             referer: request.and_then(|r| r.referer),
             user_agent: request.and_then(|r| r.user_agent),
         };
-        format_line(&mut self.line, &entry);
+        format_line(self.line, &entry);
         // A line is written whole or not at all; one left out is counted, never lost silently.
-        if let Err(lost) = AccessLog::append_line(self.log, &self.line) {
+        if let Err(lost) = AccessLog::append_line(self.log, self.line) {
             if let Some(counters) = self.counters {
                 counters.set(Counter::AccessLogLastErrno, lost.errno as u64);
                 counters.add(Counter::AccessLogLinesLost, 1);
@@ -312,6 +437,7 @@ pub fn warm_up(responder: Responder<'_>) {
         let entry = LogEntry {
             remote: None,
             time: clock::now(),
+            date: None,
             request: Some((request.method, request.target, request.minor)),
             status: response.status.code(),
             bytes: response.body.len(),

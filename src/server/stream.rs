@@ -35,6 +35,13 @@ pub enum Read {
 pub trait Stream {
     /// Reads what is available into `buf`, waiting until `deadline` at most.
     fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Read;
+    /// Reads what has already arrived, without waiting: `None` if nothing has (or this
+    /// transport cannot tell), and the caller then waits with [`Stream::read`]. A request that
+    /// is already there (the usual case: the listener defers accept until the first bytes) is
+    /// read without a `poll` and without looking at the clock for a deadline.
+    fn read_ready(&mut self, _buf: &mut [u8]) -> Option<Read> {
+        None
+    }
     /// Writes every slice, in order. False if the client went away.
     fn write_all(&mut self, slices: &mut [IoSlice<'_>]) -> bool;
     /// Closes so that a response in flight is not destroyed by a reset.
@@ -62,6 +69,16 @@ impl Stream for Plain<'_> {
         read_until(self.input, buf, deadline)
     }
 
+    fn read_ready(&mut self, buf: &mut [u8]) -> Option<Read> {
+        match recv(self.input.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
+            Ok(0) => Some(Read::Closed),
+            Ok(n) => Some(Read::Data(n)),
+            // Nothing yet (EAGAIN), or not a socket (`--inetd` on a pipe): wait in `read`,
+            // which also reports any lasting error.
+            Err(_) => None,
+        }
+    }
+
     fn write_all(&mut self, mut slices: &mut [IoSlice<'_>]) -> bool {
         while !slices.is_empty() {
             match nix::sys::uio::writev(self.output, slices) {
@@ -79,21 +96,31 @@ impl Stream for Plain<'_> {
     /// destroy the response in flight, so: stop sending, then drain what the client still
     /// sends for a moment.
     fn close(&mut self) {
-        let mut scratch = [0u8; 4096];
+        let mut probe = [0u8; 1];
         let peek = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
-        if !matches!(recv(self.input.as_raw_fd(), &mut scratch, peek), Ok(n) if n > 0) {
+        if !matches!(recv(self.input.as_raw_fd(), &mut probe, peek), Ok(n) if n > 0) {
             return; // nothing pending (EAGAIN), or the client already closed (0)
         }
-        if shutdown(self.output.as_raw_fd(), Shutdown::Write).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut drained = 0;
-        while drained < 64 * 1024 {
-            match read_until(self.input, &mut scratch, deadline) {
-                Read::Data(n) => drained += n,
-                Read::Closed | Read::TimedOut | Read::Evicted => return,
-            }
+        linger(self.input, self.output);
+    }
+}
+
+/// Stops sending, then drains what the client still sends for a moment (at most 64 KiB or two
+/// seconds), so that the response is not destroyed by a reset. Out of line: its buffer would
+/// add a stack page to every child, and few ever come here.
+#[cold]
+#[inline(never)]
+fn linger(input: BorrowedFd<'_>, output: BorrowedFd<'_>) {
+    if shutdown(output.as_raw_fd(), Shutdown::Write).is_err() {
+        return;
+    }
+    let mut scratch = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut drained = 0;
+    while drained < 64 * 1024 {
+        match read_until(input, &mut scratch, deadline) {
+            Read::Data(n) => drained += n,
+            Read::Closed | Read::TimedOut | Read::Evicted => return,
         }
     }
 }

@@ -152,6 +152,10 @@ pub struct Supervisor {
     watcher: Option<Watcher>,
     /// `--watch`: why the last reload failed, shown instead of the site until one succeeds.
     failure: Option<String>,
+    /// The buffers each child writes into, allocated here once (see `child::Scratch`).
+    scratch: Box<child::Scratch>,
+    /// The current second, formatted for the children (see `child::Stamp`).
+    stamp: child::Stamp,
 }
 
 impl Supervisor {
@@ -213,6 +217,8 @@ impl Supervisor {
                 false => None,
             },
             failure: None,
+            scratch: child::Scratch::new(),
+            stamp: child::Stamp::default(),
         }
     }
 
@@ -266,6 +272,10 @@ impl Supervisor {
         self.record_reloads();
         self.reap();
         child::warm_up(self.responder(Door::Plain));
+        // Start-up is over: the code it ran stays out of the parent's resident set (see there).
+        if let Err(e) = sys::release_startup_pages() {
+            log::debug!("releasing start-up pages: {e}");
+        }
         notify::notify(&format!(
             "READY=1\nSTATUS=serving {} posts, generation {}",
             self.site.view().post_count(),
@@ -275,19 +285,14 @@ impl Supervisor {
 
     /// What a child that came in through `door` answers from.
     fn responder(&self, door: Door) -> Responder<'_> {
-        Responder {
-            site: self.site.view(),
-            status: &self.status,
-            counters: Some(&self.counters),
-            // With HTTPS on, the plain door only redirects to it.
-            https_port: match door {
-                Door::Plain => self.tls.as_ref().map(|tls| tls.port),
-                Door::Tls => None,
-            },
-            live: self.preview.live.then_some(Live {
-                failure: self.failure.as_deref(),
-            }),
-        }
+        responder(
+            &self.site,
+            &self.status,
+            &self.counters,
+            self.tls.as_ref(),
+            self.preview.live.then_some(self.failure.as_deref()),
+            door,
+        )
     }
 
     /// The figures the status endpoint shows that only change with a generation.
@@ -550,6 +555,11 @@ impl Supervisor {
     }
 
     /// Accepts one connection and forks its child. Returns false when nothing more is waiting.
+    ///
+    /// Kept out of line: the child starts out in this function's code and stack frame, and
+    /// each page of either that it touches is a page fault in every child. Inlined into the
+    /// loop, it would sit in the middle of that big function's code and frame.
+    #[inline(never)]
     fn accept_and_fork(&mut self, door: Door) -> bool {
         let Some((_, listener)) = self.listeners().find(|(d, _)| *d == door) else {
             return false;
@@ -572,21 +582,37 @@ impl Supervisor {
                 return false;
             }
         };
-        match sys::fork() {
-            Ok(ForkResult::Child) => child::start(
-                conn,
-                &child::Context {
-                    responder: self.responder(door),
-                    log: self.log.fd(),
-                    limits: &self.limits,
-                    peer: Some(peer),
-                    tls: match door {
-                        Door::Tls => self.tls.as_ref(),
-                        Door::Plain => None,
+        self.stamp.set(crate::clock::now());
+        match sys::fork_connection_child() {
+            Ok(ForkResult::Child) => {
+                // Field by field, so that the scratch buffers can be lent mutably: the child
+                // writes nothing of the parent's state but them (each page written is a fault).
+                let live = self.preview.live.then_some(self.failure.as_deref());
+                let tls = self.tls.as_ref();
+                child::start(
+                    conn,
+                    &child::Context {
+                        responder: responder(
+                            &self.site,
+                            &self.status,
+                            &self.counters,
+                            tls,
+                            live,
+                            door,
+                        ),
+                        log: self.log.fd(),
+                        limits: &self.limits,
+                        peer: Some(peer),
+                        tls: match door {
+                            Door::Tls => self.tls.as_ref(),
+                            Door::Plain => None,
+                        },
+                        trust: &self.trust,
                     },
-                    trust: &self.trust,
-                },
-            ),
+                    &mut self.scratch,
+                    &self.stamp,
+                )
+            }
             Ok(ForkResult::Parent { child }) => {
                 self.children.insert(child, Instant::now());
                 self.counters.add(Counter::Accepted, 1);
@@ -596,13 +622,7 @@ impl Supervisor {
                 // EAGAIN (a task limit): this client gets a 503 rather than silence, and the
                 // rest stay queued in the backlog until the backoff ends.
                 self.backoff.fail("fork", &io::Error::from(e));
-                // Read what the client already sent (without waiting): closing with unread
-                // bytes would make the kernel send a reset that destroys the 503.
-                let mut sink = [0u8; 4096];
-                let now_only = nix::sys::socket::MsgFlags::MSG_DONTWAIT;
-                let _ = nix::sys::socket::recv(conn.as_raw_fd(), &mut sink, now_only);
-                let _ = (&conn).write_all(&response::service_unavailable());
-                drop(conn);
+                refuse_unforked(conn);
                 return false;
             }
         }
@@ -834,6 +854,42 @@ impl Supervisor {
         }
         ExitCode::SUCCESS
     }
+}
+
+/// What a child that came in through `door` answers from: the site, and with `live` (`--watch`)
+/// the last reload's failure, if any.
+fn responder<'a>(
+    site: &'a Snapshot,
+    status: &'a Access,
+    counters: &'a Counters,
+    tls: Option<&tls::Https>,
+    live: Option<Option<&'a str>>,
+    door: Door,
+) -> Responder<'a> {
+    Responder {
+        site: site.view(),
+        status,
+        counters: Some(counters),
+        // With HTTPS on, the plain door only redirects to it.
+        https_port: match door {
+            Door::Plain => tls.map(|tls| tls.port),
+            Door::Tls => None,
+        },
+        live: live.map(|failure| Live { failure }),
+    }
+}
+
+/// Answers a connection no child could be forked for with a 503. Out of line and cold: its
+/// buffer would otherwise make the frame every child starts in a page larger.
+#[cold]
+#[inline(never)]
+fn refuse_unforked(conn: std::net::TcpStream) {
+    // Read what the client already sent (without waiting): closing with unread bytes would
+    // make the kernel send a reset that destroys the 503.
+    let mut sink = [0u8; 4096];
+    let now_only = nix::sys::socket::MsgFlags::MSG_DONTWAIT;
+    let _ = nix::sys::socket::recv(conn.as_raw_fd(), &mut sink, now_only);
+    let _ = (&conn).write_all(&response::service_unavailable());
 }
 
 /// Backs off after accept or fork failures, logging at most once per interval.
