@@ -226,6 +226,8 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     }
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
     let exe = std::env::current_exe().doing("finding this program's binary")?;
+    // Watching starts before the first render, so an edit saved while it runs is not missed.
+    let watcher = settings.watch.then(|| open_watcher(settings)).flatten();
     let site = render::spawn(
         &exe,
         &settings.root,
@@ -275,7 +277,15 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         generation: 0,
         started: SystemTime::now(),
         children: Default::default(),
+        watcher,
     })
+}
+
+/// `--watch`'s inotify watches; a site that cannot be watched is still served.
+fn open_watcher(settings: &Settings) -> Option<watch::Watcher> {
+    watch::Watcher::new(&settings.root)
+        .map_err(|e| log::error!("--watch: {e}; reload with SIGHUP instead"))
+        .ok()
 }
 
 /// Started as root: what root could do but the service user will not. A site that user cannot
@@ -364,6 +374,7 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         generation: handover.generation,
         started: handover.started,
         children,
+        watcher: settings.watch.then(|| open_watcher(settings)).flatten(),
     })
 }
 

@@ -102,6 +102,9 @@ pub struct Inherited {
     pub started: SystemTime,
     /// Children of earlier generations still serving, and when each started.
     pub children: HashMap<Pid, Instant>,
+    /// `--watch`: the inotify watches, opened before this image's first render (or after its
+    /// re-exec), so they are part of the fd baseline the watchdog samples first.
+    pub watcher: Option<Watcher>,
 }
 
 /// Everything the parent holds.
@@ -209,13 +212,7 @@ impl Supervisor {
                 backoff: Acme::FIRST_BACKOFF,
             }),
             preview: settings.preview(),
-            // Opened here, before the watchdog's first sample: part of the fd baseline.
-            watcher: match settings.watch {
-                true => Watcher::new(&settings.root)
-                    .map_err(|e| log::error!("--watch: {e}; reload with SIGHUP instead"))
-                    .ok(),
-                false => None,
-            },
+            watcher: inherited.watcher,
             failure: None,
             scratch: child::Scratch::new(),
             stamp: child::Stamp::default(),
