@@ -5,6 +5,9 @@
 //! serves. [`serve`] is the same loop for `--inetd`, where the connection already is stdin/stdout.
 //!
 //! stdout IS the client here: nothing in this file, or anything it calls, prints to stdout.
+//!
+//! `child-text.ld` beside this file names the code a child runs, so that the static build
+//! (build.rs) lays it out together and a child faults in few pages of it.
 
 use std::io::IoSlice;
 use std::net::{IpAddr, TcpStream};
