@@ -3,7 +3,8 @@
 //!
 //! Two things are reused, each only when its inputs are the same:
 //! - a post (its front matter, URL, summary, HTML...): when its file has the same bytes and
-//!   modification time and the settings are the same. Its HTML is not stored twice: it
+//!   modification time and the settings are the same. A file whose [`Identity`] (what `stat`
+//!   says of it) is the one recorded is known to be so without being read. Its HTML is not stored twice: it
 //!   is found again inside its own page of the earlier render, where the record says it sits.
 //! - a page rendered through a template: when its key is the same. A key hashes everything the
 //!   template is given (see `pages.rs`: the site's settings, the post views listed, the body).
@@ -36,7 +37,7 @@ pub trait Earlier: Sync {
 }
 
 /// The record's opening; any other version is ignored.
-const VERSION: &[u8; 8] = b"FBSITE01";
+const VERSION: &[u8; 8] = b"FBSITE02";
 
 /// A stable 64-bit hash (FNV constants a word at a time, then an avalanche): the same bytes
 /// give the same hash in every process of one binary, which is all the record needs.
@@ -87,11 +88,68 @@ impl Key {
     }
 }
 
+/// A file as `stat` identifies it: device, inode, size, and modification and status-change
+/// times to the nanosecond.
+///
+/// Equal identities mean equal bytes because of the status-change time (ctime): the kernel
+/// sets it to the current time on every write, truncation, rename, link or chmod of the inode,
+/// and no system call lets a user set it (`utimensat` can restore the modification time, not
+/// the ctime). A file edited in place, or replaced by a rename (another inode), therefore never
+/// comes back with the identity it had. One gap remains: the kernel stamps times from a clock
+/// that ticks coarsely, so a write in the same tick as the ctime recorded would leave it
+/// unchanged. An identity is therefore only recorded when its ctime is older than the render
+/// by a margin far above a tick ([`Identity::of`]); a file changed so recently is read again
+/// next time, like Git's "racily clean" entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity([u64; 7]);
+
+/// How much older than the render a file's ctime must be for its identity to be trusted: many
+/// clock ticks (1-10 ms each) of the coarse clock the kernel stamps files with.
+const RACY_MARGIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl Identity {
+    /// The identity of the file at `path` (`follow`: of what a link there leads to), when it
+    /// can be taken and its last change is older than `render_started` by the margin above.
+    /// Without links followed, a link has its own inode, so a file swapped for a link never
+    /// matches and is read (and refused) through the site's rules.
+    pub fn of(
+        path: &Path,
+        follow: bool,
+        render_started: std::time::SystemTime,
+    ) -> Option<Identity> {
+        use std::os::unix::fs::MetadataExt;
+        let m = if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        }
+        .ok()?;
+        let changed = std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(
+            u64::try_from(m.ctime()).ok()?,
+            u32::try_from(m.ctime_nsec()).ok()?,
+        ))?;
+        if changed.checked_add(RACY_MARGIN)? >= render_started {
+            return None;
+        }
+        Some(Identity([
+            m.dev(),
+            m.ino(),
+            m.size(),
+            m.mtime() as u64,
+            m.mtime_nsec() as u64,
+            m.ctime() as u64,
+            m.ctime_nsec() as u64,
+        ]))
+    }
+}
+
 /// What the record says of one post.
 #[derive(Debug, Clone)]
 struct Cached<'e> {
     /// Hash of the file's bytes and modification time.
     source_key: u64,
+    /// The file's identity when that hash was taken, if it was old enough to be trusted.
+    identity: Option<Identity>,
     /// Where the HTML sits in the post's page body: offset and length.
     html_at: Option<(usize, usize)>,
     /// The post's URL.
@@ -106,6 +164,7 @@ struct Kept<'e> {
     source: PathBuf,
     url: String,
     source_key: u64,
+    identity: Option<Identity>,
     raw: Cow<'e, [u8]>,
 }
 
@@ -132,6 +191,8 @@ pub struct Record<'e> {
     pub reused_posts: std::sync::atomic::AtomicUsize,
     /// How many pages were taken from the earlier render.
     pub reused_pages: std::sync::atomic::AtomicUsize,
+    /// How many posts were taken by their file's identity alone.
+    pub unread_posts: std::sync::atomic::AtomicUsize,
 }
 
 impl<'e> Record<'e> {
@@ -159,6 +220,7 @@ impl<'e> Record<'e> {
             new_pages: Mutex::new(Vec::new()),
             reused_posts: Default::default(),
             reused_pages: Default::default(),
+            unread_posts: Default::default(),
         };
         if let Some(earlier) = earlier {
             match decode(earlier.record(), fingerprints) {
@@ -193,10 +255,23 @@ impl<'e> Record<'e> {
             .finish()
     }
 
+    /// The post at `source` as the earlier render had it, without reading its file, when the
+    /// file's `identity` is the one recorded (see [`Identity`]).
+    pub fn post_by_identity(&self, source: &Path, identity: Identity) -> Option<Post> {
+        let cached = self.posts.get(source)?;
+        if cached.identity != Some(identity) {
+            return None;
+        }
+        let post = self.post(source, cached.source_key, Some(identity))?;
+        self.unread_posts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(post)
+    }
+
     /// The post at `source` as the earlier render had it, HTML included, when its file's
     /// `source_key` is the same and its HTML can be found again; it is kept for the next
-    /// record as it was.
-    pub fn post(&self, source: &Path, source_key: u64) -> Option<Post> {
+    /// record as it was, with the file's `identity` taken before it was read.
+    pub fn post(&self, source: &Path, source_key: u64, identity: Option<Identity>) -> Option<Post> {
         let cached = self.posts.get(source)?;
         if cached.source_key != source_key {
             return None;
@@ -216,20 +291,22 @@ impl<'e> Record<'e> {
             source: post.source.clone(),
             url: post.url.clone(),
             source_key,
+            identity,
             raw: Cow::Borrowed(cached.raw),
         });
         Some(post)
     }
 
-    /// Remembers a post of this render read from its file (its HTML is not kept) and its
-    /// source key.
-    pub fn keep_post(&self, post: &Post, source_key: u64) {
+    /// Remembers a post of this render read from its file (its HTML is not kept), its
+    /// source key and its file's identity taken before it was read.
+    pub fn keep_post(&self, post: &Post, source_key: u64, identity: Option<Identity>) {
         let mut w = Writer(Vec::with_capacity(512));
         write_post(&mut w, post);
         self.lock(&self.new_posts).push(Kept {
             source: post.source.clone(),
             url: post.url.clone(),
             source_key,
+            identity,
             raw: Cow::Owned(w.0),
         });
     }
@@ -302,6 +379,13 @@ impl<'e> Record<'e> {
             w.str(&kept.source.to_string_lossy());
             w.str(&kept.url);
             w.u64(kept.source_key);
+            match kept.identity {
+                Some(Identity(words)) => {
+                    w.u64(1);
+                    words.iter().for_each(|&n| w.u64(n));
+                }
+                None => w.u64(0),
+            }
             match html_at.get(&kept.url) {
                 Some(&(at, len)) => {
                     w.u64(1);
@@ -377,6 +461,16 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
         let source = PathBuf::from(r.str()?);
         let url = r.str()?;
         let source_key = r.u64()?;
+        let identity = match r.u64()? {
+            0 => None,
+            _ => {
+                let mut words = [0; 7];
+                for n in &mut words {
+                    *n = r.u64()?;
+                }
+                Some(Identity(words))
+            }
+        };
         let html_at = match r.u64()? {
             0 => None,
             _ => Some((r.usize()?, r.usize()?)),
@@ -386,6 +480,7 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
             source,
             Cached {
                 source_key,
+                identity,
                 html_at,
                 url,
                 raw,
@@ -640,7 +735,7 @@ mod tests {
         let mut post = sample();
         post.links.push(("post:x".into(), 3));
         let record = Record::new(None, 7, 7);
-        record.keep_post(&post, 42);
+        record.keep_post(&post, 42, None);
         record.keep_html_at(&post.url, 0, post.html.len());
         let old = Old {
             record: record.encode(),
@@ -653,7 +748,7 @@ mod tests {
             format!("{:?}", post.clone_without_html())
         );
         assert!(
-            next.post(&post.source, 42).is_none(),
+            next.post(&post.source, 42, None).is_none(),
             "its links may lead elsewhere now"
         );
     }
@@ -662,7 +757,7 @@ mod tests {
     fn a_post_comes_back_whole_when_its_source_is_the_same() {
         let post = sample();
         let record = Record::new(None, 7, 7);
-        record.keep_post(&post, 42);
+        record.keep_post(&post, 42, None);
         let page = format!("<main>{}</main>", post.html);
         record.keep_html_at(&post.url, 6, post.html.len());
         assert_eq!(record.page(&post.url, 9), None);
@@ -671,9 +766,12 @@ mod tests {
             bodies: HashMap::from([(post.url.clone(), page.into_bytes())]),
         };
         let next = Record::new(Some(&old), 7, 7);
-        let back = next.post(&post.source, 42).expect("reused");
+        let back = next.post(&post.source, 42, None).expect("reused");
         assert_eq!(format!("{back:?}"), format!("{post:?}"));
-        assert!(next.post(&post.source, 43).is_none(), "source changed");
+        assert!(
+            next.post(&post.source, 43, None).is_none(),
+            "source changed"
+        );
         assert_eq!(
             next.page(&post.url, 9).as_deref(),
             old.bodies.get(&post.url).map(|b| &b[..])
@@ -682,18 +780,75 @@ mod tests {
         // Another fingerprint (settings, templates) reuses nothing.
         // Other templates: the post comes back, its page does not.
         let templates = Record::new(Some(&old), 7, 9);
-        assert!(templates.post(&post.source, 42).is_some());
+        assert!(templates.post(&post.source, 42, None).is_some());
         assert_eq!(templates.page(&post.url, 9), None);
         let other = Record::new(Some(&old), 8, 8);
-        assert!(other.post(&post.source, 42).is_none());
+        assert!(other.post(&post.source, 42, None).is_none());
         assert_eq!(other.page(&post.url, 9), None);
+    }
+
+    #[test]
+    fn a_post_comes_back_unread_only_under_its_recorded_identity() {
+        let post = sample();
+        let id = Identity([1, 2, 3, 4, 5, 6, 7]);
+        let record = Record::new(None, 7, 7);
+        record.keep_post(&post, 42, Some(id));
+        record.keep_html_at(&post.url, 0, post.html.len());
+        let old = Old {
+            record: record.encode(),
+            bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
+        };
+        let next = Record::new(Some(&old), 7, 7);
+        assert!(next.post_by_identity(&post.source, id).is_some());
+        for i in 0..7 {
+            let mut other = id;
+            other.0[i] += 1;
+            assert!(next.post_by_identity(&post.source, other).is_none(), "{i}");
+        }
+        // Kept for the next record with its identity.
+        next.keep_html_at(&post.url, 0, post.html.len());
+        let again = Old {
+            record: next.encode(),
+            bodies: old.bodies.clone(),
+        };
+        assert!(Record::new(Some(&again), 7, 7)
+            .post_by_identity(&post.source, id)
+            .is_some());
+        // Without a recorded identity, only the content key reuses it.
+        let record = Record::new(None, 7, 7);
+        record.keep_post(&post, 42, None);
+        record.keep_html_at(&post.url, 0, post.html.len());
+        let old = Old {
+            record: record.encode(),
+            bodies: old.bodies,
+        };
+        let next = Record::new(Some(&old), 7, 7);
+        assert!(next.post_by_identity(&post.source, id).is_none());
+        assert!(next.post(&post.source, 42, Some(id)).is_some());
+    }
+
+    #[test]
+    fn a_file_changed_just_now_has_no_identity_yet() {
+        let dir = std::env::temp_dir().join(format!("forkblog-identity-{}", std::process::id()));
+        std::fs::write(&dir, b"x").unwrap();
+        let now = std::time::SystemTime::now();
+        assert_eq!(Identity::of(&dir, false, now), None, "racily clean");
+        let later = now + std::time::Duration::from_secs(2);
+        let id = Identity::of(&dir, false, later).expect("old enough");
+        assert_eq!(Identity::of(&dir, true, later), Some(id));
+        std::fs::write(&dir, b"yy").unwrap();
+        assert_ne!(
+            Identity::of(&dir, false, later + std::time::Duration::from_secs(2)),
+            Some(id)
+        );
+        let _ = std::fs::remove_file(&dir);
     }
 
     #[test]
     fn a_damaged_record_is_ignored_whole() {
         let post = sample();
         let record = Record::new(None, 7, 7);
-        record.keep_post(&post, 42);
+        record.keep_post(&post, 42, None);
         record.keep_html_at(&post.url, 0, post.html.len());
         let full = record.encode();
         for cut in [0, 8, 16, 40, full.len() / 2, full.len() - 1] {
@@ -703,7 +858,7 @@ mod tests {
             };
             assert!(
                 Record::new(Some(&old), 7, 7)
-                    .post(&post.source, 42)
+                    .post(&post.source, 42, None)
                     .is_none(),
                 "{cut}"
             );

@@ -93,6 +93,8 @@ pub struct Build {
     pub reused_posts: usize,
     /// How many pages were taken from the earlier render.
     pub reused_pages: usize,
+    /// How many of the reused posts were known by their file's identity, without reading it.
+    pub unread_posts: usize,
 }
 
 pub mod assets;
@@ -166,6 +168,7 @@ pub fn build_incremental(
         problems,
         reused_posts: done.reused_posts,
         reused_pages: done.reused_pages,
+        unread_posts: done.unread_posts,
     };
     (build, done.record)
 }
@@ -176,6 +179,7 @@ struct Done {
     record: Vec<u8>,
     reused_posts: usize,
     reused_pages: usize,
+    unread_posts: usize,
 }
 
 fn build_site(
@@ -274,13 +278,7 @@ fn build_site(
         page_root: None,
     };
     let (all_posts, sources, others) = load_posts(
-        &files,
-        &posts_dir,
-        &context,
-        config.unsafe_html,
-        drafts,
-        &record,
-        problems,
+        &files, &posts_dir, &context, &config, drafts, &record, problems,
     );
     // Translations are served under their language's prefix but not listed with the posts.
     let (translations, mut posts): (Vec<Post>, Vec<Post>) =
@@ -443,12 +441,15 @@ fn build_site(
     }
     tmark("links checked");
     log::info!(
-        "rendered {} posts into {} resources in {:?} ({} posts and {} pages as they were)",
+        "rendered {} posts into {} resources in {:?} ({} posts ({} unread) and {} pages as they were)",
         posts.len(),
         resources.len(),
         started.elapsed(),
         record
             .reused_posts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        record
+            .unread_posts
             .load(std::sync::atomic::Ordering::Relaxed),
         record
             .reused_pages
@@ -460,6 +461,9 @@ fn build_site(
         .load(std::sync::atomic::Ordering::Relaxed);
     done.reused_pages = record
         .reused_pages
+        .load(std::sync::atomic::Ordering::Relaxed);
+    done.unread_posts = record
+        .unread_posts
         .load(std::sync::atomic::Ordering::Relaxed);
     let post_count = posts.len();
     if LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
@@ -499,13 +503,13 @@ fn peak_rss_kib() -> u64 {
 
 /// Finds and loads every post under `posts_dir` (in parallel), reporting broken ones and slug
 /// clashes. Returns the published posts, newest first, with the post files and the other files.
-/// Unless `unsafe_html`, a post's HTML is sanitised as it is loaded when it holds anything
+/// Unless `config.unsafe_html`, a post's HTML is sanitised as it is loaded when it holds anything
 /// pulldown-cmark did not escape itself (most posts hold nothing of the kind).
 fn load_posts(
     files: &files::SiteFiles,
     posts_dir: &Path,
     context: &post::Context,
-    unsafe_html: bool,
+    config: &config::Config,
     drafts: bool,
     record: &incremental::Record<'_>,
     problems: &mut Vec<Problem>,
@@ -530,24 +534,31 @@ fn load_posts(
         })
         .collect();
     let mut posts = Vec::with_capacity(sources.len());
-    // A post whose file is as it was comes from the earlier render; the others are read.
+    // A post whose file is as it was comes from the earlier render: known by its identity
+    // without reading it, or else by its content once read. The others are rendered.
+    let started = std::time::SystemTime::now();
+    let follow_links = config.follow_symlinks == files::Symlinks::Inside;
     let load = |f: &PathBuf| {
+        let identity = incremental::Identity::of(f, follow_links, started);
+        if let Some(post) = identity.and_then(|id| record.post_by_identity(f, id)) {
+            return Ok(post);
+        }
         let read = files.read(f).map_err(|e| Problem {
             file: f.clone(),
             line: None,
             message: format!("cannot read post: {e}"),
         })?;
         let source_key = incremental::Record::source_key(&read.bytes, read.modified);
-        if let Some(post) = record.post(f, source_key) {
+        if let Some(post) = record.post(f, source_key, identity) {
             return Ok(post);
         }
         let mut post = post::from_read(f, read, context)?;
-        if post.needs_sanitizing && !unsafe_html {
+        if post.needs_sanitizing && !config.unsafe_html {
             post.html = markdown::sanitize(&post.html);
         }
         // Held until its page is rendered: without the slack of a String grown by doubling.
         post.html.shrink_to_fit();
-        record.keep_post(&post, source_key);
+        record.keep_post(&post, source_key, identity);
         Ok(post)
     };
     for loaded in par::map(&sources, load) {
