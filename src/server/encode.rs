@@ -319,21 +319,10 @@ pub fn gzip(body: &[u8]) -> io::Result<Vec<u8>> {
     })
 }
 
-/// A stable content hash for entity tags (same bytes, same tag, across reloads and versions):
-/// FNV-1a's constants applied a word at a time, then a final avalanche.
+/// A stable content hash for entity tags: the same bytes give the same tag across reloads and
+/// versions, which is what a cache revalidating with If-None-Match needs.
 fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        h = (h ^ w).wrapping_mul(0x100_0000_01b3).rotate_left(29);
-    }
-    for &b in words.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    crate::site::incremental::hash(bytes)
 }
 
 #[cfg(test)]

@@ -40,7 +40,8 @@ pub trait Earlier: Sync {
 const VERSION: &[u8; 8] = b"FBSITE02";
 
 /// A stable 64-bit hash (FNV constants a word at a time, then an avalanche): the same bytes
-/// give the same hash in every process of one binary, which is all the record needs.
+/// give the same hash in every process and every version, which the record needs and the
+/// entity tags (`server::encode`) rely on; change it and every client's cache revalidates once.
 pub fn hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);

@@ -440,31 +440,28 @@ fn build_site(
         problems.extend(found);
     }
     tmark("links checked");
+    let load = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::Relaxed);
+    let (reused_posts, unread_posts, reused_pages) = (
+        load(&record.reused_posts),
+        load(&record.unread_posts),
+        load(&record.reused_pages),
+    );
+    // Said only when there was an earlier render to take from.
+    let reuse = match reused_posts + reused_pages {
+        0 => String::new(),
+        _ => format!(
+            "; {reused_posts} posts ({unread_posts} of them unread) and {reused_pages} pages as they were"
+        ),
+    };
     log::info!(
-        "rendered {} posts into {} resources in {:?} ({} posts ({} unread) and {} pages as they were)",
+        "rendered {} posts into {} resources in {:?}{reuse}",
         posts.len(),
         resources.len(),
         started.elapsed(),
-        record
-            .reused_posts
-            .load(std::sync::atomic::Ordering::Relaxed),
-        record
-            .unread_posts
-            .load(std::sync::atomic::Ordering::Relaxed),
-        record
-            .reused_pages
-            .load(std::sync::atomic::Ordering::Relaxed),
     );
     done.record = record.encode();
-    done.reused_posts = record
-        .reused_posts
-        .load(std::sync::atomic::Ordering::Relaxed);
-    done.reused_pages = record
-        .reused_pages
-        .load(std::sync::atomic::Ordering::Relaxed);
-    done.unread_posts = record
-        .unread_posts
-        .load(std::sync::atomic::Ordering::Relaxed);
+    (done.reused_posts, done.reused_pages, done.unread_posts) =
+        (reused_posts, reused_pages, unread_posts);
     let post_count = posts.len();
     if LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
         // Hundreds of thousands of small allocations: freeing them one by one takes tens of
