@@ -214,6 +214,36 @@ fn changes() -> Vec<Change> {
         ("a bundle file edited", |r: &TempRoot| {
             r.write("posts/bundle/photo.txt", "another photo\n")
         }),
+        ("a second post claims a URL", |r: &TempRoot| {
+            r.write(
+                "posts/2024-01-30-clash.md",
+                "---\ntitle: Clash\ndate: 2024-01-30\nslug: post-4\n---\nThe newer claim wins.\n",
+            );
+        }),
+        ("the clash resolved", |r: &TempRoot| {
+            r.write(
+                "posts/2024-01-30-clash.md",
+                "---\ntitle: Clash\ndate: 2024-01-30\n---\nThe newer claim wins.\n",
+            );
+        }),
+        ("a post with raw HTML added", |r: &TempRoot| {
+            r.write(
+                "posts/2024-01-31-raw.md",
+                "---\ntitle: Raw\ndate: 2024-01-31\n---\n<b onclick=\"steal()\">bold</b> and <script>x()</script>\n",
+            );
+        }),
+        ("raw HTML allowed", |r: &TempRoot| {
+            r.write(
+                "forkblog.toml",
+                "title = \"Incremental\"\nbase_url = \"https://example.org\"\nposts_per_page = 3\nfeed_entries = 4\nunsafe_html = true\n",
+            );
+        }),
+        ("raw HTML sanitised again", |r: &TempRoot| {
+            r.write(
+                "forkblog.toml",
+                "title = \"Incremental\"\nbase_url = \"https://example.org\"\nposts_per_page = 3\nfeed_entries = 4\n",
+            );
+        }),
         ("a template edited", |r: &TempRoot| {
             r.write(
                 "templates/post.html",

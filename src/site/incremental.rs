@@ -175,7 +175,6 @@ pub struct Record<'e> {
     fingerprints: (u64, u64),
     posts: HashMap<PathBuf, Cached<'e>>,
     pages: HashMap<String, u64>,
-    html_by_url: HashMap<String, (usize, usize)>,
     /// The hash of every resource path of the earlier render.
     paths: u64,
     /// The pages of the earlier render with a broken link.
@@ -186,7 +185,7 @@ pub struct Record<'e> {
     new_broken: Mutex<Vec<String>>,
     /// This render's posts: source, key, HTML place (filled in once pages are rendered).
     new_posts: Mutex<Vec<Kept<'e>>>,
-    new_html_at: Mutex<HashMap<String, (usize, usize)>>,
+    new_html_at: Mutex<HashMap<PathBuf, (usize, usize)>>,
     new_pages: Mutex<Vec<(String, u64)>>,
     /// How much was reused, for the log.
     pub reused_posts: std::sync::atomic::AtomicUsize,
@@ -210,7 +209,6 @@ impl<'e> Record<'e> {
             fingerprints,
             posts: HashMap::new(),
             pages: HashMap::new(),
-            html_by_url: HashMap::new(),
             paths: 0,
             broken: Default::default(),
             new_reused: Default::default(),
@@ -234,10 +232,6 @@ impl<'e> Record<'e> {
                     record.earlier = Some(earlier);
                     record.paths = paths;
                     record.broken = broken.into_iter().collect();
-                    record.html_by_url = posts
-                        .values()
-                        .filter_map(|c| Some((c.url.clone(), c.html_at?)))
-                        .collect();
                     record.posts = posts;
                     record.pages = pages;
                 }
@@ -312,10 +306,13 @@ impl<'e> Record<'e> {
         });
     }
 
-    /// Records where the HTML of the post at `url` sits in its page body.
-    pub fn keep_html_at(&self, url: &str, at: usize, len: usize) {
+    /// Records where the HTML of the post read from `source` sits in its page body. Keyed by
+    /// the source, not the URL: a post that lost its URL to another (a clash) or was left out
+    /// (a draft) has no page of its own, so no place is recorded for it and the next render
+    /// reads it again rather than cutting its HTML out of another post's page.
+    pub fn keep_html_at(&self, source: &Path, at: usize, len: usize) {
         self.lock(&self.new_html_at)
-            .insert(url.to_string(), (at, len));
+            .insert(source.to_path_buf(), (at, len));
     }
 
     /// The earlier body of the page at `path` when it was rendered from the same `key`; the
@@ -353,10 +350,10 @@ impl<'e> Record<'e> {
         self.lock(&self.new_broken).push(path.to_string());
     }
 
-    /// Where the earlier render found the HTML of the post at `url` in its page, for a page
-    /// taken over unchanged.
-    pub fn earlier_html_at(&self, url: &str) -> Option<(usize, usize)> {
-        self.html_by_url.get(url).copied()
+    /// Where the earlier render found the HTML of the post read from `source` in its page, for
+    /// a page taken over unchanged.
+    pub fn earlier_html_at(&self, source: &Path) -> Option<(usize, usize)> {
+        self.posts.get(source)?.html_at
     }
 
     fn lock<'a, T>(&self, m: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
@@ -387,7 +384,7 @@ impl<'e> Record<'e> {
                 }
                 None => w.u64(0),
             }
-            match html_at.get(&kept.url) {
+            match html_at.get(&kept.source) {
                 Some(&(at, len)) => {
                     w.u64(1);
                     w.u64(at as u64);
@@ -737,7 +734,7 @@ mod tests {
         post.links.push(("post:x".into(), 3));
         let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42, None);
-        record.keep_html_at(&post.url, 0, post.html.len());
+        record.keep_html_at(&post.source, 0, post.html.len());
         let old = Old {
             record: record.encode(),
             bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
@@ -760,7 +757,7 @@ mod tests {
         let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42, None);
         let page = format!("<main>{}</main>", post.html);
-        record.keep_html_at(&post.url, 6, post.html.len());
+        record.keep_html_at(&post.source, 6, post.html.len());
         assert_eq!(record.page(&post.url, 9), None);
         let old = Old {
             record: record.encode(),
@@ -794,7 +791,7 @@ mod tests {
         let id = Identity([1, 2, 3, 4, 5, 6, 7]);
         let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42, Some(id));
-        record.keep_html_at(&post.url, 0, post.html.len());
+        record.keep_html_at(&post.source, 0, post.html.len());
         let old = Old {
             record: record.encode(),
             bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
@@ -807,7 +804,7 @@ mod tests {
             assert!(next.post_by_identity(&post.source, other).is_none(), "{i}");
         }
         // Kept for the next record with its identity.
-        next.keep_html_at(&post.url, 0, post.html.len());
+        next.keep_html_at(&post.source, 0, post.html.len());
         let again = Old {
             record: next.encode(),
             bodies: old.bodies.clone(),
@@ -818,7 +815,7 @@ mod tests {
         // Without a recorded identity, only the content key reuses it.
         let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42, None);
-        record.keep_html_at(&post.url, 0, post.html.len());
+        record.keep_html_at(&post.source, 0, post.html.len());
         let old = Old {
             record: record.encode(),
             bodies: old.bodies,
@@ -850,7 +847,7 @@ mod tests {
         let post = sample();
         let record = Record::new(None, 7, 7);
         record.keep_post(&post, 42, None);
-        record.keep_html_at(&post.url, 0, post.html.len());
+        record.keep_html_at(&post.source, 0, post.html.len());
         let full = record.encode();
         for cut in [0, 8, 16, 40, full.len() / 2, full.len() - 1] {
             let old = Old {

@@ -224,14 +224,15 @@ impl<'a, 'r> Pages<'a, 'r> {
         }
     }
 
-    /// Records where `html` sits in `page`'s body, for the next render to find it again.
-    fn keep_html_at(&self, page: &Resource, html: &str, reused: bool) {
+    /// Records where `html`, the HTML of `post`, sits in `page`'s body, for the next render to
+    /// find it again.
+    fn keep_html_at(&self, post: &Post, page: &Resource, html: &str, reused: bool) {
         let at = match reused {
-            true => self.record.earlier_html_at(&page.path),
+            true => self.record.earlier_html_at(&post.source),
             false => memchr::memmem::find(&page.body, html.as_bytes()).map(|at| (at, html.len())),
         };
         if let Some((at, len)) = at {
-            self.record.keep_html_at(&page.path, at, len);
+            self.record.keep_html_at(&post.source, at, len);
         }
     }
 
@@ -289,7 +290,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 self.newest(neighbours),
                 &mut key,
             )?;
-            self.keep_html_at(&page, &html, reused);
+            self.keep_html_at(post, &page, &html, reused);
             Ok(page)
         })
     }
@@ -318,7 +319,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             post.modified.max(self.site_modified),
             &mut key,
         )?;
-        self.keep_html_at(&page, &post.html, reused);
+        self.keep_html_at(post, &page, &post.html, reused);
         Ok(page)
     }
 
