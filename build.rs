@@ -125,26 +125,62 @@ fn archive(cc: &str, name: &str) -> Result<PathBuf, String> {
     }
 }
 
-/// Links a small C program with the same arguments, so that a toolchain that cannot link
-/// statically is found here, with a warning, and not as a failed build of the binary.
+/// Links a small C program with the same arguments and the linker rustc uses, then runs it,
+/// so that a toolchain that cannot link statically, or a static C library that breaks at run
+/// time (before glibc 2.34, a static libpthread linked by name misses symbols it only finds
+/// weakly), is found here, with a warning, and not as a failed build or a crashing binary.
+/// The program starts a thread and looks up a user, as the server's start-up does.
 fn trial_link(cc: &str, args: &[String]) -> Result<(), String> {
     let dir = Path::new(&var("OUT_DIR")).join("static-trial");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let source = dir.join("trial.c");
-    std::fs::write(&source, "int main(void) { return 0; }\n").map_err(|e| e.to_string())?;
+    let program = "#include <pthread.h>\n#include <pwd.h>\n\
+        static void *run(void *arg) { return arg; }\n\
+        int main(void) {\n\
+          pthread_t t; void *out = 0;\n\
+          if (pthread_create(&t, 0, run, &t) || pthread_join(t, &out) || out != &t) return 1;\n\
+          (void)getpwnam(\"root\");\n\
+          return 0;\n\
+        }\n";
+    std::fs::write(&source, program).map_err(|e| e.to_string())?;
+    let trial = dir.join("trial");
     let out = Command::new(cc)
         .arg(&source)
         .arg("-o")
-        .arg(dir.join("trial"))
+        .arg(&trial)
         .arg("-nodefaultlibs")
+        .args(rustc_linker_flags())
         .args(args)
         .output()
         .map_err(|e| format!("running {cc}: {e}"))?;
-    match out.status.success() {
-        true => Ok(()),
-        false => Err(format!(
+    if !out.status.success() {
+        return Err(format!(
             "a trial static link failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    match Command::new(&trial).status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!(
+            "a statically linked trial program failed ({status})"
         )),
+        Err(e) => Err(format!(
+            "a statically linked trial program did not run: {e}"
+        )),
+    }
+}
+
+/// The flags with which rustc makes `cc` link through its own copy of lld, when this toolchain
+/// ships one (rustc does so on x86_64 Linux), so the trial uses the linker the binary will.
+fn rustc_linker_flags() -> Vec<String> {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return Vec::new();
+    };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let gcc_ld = sysroot.join(format!("lib/rustlib/{}/bin/gcc-ld", var("TARGET")));
+    match gcc_ld.join("ld.lld").exists() {
+        true => vec![format!("-B{}", gcc_ld.display()), "-fuse-ld=lld".into()],
+        false => Vec::new(),
     }
 }

@@ -256,7 +256,14 @@ pub fn interrupt_only(signal: Signal) {
 /// entries that a fault recreates with the same bytes. Writable and relocated data (`.data`,
 /// `.bss`, RELRO, which the loader or glibc write and then protect) lie after `.text` and are
 /// never in the range. Nothing refers into the released range in a way a fault cannot serve.
+/// Only a static executable is touched: one started by a dynamic loader could carry text
+/// relocations (a C dependency's), whose relocated copies a fault would not recreate.
 pub fn release_startup_pages() -> io::Result<usize> {
+    // SAFETY: getauxval reads the auxiliary vector the kernel gave this process; it takes no
+    // pointers. AT_BASE, the dynamic loader's address, is 0 when there is none.
+    if unsafe { libc::getauxval(libc::AT_BASE) } != 0 {
+        return Ok(0);
+    }
     let exe = std::fs::read_link("/proc/self/exe")?;
     let maps = std::fs::read_to_string("/proc/self/maps")?;
     let mut released = 0;

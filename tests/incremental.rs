@@ -106,7 +106,7 @@ fn seed(root: &TempRoot) {
 }
 
 /// The snapshot with its render time zeroed and its render record left out: the record holds
-/// post files' identities, taken only once a file is half a second old, so two renders a moment
+/// post files' identities, taken only once a file is two seconds old, so two renders a moment
 /// apart may record different ones. Everything served is compared; the record shows in what
 /// the next render of the series makes.
 fn comparable(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -378,7 +378,7 @@ fn an_edit_reuses_every_other_post_and_page() {
 }
 
 /// Waits until every file under `root` was last changed longer ago than a render trusts a
-/// file's identity for (half a second), so that the next render records identities.
+/// file's identity for (two seconds), so that the next render records identities.
 fn wait_until_settled(root: &Path) {
     fn newest(dir: &Path, mut best: std::time::SystemTime) -> std::time::SystemTime {
         use std::os::unix::fs::MetadataExt;
@@ -393,7 +393,8 @@ fn wait_until_settled(root: &Path) {
         }
         best
     }
-    let settled = newest(root, std::time::UNIX_EPOCH) + Duration::from_millis(700);
+    // Past the render's margin for trusting a file's identity (2 s, `RACY_MARGIN`).
+    let settled = newest(root, std::time::UNIX_EPOCH) + Duration::from_millis(2200);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while std::time::SystemTime::now() < settled {
         assert!(

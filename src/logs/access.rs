@@ -47,11 +47,13 @@ pub enum AccessLog {
     Stderr(io::Stderr),
 }
 
-/// The descriptor of the open access log when it is not a regular file (a pipe, a terminal,
-/// `/dev/null`), or -1. Lines to it are appended without the record lock: the lock only guards
-/// cutting a fragment back off a file, which nothing else can be cut from, and taking it costs
-/// every request two system calls on a lock all children share. Set by the parent when it
-/// opens the log, inherited by every child.
+/// The descriptor of the open access log when it is a pipe or a character device (a terminal,
+/// `/dev/null`), or -1. Lines of up to `PIPE_BUF` bytes are appended to it without the record
+/// lock: the kernel writes such a line to a pipe in one piece, a terminal takes each write
+/// whole under its own lock, and nothing can be cut back off either, while the lock costs every
+/// request two system calls on a lock all children share. Longer lines, sockets (journald's
+/// stdout) and files keep the lock. Set by the parent when it opens the log, inherited by every
+/// child.
 static UNGUARDED: AtomicI32 = AtomicI32::new(-1);
 
 impl AccessLog {
@@ -80,10 +82,10 @@ impl AccessLog {
     /// Records whether lines to this log need the lock (see [`UNGUARDED`]).
     fn noted(self) -> AccessLog {
         let fd = self.fd();
-        if is_regular_file(fd) {
-            let _ = UNGUARDED.compare_exchange(fd.as_raw_fd(), -1, Relaxed, Relaxed);
-        } else {
+        if writes_whole_lines(fd) {
             UNGUARDED.store(fd.as_raw_fd(), Relaxed);
+        } else {
+            let _ = UNGUARDED.compare_exchange(fd.as_raw_fd(), -1, Relaxed, Relaxed);
         }
         self
     }
@@ -95,7 +97,7 @@ impl AccessLog {
             *file = open_append(path)?;
             let _ = UNGUARDED.compare_exchange(old, -1, Relaxed, Relaxed);
             let fd = self.fd();
-            if !is_regular_file(fd) {
+            if writes_whole_lines(fd) {
                 UNGUARDED.store(fd.as_raw_fd(), Relaxed);
             }
         }
@@ -122,7 +124,8 @@ impl AccessLog {
     /// a short write only means a signal cut it short, so the rest follows, still under the lock,
     /// which also keeps lines longer than a pipe's atomic size from interleaving.
     pub fn append_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), LineLost> {
-        let lock = match fd.as_raw_fd() == UNGUARDED.load(Relaxed) {
+        let unguarded = fd.as_raw_fd() == UNGUARDED.load(Relaxed) && line.len() <= libc::PIPE_BUF;
+        let lock = match unguarded {
             true => None,
             false => AppendLock::take(fd),
         };
@@ -143,6 +146,12 @@ impl AccessLog {
         }
         Ok(())
     }
+}
+
+/// A pipe or a character device: see [`UNGUARDED`].
+fn writes_whole_lines(fd: BorrowedFd<'_>) -> bool {
+    nix::sys::stat::fstat(fd)
+        .is_ok_and(|s| matches!(s.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFCHR))
 }
 
 fn is_regular_file(fd: BorrowedFd<'_>) -> bool {

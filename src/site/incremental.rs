@@ -104,9 +104,12 @@ impl Key {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity([u64; 7]);
 
-/// How much older than the render a file's ctime must be for its identity to be trusted: many
-/// clock ticks (1-10 ms each) of the coarse clock the kernel stamps files with.
-const RACY_MARGIN: std::time::Duration = std::time::Duration::from_millis(500);
+/// How much older than the render a file's ctime must be for its identity to be trusted: at
+/// least the coarsest timestamp a file system keeps (2 s on FAT, 1 s on ext4 with small inodes,
+/// HFS+ or some NFS servers; ticks of 1-10 ms elsewhere). A second same-size write within one
+/// such step would leave the identity unchanged, and it can only come after the render that
+/// recorded the identity if that render ran less than one step after the stamp.
+const RACY_MARGIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Identity {
     /// The identity of the file at `path` (`follow`: of what a link there leads to), when it
@@ -447,6 +450,9 @@ struct Decoded<'e> {
     broken: Vec<String>,
 }
 
+/// The most entries a record's count reserves room for before they are read.
+const PRESIZE_AT_MOST: usize = 1 << 16;
+
 fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
     let mut r = Reader(bytes.strip_prefix(VERSION.as_slice())?);
     if r.u64()? != fingerprints.0 {
@@ -454,7 +460,8 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
     }
     let same_pages = r.u64()? == fingerprints.1;
     let count = r.count()?;
-    let mut posts = HashMap::with_capacity(count);
+    // Sized from the record only up to a bound: a damaged count must not reserve gigabytes.
+    let mut posts = HashMap::with_capacity(count.min(PRESIZE_AT_MOST));
     for _ in 0..count {
         let source = PathBuf::from(r.str()?);
         let url = r.str()?;
@@ -486,7 +493,7 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
         );
     }
     let count = r.count()?;
-    let mut pages = HashMap::with_capacity(count);
+    let mut pages = HashMap::with_capacity(count.min(PRESIZE_AT_MOST));
     for _ in 0..count {
         let path = r.str()?;
         pages.insert(path, r.u64()?);
