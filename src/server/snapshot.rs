@@ -1,6 +1,6 @@
 //! The rendered site as one immutable blob: every response's head and body, built once.
 //!
-//! [`lay_out`] lays prepared responses out as bytes (the heads, gzip bodies and entity tags are
+//! [`Writer`] lays prepared responses out as bytes (the heads, gzip bodies and entity tags are
 //! computed on the render side, `encode.rs`); [`Snapshot`] holds those bytes in a sealed memfd
 //! mapped read-only and `MAP_SHARED`, so the parent's private memory stays small and `fork`
 //! copies none of it. Children find a path through an open-addressing hash table whose slots
@@ -81,25 +81,6 @@ pub struct Prepared<'a> {
 pub trait Sink: Write + Seek {}
 
 impl<T: Write + Seek> Sink for T {}
-
-/// Lays out prepared resources as a snapshot blob; the first one is the 404 page.
-/// `render_micros` is recorded for the status endpoint; `record` is carried for the next render
-/// to read back with [`View::record`].
-pub fn lay_out(
-    all: &[Prepared<'_>],
-    post_count: usize,
-    render_micros: u64,
-    record: &[u8],
-) -> io::Result<Vec<u8>> {
-    let mut out = io::Cursor::new(Vec::new());
-    let paths: Vec<&str> = all.iter().map(|p| p.path).collect();
-    let mut writer = Writer::new(&mut out, &paths)?;
-    for prepared in all {
-        writer.push(prepared)?;
-    }
-    writer.finish(post_count, render_micros, record)?;
-    Ok(out.into_inner())
-}
 
 /// Writes a snapshot one entry at a time, so that no more than one batch of gzip bodies (and no
 /// copy of the whole site) is held: the index is left blank and written last, once every
