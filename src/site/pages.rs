@@ -229,7 +229,7 @@ impl<'a, 'r> Pages<'a, 'r> {
     fn keep_html_at(&self, post: &Post, page: &Resource, html: &str, reused: bool) {
         let at = match reused {
             true => self.record.earlier_html_at(&post.source),
-            false => memchr::memmem::find(&page.body, html.as_bytes()).map(|at| (at, html.len())),
+            false => find_verbatim(&page.body, html.as_bytes()).map(|at| (at, html.len())),
         };
         if let Some((at, len)) = at {
             self.record.keep_html_at(&post.source, at, len);
@@ -499,4 +499,39 @@ pub fn rfc3339(t: Timestamp) -> String {
 /// A day for readers: `1 March 2015`.
 pub fn display_day(day: jiff::civil::Date) -> String {
     day.strftime("%-d %B %Y").to_string()
+}
+
+/// Where `needle` (a post's HTML, often many kilobytes) first stands in `hay` (its page). A
+/// searcher built for the whole needle costs as much as the needle is long, for every page of a
+/// cold render; one built for its first 64 bytes is cheap, and each place it finds is confirmed
+/// by comparing the rest.
+fn find_verbatim(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let probe = memchr::memmem::Finder::new(&needle[..needle.len().min(64)]);
+    let mut from = 0;
+    while let Some(found) = probe.find(hay.get(from..)?) {
+        let at = from + found;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_verbatim;
+
+    #[test]
+    fn finds_a_long_needle_past_places_that_share_only_its_start() {
+        let needle = format!("{}tail", "x".repeat(100));
+        let hay = format!("<p>{}head</p><main>{needle}</main>", "x".repeat(100));
+        assert_eq!(
+            find_verbatim(hay.as_bytes(), needle.as_bytes()),
+            hay.find(&needle)
+        );
+        assert_eq!(find_verbatim(b"short", b"shortest"), None);
+        assert_eq!(find_verbatim(b"abc", b""), Some(0));
+        assert_eq!(find_verbatim(b"", b"a"), None);
+    }
 }
