@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::stats::{json, stats, DATA};
+use common::stats::{class_requests, json, stats, DATA};
 
 /// Well-formed lines in a file, counted independently of the binary.
 fn well_formed(name: &str) -> u64 {
@@ -72,16 +72,6 @@ fn stdin_works_plain_and_gzipped() {
 #[test]
 fn classes_and_filters() {
     let all = json(&["forkblog.log", "forkblog.log.2.gz"], None);
-    let class = |v: &serde_json::Value, key: &str| {
-        v["classes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["class"] == key)
-            .unwrap()["requests"]
-            .as_u64()
-            .unwrap()
-    };
     for key in [
         "human",
         "search",
@@ -93,13 +83,13 @@ fn classes_and_filters() {
         "other-bot",
         "unknown",
     ] {
-        assert!(class(&all, key) > 0, "fixture has {key} traffic");
+        assert!(class_requests(&all, key) > 0, "fixture has {key} traffic");
     }
     let ai = json(
         &["--class", "ai", "forkblog.log", "forkblog.log.2.gz"],
         None,
     );
-    assert_eq!(ai["requests"].as_u64().unwrap(), class(&all, "ai"));
+    assert_eq!(ai["requests"].as_u64().unwrap(), class_requests(&all, "ai"));
     let bots: Vec<&str> = ai["top_bots"]
         .as_array()
         .unwrap()

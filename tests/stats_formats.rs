@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::stats::{json, stats, DATA};
+use common::stats::{class_requests, json, stats, DATA};
 
 /// The source's format key, well-formed lines and malformed lines.
 fn read_as(v: &serde_json::Value) -> (String, u64, u64) {
@@ -71,18 +71,8 @@ fn forwarded_client_is_counted_unless_peer_is_asked_for() {
 fn agents_from_the_issue_are_counted_right() {
     // CUBOT phone and Outlook following a link: people; Miniflux: a feed reader.
     let v = json(&["apache_forwarded_client.log"], None);
-    let class = |key: &str| {
-        v["classes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["class"] == key)
-            .unwrap()["requests"]
-            .as_u64()
-            .unwrap()
-    };
-    assert_eq!(class("human"), 2);
-    assert_eq!(class("feed"), 1);
+    assert_eq!(class_requests(&v, "human"), 2);
+    assert_eq!(class_requests(&v, "feed"), 1);
     // Lower-case copies of known bots.
     let v = json(&["apache_vhost_combined.log", "nginx_forwarded.log"], None);
     assert_eq!(v["bot_requests"], 3);

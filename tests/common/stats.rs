@@ -39,3 +39,15 @@ pub fn json(args: &[&str], stdin: Option<&[u8]>) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("--json prints JSON")
 }
+
+/// The requests a `--json` report counts in class `key` (`human`, `search`, ...).
+pub fn class_requests(v: &serde_json::Value, key: &str) -> u64 {
+    v["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .find(|c| c["class"] == key)
+        .unwrap_or_else(|| panic!("no class {key}"))["requests"]
+        .as_u64()
+        .expect("requests")
+}
