@@ -300,6 +300,8 @@ impl<'e> Record<'e> {
     pub fn keep_post(&self, post: &Post, source_key: u64, identity: Option<Identity>) {
         let mut w = Writer(Vec::with_capacity(512));
         write_post(&mut w, post);
+        // Held until the record is written: without the slack of doubling.
+        w.0.shrink_to_fit();
         self.lock(&self.new_posts).push(Kept {
             source: post.source.clone(),
             url: post.url.clone(),
@@ -371,7 +373,20 @@ impl<'e> Record<'e> {
         let html_at = self.lock(&self.new_html_at);
         let mut pages = self.lock(&self.new_pages);
         pages.sort();
-        let mut w = Writer(Vec::with_capacity(posts.len() * 512 + pages.len() * 48));
+        // Sized once: grown by doubling, a record of many megabytes would be copied and its
+        // slack held at the render worker's peak.
+        let size = 64
+            + posts
+                .iter()
+                .map(|k| k.source.as_os_str().len() + k.url.len() + k.raw.len() + 8 * 16)
+                .sum::<usize>()
+            + pages.iter().map(|(path, _)| path.len() + 16).sum::<usize>()
+            + self
+                .lock(&self.new_broken)
+                .iter()
+                .map(|b| b.len() + 8)
+                .sum::<usize>();
+        let mut w = Writer(Vec::with_capacity(size));
         w.0.extend_from_slice(VERSION);
         w.u64(self.fingerprints.0);
         w.u64(self.fingerprints.1);
