@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::io;
 
 use super::snapshot::{self, Prepared, View};
-use crate::site::{par, Resource, Site};
+use crate::site::{par, PageStream, Resource, Site};
 
 /// The render record's opening (see [`Previous`]); a record of any other version is ignored.
 const RECORD_MAGIC: &[u8; 8] = b"FBINC01\n";
@@ -81,24 +81,24 @@ fn encoder_fingerprint() -> u64 {
     })
 }
 
-/// The render record for a snapshot: this encoder's opening, then `site_record`.
-pub fn record(site_record: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + site_record.len());
+/// The opening of the render record of a snapshot (this encoder's, see [`Previous`]); the
+/// site's record follows it. Empty when this binary cannot tell itself from another: then no
+/// record is written at all.
+pub fn record_opening() -> Vec<u8> {
     match encoder_fingerprint() {
-        0 => return out,
-        fingerprint => {
-            out.extend_from_slice(RECORD_MAGIC);
-            out.extend_from_slice(&fingerprint.to_le_bytes());
-        }
+        0 => Vec::new(),
+        fingerprint => [RECORD_MAGIC.as_slice(), &fingerprint.to_le_bytes()].concat(),
     }
-    out.extend_from_slice(site_record);
-    out
 }
 
 /// Encodes `site` as a snapshot blob, with nothing to reuse and no render record.
 pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
     let mut out = io::Cursor::new(Vec::new());
-    encode_into(site, render_micros, None, &[], &mut out)?;
+    let mut site = site.clone();
+    let mut encoder = Encoder::new(&mut out, None, false);
+    let later = vec![false; site.resources.len()];
+    encoder.begin(&mut site, &later);
+    encoder.finish(site.post_count, render_micros, &[])?;
     Ok(out.into_inner())
 }
 
@@ -106,40 +106,148 @@ pub fn encode(site: &Site, render_micros: u64) -> io::Result<Vec<u8>> {
 /// keep every core busy, few enough that their gzip bodies take little memory.
 const BATCH: usize = 256;
 
-/// Encodes `site` into `out` as it is laid out, carrying `record` for the next render; returns
-/// the snapshot's length. Compression and hashing, most of the work, run on every core (this
+/// Encodes a site into a snapshot as its resources come, as the [`PageStream`] of its build:
+/// every resource but the post pages when all paths are known, then the post pages a batch at
+/// a time as they are rendered. Each body is let go once written, so the render worker never
+/// holds the whole site. Compression and hashing, most of the work, run on every core (this
 /// runs in the render worker, never in the serving parent); a resource whose type and body are
 /// those of the same path in `previous` takes its gzip body and entity tag from there instead,
 /// byte for byte what they would be computed to (both depend on nothing else).
-pub fn encode_into<'a>(
-    site: &'a Site,
-    render_micros: u64,
-    previous: Option<Previous<'a>>,
-    record: &[u8],
-    out: &mut dyn snapshot::Sink,
-) -> io::Result<usize> {
-    let all: Vec<&Resource> = std::iter::once(&site.not_found)
-        .chain(&site.resources)
-        .collect();
-    let old = previous.map(|p| p.view);
-    let paths: Vec<&str> = std::iter::once("")
-        .chain(site.resources.iter().map(|r| r.path.as_str()))
-        .collect();
-    let mut writer = snapshot::Writer::new(out, &paths)?;
-    for batch in all.chunks(BATCH) {
-        let prepared = par::map(batch, |r| {
-            let not_found = std::ptr::eq(*r, &site.not_found);
-            let same = old
-                .filter(|_| !not_found)
-                .and_then(|view| view.lookup(r.path.as_bytes()))
-                .and_then(|entry| reusable(r, entry));
-            prepare(r, not_found, same)
-        });
-        for one in prepared {
-            writer.push(&one?)?;
+///
+/// A write error stops the encoding; it is kept and returned by [`Encoder::finish`].
+pub struct Encoder<'a, 'w> {
+    out: Option<&'w mut dyn snapshot::Sink>,
+    writer: Option<snapshot::Writer<'w>>,
+    previous: Option<View<'a>>,
+    /// Whether pages get the live-reload script (`serve --watch`).
+    live: bool,
+    /// Every path of the site, sorted: where each resource goes (its place + 1; 0 is the 404).
+    paths: Vec<String>,
+    error: Option<io::Error>,
+    /// Time spent here, for the log's split of render and encoding time.
+    pub busy: std::time::Duration,
+}
+
+impl<'a, 'w> Encoder<'a, 'w> {
+    /// An encoder writing to `out`, reusing what it can of `previous`, adding the live-reload
+    /// script when `live`.
+    pub fn new(
+        out: &'w mut dyn snapshot::Sink,
+        previous: Option<Previous<'a>>,
+        live: bool,
+    ) -> Encoder<'a, 'w> {
+        Encoder {
+            out: Some(out),
+            writer: None,
+            previous: previous.map(|p| p.view),
+            live,
+            paths: Vec::new(),
+            error: None,
+            busy: std::time::Duration::ZERO,
         }
     }
-    writer.finish(site.post_count, render_micros, record)
+
+    /// Prepares `resources` (each with its place in the snapshot) on every core and writes them.
+    fn write(&mut self, resources: &[(usize, &Resource)]) {
+        let Some(writer) = self.writer.as_mut().filter(|_| self.error.is_none()) else {
+            return;
+        };
+        let old = self.previous;
+        let prepared = par::map(resources, |&(index, r)| {
+            let same = old
+                .filter(|_| index != 0)
+                .and_then(|view| view.lookup(r.path.as_bytes()))
+                .and_then(|entry| reusable(r, entry));
+            prepare(r, index == 0, same)
+        });
+        for (one, &(index, _)) in prepared.into_iter().zip(resources) {
+            if let Err(e) = one.and_then(|p| writer.push(index, &p)) {
+                self.error = Some(e);
+                return;
+            }
+        }
+    }
+
+    /// Finishes the snapshot, carrying `record` (in pieces) for the next render; returns its
+    /// length, or the first error met.
+    pub fn finish(
+        mut self,
+        post_count: usize,
+        render_micros: u64,
+        record: &[&[u8]],
+    ) -> io::Result<usize> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| io::Error::other("the site was never encoded"))?;
+        writer.finish(post_count, render_micros, record)
+    }
+}
+
+impl PageStream for Encoder<'_, '_> {
+    fn begin(&mut self, site: &mut Site, later: &[bool]) {
+        let started = std::time::Instant::now();
+        let mut later = later.to_vec();
+        if self.live {
+            let at = super::live::add_script(site);
+            later.insert(at.min(later.len()), false);
+            for (page, _) in site.resources.iter_mut().zip(&later).filter(|(_, &l)| !l) {
+                super::live::tag_page(page);
+            }
+            super::live::tag_page(&mut site.not_found);
+        }
+        self.paths = site.resources.iter().map(|r| r.path.clone()).collect();
+        let Some(out) = self.out.take() else { return };
+        let paths: Vec<&str> = std::iter::once("")
+            .chain(self.paths.iter().map(String::as_str))
+            .collect();
+        match snapshot::Writer::new(out, &paths) {
+            Ok(writer) => self.writer = Some(writer),
+            Err(e) => self.error = Some(e),
+        }
+        let now: Vec<(usize, &Resource)> = std::iter::once((0, &site.not_found))
+            .chain(
+                site.resources
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| !later.get(i).copied().unwrap_or(false))
+                    .map(|(i, r)| (i + 1, r)),
+            )
+            .collect();
+        for batch in now.chunks(BATCH) {
+            self.write(batch);
+        }
+        drop(now);
+        // Written: the bodies are not needed again in this process.
+        for (r, _) in site.resources.iter_mut().zip(&later).filter(|(_, &l)| !l) {
+            r.body = Vec::new();
+        }
+        self.busy += started.elapsed();
+    }
+
+    fn pages(&mut self, mut pages: Vec<Resource>) {
+        let started = std::time::Instant::now();
+        if self.live {
+            pages.iter_mut().for_each(super::live::tag_page);
+        }
+        let placed: Vec<(usize, &Resource)> = pages
+            .iter()
+            .filter_map(|r| {
+                let at = self.paths.binary_search(&r.path).ok()?;
+                Some((at + 1, r))
+            })
+            .collect();
+        if placed.len() != pages.len() && self.error.is_none() {
+            self.error = Some(io::Error::other(
+                "a page came that has no place in the site",
+            ));
+        }
+        self.write(&placed);
+        self.busy += started.elapsed();
+    }
 }
 
 /// An earlier entry's tag and gzip body, when they are what `resource` would get: the same
@@ -381,6 +489,26 @@ mod tests {
             post_count: 0,
         };
         assert!(encode(&site, 0).is_err());
+    }
+
+    /// The whole of `site` through an [`Encoder`], carrying `record`.
+    fn encode_into<'a>(
+        site: &Site,
+        micros: u64,
+        previous: Option<Previous<'a>>,
+        record: &[u8],
+        out: &mut dyn snapshot::Sink,
+    ) -> io::Result<usize> {
+        let mut site = site.clone();
+        let mut encoder = Encoder::new(out, previous, false);
+        let later = vec![false; site.resources.len()];
+        encoder.begin(&mut site, &later);
+        encoder.finish(site.post_count, micros, &[record])
+    }
+
+    /// This encoder's record around `site_record`.
+    fn record(site_record: &[u8]) -> Vec<u8> {
+        [record_opening().as_slice(), site_record].concat()
     }
 
     #[test]

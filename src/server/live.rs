@@ -58,28 +58,45 @@ fn script_tag() -> String {
 /// Adds the script to every HTML page of `site` (before `</head>` where there is one, else at
 /// the end) and the script itself as a resource. Runs in the render worker.
 pub fn add_to(site: &mut Site) {
-    let tag = script_tag();
+    add_script(site);
+    for page in site
+        .resources
+        .iter_mut()
+        .chain(std::iter::once(&mut site.not_found))
+    {
+        tag_page(page);
+    }
+}
+
+/// Adds the script itself to `site`, in its place among the resources sorted by path; returns
+/// that place. (Each HTML page also needs [`tag_page`].)
+pub fn add_script(site: &mut Site) -> usize {
     let last_modified = site
         .resources
         .iter()
         .map(|r| r.last_modified)
         .max()
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    for page in site
+    let at = site
         .resources
-        .iter_mut()
-        .chain(std::iter::once(&mut site.not_found))
-        .filter(|r| r.content_type.starts_with("text/html"))
-    {
-        inject(&mut page.body, tag.as_bytes());
+        .partition_point(|r| r.path.as_str() < SCRIPT_PATH);
+    site.resources.insert(
+        at,
+        Resource {
+            path: SCRIPT_PATH.into(),
+            content_type: "text/javascript; charset=utf-8".into(),
+            last_modified,
+            body: SCRIPT.as_bytes().to_vec(),
+        },
+    );
+    at
+}
+
+/// Adds the script's tag to `page` when it is an HTML page.
+pub fn tag_page(page: &mut Resource) {
+    if page.content_type.starts_with("text/html") {
+        inject(&mut page.body, script_tag().as_bytes());
     }
-    site.resources.push(Resource {
-        path: SCRIPT_PATH.into(),
-        content_type: "text/javascript; charset=utf-8".into(),
-        last_modified,
-        body: SCRIPT.as_bytes().to_vec(),
-    });
-    site.resources.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
 fn inject(body: &mut Vec<u8>, tag: &[u8]) {

@@ -108,9 +108,11 @@ impl RenderError {
     }
 }
 
-/// As [`render_bytes`], writing the snapshot to `out` as it is laid out, so that the worker
-/// never holds the whole encoded site besides the rendered one. Returns the rendered site (a
-/// worker about to exit need not spend time freeing it).
+/// As [`render_bytes`], writing the snapshot to `out` as the site is rendered (post pages a
+/// batch at a time, see [`site::PageStream`]), so that the worker never holds the whole site.
+/// On an error, part of the snapshot may have been written: the caller drops it. Returns what
+/// is left of the rendered site, its bodies written and let go (a worker about to exit need
+/// not spend time freeing the rest).
 pub fn render_into(
     root: &Path,
     strictness: Strictness,
@@ -128,16 +130,19 @@ pub fn render_into(
         .map_err(RenderError::Site)?
         .flatten();
     let earlier = previous.map(|p| Earlier::new(p, preview.live));
-    let (build, site_record) = site::build_incremental(
+    let mut encoder = encode::Encoder::new(&mut *out, previous, preview.live);
+    let (build, site_record) = site::build_streamed(
         root,
         preview.drafts,
         earlier
             .as_ref()
             .map(|e| e as &dyn site::incremental::Earlier),
+        &mut encoder,
     );
     for problem in &build.problems {
         log::error!("{problem}");
     }
+    // Anything already written is dropped by the caller with the error.
     let site = match build.site {
         None => {
             return Err(RenderError::Site(format!(
@@ -154,13 +159,16 @@ pub fn render_into(
         }
         Some(site) => site,
     };
-    let mut site = site;
-    if preview.live {
-        super::live::add_to(&mut site);
-    }
-    let render_micros = started.elapsed().as_micros() as u64;
-    let record = encode::record(&site_record);
-    let mut len = encode::encode_into(&site, render_micros, previous, &record, out)
+    let opening = encode::record_opening();
+    let record: &[&[u8]] = match opening.is_empty() {
+        true => &[],
+        false => &[&opening, &site_record],
+    };
+    let encoding = encoder.busy;
+    // Rendering and encoding interleave: the render time is what the encoder did not take.
+    let render_micros = started.elapsed().saturating_sub(encoding).as_micros() as u64;
+    let mut len = encoder
+        .finish(site.post_count, render_micros, record)
         .map_err(|e| RenderError::Write(format!("encoding the site: {e}")))?;
     if let Some(material) = material {
         let mut tail = Vec::new();
@@ -484,14 +492,12 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
             Ok(())
         }
         Err(error) => {
-            let write_failed = matches!(error, RenderError::Write(_));
             let text = error.text();
             log::error!("{}", text.lines().next().unwrap_or(""));
-            // The parent reads a failed worker's memfd as its report: drop any part written.
-            if write_failed {
-                let _ = file.set_len(0);
-                let _ = (&file).rewind();
-            }
+            // The parent reads a failed worker's memfd as its report: drop any part written
+            // (the site is written as it is rendered, so a failure can come after much of it).
+            let _ = file.set_len(0);
+            let _ = (&file).rewind();
             let _ = snapshot::write_into(&memfd, text.as_bytes());
             Err(text)
         }

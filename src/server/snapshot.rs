@@ -93,7 +93,8 @@ pub struct Writer<'w> {
     slots: usize,
     /// The offset the next string goes to.
     at: usize,
-    /// The next entry to push.
+    /// Which entries are written, and how many.
+    pushed: Vec<bool>,
     next: usize,
 }
 
@@ -117,6 +118,7 @@ impl<'w> Writer<'w> {
             hashes: vec![0; count],
             slots,
             at: strings_at,
+            pushed: vec![false; count],
             next: 0,
         };
         writer.out.write_all(&vec![0; strings_at])?;
@@ -137,15 +139,16 @@ impl<'w> Writer<'w> {
         Ok(())
     }
 
-    /// Writes the next entry (in the order of the paths given to [`Writer::new`]).
-    pub fn push(&mut self, prepared: &Prepared<'_>) -> io::Result<()> {
-        let index = self.next;
-        if index >= self.fields.len() {
+    /// Writes the entry for the path at `index` of the paths given to [`Writer::new`] (in any
+    /// order; each once).
+    pub fn push(&mut self, index: usize, prepared: &Prepared<'_>) -> io::Result<()> {
+        if self.pushed.get(index) != Some(&false) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "more entries than paths",
+                format!("entry {index} written twice or not in the index"),
             ));
         }
+        self.pushed[index] = true;
         let mut f = self.fields[index];
         self.string(&mut f[2..4], prepared.head.as_bytes())?;
         self.string(&mut f[4..6], prepared.body)?;
@@ -161,7 +164,12 @@ impl<'w> Writer<'w> {
 
     /// Writes the render record and then the index at the start; leaves `out` at the end.
     /// Returns the snapshot's length.
-    pub fn finish(self, post_count: usize, render_micros: u64, record: &[u8]) -> io::Result<usize> {
+    pub fn finish(
+        self,
+        post_count: usize,
+        render_micros: u64,
+        record: &[&[u8]],
+    ) -> io::Result<usize> {
         let count = self.fields.len();
         if self.next != count {
             return Err(io::Error::new(
@@ -170,9 +178,12 @@ impl<'w> Writer<'w> {
             ));
         }
         let record_at = u32_of(self.at)?;
-        self.out.write_all(&u32_of(record.len())?.to_le_bytes())?;
-        self.out.write_all(record)?;
-        let total = self.at + 4 + record.len();
+        let record_len: usize = record.iter().map(|piece| piece.len()).sum();
+        self.out.write_all(&u32_of(record_len)?.to_le_bytes())?;
+        for piece in record {
+            self.out.write_all(piece)?;
+        }
+        let total = self.at + 4 + record_len;
         u32_of(total)?;
         let slots = self.slots;
         let table_at = HEADER + count * ENTRY;

@@ -122,6 +122,10 @@ pub mod text;
 pub use export::export;
 pub use newpost::new_post;
 
+/// How many post pages are rendered at a time when they are streamed (see [`PageStream`]):
+/// enough to keep every core busy, few enough that a batch weighs little.
+const POST_PAGE_BATCH: usize = 256;
+
 /// The folder of posts under the root.
 pub const POSTS_DIR: &str = "posts";
 /// The folder of pages (`about.md` at `/about/`) under the root; optional.
@@ -160,9 +164,65 @@ pub fn build_incremental(
     drafts: bool,
     earlier: Option<&dyn incremental::Earlier>,
 ) -> (Build, Vec<u8>) {
+    let mut collect = Collect::default();
+    let (mut build, record) = build_streamed(root, drafts, earlier, &mut collect);
+    if let Some(site) = &mut build.site {
+        collect.fill(site);
+    }
+    (build, record)
+}
+
+/// Where a build sends its post pages as they are rendered, so that a process writing the site
+/// out never holds all of them at once: the post pages are rendered last, a batch at a time,
+/// once every other resource and every path is known.
+pub trait PageStream {
+    /// Called once, before any post page is rendered: `site` holds every resource, sorted by
+    /// path, the post pages among them (where `later[i]`) still without their bodies.
+    fn begin(&mut self, site: &mut Site, later: &[bool]);
+    /// A batch of rendered post pages, each at the path of one of the resources `begin` was
+    /// told come later; every such page comes exactly once.
+    fn pages(&mut self, pages: Vec<Resource>);
+}
+
+/// The stream of a build that returns the whole site: the pages are put in their place.
+#[derive(Default)]
+struct Collect {
+    pages: Vec<Resource>,
+}
+
+impl PageStream for Collect {
+    fn begin(&mut self, _: &mut Site, _: &[bool]) {}
+
+    fn pages(&mut self, pages: Vec<Resource>) {
+        self.pages.extend(pages);
+    }
+}
+
+impl Collect {
+    /// Gives each collected page's body to the resource at its path.
+    fn fill(self, site: &mut Site) {
+        for page in self.pages {
+            if let Ok(at) = site
+                .resources
+                .binary_search_by(|r| r.path.as_str().cmp(&page.path))
+            {
+                site.resources[at].body = page.body;
+            }
+        }
+    }
+}
+
+/// As [`build_incremental`], with the post pages sent to `stream` as they are rendered (see
+/// [`PageStream`]) rather than kept in the site returned, whose post pages have empty bodies.
+pub fn build_streamed(
+    root: &Path,
+    drafts: bool,
+    earlier: Option<&dyn incremental::Earlier>,
+    stream: &mut dyn PageStream,
+) -> (Build, Vec<u8>) {
     let mut problems = Vec::new();
     let mut done = Done::default();
-    let site = build_site(root, drafts, earlier, &mut done, &mut problems);
+    let site = build_site(root, drafts, earlier, stream, &mut done, &mut problems);
     let build = Build {
         site,
         problems,
@@ -186,6 +246,7 @@ fn build_site(
     root: &Path,
     drafts: bool,
     earlier: Option<&dyn incremental::Earlier>,
+    stream: &mut dyn PageStream,
     done: &mut Done,
     problems: &mut Vec<Problem>,
 ) -> Option<Site> {
@@ -339,8 +400,8 @@ fn build_site(
         fingerprint,
     );
     tmark("views");
-    let (mut site, not_found) =
-        match render_pages(&pages, bodies, &translations, &standalone, problems) {
+    let (mut site, not_found, later_posts) =
+        match render_pages(&pages, &translations, &standalone, problems) {
             Ok(rendered) => rendered,
             Err(template_problems) => {
                 problems.extend(template_problems);
@@ -412,7 +473,8 @@ fn build_site(
     tmark("sitemap");
 
     // Every internal link and image of every post and page leads somewhere.
-    let paths: HashSet<&str> = resources.iter().map(|r| r.path.as_str()).collect();
+    let path_list: Vec<String> = resources.iter().map(|r| r.path.clone()).collect();
+    let paths: HashSet<&str> = path_list.iter().map(String::as_str).collect();
     let sources: HashMap<&str, &Path> = served
         .iter()
         .copied()
@@ -422,26 +484,70 @@ fn build_site(
     // A page taken over unchanged, among the same paths, whose links were all found before,
     // has them all found again: only the others are checked.
     let mut all_paths = incremental::Key::new("paths");
-    for resource in &resources {
-        all_paths.bytes(resource.path.as_bytes());
+    for path in &path_list {
+        all_paths.bytes(path.as_bytes());
     }
     record.keep_paths(all_paths.finish());
-    let checked = par::map(&resources, |resource| {
-        let mut found = Vec::new();
-        if let Some(source) = sources.get(resource.path.as_str()) {
-            if !record.links_known_good(&resource.path) {
-                links::check(resource, source, &paths, &mut found);
+    let check_links = |pages: &[&Resource], problems: &mut Vec<Problem>| {
+        let checked = par::map(pages, |resource| {
+            let mut found = Vec::new();
+            if let Some(source) = sources.get(resource.path.as_str()) {
+                if !record.links_known_good(&resource.path) {
+                    links::check(resource, source, &paths, &mut found);
+                }
+            }
+            found
+        });
+        for (resource, found) in pages.iter().zip(checked) {
+            if !found.is_empty() {
+                record.keep_broken_links(&resource.path);
+            }
+            problems.extend(found);
+        }
+    };
+    let later_paths: HashSet<String> = later_posts.iter().map(|&i| posts[i].path()).collect();
+    let later: Vec<bool> = path_list.iter().map(|p| later_paths.contains(p)).collect();
+    let now: Vec<&Resource> = resources
+        .iter()
+        .zip(&later)
+        .filter_map(|(r, &later)| (!later).then_some(r))
+        .collect();
+    check_links(&now, problems);
+    drop(now);
+    tmark("links checked");
+
+    // The post pages, last and a batch at a time, into the stream.
+    let mut site = Site {
+        resources,
+        not_found,
+        post_count: posts.len(),
+    };
+    stream.begin(&mut site, &later);
+    let mut bodies: Vec<Option<String>> = bodies.into_iter().map(Some).collect();
+    let mut template_problems: Vec<Problem> = Vec::new();
+    for batch in later_posts.chunks(POST_PAGE_BATCH) {
+        let work: Vec<(usize, String)> = batch
+            .iter()
+            .filter_map(|&i| Some((i, bodies.get_mut(i)?.take()?)))
+            .collect();
+        let mut rendered = Vec::with_capacity(work.len());
+        for page in pages.posts(work) {
+            match page {
+                Ok(page) => rendered.push(page),
+                Err(problem) if !template_problems.contains(&problem) => {
+                    template_problems.push(problem)
+                }
+                Err(_) => {}
             }
         }
-        found
-    });
-    for (resource, found) in resources.iter().zip(checked) {
-        if !found.is_empty() {
-            record.keep_broken_links(&resource.path);
-        }
-        problems.extend(found);
+        check_links(&rendered.iter().collect::<Vec<_>>(), problems);
+        stream.pages(rendered);
     }
-    tmark("links checked");
+    if !template_problems.is_empty() {
+        problems.extend(template_problems);
+        return None;
+    }
+    tmark("post pages");
     let load = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::Relaxed);
     let (reused_posts, unread_posts, reused_pages) = (
         load(&record.reused_posts),
@@ -458,26 +564,22 @@ fn build_site(
     log::info!(
         "rendered {} posts into {} resources in {:?}{reuse}",
         posts.len(),
-        resources.len(),
+        site.resources.len(),
         started.elapsed(),
     );
     done.record = record.encode();
     (done.reused_posts, done.reused_pages, done.unread_posts) =
         (reused_posts, reused_pages, unread_posts);
-    let post_count = posts.len();
     if LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
         // Hundreds of thousands of small allocations: freeing them one by one takes tens of
         // milliseconds that the process's exit does at once.
         std::mem::forget((sources, paths, served));
+        std::mem::forget(path_list);
         std::mem::forget(pages);
         std::mem::forget(record);
         std::mem::forget((posts, translations, standalone, tags));
     }
-    Some(Site {
-        resources,
-        not_found,
-        post_count,
-    })
+    Some(site)
 }
 
 static LEAVE_TO_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -732,16 +834,17 @@ fn load_pages(
     (pages, others)
 }
 
-/// Renders every page: the resources and the 404 page, or the template problems (each reported
-/// once) that stop the build.
+/// Renders every page but the posts' own: the resources (with each post's page still without
+/// its body), the 404 page, and the indexes of the posts whose page has its place among them
+/// (the others were refused, reported). Or the template problems (each reported once) that
+/// stop the build.
 fn render_pages(
     pages: &pages::Pages,
-    bodies: Vec<String>,
     translations: &[Post],
     standalone: &[Post],
     problems: &mut Vec<Problem>,
-) -> Result<(Resources, Resource), Vec<Problem>> {
-    let mut rendered = pages.posts(bodies);
+) -> Result<(Resources, Resource, Vec<usize>), Vec<Problem>> {
+    let mut rendered = Vec::new();
     rendered.extend(translations.iter().map(|p| pages.single(p, "post.html")));
     rendered.extend(standalone.iter().map(|p| pages.single(p, "page.html")));
     rendered.extend(pages.lists());
@@ -764,10 +867,14 @@ fn render_pages(
     let mut site = Resources::default();
     // The 404 page is exported as 404.html: nothing else may take that file.
     site.files.insert(PathBuf::from("404.html"));
+    // The posts' pages first, as everywhere: none of the other pages may take their place.
+    let later = (0..pages.posts.len())
+        .filter(|&i| site.add(pages.post_unrendered(i), None, problems))
+        .collect();
     for page in done {
         site.add(page, None, problems);
     }
-    Ok((site, not_found))
+    Ok((site, not_found, later))
 }
 
 /// Adds `templates/root/` (at the site root) and `templates/static/` (at `/static/`), then the
@@ -982,8 +1089,13 @@ struct Resources {
 
 impl Resources {
     /// Adds `resource` unless its path (or exported file name) is taken, which is reported
-    /// against `source` (the file it came from) when known.
-    fn add(&mut self, resource: Resource, source: Option<&Path>, problems: &mut Vec<Problem>) {
+    /// against `source` (the file it came from) when known; says whether it was added.
+    fn add(
+        &mut self,
+        resource: Resource,
+        source: Option<&Path>,
+        problems: &mut Vec<Problem>,
+    ) -> bool {
         let file = export::file_name(&resource.path);
         let clash = self.paths.contains(&resource.path)
             || file.as_ref().is_none_or(|f| self.files.contains(f));
@@ -998,13 +1110,14 @@ impl Resources {
                     resource.path
                 ),
             });
-            return;
+            return false;
         }
         self.paths.insert(resource.path.clone());
         if let Some(file) = file {
             self.files.insert(file);
         }
         self.list.push(resource);
+        true
     }
 
     /// Reads `file` and adds it at `path`.

@@ -253,17 +253,31 @@ impl<'a, 'r> Pages<'a, 'r> {
         )
     }
 
-    /// One page per post, rendered in parallel. `bodies[i]` is the HTML of `posts[i]`, taken
-    /// by value so the (large) bodies are not copied once more.
-    pub fn posts(&self, bodies: Vec<String>) -> Vec<Result<Resource, Problem>> {
-        let work: Vec<(usize, String)> = bodies.into_iter().enumerate().collect();
-        par::map_owned(work, |(i, html)| {
+    /// The page of `posts[i]` as it will be once rendered by [`Pages::posts`], without its
+    /// body: its path, type and date are known before it is rendered.
+    pub fn post_unrendered(&self, i: usize) -> Resource {
+        Resource {
+            path: self.posts[i].path(),
+            content_type: HTML.into(),
+            last_modified: self.newest(Self::neighbours(i)),
+            body: Vec::new(),
+        }
+    }
+
+    /// A post and the posts beside it in the list, whose listing views its page shows.
+    fn neighbours(i: usize) -> impl Iterator<Item = usize> {
+        [i.checked_sub(1), Some(i), Some(i + 1)]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The pages of the posts in `bodies`, rendered in parallel: `(i, html)` is the HTML of
+    /// `posts[i]`, taken by value so the (large) bodies are not copied once more.
+    pub fn posts(&self, bodies: Vec<(usize, String)>) -> Vec<Result<Resource, Problem>> {
+        par::map_owned(bodies, |(i, html)| {
             let post = &self.posts[i];
             let newer = i.checked_sub(1).and_then(|n| self.views.get(n).cloned());
             let older = self.views.get(i + 1).cloned();
-            let neighbours = [i.checked_sub(1), Some(i), Some(i + 1)]
-                .into_iter()
-                .flatten();
             let mut key = Key::new("post");
             key.word(hash(html.as_bytes()));
             for n in [i.checked_sub(1), Some(i + 1)] {
@@ -287,7 +301,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 &post.path(),
                 "post.html",
                 extra,
-                self.newest(neighbours),
+                self.newest(Self::neighbours(i)),
                 &mut key,
             )?;
             self.keep_html_at(post, &page, &html, reused);
