@@ -120,7 +120,8 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
         out.text.push_str(&here[..offset]);
         at += offset;
         let here = &rest[at..];
-        let line_here = line + memchr::memchr_iter(b'\n', &rest.as_bytes()[..at]).count();
+        // `at` is still on the first line (before `end`), so this is its line.
+        let line_here = line;
         if here.starts_with('`') {
             // An inline code span: copied as it is. It closes at the next run of as many
             // backticks (here's own opening run is that text).
