@@ -176,6 +176,9 @@ fn parse_yaml(text: &str) -> Result<Value, FrontMatterError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
+    if let Some(value) = flat_yaml(text) {
+        return Ok(value);
+    }
     // The YAML parser takes quadratic time on deeply nested flow collections (`[[[[...`), and
     // deserializing refuses more than 128 levels anyway: refuse early and cheaply.
     if let Some(offset) = too_deep(text, MAX_FLOW_DEPTH) {
@@ -204,6 +207,115 @@ fn parse_yaml(text: &str) -> Result<Value, FrontMatterError> {
             })
         }
     }
+}
+
+/// Front matter in the form most posts use, one `key: value` per line, read without the YAML
+/// library (which costs more than the rest of reading a short post); `None` for anything else,
+/// which the library reads. Values here are quoted strings with no escapes, plain text, `true`
+/// or `false`, and flow lists of plain words: for exactly these, the value is the one the
+/// library gives (the `flat_yaml_agrees_with_the_library` test compares them).
+fn flat_yaml(text: &str) -> Option<Value> {
+    let mut map = Map::new();
+    for line in text.split('\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let (key, value) = line.split_once(": ")?;
+        // Short enough for YAML's limit on a key written without `? `.
+        let key_ok = key.len() <= 128
+            && key.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            // Keys the library reads as null or true/false.
+            && !matches!(
+                key,
+                "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+            );
+        if !key_ok || map.contains_key(key) {
+            return None;
+        }
+        map.insert(key.to_string(), flat_value(value)?);
+    }
+    Some(Value::Object(map))
+}
+
+/// One value of [`flat_yaml`], or `None` when it may mean anything else to YAML.
+fn flat_value(value: &str) -> Option<Value> {
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        return quoted(inner, '"');
+    }
+    if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        return quoted(inner, '\'');
+    }
+    if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        if inner.is_empty() {
+            return Some(Value::Array(Vec::new()));
+        }
+        return inner
+            .split(", ")
+            .map(|item| {
+                let word = item
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+                match word {
+                    true => plain(item),
+                    false => None,
+                }
+            })
+            .collect::<Option<Vec<Value>>>()
+            .map(Value::Array);
+    }
+    let plain_text = value.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'.' | b'+' | b':' | b'/')
+    }) && !value.contains(": ")
+        && !value.ends_with([':', ' ']);
+    match plain_text {
+        true => plain(value),
+        false => None,
+    }
+}
+
+/// A quoted value with no escapes, no quote of its kind inside, and only characters YAML takes
+/// as they are.
+fn quoted(inner: &str, quote: char) -> Option<Value> {
+    let literal = inner.chars().all(|c| {
+        (c == ' ' || c.is_ascii_graphic()) && c != quote && c != '\\'
+            || c >= '\u{a0}'
+                && !matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                )
+    });
+    literal.then(|| Value::String(inner.to_string()))
+}
+
+/// A plain word or phrase made of ASCII letters, digits and `_-.+:/ `, starting with a letter or
+/// digit: text, or `true`/`false`. `None` when YAML could read it as null or a number.
+fn plain(word: &str) -> Option<Value> {
+    if !word
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    match word {
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        "null" | "Null" | "NULL" => return None,
+        _ => {}
+    }
+    // A number is written with digits, `+-._`, and letters from hex digits, `0x`/`0o`/`0b`,
+    // exponents, `inf`, `infinity` and `nan`, with a sign only first or after an exponent's
+    // `e`: anything else makes it text (a date such as 2015-03-01 among it).
+    let bytes = word.as_bytes();
+    let text = bytes.iter().enumerate().any(|(i, &b)| {
+        !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'_'))
+            || (b.is_ascii_alphabetic() && !b"abcdefinotxyABCDEFINOTXY".contains(&b))
+            || (matches!(b, b'+' | b'-') && i > 0 && !matches!(bytes[i - 1], b'e' | b'E'))
+    });
+    text.then(|| Value::String(word.to_string()))
 }
 
 /// How deeply `[` / `{` may nest in YAML front matter.
@@ -476,6 +588,121 @@ mod tests {
             err.line.is_some_and(|l| (1..=lines).contains(&l)),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn flat_yaml_agrees_with_the_library() {
+        let library = |text: &str| {
+            serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+                .ok()
+                .map(yaml_to_json)
+        };
+        let fixed = [
+            "title: \"Benchmark post: what a fork costs\"\ndate: 2010-06-01 12:00:00 +0000\ntags: [performance, unix, benchmarks]\n",
+            "title: 'Caf\u{e9} \u{2014} notes'\ndate: 2015-03-01\ndraft: true\ncategories: []\n",
+            "Title: Hugo\nlayout: post\npublished: False\nurl: /2009/05/x.html\n",
+            "e5: inf\ninf: nan\nx: 1e5\ny: 0x1F\nz: 0o17\nw: 2015-03\nv: -1\nu: 1_000\n",
+            "a: [1, 2, true, null, x.y, 1e-5, 1-2]\nb: 12:30\nc: TRUE\nd: a:b\n",
+        ];
+        for text in fixed {
+            if let Some(fast) = flat_yaml(text) {
+                assert_eq!(Some(fast), library(text), "{text:?}");
+            }
+        }
+        // Lines put together from pieces that are, or are close to, what it reads.
+        let keys = [
+            "title", "tags", "e", "inf", "nan", "True", "null", "x-y", "a_b", "tags",
+        ];
+        let values = [
+            "\"q\"",
+            "'q'",
+            "\"a\\\"b\"",
+            "'it''s'",
+            "\"\"",
+            "''",
+            "[]",
+            "[a, b]",
+            "[a,b]",
+            "[1, 2]",
+            "[e, x]",
+            "[true]",
+            "[ a]",
+            "[-a]",
+            "1",
+            "01",
+            "-1",
+            "+1",
+            "1.5",
+            ".5",
+            "1e3",
+            "e3",
+            "0x10",
+            "0o7",
+            "0b1",
+            "inf",
+            "-inf",
+            "nan",
+            "infinity",
+            "1-2",
+            "1e-2",
+            "1e+2",
+            "2015-03-01",
+            "a b",
+            "a: b",
+            "a:b",
+            "a:",
+            "a #b",
+            "a#b",
+            "true",
+            "false",
+            "null",
+            "Null",
+            "yes",
+            "no",
+            "~",
+            "",
+            " a",
+            "a ",
+            "http://x/y",
+            "x/y",
+            "\"\u{85}\"",
+            "\"\u{2028}\"",
+            "\"\u{a0}\"",
+            "\"\u{7f}\"",
+            "\"\t\"",
+            "&a x",
+            "*a",
+            "!x y",
+            "|",
+            ">",
+            "@x",
+            "`x`",
+            "%x",
+            "?x",
+            "{a: 1}",
+        ];
+        let mut state: u64 = 0x0123_4567_89AB_CDEF;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as usize
+        };
+        let mut compared = 0;
+        for _ in 0..60_000 {
+            let mut text = String::new();
+            for _ in 0..1 + next() % 3 {
+                text.push_str(keys[next() % keys.len()]);
+                text.push_str(["", ":", ":  ", ": ", ": ", ": ", ": ", ": "][next() % 8]);
+                text.push_str(values[next() % values.len()]);
+                text.push_str(["\r\n", " \n", "\n\n", "\n  ", "\n", "\n", "\n", "\n"][next() % 8]);
+            }
+            if let Some(fast) = flat_yaml(&text) {
+                assert_eq!(Some(fast), library(&text), "{text:?}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 1_000, "{compared}");
     }
 
     #[test]

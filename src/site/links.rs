@@ -4,8 +4,12 @@
 //! with a redirect). A broken one is reported against the post's file, at the line where the
 //! target is written when it can be found there.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::text::line_of;
 use super::{Problem, Resource};
@@ -18,17 +22,23 @@ pub fn check(page: &Resource, source: &Path, paths: &HashSet<&str>, problems: &m
     let mut reported: Vec<String> = Vec::new();
     let mut broken: Vec<Problem> = Vec::new();
     let mut source_text: Option<String> = None;
-    for attr in ["href=\"", "src=\""] {
-        for (at, _) in html.match_indices(attr) {
-            let rest = &html[at + attr.len()..];
-            let Some(end) = rest.find('"') else { continue };
+    // Searchers built once: every page of the site is searched for both.
+    static ATTRS: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new("href=\""), Finder::new("src=\"")]);
+    for finder in ATTRS.iter() {
+        let attr_len = finder.needle().len();
+        for at in finder.find_iter(html.as_bytes()) {
+            let rest = &html[at + attr_len..];
+            let Some(end) = memchr::memchr(b'"', rest.as_bytes()) else {
+                continue;
+            };
             let raw = unescape(&rest[..end]);
             let Some(target) = resolve(&page.path, &raw) else {
                 continue;
             };
-            let found = paths.contains(target.as_str())
+            let found = paths.contains(&*target)
                 || (!target.ends_with('/') && paths.contains(format!("{target}/").as_str()));
-            if found || reported.contains(&target) {
+            if found || reported.iter().any(|r| *r == *target) {
                 continue;
             }
             let text = source_text
@@ -43,7 +53,7 @@ pub fn check(page: &Resource, source: &Path, paths: &HashSet<&str>, problems: &m
                 line,
                 message: format!("broken link: {raw} (no page or file at {target})"),
             });
-            reported.push(target);
+            reported.push(target.into_owned());
         }
     }
     broken.sort_by_key(|p| p.line);
@@ -52,7 +62,7 @@ pub fn check(page: &Resource, source: &Path, paths: &HashSet<&str>, problems: &m
 
 /// The decoded site path a link leads to, or `None` for links that leave the site or stay on
 /// the page (`https:`, `mailto:`, `//host`, `#top`).
-fn resolve(page_path: &str, link: &str) -> Option<String> {
+fn resolve<'a>(page_path: &str, link: &'a str) -> Option<Cow<'a, str>> {
     let link = link.trim();
     let without_fragment = link.split(['#', '?']).next().unwrap_or("");
     if without_fragment.is_empty() || link.starts_with("//") {
@@ -62,6 +72,10 @@ fn resolve(page_path: &str, link: &str) -> Option<String> {
         if !without_fragment[..colon].contains('/') {
             return None; // a scheme
         }
+    }
+    if is_plain_path(without_fragment) {
+        // Decoding and normalising would give it back unchanged.
+        return Some(Cow::Borrowed(without_fragment));
     }
     let joined = if without_fragment.starts_with('/') {
         without_fragment.to_string()
@@ -86,10 +100,33 @@ fn resolve(page_path: &str, link: &str) -> Option<String> {
     {
         path.push('/');
     }
-    Some(path)
+    Some(Cow::Owned(path))
 }
 
-fn unescape(text: &str) -> String {
+/// Whether `path` is already a decoded, normal site path: it starts with `/`, holds no `%`, and
+/// has no empty, `.` or `..` segment (but may end in `/`).
+fn is_plain_path(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
+    let Some(inner) = path.strip_prefix('/') else {
+        return false;
+    };
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    !path.contains('%')
+        && inner
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
+fn unescape(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(unescape_entities(text))
+}
+
+fn unescape_entities(text: &str) -> String {
     text.replace("&amp;", "&")
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
@@ -142,5 +179,35 @@ mod tests {
         assert_eq!(resolve("/a/", "//cdn.example/x.js"), None);
         assert_eq!(resolve("/a/", "#top"), None);
         assert_eq!(resolve("/a/", "../../../.."), Some("/".into()));
+        assert_eq!(resolve("/a/", "/").as_deref(), Some("/"));
+        assert_eq!(resolve("/a/", "/x//y/").as_deref(), Some("/x/y/"));
+        assert_eq!(resolve("/a/", "/x/./y").as_deref(), Some("/x/y"));
+        assert_eq!(resolve("/a/", "/x/y/..").as_deref(), Some("/x/"));
+        assert_eq!(resolve("/a/", "/x/%79/?q").as_deref(), Some("/x/y/"));
+    }
+
+    #[test]
+    fn plain_paths_resolve_as_the_general_rule_does() {
+        // The general rule, for paths taken as they are by the shortcut.
+        let general = |path: &str| {
+            let parts: Vec<&str> = path
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != ".")
+                .collect();
+            let mut normal = format!("/{}", parts.join("/"));
+            if path.ends_with('/') && normal != "/" {
+                normal.push('/');
+            }
+            normal
+        };
+        for path in ["/", "/a", "/a/", "/a/b.c/", "/a..b/", "/.a/", "/tags/café/"] {
+            assert!(is_plain_path(path), "{path}");
+            assert_eq!(general(path), path);
+        }
+        for path in [
+            "", "a/", "//", "/a//b", "/./", "/a/..", "/a/../", "/%41", "/a/./b",
+        ] {
+            assert!(!is_plain_path(path), "{path}");
+        }
     }
 }

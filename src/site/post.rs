@@ -10,6 +10,9 @@
 //! - URL: the front matter's `permalink` / `url` / `path`, else the site's permalink pattern.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use jiff::Timestamp;
 
@@ -366,11 +369,16 @@ pub fn language_of(path: &Path) -> (Option<String>, PathBuf) {
 /// Relative link targets in rendered HTML: `src="x"` and `href="x"` values with no scheme, no
 /// leading `/`, `#`, `?` or `..`, and `./` dropped.
 fn relative_links(html: &str) -> Vec<String> {
+    // Searchers built once: every post's HTML is searched for both.
+    static ATTRS: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new("src=\""), Finder::new("href=\"")]);
     let mut found: Vec<String> = Vec::new();
-    for attr in ["src=\"", "href=\""] {
-        for (at, _) in html.match_indices(attr) {
-            let rest = &html[at + attr.len()..];
-            let Some(end) = rest.find('"') else { continue };
+    for finder in ATTRS.iter() {
+        for at in finder.find_iter(html.as_bytes()) {
+            let rest = &html[at + finder.needle().len()..];
+            let Some(end) = memchr::memchr(b'"', rest.as_bytes()) else {
+                continue;
+            };
             let value = rest[..end].trim_start_matches("./");
             let value = value.split(['#', '?']).next().unwrap_or("");
             let relative = !value.is_empty()

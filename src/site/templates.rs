@@ -150,19 +150,34 @@ fn html_formatter(
 ) -> Result<(), minijinja::Error> {
     if state.auto_escape() == minijinja::AutoEscape::Html && !value.is_safe() {
         if let Some(text) = value.as_str() {
+            // The five are ASCII, which never occurs inside a multi-byte character: found with
+            // two vectorised byte searches, each run again only past the byte it found.
+            let bytes = text.as_bytes();
+            let markup =
+                |from: usize| memchr::memchr3(b'&', b'<', b'>', &bytes[from..]).map(|i| from + i);
+            let quote =
+                |from: usize| memchr::memchr2(b'"', b'\'', &bytes[from..]).map(|i| from + i);
+            let (mut next_markup, mut next_quote) = (markup(0), quote(0));
             let mut start = 0;
-            for (i, c) in text.char_indices() {
-                let entity = match c {
-                    '&' => "&amp;",
-                    '<' => "&lt;",
-                    '>' => "&gt;",
-                    '"' => "&quot;",
-                    '\'' => "&#39;",
-                    _ => continue,
+            while let Some(i) = match (next_markup, next_quote) {
+                (Some(m), Some(q)) => Some(m.min(q)),
+                (one, None) | (None, one) => one,
+            } {
+                let entity = match bytes[i] {
+                    b'&' => "&amp;",
+                    b'<' => "&lt;",
+                    b'>' => "&gt;",
+                    b'"' => "&quot;",
+                    _ => "&#39;",
                 };
                 out.write_str(&text[start..i])?;
                 out.write_str(entity)?;
                 start = i + 1;
+                if next_markup == Some(i) {
+                    next_markup = markup(start);
+                } else {
+                    next_quote = quote(start);
+                }
             }
             out.write_str(&text[start..])?;
             return Ok(());
@@ -193,5 +208,29 @@ fn problem(dir: &Path, fallback_name: &str, err: &minijinja::Error) -> Problem {
         file,
         line: err.line(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autoescaping_escapes_the_five_and_nothing_else() {
+        let mut env = Environment::new();
+        env.set_formatter(html_formatter);
+        env.add_template("t.html", "{{ a }}|{{ b }}|{{ c }}")
+            .unwrap();
+        let text = "<a href=\"/x/\">Tom & 'Jerry'</a> é>\"\"&&";
+        let html = env
+            .get_template("t.html")
+            .unwrap()
+            .render(minijinja::context! { a => text, b => "", c => "plain/é" })
+            .unwrap();
+        assert_eq!(
+            html,
+            "&lt;a href=&quot;/x/&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; \
+             é&gt;&quot;&quot;&amp;&amp;||plain/é"
+        );
     }
 }

@@ -14,7 +14,11 @@ pub fn slugify(text: &str) -> String {
                 slug.push('-');
             }
             pending_dash = false;
-            slug.extend(c.to_lowercase());
+            // ASCII, the usual case, without the general case mapping's lookup.
+            match c.is_ascii() {
+                true => slug.push(c.to_ascii_lowercase()),
+                false => slug.extend(c.to_lowercase()),
+            }
         } else if c == '\'' || c == '\u{2019}' {
             // "don't" -> "dont", not "don-t".
         } else {
