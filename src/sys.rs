@@ -224,19 +224,63 @@ impl SharedCounters {
     }
 }
 
-/// Installs a handler for `signal` that does nothing, without SA_RESTART: its only effect is
-/// to interrupt a blocking call (`ppoll`) with EINTR, which the caller then acts on.
+/// Set by the eviction handler ([`evict_on`]); taken by [`eviction_asked`].
+static EVICTION_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Whether the child is about to wait, or is waiting, for an idle client's next request.
+static WAITING_IDLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes `signal` ask a connection's child to end its connection: the handler notes the request
+/// (see [`eviction_asked`]) and, when the child waits for an idle client
+/// ([`waiting_for_idle_client`]), shuts the connection's reading side (stdin) down, so that the
+/// wait ends at once even if the signal came just before the `read` began. A wait that is
+/// interrupted instead returns EINTR (a read with a receive timeout is never restarted);
+/// other calls are restarted (SA_RESTART), so a response being written is not cut short.
 ///
-/// The handler touches no memory and calls nothing, so it is trivially async-signal-safe.
-pub fn interrupt_only(signal: Signal) {
-    extern "C" fn noop(_: libc::c_int) {}
+/// The handler is async-signal-safe: it stores and loads atomics and calls `shutdown` (nix's
+/// wrapper only calls it and reads errno), which POSIX lists as async-signal-safe; errno is
+/// saved and restored around it, so the interrupted code sees its own.
+pub fn evict_on(signal: Signal) {
+    extern "C" fn asked(_: libc::c_int) {
+        use std::sync::atomic::Ordering::SeqCst;
+        EVICTION_ASKED.store(true, SeqCst);
+        if WAITING_IDLE.load(SeqCst) {
+            // A failure (stdin not a socket) is harmless: the wait then ends with its timeout.
+            let errno = nix::errno::Errno::last_raw();
+            let _ = nix::sys::socket::shutdown(0, nix::sys::socket::Shutdown::Read);
+            nix::errno::Errno::set_raw(errno);
+        }
+    }
     let action = nix::sys::signal::SigAction::new(
-        SigHandler::Handler(noop),
-        nix::sys::signal::SaFlags::empty(),
+        SigHandler::Handler(asked),
+        nix::sys::signal::SaFlags::SA_RESTART,
         nix::sys::signal::SigSet::empty(),
     );
-    // SAFETY: the handler is an empty extern "C" fn, valid for the life of the process.
+    // SAFETY: the handler is an extern "C" fn, valid for the life of the process, and
+    // async-signal-safe (above).
     let _ = unsafe { nix::sys::signal::sigaction(signal, &action) };
+}
+
+/// Lets SIGUSR2 (eviction, see [`evict_on`]) in, once per process: a connection's child is
+/// born with it blocked (so that it cannot meet the default action, death, before the handler
+/// is in place) and first waits for a client without it, so a connection served by one request
+/// pays no system call for it.
+pub fn unblock_eviction() {
+    static UNBLOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !UNBLOCKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        let usr2 = nix::sys::signal::SigSet::from(Signal::SIGUSR2);
+        let _ = usr2.thread_unblock();
+    }
+}
+
+/// Whether eviction was asked since the last call (clears it).
+pub fn eviction_asked() -> bool {
+    EVICTION_ASKED.swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Tells the eviction handler whether a wait for an idle client is about to begin (`true`,
+/// set before the last check of [`eviction_asked`]) or is over (`false`).
+pub fn waiting_for_idle_client(waiting: bool) {
+    WAITING_IDLE.store(waiting, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Drops this process's page-table entries for its own binary's code and the read-only data

@@ -121,14 +121,14 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch, stamp: &
     // Inherited as they should be: PIPE ignored (Rust's runtime did that at start-up, so a
     // vanished client is an EPIPE error) and ALRM at its default (the lifetime alarm kills).
     // USR2 asks for eviction when the server is full (see `Supervisor::evict_if_others_wait`):
-    // it is blocked except inside `ppoll` while waiting for the client, where it interrupts the
-    // wait, so it can end an idle or slow connection but never a response half-written.
+    // it ends a wait for the client (`stream.rs`), so it can end an idle or slow connection but
+    // never a response half-written (other calls are restarted).
     sys::set_signal_dispositions(
         &[Signal::SIGTERM, Signal::SIGCHLD, Signal::SIGUSR1],
         &[Signal::SIGHUP, Signal::SIGINT],
     );
-    // USR2 arrives blocked from the parent (signals.rs); only the handler is needed here.
-    sys::interrupt_only(Signal::SIGUSR2);
+    // USR2 arrives blocked from the parent (signals.rs); it is let in at the first wait.
+    sys::evict_on(Signal::SIGUSR2);
     let lifetime = ctx.limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
     nix::unistd::alarm::set(lifetime);
 
@@ -304,7 +304,7 @@ fn serve_stream<S: Stream>(
             Some(read) => read,
             None => {
                 out.fresh = None; // waited: the fork's second may be past
-                out.stream.read(&mut buf[filled..], deadline.at())
+                out.stream.read(&mut buf[filled..], deadline.at(), idle)
             }
         };
         let evicted = matches!(read, Read::Evicted);

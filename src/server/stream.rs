@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::signal::SigSet;
-use nix::sys::socket::{getpeername, recv, shutdown, MsgFlags, Shutdown, SockaddrStorage};
-use nix::sys::time::TimeSpec;
+use nix::sys::socket::{
+    getpeername, recv, setsockopt, shutdown, sockopt, MsgFlags, Shutdown, SockaddrStorage,
+};
+use nix::sys::time::{TimeSpec, TimeVal, TimeValLike};
 
 use crate::sys;
 
@@ -33,8 +35,9 @@ pub enum Read {
 
 /// A connection as the child's request loop sees it.
 pub trait Stream {
-    /// Reads what is available into `buf`, waiting until `deadline` at most.
-    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Read;
+    /// Reads what is available into `buf`, waiting until `deadline` at most; `idle` when the
+    /// client owes nothing (between requests), where eviction may end the wait at any moment.
+    fn read(&mut self, buf: &mut [u8], deadline: Instant, idle: bool) -> Read;
     /// Reads what has already arrived, without waiting: `None` if nothing has (or this
     /// transport cannot tell), and the caller then waits with [`Stream::read`]. A request that
     /// is already there (the usual case: the listener defers accept until the first bytes) is
@@ -52,6 +55,10 @@ pub trait Stream {
 pub struct Plain<'a> {
     input: BorrowedFd<'a>,
     output: BorrowedFd<'a>,
+    /// The receive timeout set on the socket, once one is.
+    timeout: Option<Duration>,
+    /// False once the input proved not to be a socket (`--inetd` on a pipe).
+    socket: bool,
 }
 
 impl Plain<'static> {
@@ -60,13 +67,74 @@ impl Plain<'static> {
         Plain {
             input: sys::stdin_fd(),
             output: sys::stdout_fd(),
+            timeout: None,
+            socket: true,
+        }
+    }
+}
+
+impl Plain<'_> {
+    /// Sets the socket's receive timeout for a wait of `left` at most, unless the one set is
+    /// at most that and not much shorter (it then ends the wait a little early, and the loop
+    /// waits again for the rest): a keep-alive client's every wait is the same idle timeout,
+    /// so it is set once, not once a request. False if the input is not a socket.
+    fn arm(&mut self, left: Duration) -> bool {
+        let close_enough = |set: Duration| set <= left && left - set <= left / 8;
+        if self.timeout.is_some_and(close_enough) {
+            return true;
+        }
+        // Zero would mean no timeout at all.
+        let wait = left.max(Duration::from_millis(1));
+        let time = TimeVal::microseconds(wait.as_micros().min(i64::MAX as u128) as i64);
+        match setsockopt(&self.input, sockopt::ReceiveTimeout, &time) {
+            Ok(()) => {
+                self.timeout = Some(wait);
+                true
+            }
+            Err(_) => false,
         }
     }
 }
 
 impl Stream for Plain<'_> {
-    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Read {
-        read_until(self.input, buf, deadline)
+    /// One blocking `read` per wait (a `poll` first would double the system calls of a
+    /// keep-alive request), bounded by the socket's receive timeout. Eviction (SIGUSR2, see
+    /// [`sys::evict_on`]) interrupts the read, or, for an idle client, shuts the reading side
+    /// down so that even a read that had not begun yet ends at once.
+    fn read(&mut self, buf: &mut [u8], deadline: Instant, idle: bool) -> Read {
+        if !self.socket {
+            return read_until(self.input, buf, deadline);
+        }
+        sys::unblock_eviction();
+        loop {
+            sys::waiting_for_idle_client(idle);
+            if sys::eviction_asked() {
+                sys::waiting_for_idle_client(false);
+                return Read::Evicted;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                sys::waiting_for_idle_client(false);
+                return Read::TimedOut;
+            }
+            if !self.arm(left) {
+                sys::waiting_for_idle_client(false);
+                self.socket = false;
+                return read_until(self.input, buf, deadline);
+            }
+            let read = nix::unistd::read(self.input, buf);
+            sys::waiting_for_idle_client(false);
+            return match read {
+                Ok(0) if sys::eviction_asked() => Read::Evicted,
+                Ok(0) => Read::Closed,
+                Ok(n) => Read::Data(n),
+                Err(Errno::EINTR) if sys::eviction_asked() => Read::Evicted,
+                // The receive timeout (the loop decides whether the deadline passed), or
+                // another signal.
+                Err(Errno::EAGAIN | Errno::EINTR) => continue,
+                Err(_) => Read::Closed,
+            };
+        }
     }
 
     fn read_ready(&mut self, buf: &mut [u8]) -> Option<Read> {
@@ -149,8 +217,12 @@ pub fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> R
         if left.is_zero() {
             return Read::TimedOut;
         }
+        if sys::eviction_asked() {
+            return Read::Evicted;
+        }
         let mut fds = [PollFd::new(input, PollFlags::POLLIN)];
-        // An empty mask: SIGUSR2 (eviction) may arrive only while waiting here.
+        // An empty mask: SIGUSR2 (eviction), blocked until a plain read first waits, arrives
+        // here at the latest.
         match ppoll(
             &mut fds,
             Some(TimeSpec::from_duration(left)),
@@ -158,7 +230,10 @@ pub fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> R
         ) {
             Ok(0) => return Read::TimedOut,
             Ok(_) => {}
-            Err(Errno::EINTR) => return Read::Evicted,
+            Err(Errno::EINTR) => {
+                sys::eviction_asked();
+                return Read::Evicted;
+            }
             Err(_) => return Read::Closed,
         }
         return match nix::unistd::read(input, buf) {

@@ -43,7 +43,7 @@ impl<'a> TlsStream<'a> {
 }
 
 impl Stream for TlsStream<'_> {
-    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Read {
+    fn read(&mut self, buf: &mut [u8], deadline: Instant, idle: bool) -> Read {
         let mut raw = [0u8; CHUNK + 512];
         loop {
             match self.tls.reader().read(buf) {
@@ -55,7 +55,7 @@ impl Stream for TlsStream<'_> {
             if !self.flush() {
                 return Read::Closed;
             }
-            let n = match self.socket.read(&mut raw, deadline) {
+            let n = match self.socket.read(&mut raw, deadline, idle) {
                 Read::Data(n) => n,
                 other => return other,
             };
