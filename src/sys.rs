@@ -178,6 +178,13 @@ impl Drop for Mapping {
 /// mapping, which is why the site does not make forking slower as it grows.
 pub struct SharedMap(Mapping);
 
+// SAFETY: the mapping is read-only and its memfd sealed against writes, so its bytes never
+// change: any thread may read them through `bytes`, and the one owner unmaps it on drop. This
+// lets a render worker hand slices of the snapshot it replaces around as shared bodies.
+unsafe impl Send for SharedMap {}
+// SAFETY: as above: shared references give out only `&[u8]` of immutable bytes.
+unsafe impl Sync for SharedMap {}
+
 impl SharedMap {
     /// Maps all `len` bytes of `fd` read-only. The fd must be sealed against writing, shrinking
     /// and growing (`Snapshot::seal_and_map` does that first). The mapping outlives `fd`.

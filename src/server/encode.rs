@@ -125,21 +125,50 @@ pub fn encode_into<'a>(
     let paths: Vec<&str> = std::iter::once("")
         .chain(site.resources.iter().map(|r| r.path.as_str()))
         .collect();
-    let mut writer = snapshot::Writer::new(out, &paths)?;
+    let mut writer = snapshot::Writer::new(out, &paths, old.map_or(&[][..], |v| v.raw()))?;
     for batch in all.chunks(BATCH) {
         let prepared = par::map(batch, |r| {
             let not_found = std::ptr::eq(*r, &site.not_found);
-            let same = old
-                .filter(|_| !not_found)
-                .and_then(|view| view.lookup(r.path.as_bytes()))
-                .and_then(|entry| reusable(r, entry));
-            prepare(r, not_found, same)
+            let same = old.filter(|_| !not_found).and_then(|view| {
+                let entry = view.lookup(r.path.as_bytes())?;
+                Some((view, entry, reusable(r, entry)?))
+            });
+            let mut prepared = prepare(r, not_found, same.map(|(_, _, reused)| reused))?;
+            // Every byte of the entry as it was: written as a copy of the old entry's bytes,
+            // which the writer joins with its neighbours' into a few large writes.
+            if let Some((view, entry, _)) = same {
+                prepared.old = unchanged(&prepared, entry)
+                    .then(|| view.block(&entry))
+                    .flatten();
+            }
+            Ok::<_, io::Error>(prepared)
         });
         for one in prepared {
             writer.push(&one?)?;
         }
     }
     writer.finish(site.post_count, render_micros, record)
+}
+
+/// Whether `prepared` is `entry` byte for byte: heads, bodies and tag.
+fn unchanged(prepared: &Prepared<'_>, entry: snapshot::Entry<'_>) -> bool {
+    let gzip_same = match (&prepared.gzip, entry.gzip) {
+        (None, None) => true,
+        (Some((head, body)), Some(old)) => {
+            head.as_bytes() == old.head && same_bytes(body, old.body)
+        }
+        _ => false,
+    };
+    gzip_same
+        && prepared.head.as_bytes() == entry.plain.head
+        && prepared.etag.as_bytes() == entry.etag
+        && same_bytes(prepared.body, entry.plain.body)
+}
+
+/// `a == b`, at once when they are the same bytes in memory (a page kept from the snapshot
+/// being replaced is a slice of it).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
 /// An earlier entry's tag and gzip body, when they are what `resource` would get: the same
@@ -154,7 +183,7 @@ fn reusable<'o>(
     let content_type = header(entry.plain.head, b"Content-Type")?;
     (entry.plain.head.starts_with(b"HTTP/1.1 200 ")
         && content_type == resource.content_type.as_bytes()
-        && entry.plain.body == resource.body.as_slice())
+        && same_bytes(entry.plain.body, &resource.body))
     .then_some((etag, entry.gzip.map(|g| g.body)))
 }
 
@@ -181,6 +210,7 @@ fn prepare<'a>(
             body: &resource.body,
             gzip: None,
             etag: String::new(),
+            old: None,
         });
     }
     if let Some(to) = crate::site::redirect::target(resource) {
@@ -195,6 +225,7 @@ fn prepare<'a>(
             body: b"",
             gzip: None,
             etag: String::new(),
+            old: None,
         });
     }
     let (etag, gz) = match reused {
@@ -227,6 +258,7 @@ fn prepare<'a>(
         body: &resource.body,
         gzip,
         etag,
+        old: None,
     })
 }
 
@@ -335,7 +367,7 @@ mod tests {
             path: path.to_string(),
             content_type: "text/html; charset=utf-8".to_string(),
             last_modified: jiff::Timestamp::from_second(1_795_341_600).unwrap(),
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
         }
     }
 

@@ -71,13 +71,15 @@ pub fn add_to(site: &mut Site) {
         .chain(std::iter::once(&mut site.not_found))
         .filter(|r| r.content_type.starts_with("text/html"))
     {
-        inject(&mut page.body, tag.as_bytes());
+        let mut body = Vec::from(std::mem::take(&mut page.body));
+        inject(&mut body, tag.as_bytes());
+        page.body = body.into();
     }
     site.resources.push(Resource {
         path: SCRIPT_PATH.into(),
         content_type: "text/javascript; charset=utf-8".into(),
         last_modified,
-        body: SCRIPT.as_bytes().to_vec(),
+        body: bytes::Bytes::from_static(SCRIPT.as_bytes()),
     });
     site.resources.sort_by(|a, b| a.path.cmp(&b.path));
 }

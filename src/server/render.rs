@@ -90,6 +90,30 @@ pub fn render_bytes(
     Ok(bytes.into_inner())
 }
 
+/// The snapshot a render replaces.
+#[derive(Clone, Copy)]
+pub struct PreviousSnapshot<'a> {
+    view: View<'a>,
+    /// The same bytes, when they can be shared: then the pages kept are slices of them, not
+    /// copies (the render worker's mapping, which outlives every slice).
+    shared: Option<&'a bytes::Bytes>,
+}
+
+impl<'a> PreviousSnapshot<'a> {
+    /// Bytes the new site can only copy from.
+    pub fn borrowed(view: View<'a>) -> PreviousSnapshot<'a> {
+        PreviousSnapshot { view, shared: None }
+    }
+
+    /// Bytes the new site may hold slices of.
+    pub fn shared(bytes: &'a bytes::Bytes) -> PreviousSnapshot<'a> {
+        PreviousSnapshot {
+            view: View::new(bytes),
+            shared: Some(bytes),
+        }
+    }
+}
+
 /// Why [`render_into`] failed.
 #[derive(Debug)]
 pub enum RenderError {
@@ -119,7 +143,22 @@ pub fn render_into(
     previous: Option<View<'_>>,
     out: &mut dyn snapshot::Sink,
 ) -> Result<site::Site, RenderError> {
-    let previous = previous.and_then(encode::Previous::new);
+    let previous = previous.map(PreviousSnapshot::borrowed);
+    render_into_sharing(root, strictness, preview, tls, previous, out)
+}
+
+/// As [`render_into`], with pages kept from `previous` shared rather than copied when it can
+/// share them.
+pub fn render_into_sharing(
+    root: &Path,
+    strictness: Strictness,
+    preview: Preview,
+    tls: Option<&tls::Files>,
+    previous: Option<PreviousSnapshot<'_>>,
+    out: &mut dyn snapshot::Sink,
+) -> Result<site::Site, RenderError> {
+    let shared = previous.and_then(|p| p.shared);
+    let previous = previous.and_then(|p| encode::Previous::new(p.view));
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
     let material = tls
@@ -127,7 +166,7 @@ pub fn render_into(
         .transpose()
         .map_err(RenderError::Site)?
         .flatten();
-    let earlier = previous.map(|p| Earlier::new(p, preview.live));
+    let earlier = previous.map(|p| Earlier::new(p, preview.live, shared));
     let (build, site_record) = site::build_incremental(
         root,
         preview.drafts,
@@ -187,13 +226,20 @@ pub fn render_into(
 struct Earlier<'a> {
     previous: encode::Previous<'a>,
     live_tag: Option<Vec<u8>>,
+    /// The snapshot's bytes, when bodies may be slices of them.
+    shared: Option<&'a bytes::Bytes>,
 }
 
 impl<'a> Earlier<'a> {
-    fn new(previous: encode::Previous<'a>, live: bool) -> Earlier<'a> {
+    fn new(
+        previous: encode::Previous<'a>,
+        live: bool,
+        shared: Option<&'a bytes::Bytes>,
+    ) -> Earlier<'a> {
         Earlier {
             previous,
             live_tag: live.then(live_tag),
+            shared,
         }
     }
 }
@@ -205,7 +251,7 @@ fn live_tag() -> Vec<u8> {
         path: "/".into(),
         content_type: site::pages::HTML.into(),
         last_modified: jiff::Timestamp::UNIX_EPOCH,
-        body: b"</head>".to_vec(),
+        body: bytes::Bytes::from_static(b"</head>"),
     };
     let mut probe = site::Site {
         resources: vec![page.clone()],
@@ -213,7 +259,7 @@ fn live_tag() -> Vec<u8> {
         post_count: 0,
     };
     super::live::add_to(&mut probe);
-    let mut body = probe.not_found.body;
+    let mut body = Vec::from(probe.not_found.body);
     body.truncate(body.len().saturating_sub(b"</head>".len()));
     body
 }
@@ -238,6 +284,18 @@ impl site::incremental::Earlier for Earlier<'_> {
         match &self.live_tag {
             None => Some(std::borrow::Cow::Borrowed(entry.plain.body)),
             Some(tag) => without_tag(entry.plain.body, tag).map(std::borrow::Cow::Owned),
+        }
+    }
+
+    fn shared_body(&self, path: &str) -> Option<bytes::Bytes> {
+        match (self.shared, &self.live_tag) {
+            (Some(shared), None) => {
+                let entry = self.previous.view().lookup(path.as_bytes())?;
+                Some(shared.slice_ref(entry.plain.body))
+            }
+            _ => self
+                .body(path)
+                .map(|body| bytes::Bytes::copy_from_slice(&body)),
         }
     }
 }
@@ -458,7 +516,9 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
                 None
             }
         });
-    let previous_view = previous.as_ref().map(Snapshot::view);
+    // Shared bytes: the pages the new site keeps are slices of this mapping, not copies.
+    let previous = previous.map(bytes::Bytes::from_owner);
+    let previous_snapshot = previous.as_ref().map(PreviousSnapshot::shared);
     let file = match memfd.try_clone() {
         Ok(fd) => std::fs::File::from(fd),
         Err(e) => {
@@ -468,12 +528,12 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     };
     // Large writes go straight through; the buffer gathers the many small heads and paths.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
-    let rendered = render_into(
+    let rendered = render_into_sharing(
         root,
         strictness,
         preview,
         tls.as_ref(),
-        previous_view,
+        previous_snapshot,
         &mut out,
     );
     drop(out);

@@ -75,6 +75,10 @@ pub struct Prepared<'a> {
     pub gzip: Option<(String, std::borrow::Cow<'a, [u8]>)>,
     /// The entity tag, quotes included (empty for the 404 page).
     pub etag: String,
+    /// Where in the snapshot being replaced (the bytes given to [`Writer::new`]) this entry's
+    /// head, body, gzip head and body, and tag lie, back to back, exactly as they are here:
+    /// the writer copies them from there.
+    pub old: Option<std::ops::Range<usize>>,
 }
 
 /// Where a snapshot is written: the render worker's memfd, or a `Cursor` over a `Vec`.
@@ -88,6 +92,11 @@ impl<T: Write + Seek> Sink for T {}
 /// lookup compares against stay few; then each entry's head, body, gzip head and body, and tag.
 pub struct Writer<'w> {
     out: &'w mut dyn Sink,
+    /// The snapshot being replaced (empty when none), which [`Prepared::old`] points into.
+    old: &'w [u8],
+    /// Bytes of `old` due at the end of what is written so far, not yet written: entries
+    /// unchanged in a row lie in a row there too, and are written together.
+    run: std::ops::Range<usize>,
     fields: Vec<[u32; FIELDS]>,
     hashes: Vec<u32>,
     slots: usize,
@@ -99,8 +108,8 @@ pub struct Writer<'w> {
 
 impl<'w> Writer<'w> {
     /// Starts a snapshot of the entries at `paths` (the first is the 404 page's, unused),
-    /// refusing a path given twice.
-    pub fn new(out: &'w mut dyn Sink, paths: &[&str]) -> io::Result<Writer<'w>> {
+    /// refusing a path given twice. `old` is the snapshot being replaced, if any (else empty).
+    pub fn new(out: &'w mut dyn Sink, paths: &[&str], old: &'w [u8]) -> io::Result<Writer<'w>> {
         let mut seen = std::collections::HashSet::with_capacity(paths.len());
         if let Some(twice) = paths.iter().skip(1).find(|p| !seen.insert(**p)) {
             return Err(io::Error::new(
@@ -113,6 +122,8 @@ impl<'w> Writer<'w> {
         let strings_at = HEADER + count * ENTRY + slots * SLOT;
         let mut writer = Writer {
             out,
+            old,
+            run: 0..0,
             fields: vec![[0u32; FIELDS]; count],
             hashes: vec![0; count],
             slots,
@@ -130,6 +141,7 @@ impl<'w> Writer<'w> {
     }
 
     fn string(&mut self, field: &mut [u32], bytes: &[u8]) -> io::Result<()> {
+        self.write_run()?;
         field[0] = u32_of(self.at)?;
         field[1] = u32_of(bytes.len())?;
         self.out.write_all(bytes)?;
@@ -147,6 +159,35 @@ impl<'w> Writer<'w> {
             ));
         }
         let mut f = self.fields[index];
+        if let Some(old) = prepared.old.clone().filter(|r| r.end <= self.old.len()) {
+            let gzip = prepared.gzip.as_ref();
+            let lens = [
+                prepared.head.len(),
+                prepared.body.len(),
+                gzip.map_or(0, |(head, _)| head.len()),
+                gzip.map_or(0, |(_, body)| body.len()),
+                prepared.etag.len(),
+            ];
+            if lens.iter().sum::<usize>() == old.len() {
+                if self.run.end != old.start {
+                    self.write_run()?;
+                    self.run = old.clone();
+                } else {
+                    self.run.end = old.end;
+                }
+                for (i, len) in lens.into_iter().enumerate() {
+                    let (at, n) = (u32_of(self.at)?, u32_of(len)?);
+                    // No gzip variant: its fields stay zero, as when written.
+                    if !(gzip.is_none() && (i == 2 || i == 3)) {
+                        f[2 + 2 * i..4 + 2 * i].copy_from_slice(&[at, n]);
+                    }
+                    self.at += len;
+                }
+                self.fields[index] = f;
+                self.next += 1;
+                return Ok(());
+            }
+        }
         self.string(&mut f[2..4], prepared.head.as_bytes())?;
         self.string(&mut f[4..6], prepared.body)?;
         if let Some((gz_head, gz)) = &prepared.gzip {
@@ -159,9 +200,21 @@ impl<'w> Writer<'w> {
         Ok(())
     }
 
+    /// Writes the pending run of the old snapshot's bytes.
+    fn write_run(&mut self) -> io::Result<()> {
+        let run = std::mem::replace(&mut self.run, 0..0);
+        self.out.write_all(&self.old[run])
+    }
+
     /// Writes the render record and then the index at the start; leaves `out` at the end.
     /// Returns the snapshot's length.
-    pub fn finish(self, post_count: usize, render_micros: u64, record: &[u8]) -> io::Result<usize> {
+    pub fn finish(
+        mut self,
+        post_count: usize,
+        render_micros: u64,
+        record: &[u8],
+    ) -> io::Result<usize> {
+        self.write_run()?;
         let count = self.fields.len();
         if self.next != count {
             return Err(io::Error::new(
@@ -301,6 +354,12 @@ impl Snapshot {
     }
 }
 
+impl AsRef<[u8]> for Snapshot {
+    fn as_ref(&self) -> &[u8] {
+        self.map.bytes()
+    }
+}
+
 /// Read access to snapshot bytes, whether mapped or in a Vec (inetd mode, tests).
 #[derive(Clone, Copy)]
 pub struct View<'a> {
@@ -396,6 +455,27 @@ impl<'a> View<'a> {
             slot = (slot + 1) & (slots - 1);
         }
         None
+    }
+
+    /// Where `entry` (of this snapshot) lies: its head, body, gzip head and body, and tag
+    /// back to back, as [`Writer`] lays them out; `None` if they are not.
+    pub fn block(&self, entry: &Entry<'a>) -> Option<std::ops::Range<usize>> {
+        let base = self.bytes.as_ptr() as usize;
+        let at = |part: &[u8]| (part.as_ptr() as usize).checked_sub(base);
+        let mut parts = vec![entry.plain.head, entry.plain.body];
+        if let Some(gzip) = entry.gzip {
+            parts.extend([gzip.head, gzip.body]);
+        }
+        parts.push(entry.etag);
+        let start = at(parts[0])?;
+        let mut end = start;
+        for part in parts {
+            if at(part)? != end {
+                return None;
+            }
+            end += part.len();
+        }
+        (end <= self.bytes.len()).then_some(start..end)
     }
 
     /// The 404 page.

@@ -34,6 +34,13 @@ pub trait Earlier: Sync {
     fn record(&self) -> &[u8];
     /// The body at `path` as the site renderer made it (before anything the server adds).
     fn body(&self, path: &str) -> Option<Cow<'_, [u8]>>;
+    /// As [`Earlier::body`], as a body the new site can hold: a copy unless the earlier render
+    /// can share its bytes (the render worker's mapping of the snapshot it replaces), which
+    /// spares a reload copying every page it keeps.
+    fn shared_body(&self, path: &str) -> Option<bytes::Bytes> {
+        self.body(path)
+            .map(|body| bytes::Bytes::copy_from_slice(&body))
+    }
 }
 
 /// The record's opening; any other version is ignored.
@@ -320,12 +327,12 @@ impl<'e> Record<'e> {
 
     /// The earlier body of the page at `path` when it was rendered from the same `key`; the
     /// key is recorded for the next render either way.
-    pub fn page(&self, path: &str, key: u64) -> Option<Vec<u8>> {
+    pub fn page(&self, path: &str, key: u64) -> Option<bytes::Bytes> {
         self.lock(&self.new_pages).push((path.to_string(), key));
         if self.pages.get(path) != Some(&key) {
             return None;
         }
-        let body = self.earlier?.body(path)?.into_owned();
+        let body = self.earlier?.shared_body(path)?;
         self.reused_pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock(&self.new_reused).insert(path.to_string());

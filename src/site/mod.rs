@@ -44,8 +44,9 @@ pub struct Resource {
     pub content_type: String,
     /// When the inputs that produced this resource last changed.
     pub last_modified: jiff::Timestamp,
-    /// The body, byte for byte.
-    pub body: Vec<u8>,
+    /// The body, byte for byte: shared, so that a reload can take a body from the snapshot it
+    /// replaces without copying it (`incremental.rs`).
+    pub body: bytes::Bytes,
 }
 
 /// A rendered site.
@@ -318,7 +319,7 @@ fn build_site(
             path: path.clone(),
             content_type: feed::CONTENT_TYPE.into(),
             last_modified: feed_modified,
-            body: feed.clone().into_bytes(),
+            body: feed.clone().into_bytes().into(),
         })
         .collect();
     let bodies: Vec<String> = posts
@@ -388,7 +389,7 @@ fn build_site(
                 path: "/robots.txt".into(),
                 content_type: "text/plain; charset=utf-8".into(),
                 last_modified: site_modified,
-                body: robots.into_bytes(),
+                body: robots.into_bytes().into(),
             },
             None,
             problems,
@@ -401,7 +402,7 @@ fn build_site(
             path: "/sitemap.xml".into(),
             content_type: sitemap::CONTENT_TYPE.into(),
             last_modified: all_modified,
-            body: map.into_bytes(),
+            body: map.into_bytes().into(),
         },
         None,
         problems,
@@ -810,7 +811,7 @@ fn add_template_files(
                 path,
                 content_type: assets::content_type(name).into(),
                 last_modified: site_modified,
-                body: body.to_vec(),
+                body: bytes::Bytes::from_static(body),
             };
             site.add(resource, None, problems);
         }
@@ -1021,7 +1022,7 @@ impl Resources {
                     content_type: assets::content_type(&path).into(),
                     last_modified: read.modified,
                     path,
-                    body: read.bytes,
+                    body: read.bytes.into(),
                 };
                 self.add(resource, Some(file), problems);
             }

@@ -205,7 +205,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 // would stay allocated, 10,000 pages over, for as long as the site is held.
                 let mut body = self.templates.render(template, ctx)?.into_bytes();
                 body.shrink_to_fit();
-                (body, false)
+                (body.into(), false)
             }
         };
         let page = Resource {
