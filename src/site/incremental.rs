@@ -44,7 +44,7 @@ pub trait Earlier: Sync {
 }
 
 /// The record's opening; any other version is ignored.
-const VERSION: &[u8; 8] = b"FBSITE02";
+const VERSION: &[u8; 8] = b"FBSITE03";
 
 /// A stable 64-bit hash (FNV constants a word at a time, then an avalanche): the same bytes
 /// give the same hash in every process and every version, which the record needs and the
@@ -163,6 +163,9 @@ struct Cached<'e> {
     identity: Option<Identity>,
     /// Where the HTML sits in the post's page body: offset and length.
     html_at: Option<(usize, usize)>,
+    /// The hash of the HTML, which the post's page key takes (`pages.rs`): known without
+    /// reading the HTML, so a post whose page is kept never has it copied out.
+    html_hash: u64,
     /// The post's URL.
     url: String,
     /// The post without its HTML, as written by `write_post`: read only when reused, and
@@ -175,6 +178,7 @@ struct Kept<'e> {
     source: PathBuf,
     url: String,
     source_key: u64,
+    html_hash: u64,
     identity: Option<Identity>,
     raw: Cow<'e, [u8]>,
 }
@@ -197,6 +201,9 @@ pub struct Record<'e> {
     new_posts: Mutex<Vec<Kept<'e>>>,
     new_html_at: Mutex<HashMap<PathBuf, (usize, usize)>>,
     new_pages: Mutex<Vec<(String, u64)>>,
+    /// The posts taken from the earlier render whose HTML is still in its page there (their
+    /// `html` is empty until [`Record::fill_html`] or [`Record::whole_html`] fetches it).
+    unfilled: Mutex<std::collections::HashSet<PathBuf>>,
     /// How much was reused, for the log.
     pub reused_posts: std::sync::atomic::AtomicUsize,
     /// How many pages were taken from the earlier render.
@@ -227,6 +234,7 @@ impl<'e> Record<'e> {
             new_posts: Mutex::new(Vec::new()),
             new_html_at: Mutex::new(HashMap::new()),
             new_pages: Mutex::new(Vec::new()),
+            unfilled: Default::default(),
             reused_posts: Default::default(),
             reused_pages: Default::default(),
             unread_posts: Default::default(),
@@ -273,33 +281,85 @@ impl<'e> Record<'e> {
         Some(post)
     }
 
-    /// The post at `source` as the earlier render had it, HTML included, when its file's
-    /// `source_key` is the same and its HTML can be found again; it is kept for the next
-    /// record as it was, with the file's `identity` taken before it was read.
+    /// The post at `source` as the earlier render had it, when its file's `source_key` is the
+    /// same and its HTML can be found again; it is kept for the next record as it was, with the
+    /// file's `identity` taken before it was read.
+    ///
+    /// Its `html` is left empty, to be fetched from the earlier page only where it is needed
+    /// ([`Record::fill_html`], [`Record::whole_html`]); its hash is known ([`Record::html_key`]).
+    /// A reload that keeps most pages thus copies almost no post's HTML.
     pub fn post(&self, source: &Path, source_key: u64, identity: Option<Identity>) -> Option<Post> {
         let cached = self.posts.get(source)?;
         if cached.source_key != source_key {
             return None;
         }
-        let mut post = read_post(&mut Reader(cached.raw))?;
+        let post = read_post(&mut Reader(cached.raw))?;
         // Links to other posts are resolved into the HTML: theirs may have moved.
         if !post.links.is_empty() || post.source != source {
             return None;
         }
         let (at, len) = cached.html_at?;
         let body = self.earlier?.body(&cached.url)?;
-        let html = std::str::from_utf8(body.get(at..at.checked_add(len)?)?).ok()?;
-        post.html = html.to_string();
+        // Where the page says; its bytes are checked as text when fetched.
+        let end = at.checked_add(len)?;
+        let starts_char = |i: usize| body.get(i).is_none_or(|&b| !(0x80..0xc0).contains(&b));
+        if end > body.len() || !starts_char(at) || !starts_char(end) {
+            return None;
+        }
         self.reused_posts
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock(&self.new_posts).push(Kept {
             source: post.source.clone(),
             url: post.url.clone(),
             source_key,
+            html_hash: cached.html_hash,
             identity,
             raw: Cow::Borrowed(cached.raw),
         });
+        self.lock(&self.unfilled).insert(post.source.clone());
         Some(post)
+    }
+
+    /// The whole HTML of `post`: `html` (its field, taken out), or the HTML in its earlier page
+    /// when it came from there without it.
+    pub fn whole_html<'h>(&self, post: &Post, html: &'h str) -> Cow<'h, str> {
+        match html.is_empty() && self.lock(&self.unfilled).contains(&post.source) {
+            true => Cow::Owned(self.fetch_html(&post.source).unwrap_or_default()),
+            false => Cow::Borrowed(html),
+        }
+    }
+
+    /// The hash of `post`'s whole HTML, which its page's key takes, with `html` as in
+    /// [`Record::whole_html`]: recorded for a post that came without it.
+    pub fn html_key(&self, post: &Post, html: &str) -> u64 {
+        let cached = || self.posts.get(&post.source).map(|c| c.html_hash);
+        match html.is_empty() && self.lock(&self.unfilled).contains(&post.source) {
+            true => cached().unwrap_or_else(|| hash(html.as_bytes())),
+            false => hash(html.as_bytes()),
+        }
+    }
+
+    /// Fetches the HTML of each of `posts` that came from the earlier render without it (the
+    /// feed's and the translations', which are used whole).
+    pub fn fill_html(&self, posts: &mut [Post]) {
+        for post in posts.iter_mut().filter(|p| p.html.is_empty()) {
+            if self.lock(&self.unfilled).remove(&post.source) {
+                post.html = self.fetch_html(&post.source).unwrap_or_default();
+            }
+        }
+    }
+
+    /// The HTML of the post read from `source` in its earlier page, where [`Record::post`]
+    /// found its place. The earlier snapshot is sealed and was written with its record by
+    /// this same binary (`server::encode::Previous`), so the place holds the text recorded;
+    /// were it ever not text, the bytes are taken with replacement characters rather than
+    /// failing the render half-way.
+    fn fetch_html(&self, source: &Path) -> Option<String> {
+        let cached = self.posts.get(source)?;
+        let (at, len) = cached.html_at?;
+        let body = self.earlier?.body(&cached.url)?;
+        let bytes = body.get(at..at.checked_add(len)?)?;
+        Some(String::from_utf8_lossy(bytes).into_owned())
     }
 
     /// Remembers a post of this render read from its file (its HTML is not kept), its
@@ -311,6 +371,7 @@ impl<'e> Record<'e> {
             source: post.source.clone(),
             url: post.url.clone(),
             source_key,
+            html_hash: hash(post.html.as_bytes()),
             identity,
             raw: Cow::Owned(w.0),
         });
@@ -387,6 +448,7 @@ impl<'e> Record<'e> {
             w.str(&kept.source.to_string_lossy());
             w.str(&kept.url);
             w.u64(kept.source_key);
+            w.u64(kept.html_hash);
             match kept.identity {
                 Some(Identity(words)) => {
                     w.u64(1);
@@ -473,6 +535,7 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
         let source = PathBuf::from(r.str()?);
         let url = r.str()?;
         let source_key = r.u64()?;
+        let html_hash = r.u64()?;
         let identity = match r.u64()? {
             0 => None,
             _ => {
@@ -492,6 +555,7 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
             source,
             Cached {
                 source_key,
+                html_hash,
                 identity,
                 html_at,
                 url,
@@ -778,7 +842,14 @@ mod tests {
             bodies: HashMap::from([(post.url.clone(), page.into_bytes())]),
         };
         let next = Record::new(Some(&old), 7, 7);
-        let back = next.post(&post.source, 42, None).expect("reused");
+        let mut back = next.post(&post.source, 42, None).expect("reused");
+        assert!(
+            back.html.is_empty(),
+            "its HTML stays in its page until needed"
+        );
+        assert_eq!(next.html_key(&back, ""), hash(post.html.as_bytes()));
+        assert_eq!(next.whole_html(&back, ""), post.html);
+        next.fill_html(std::slice::from_mut(&mut back));
         assert_eq!(format!("{back:?}"), format!("{post:?}"));
         assert!(
             next.post(&post.source, 43, None).is_none(),

@@ -301,7 +301,14 @@ fn build_site(
         started.elapsed()
     );
 
-    // The feed, before the post bodies move into their pages.
+    // The feed, before the post bodies move into their pages. Posts taken from the earlier
+    // render come without their HTML: the feed's and the translations' are used whole.
+    let in_feed = match config.feed_entries {
+        0 => posts.len(),
+        n => n.min(posts.len()),
+    };
+    record.fill_html(&mut posts[..in_feed]);
+    record.fill_html(&mut translations);
     let feed = feed::atom(&config, &posts, site_modified);
     let feed_modified = posts
         .iter()

@@ -265,7 +265,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 .into_iter()
                 .flatten();
             let mut key = Key::new("post");
-            key.word(hash(html.as_bytes()));
+            key.word(self.record.html_key(post, &html));
             for n in [i.checked_sub(1), Some(i + 1)] {
                 match n.filter(|&n| n < self.posts.len()) {
                     Some(n) => self.listed(key.word(1), [n]),
@@ -276,7 +276,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             let extra = || {
                 context! {
                     post => context! {
-                        content => Value::from_safe_string(html.clone()),
+                        content => Value::from_safe_string(self.record.whole_html(post, &html).into_owned()),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -290,6 +290,11 @@ impl<'a, 'r> Pages<'a, 'r> {
                 self.newest(neighbours),
                 &mut key,
             )?;
+            // A kept page's HTML place is the earlier one: its HTML is not needed.
+            let html = match reused {
+                true => std::borrow::Cow::Borrowed(html.as_str()),
+                false => self.record.whole_html(post, &html),
+            };
             self.keep_html_at(post, &page, &html, reused);
             Ok(page)
         })
