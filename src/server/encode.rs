@@ -131,12 +131,12 @@ pub fn encode_into<'a>(
             let not_found = std::ptr::eq(*r, &site.not_found);
             let same = old.filter(|_| !not_found).and_then(|view| {
                 let entry = view.lookup(r.path.as_bytes())?;
-                Some((view, entry, reusable(r, entry)?))
+                reusable(r, entry).then_some((view, entry))
             });
-            let mut prepared = prepare(r, not_found, same.map(|(_, _, reused)| reused))?;
+            let mut prepared = prepare(r, not_found, same.map(|(_, entry)| entry))?;
             // Every byte of the entry as it was: written as a copy of the old entry's bytes,
             // which the writer joins with its neighbours' into a few large writes.
-            if let Some((view, entry, _)) = same {
+            if let Some((view, entry)) = same {
                 prepared.old = unchanged(&prepared, entry)
                     .then(|| view.block(&entry))
                     .flatten();
@@ -155,13 +155,13 @@ fn unchanged(prepared: &Prepared<'_>, entry: snapshot::Entry<'_>) -> bool {
     let gzip_same = match (&prepared.gzip, entry.gzip) {
         (None, None) => true,
         (Some((head, body)), Some(old)) => {
-            head.as_bytes() == old.head && same_bytes(body, old.body)
+            same_bytes(head, old.head) && same_bytes(body, old.body)
         }
         _ => false,
     };
     gzip_same
-        && prepared.head.as_bytes() == entry.plain.head
-        && prepared.etag.as_bytes() == entry.etag
+        && same_bytes(&prepared.head, entry.plain.head)
+        && same_bytes(prepared.etag.as_bytes(), entry.etag)
         && same_bytes(prepared.body, entry.plain.body)
 }
 
@@ -173,18 +173,12 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 
 /// An earlier entry's tag and gzip body, when they are what `resource` would get: the same
 /// Content-Type and body, and a tag (which redirects and the 404 page lack).
-fn reusable<'o>(
-    resource: &Resource,
-    entry: snapshot::Entry<'o>,
-) -> Option<(&'o str, Option<&'o [u8]>)> {
-    let etag = std::str::from_utf8(entry.etag)
-        .ok()
-        .filter(|t| t.len() > 2)?;
-    let content_type = header(entry.plain.head, b"Content-Type")?;
-    (entry.plain.head.starts_with(b"HTTP/1.1 200 ")
-        && content_type == resource.content_type.as_bytes()
-        && same_bytes(entry.plain.body, &resource.body))
-    .then_some((etag, entry.gzip.map(|g| g.body)))
+fn reusable(resource: &Resource, entry: snapshot::Entry<'_>) -> bool {
+    let tagged = std::str::from_utf8(entry.etag).is_ok_and(|t| t.len() > 2);
+    tagged
+        && entry.plain.head.starts_with(b"HTTP/1.1 200 ")
+        && header(entry.plain.head, b"Content-Type") == Some(resource.content_type.as_bytes())
+        && same_bytes(entry.plain.body, &resource.body)
 }
 
 /// The value of header `name` in a head built by [`head`].
@@ -196,20 +190,20 @@ fn header<'h>(head: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
     })
 }
 
-type Reused<'o> = Option<(&'o str, Option<&'o [u8]>)>;
-
+/// Prepares `resource`, taking its tag and gzip body from `reused`, an earlier entry that
+/// [`reusable`] accepted, when there is one.
 fn prepare<'a>(
     resource: &'a Resource,
     not_found: bool,
-    reused: Reused<'a>,
+    reused: Option<snapshot::Entry<'a>>,
 ) -> io::Result<Prepared<'a>> {
     if not_found {
         return Ok(Prepared {
             path: "",
-            head: head(resource, Kind::NotFound, resource.body.len()),
+            head: head(resource, Kind::NotFound, resource.body.len()).into_bytes().into(),
             body: &resource.body,
             gzip: None,
-            etag: String::new(),
+            etag: Cow::Borrowed(""),
             old: None,
         });
     }
@@ -221,17 +215,39 @@ fn prepare<'a>(
             head: format!(
                 "HTTP/1.1 301 Moved Permanently\r\nLocation: {}\r\nContent-Length: 0\r\n",
                 crate::site::text::encode_path(&to)
-            ),
+            )
+            .into_bytes()
+            .into(),
             body: b"",
             gzip: None,
-            etag: String::new(),
+            etag: Cow::Borrowed(""),
             old: None,
         });
     }
+    let reused = reused.and_then(|e| Some((std::str::from_utf8(e.etag).ok()?, e)));
+    if let Some((etag, entry)) = reused {
+        // Of what a head says, only Last-Modified can differ from the earlier entry's when the
+        // type, body and tag (hence length, gzip twin and Vary) are the same: with the same
+        // date, both heads are the earlier ones, byte for byte (this binary wrote them).
+        let mut date = Vec::with_capacity(32);
+        crate::clock::http_date(&mut date, resource.last_modified.as_second());
+        if header(entry.plain.head, b"Last-Modified") == Some(&date[..]) {
+            return Ok(Prepared {
+                path: &resource.path,
+                head: Cow::Borrowed(entry.plain.head),
+                body: &resource.body,
+                gzip: entry
+                    .gzip
+                    .map(|g| (Cow::Borrowed(g.head), Cow::Borrowed(g.body))),
+                etag: Cow::Borrowed(etag),
+                old: None,
+            });
+        }
+    }
     let (etag, gz) = match reused {
-        Some((etag, gz)) => (etag.to_string(), gz.map(Cow::Borrowed)),
+        Some((etag, entry)) => (Cow::Borrowed(etag), entry.gzip.map(|g| Cow::Borrowed(g.body))),
         None => (
-            format!("\"{:016x}\"", content_hash(&resource.body)),
+            Cow::Owned(format!("\"{:016x}\"", content_hash(&resource.body))),
             compressed(resource)?.map(Cow::Owned),
         ),
     };
@@ -243,7 +259,7 @@ fn prepare<'a>(
                 vary: true,
                 gzip: true,
             };
-            Some((head(resource, kind, gz.len()), gz))
+            Some((head(resource, kind, gz.len()).into_bytes().into(), gz))
         }
         None => None,
     };
@@ -254,7 +270,7 @@ fn prepare<'a>(
     };
     Ok(Prepared {
         path: &resource.path,
-        head: head(resource, kind, resource.body.len()),
+        head: head(resource, kind, resource.body.len()).into_bytes().into(),
         body: &resource.body,
         gzip,
         etag,

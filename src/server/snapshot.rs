@@ -27,6 +27,7 @@
 //! A head is the status line and the fixed headers, each ending in CRLF, without the blank line:
 //! the child adds `Date`, `Connection` and the final CRLF.
 
+use std::borrow::Cow;
 use std::io::{self, Seek, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -67,14 +68,14 @@ pub struct Prepared<'a> {
     /// The URL path (empty for the 404 page).
     pub path: &'a str,
     /// Status line and fixed headers of the identity response.
-    pub head: String,
+    pub head: Cow<'a, [u8]>,
     /// The identity body.
     pub body: &'a [u8],
     /// The gzip response's head and body, when the body compresses (the body borrowed from the
     /// previous snapshot when it is reused from there).
-    pub gzip: Option<(String, std::borrow::Cow<'a, [u8]>)>,
+    pub gzip: Option<(Cow<'a, [u8]>, Cow<'a, [u8]>)>,
     /// The entity tag, quotes included (empty for the 404 page).
-    pub etag: String,
+    pub etag: Cow<'a, str>,
     /// Where in the snapshot being replaced (the bytes given to [`Writer::new`]) this entry's
     /// head, body, gzip head and body, and tag lie, back to back, exactly as they are here:
     /// the writer copies them from there.
@@ -188,10 +189,10 @@ impl<'w> Writer<'w> {
                 return Ok(());
             }
         }
-        self.string(&mut f[2..4], prepared.head.as_bytes())?;
+        self.string(&mut f[2..4], &prepared.head)?;
         self.string(&mut f[4..6], prepared.body)?;
         if let Some((gz_head, gz)) = &prepared.gzip {
-            self.string(&mut f[6..8], gz_head.as_bytes())?;
+            self.string(&mut f[6..8], gz_head)?;
             self.string(&mut f[8..10], gz)?;
         }
         self.string(&mut f[10..12], prepared.etag.as_bytes())?;

@@ -166,17 +166,19 @@ struct Cached<'e> {
     /// The hash of the HTML, which the post's page key takes (`pages.rs`): known without
     /// reading the HTML, so a post whose page is kept never has it copied out.
     html_hash: u64,
+    /// The post's source file, as recorded.
+    source: &'e str,
     /// The post's URL.
-    url: String,
+    url: &'e str,
     /// The post without its HTML, as written by `write_post`: read only when reused, and
     /// carried into the next record as it is.
     raw: &'e [u8],
 }
 
-/// A post of this render, for the record.
+/// A post of this render, for the record (what a kept post had, borrowed from the record).
 struct Kept<'e> {
-    source: PathBuf,
-    url: String,
+    source: Cow<'e, Path>,
+    url: Cow<'e, str>,
     source_key: u64,
     html_hash: u64,
     identity: Option<Identity>,
@@ -187,7 +189,9 @@ struct Kept<'e> {
 pub struct Record<'e> {
     earlier: Option<&'e dyn Earlier>,
     fingerprints: (u64, u64),
-    posts: HashMap<PathBuf, Cached<'e>>,
+    /// Keyed by source path; a path that is not UTF-8 is never reused (the record holds it
+    /// lossily).
+    posts: HashMap<&'e str, Cached<'e>>,
     pages: HashMap<String, u64>,
     /// The hash of every resource path of the earlier render.
     paths: u64,
@@ -199,11 +203,11 @@ pub struct Record<'e> {
     new_broken: Mutex<Vec<String>>,
     /// This render's posts: source, key, HTML place (filled in once pages are rendered).
     new_posts: Mutex<Vec<Kept<'e>>>,
-    new_html_at: Mutex<HashMap<PathBuf, (usize, usize)>>,
+    new_html_at: Mutex<HashMap<std::ffi::OsString, (usize, usize)>>,
     new_pages: Mutex<Vec<(String, u64)>>,
     /// The posts taken from the earlier render whose HTML is still in its page there (their
     /// `html` is empty until [`Record::fill_html`] or [`Record::whole_html`] fetches it).
-    unfilled: Mutex<std::collections::HashSet<PathBuf>>,
+    unfilled: Mutex<std::collections::HashSet<std::ffi::OsString>>,
     /// How much was reused, for the log.
     pub reused_posts: std::sync::atomic::AtomicUsize,
     /// How many pages were taken from the earlier render.
@@ -271,7 +275,7 @@ impl<'e> Record<'e> {
     /// The post at `source` as the earlier render had it, without reading its file, when the
     /// file's `identity` is the one recorded (see [`Identity`]).
     pub fn post_by_identity(&self, source: &Path, identity: Identity) -> Option<Post> {
-        let cached = self.posts.get(source)?;
+        let cached = self.cached(source)?;
         if cached.identity != Some(identity) {
             return None;
         }
@@ -289,17 +293,17 @@ impl<'e> Record<'e> {
     /// ([`Record::fill_html`], [`Record::whole_html`]); its hash is known ([`Record::html_key`]).
     /// A reload that keeps most pages thus copies almost no post's HTML.
     pub fn post(&self, source: &Path, source_key: u64, identity: Option<Identity>) -> Option<Post> {
-        let cached = self.posts.get(source)?;
+        let cached = self.cached(source)?;
         if cached.source_key != source_key {
             return None;
         }
         let post = read_post(&mut Reader(cached.raw))?;
         // Links to other posts are resolved into the HTML: theirs may have moved.
-        if !post.links.is_empty() || post.source != source {
+        if !post.links.is_empty() || post.source.as_os_str() != source.as_os_str() {
             return None;
         }
         let (at, len) = cached.html_at?;
-        let body = self.earlier?.body(&cached.url)?;
+        let body = self.earlier?.body(cached.url)?;
         // Where the page says; its bytes are checked as text when fetched.
         let end = at.checked_add(len)?;
         let starts_char = |i: usize| body.get(i).is_none_or(|&b| !(0x80..0xc0).contains(&b));
@@ -309,21 +313,32 @@ impl<'e> Record<'e> {
         self.reused_posts
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock(&self.new_posts).push(Kept {
-            source: post.source.clone(),
-            url: post.url.clone(),
+            source: Cow::Borrowed(Path::new(cached.source)),
+            url: Cow::Borrowed(cached.url),
             source_key,
             html_hash: cached.html_hash,
             identity,
             raw: Cow::Borrowed(cached.raw),
         });
-        self.lock(&self.unfilled).insert(post.source.clone());
+        self.lock(&self.unfilled)
+            .insert(post.source.as_os_str().to_owned());
         Some(post)
+    }
+
+    /// What the earlier render's record says of the post read from `source`.
+    fn cached(&self, source: &Path) -> Option<&Cached<'e>> {
+        self.posts.get(source.to_str()?)
+    }
+
+    /// Whether `post` came from the earlier render without its HTML, which is still to fetch.
+    fn unfilled(&self, post: &Post) -> bool {
+        self.lock(&self.unfilled).contains(post.source.as_os_str())
     }
 
     /// The whole HTML of `post`: `html` (its field, taken out), or the HTML in its earlier page
     /// when it came from there without it.
     pub fn whole_html<'h>(&self, post: &Post, html: &'h str) -> Cow<'h, str> {
-        match html.is_empty() && self.lock(&self.unfilled).contains(&post.source) {
+        match html.is_empty() && self.unfilled(post) {
             true => Cow::Owned(self.fetch_html(&post.source).unwrap_or_default()),
             false => Cow::Borrowed(html),
         }
@@ -332,8 +347,8 @@ impl<'e> Record<'e> {
     /// The hash of `post`'s whole HTML, which its page's key takes, with `html` as in
     /// [`Record::whole_html`]: recorded for a post that came without it.
     pub fn html_key(&self, post: &Post, html: &str) -> u64 {
-        let cached = || self.posts.get(&post.source).map(|c| c.html_hash);
-        match html.is_empty() && self.lock(&self.unfilled).contains(&post.source) {
+        let cached = || self.cached(&post.source).map(|c| c.html_hash);
+        match html.is_empty() && self.unfilled(post) {
             true => cached().unwrap_or_else(|| hash(html.as_bytes())),
             false => hash(html.as_bytes()),
         }
@@ -343,7 +358,7 @@ impl<'e> Record<'e> {
     /// feed's and the translations', which are used whole).
     pub fn fill_html(&self, posts: &mut [Post]) {
         for post in posts.iter_mut().filter(|p| p.html.is_empty()) {
-            if self.lock(&self.unfilled).remove(&post.source) {
+            if self.lock(&self.unfilled).remove(post.source.as_os_str()) {
                 post.html = self.fetch_html(&post.source).unwrap_or_default();
             }
         }
@@ -355,9 +370,9 @@ impl<'e> Record<'e> {
     /// were it ever not text, the bytes are taken with replacement characters rather than
     /// failing the render half-way.
     fn fetch_html(&self, source: &Path) -> Option<String> {
-        let cached = self.posts.get(source)?;
+        let cached = self.cached(source)?;
         let (at, len) = cached.html_at?;
-        let body = self.earlier?.body(&cached.url)?;
+        let body = self.earlier?.body(cached.url)?;
         let bytes = body.get(at..at.checked_add(len)?)?;
         Some(String::from_utf8_lossy(bytes).into_owned())
     }
@@ -368,8 +383,8 @@ impl<'e> Record<'e> {
         let mut w = Writer(Vec::with_capacity(512));
         write_post(&mut w, post);
         self.lock(&self.new_posts).push(Kept {
-            source: post.source.clone(),
-            url: post.url.clone(),
+            source: Cow::Owned(post.source.clone()),
+            url: Cow::Owned(post.url.clone()),
             source_key,
             html_hash: hash(post.html.as_bytes()),
             identity,
@@ -383,7 +398,7 @@ impl<'e> Record<'e> {
     /// reads it again rather than cutting its HTML out of another post's page.
     pub fn keep_html_at(&self, source: &Path, at: usize, len: usize) {
         self.lock(&self.new_html_at)
-            .insert(source.to_path_buf(), (at, len));
+            .insert(source.as_os_str().to_owned(), (at, len));
     }
 
     /// The earlier body of the page at `path` when it was rendered from the same `key`; the
@@ -424,7 +439,7 @@ impl<'e> Record<'e> {
     /// Where the earlier render found the HTML of the post read from `source` in its page, for
     /// a page taken over unchanged.
     pub fn earlier_html_at(&self, source: &Path) -> Option<(usize, usize)> {
-        self.posts.get(source)?.html_at
+        self.cached(source)?.html_at
     }
 
     fn lock<'a, T>(&self, m: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
@@ -435,7 +450,7 @@ impl<'e> Record<'e> {
     pub fn encode(&self) -> Vec<u8> {
         // Sorted: threads add in any order, and the record must not differ from run to run.
         let mut posts = self.lock(&self.new_posts);
-        posts.sort_by(|a, b| a.source.cmp(&b.source));
+        posts.sort_unstable_by(|a, b| a.source.as_os_str().cmp(b.source.as_os_str()));
         let html_at = self.lock(&self.new_html_at);
         let mut pages = self.lock(&self.new_pages);
         pages.sort();
@@ -456,7 +471,7 @@ impl<'e> Record<'e> {
                 }
                 None => w.u64(0),
             }
-            match html_at.get(&kept.source) {
+            match html_at.get(kept.source.as_os_str()) {
                 Some(&(at, len)) => {
                     w.u64(1);
                     w.u64(at as u64);
@@ -513,7 +528,7 @@ impl Post {
 }
 
 struct Decoded<'e> {
-    posts: HashMap<PathBuf, Cached<'e>>,
+    posts: HashMap<&'e str, Cached<'e>>,
     pages: HashMap<String, u64>,
     paths: u64,
     broken: Vec<String>,
@@ -532,8 +547,8 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
     // Sized from the record only up to a bound: a damaged count must not reserve gigabytes.
     let mut posts = HashMap::with_capacity(count.min(PRESIZE_AT_MOST));
     for _ in 0..count {
-        let source = PathBuf::from(r.str()?);
-        let url = r.str()?;
+        let source = r.str_ref()?;
+        let url = r.str_ref()?;
         let source_key = r.u64()?;
         let html_hash = r.u64()?;
         let identity = match r.u64()? {
@@ -554,6 +569,7 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
         posts.insert(
             source,
             Cached {
+                source,
                 source_key,
                 html_hash,
                 identity,
@@ -640,6 +656,10 @@ impl<'a> Reader<'a> {
     /// A count of items, each at least 8 bytes: never more than the bytes left could hold.
     fn count(&mut self) -> Option<usize> {
         self.usize().filter(|&n| n <= self.0.len() / 8)
+    }
+    /// A length-prefixed string, borrowed.
+    fn str_ref(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.take()?).ok()
     }
     fn str(&mut self) -> Option<String> {
         let len = self.usize()?;
@@ -818,7 +838,7 @@ mod tests {
             bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
         };
         let next = Record::new(Some(&old), 7, 7);
-        let kept = read_post(&mut Reader(next.posts[&post.source].raw)).unwrap();
+        let kept = read_post(&mut Reader(next.posts[post.source.to_str().unwrap()].raw)).unwrap();
         assert_eq!(
             format!("{kept:?}"),
             format!("{:?}", post.clone_without_html())
