@@ -127,6 +127,15 @@ pub fn set_signal_dispositions(default: &[Signal], ignored: &[Signal]) {
     }
 }
 
+/// A close-on-exec duplicate of `fd` on the lowest free number from `min` up
+/// (`fcntl(F_DUPFD_CLOEXEC)`). Only fcntl: async-signal-safe, so usable between fork and exec.
+pub fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> nix::Result<OwnedFd> {
+    let raw = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
+    // SAFETY: F_DUPFD_CLOEXEC just made `raw`, a new descriptor nothing else in the process
+    // knows of, so this is its only owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
 /// Takes ownership of a descriptor this process inherited from whoever exec'd it (systemd's
 /// `LISTEN_FDS`, or forkblog's own previous image across a SIGHUP re-exec).
 ///

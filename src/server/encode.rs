@@ -154,9 +154,7 @@ pub fn encode_into<'a>(
 fn unchanged(prepared: &Prepared<'_>, entry: snapshot::Entry<'_>) -> bool {
     let gzip_same = match (&prepared.gzip, entry.gzip) {
         (None, None) => true,
-        (Some((head, body)), Some(old)) => {
-            same_bytes(head, old.head) && same_bytes(body, old.body)
-        }
+        (Some((head, body)), Some(old)) => same_bytes(head, old.head) && same_bytes(body, old.body),
         _ => false,
     };
     gzip_same
@@ -200,7 +198,9 @@ fn prepare<'a>(
     if not_found {
         return Ok(Prepared {
             path: "",
-            head: head(resource, Kind::NotFound, resource.body.len()).into_bytes().into(),
+            head: head(resource, Kind::NotFound, resource.body.len())
+                .into_bytes()
+                .into(),
             body: &resource.body,
             gzip: None,
             etag: Cow::Borrowed(""),
@@ -245,7 +245,10 @@ fn prepare<'a>(
         }
     }
     let (etag, gz) = match reused {
-        Some((etag, entry)) => (Cow::Borrowed(etag), entry.gzip.map(|g| Cow::Borrowed(g.body))),
+        Some((etag, entry)) => (
+            Cow::Borrowed(etag),
+            entry.gzip.map(|g| Cow::Borrowed(g.body)),
+        ),
         None => (
             Cow::Owned(format!("\"{:016x}\"", content_hash(&resource.body))),
             compressed(resource)?.map(Cow::Owned),
@@ -270,7 +273,9 @@ fn prepare<'a>(
     };
     Ok(Prepared {
         path: &resource.path,
-        head: head(resource, kind, resource.body.len()).into_bytes().into(),
+        head: head(resource, kind, resource.body.len())
+            .into_bytes()
+            .into(),
         body: &resource.body,
         gzip,
         etag,

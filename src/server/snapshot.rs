@@ -63,6 +63,9 @@ pub struct Entry<'a> {
     pub etag: &'a [u8],
 }
 
+/// A response's head and body, each borrowed (from the snapshot being replaced) or made.
+pub type HeadAndBody<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// One resource, ready to lay out: everything the render side computed for it.
 pub struct Prepared<'a> {
     /// The URL path (empty for the 404 page).
@@ -73,7 +76,7 @@ pub struct Prepared<'a> {
     pub body: &'a [u8],
     /// The gzip response's head and body, when the body compresses (the body borrowed from the
     /// previous snapshot when it is reused from there).
-    pub gzip: Option<(Cow<'a, [u8]>, Cow<'a, [u8]>)>,
+    pub gzip: Option<HeadAndBody<'a>>,
     /// The entity tag, quotes included (empty for the 404 page).
     pub etag: Cow<'a, str>,
     /// Where in the snapshot being replaced (the bytes given to [`Writer::new`]) this entry's
