@@ -365,9 +365,12 @@ impl<'e> Record<'e> {
 
     /// The whole HTML of `post`: `html` (its field, taken out), or the HTML in its earlier page
     /// when it came from there without it.
-    pub fn whole_html<'h>(&self, post: &Post, html: &'h str) -> Cow<'h, str> {
+    pub fn whole_html<'h>(&self, post: &Post, html: &'h str) -> Cow<'h, str>
+    where
+        'e: 'h,
+    {
         match html.is_empty() && self.unfilled(post) {
-            true => Cow::Owned(self.fetch_html(&post.source).unwrap_or_default()),
+            true => self.fetch_html(&post.source).unwrap_or_default(),
             false => Cow::Borrowed(html),
         }
     }
@@ -387,7 +390,10 @@ impl<'e> Record<'e> {
     pub fn fill_html(&self, posts: &mut [Post]) {
         for post in posts.iter_mut().filter(|p| p.html.is_empty()) {
             if self.lock(&self.unfilled).remove(post.source.as_os_str()) {
-                post.html = self.fetch_html(&post.source).unwrap_or_default();
+                post.html = self
+                    .fetch_html(&post.source)
+                    .unwrap_or_default()
+                    .into_owned();
             }
         }
     }
@@ -397,12 +403,15 @@ impl<'e> Record<'e> {
     /// this same binary (`server::encode::Previous`), so the place holds the text recorded;
     /// were it ever not text, the bytes are taken with replacement characters rather than
     /// failing the render half-way.
-    fn fetch_html(&self, source: &Path) -> Option<String> {
+    fn fetch_html(&self, source: &Path) -> Option<Cow<'e, str>> {
         let cached = self.cached(source)?;
         let (at, len) = cached.html_at?;
-        let body = self.earlier?.body(cached.url)?;
-        let bytes = body.get(at..at.checked_add(len)?)?;
-        Some(String::from_utf8_lossy(bytes).into_owned())
+        let place = at..at.checked_add(len)?;
+        // Borrowed from the earlier snapshot when it is there as it is (not in a preview).
+        Some(match self.earlier?.body(cached.url)? {
+            Cow::Borrowed(body) => String::from_utf8_lossy(body.get(place)?),
+            Cow::Owned(body) => Cow::Owned(String::from_utf8_lossy(body.get(place)?).into_owned()),
+        })
     }
 
     /// Remembers a post of this render read from its file (its HTML is not kept), its

@@ -273,10 +273,14 @@ impl<'a, 'r> Pages<'a, 'r> {
                 }
             }
             self.listed(&mut key, [i]);
+            // A post taken from the earlier render has its HTML fetched from there only if its
+            // page is rendered, and once.
+            let whole = std::cell::OnceCell::new();
+            let whole_html = || &**whole.get_or_init(|| self.record.whole_html(post, &html));
             let extra = || {
                 context! {
                     post => context! {
-                        content => Value::from_safe_string(self.record.whole_html(post, &html).into_owned()),
+                        content => Value::from_safe_string(whole_html().to_string()),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -291,11 +295,8 @@ impl<'a, 'r> Pages<'a, 'r> {
                 &mut key,
             )?;
             // A kept page's HTML place is the earlier one: its HTML is not needed.
-            let html = match reused {
-                true => std::borrow::Cow::Borrowed(html.as_str()),
-                false => self.record.whole_html(post, &html),
-            };
-            self.keep_html_at(post, &page, &html, reused);
+            let html = if reused { html.as_str() } else { whole_html() };
+            self.keep_html_at(post, &page, html, reused);
             Ok(page)
         })
     }
