@@ -83,16 +83,25 @@ fn encoder_fingerprint() -> u64 {
 
 /// The render record for a snapshot: this encoder's opening, then `site_record`.
 pub fn record(site_record: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + site_record.len());
+    match record_opening() {
+        Some(opening) => [&opening[..], site_record].concat(),
+        None => Vec::new(),
+    }
+}
+
+/// What [`record`] puts before the site's record: `None` when this binary cannot tell itself
+/// apart from others, and then no record is left at all. Given with the site record as the
+/// parts of [`encode_into_parts`], it spares copying a record of megabytes to prefix it.
+pub fn record_opening() -> Option<[u8; 16]> {
     match encoder_fingerprint() {
-        0 => return out,
+        0 => None,
         fingerprint => {
-            out.extend_from_slice(RECORD_MAGIC);
-            out.extend_from_slice(&fingerprint.to_le_bytes());
+            let mut opening = [0; 16];
+            opening[..8].copy_from_slice(RECORD_MAGIC);
+            opening[8..].copy_from_slice(&fingerprint.to_le_bytes());
+            Some(opening)
         }
     }
-    out.extend_from_slice(site_record);
-    out
 }
 
 /// Encodes `site` as a snapshot blob, with nothing to reuse and no render record.
@@ -116,6 +125,17 @@ pub fn encode_into<'a>(
     render_micros: u64,
     previous: Option<Previous<'a>>,
     record: &[u8],
+    out: &mut dyn snapshot::Sink,
+) -> io::Result<usize> {
+    encode_into_parts(site, render_micros, previous, &[record], out)
+}
+
+/// As [`encode_into`], with the record given as parts laid out one after the other.
+pub fn encode_into_parts<'a>(
+    site: &'a Site,
+    render_micros: u64,
+    previous: Option<Previous<'a>>,
+    record: &[&[u8]],
     out: &mut dyn snapshot::Sink,
 ) -> io::Result<usize> {
     let all: Vec<&Resource> = std::iter::once(&site.not_found)

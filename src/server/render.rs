@@ -198,8 +198,12 @@ pub fn render_into_sharing(
         super::live::add_to(&mut site);
     }
     let render_micros = started.elapsed().as_micros() as u64;
-    let record = encode::record(&site_record);
-    let mut len = encode::encode_into(&site, render_micros, previous, &record, out)
+    let opening = encode::record_opening();
+    let record: [&[u8]; 2] = match &opening {
+        Some(opening) => [opening, &site_record],
+        None => [&[], &[]],
+    };
+    let mut len = encode::encode_into_parts(&site, render_micros, previous, &record, out)
         .map_err(|e| RenderError::Write(format!("encoding the site: {e}")))?;
     if let Some(material) = material {
         let mut tail = Vec::new();

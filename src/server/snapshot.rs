@@ -216,7 +216,7 @@ impl<'w> Writer<'w> {
         mut self,
         post_count: usize,
         render_micros: u64,
-        record: &[u8],
+        record: &[&[u8]],
     ) -> io::Result<usize> {
         self.write_run()?;
         let count = self.fields.len();
@@ -227,9 +227,12 @@ impl<'w> Writer<'w> {
             ));
         }
         let record_at = u32_of(self.at)?;
-        self.out.write_all(&u32_of(record.len())?.to_le_bytes())?;
-        self.out.write_all(record)?;
-        let total = self.at + 4 + record.len();
+        let record_len = record.iter().map(|part| part.len()).sum::<usize>();
+        self.out.write_all(&u32_of(record_len)?.to_le_bytes())?;
+        for part in record {
+            self.out.write_all(part)?;
+        }
+        let total = self.at + 4 + record_len;
         u32_of(total)?;
         let slots = self.slots;
         let table_at = HEADER + count * ENTRY;

@@ -491,7 +491,27 @@ impl<'e> Record<'e> {
         let html_at = self.lock(&self.new_html_at);
         let mut pages = self.lock(&self.new_pages);
         pages.sort();
-        let mut w = Writer(Vec::with_capacity(posts.len() * 512 + pages.len() * 48));
+        // Sized up front (at most the words written below): a record of megabytes grown
+        // by doubling is copied again each time.
+        let words = |n: usize| 8 * n;
+        let size = VERSION.len()
+            + words(3)
+            + posts
+                .iter()
+                .map(|k| words(16) + k.source.as_os_str().len() + k.url.len() + k.raw.len())
+                .sum::<usize>()
+            + words(1)
+            + pages
+                .iter()
+                .map(|(path, _)| words(2) + path.len())
+                .sum::<usize>()
+            + words(2)
+            + self
+                .lock(&self.new_broken)
+                .iter()
+                .map(|b| words(1) + b.len())
+                .sum::<usize>();
+        let mut w = Writer(Vec::with_capacity(size));
         w.0.extend_from_slice(VERSION);
         w.u64(self.fingerprints.0);
         w.u64(self.fingerprints.1);
