@@ -254,7 +254,7 @@ fn gzip_levels() {
         .resources
         .iter()
         .filter(|r| r.body.len() >= 256 && !r.content_type.starts_with("image/"))
-        .map(|r| r.body.as_slice())
+        .map(|r| &r.body[..])
         .collect();
     let total: usize = bodies.iter().map(|b| b.len()).sum();
     println!(

@@ -127,6 +127,15 @@ pub fn set_signal_dispositions(default: &[Signal], ignored: &[Signal]) {
     }
 }
 
+/// A close-on-exec duplicate of `fd` on the lowest free number from `min` up
+/// (`fcntl(F_DUPFD_CLOEXEC)`). Only fcntl: async-signal-safe, so usable between fork and exec.
+pub fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> nix::Result<OwnedFd> {
+    let raw = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
+    // SAFETY: F_DUPFD_CLOEXEC just made `raw`, a new descriptor nothing else in the process
+    // knows of, so this is its only owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
 /// Takes ownership of a descriptor this process inherited from whoever exec'd it (systemd's
 /// `LISTEN_FDS`, or forkblog's own previous image across a SIGHUP re-exec).
 ///
@@ -177,6 +186,13 @@ impl Drop for Mapping {
 /// Forked children share its pages with the parent: `fork` copies no page of a MAP_SHARED
 /// mapping, which is why the site does not make forking slower as it grows.
 pub struct SharedMap(Mapping);
+
+// SAFETY: the mapping is read-only and its memfd sealed against writes, so its bytes never
+// change: any thread may read them through `bytes`, and the one owner unmaps it on drop. This
+// lets a render worker hand slices of the snapshot it replaces around as shared bodies.
+unsafe impl Send for SharedMap {}
+// SAFETY: as above: shared references give out only `&[u8]` of immutable bytes.
+unsafe impl Sync for SharedMap {}
 
 impl SharedMap {
     /// Maps all `len` bytes of `fd` read-only. The fd must be sealed against writing, shrinking

@@ -329,7 +329,7 @@ fn before(site: &Site, record: Vec<u8>) -> Before {
         bodies: site
             .resources
             .iter()
-            .map(|r| (r.path.clone(), r.body.clone()))
+            .map(|r| (r.path.clone(), r.body.to_vec()))
             .collect(),
     }
 }

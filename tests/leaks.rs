@@ -162,6 +162,13 @@ fn no_fd_growth_and_no_zombies_under_mixed_load_across_reloads() {
                 "reload {round} did not happen:\n{}",
                 server.log_text()
             );
+            // The worker's pipe (its fd 5) told the parent the snapshot was written; the
+            // worker, still exiting then, is reaped like any child (checked below).
+            assert!(
+                server.wait_for_log("not waiting for its exit", round, Duration::from_secs(5)),
+                "reload {round}: no word from the render worker's pipe:\n{}",
+                server.log_text()
+            );
         }
         let tally = mixed_load(server.addr, PER_KIND);
         let ok = tally.ok.load(Ordering::Relaxed);

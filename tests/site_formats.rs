@@ -142,7 +142,7 @@ fn page_bundles_serve_their_files_beside_the_post() {
     assert!(page.contains("src=\"photo.png\""));
     let photo = get(&site, "/posts/trip/photo.png").expect("bundle image served");
     assert_eq!(photo.content_type, "image/png");
-    assert_eq!(photo.body, b"\x89PNG\r\n\x1a\nfake");
+    assert_eq!(&photo.body[..], b"\x89PNG\r\n\x1a\nfake");
     assert_eq!(
         get(&site, "/posts/trip/img/map.jpg")
             .expect("nested")

@@ -238,13 +238,15 @@ fn links_inside_the_root_need_the_setting_and_then_work() {
     assert_eq!(
         get(site, "/static/alias.css")
             .expect("file link followed")
-            .body,
+            .body
+            .as_ref(),
         b"body { color: teal }\n"
     );
     assert_eq!(
         get(site, "/posts/trip/shared/logo.png")
             .expect("folder link in a bundle followed")
-            .body,
+            .body
+            .as_ref(),
         b"logo"
     );
     assert!(get(site, "/posts/hello-again/").is_some(), "linked post");

@@ -81,13 +81,19 @@ fn encoder_fingerprint() -> u64 {
     })
 }
 
-/// The opening of the render record of a snapshot (this encoder's, see [`Previous`]); the
-/// site's record follows it. Empty when this binary cannot tell itself from another: then no
-/// record is written at all.
-pub fn record_opening() -> Vec<u8> {
+/// The opening of a snapshot's render record (this encoder's, see [`Previous`]), which the
+/// site's record follows: `None` when this binary cannot tell itself apart from others, and
+/// then no record is left at all. Written as a part of its own, it spares copying a record of
+/// megabytes to prefix it.
+pub fn record_opening() -> Option<[u8; 16]> {
     match encoder_fingerprint() {
-        0 => Vec::new(),
-        fingerprint => [RECORD_MAGIC.as_slice(), &fingerprint.to_le_bytes()].concat(),
+        0 => None,
+        fingerprint => {
+            let mut opening = [0; 16];
+            opening[..8].copy_from_slice(RECORD_MAGIC);
+            opening[8..].copy_from_slice(&fingerprint.to_le_bytes());
+            Some(opening)
+        }
     }
 }
 
@@ -128,7 +134,7 @@ pub struct Encoder<'a, 'w> {
     pub busy: std::time::Duration,
 }
 
-impl<'a, 'w> Encoder<'a, 'w> {
+impl<'a: 'w, 'w> Encoder<'a, 'w> {
     /// An encoder writing to `out`, reusing what it can of `previous`, adding the live-reload
     /// script when `live`.
     pub fn new(
@@ -154,11 +160,19 @@ impl<'a, 'w> Encoder<'a, 'w> {
         };
         let old = self.previous;
         let prepared = par::map(resources, |&(index, r)| {
-            let same = old
-                .filter(|_| index != 0)
-                .and_then(|view| view.lookup(r.path.as_bytes()))
-                .and_then(|entry| reusable(r, entry));
-            prepare(r, index == 0, same)
+            let same = old.filter(|_| index != 0).and_then(|view| {
+                let entry = view.lookup(r.path.as_bytes())?;
+                reusable(r, entry).then_some((view, entry))
+            });
+            let mut prepared = prepare(r, index == 0, same.map(|(_, entry)| entry))?;
+            // Every byte of the entry as it was: written as a copy of the old entry's bytes,
+            // which the writer joins with its neighbours' into a few large writes.
+            if let Some((view, entry)) = same {
+                prepared.old = unchanged(&prepared, entry)
+                    .then(|| view.block(&entry))
+                    .flatten();
+            }
+            Ok::<_, io::Error>(prepared)
         });
         for (one, &(index, _)) in prepared.into_iter().zip(resources) {
             if let Err(e) = one.and_then(|p| writer.push(index, &p)) {
@@ -187,7 +201,7 @@ impl<'a, 'w> Encoder<'a, 'w> {
     }
 }
 
-impl PageStream for Encoder<'_, '_> {
+impl<'a: 'w, 'w> PageStream for Encoder<'a, 'w> {
     fn begin(&mut self, site: &mut Site, later: &[bool]) {
         let started = std::time::Instant::now();
         let mut later = later.to_vec();
@@ -204,7 +218,8 @@ impl PageStream for Encoder<'_, '_> {
         let paths: Vec<&str> = std::iter::once("")
             .chain(self.paths.iter().map(String::as_str))
             .collect();
-        match snapshot::Writer::new(out, &paths) {
+        let old = self.previous.map_or(&[][..], |v| v.raw());
+        match snapshot::Writer::new(out, &paths, old) {
             Ok(writer) => self.writer = Some(writer),
             Err(e) => self.error = Some(e),
         }
@@ -223,7 +238,7 @@ impl PageStream for Encoder<'_, '_> {
         drop(now);
         // Written: the bodies are not needed again in this process.
         for (r, _) in site.resources.iter_mut().zip(&later).filter(|(_, &l)| !l) {
-            r.body = Vec::new();
+            r.body = bytes::Bytes::new();
         }
         self.busy += started.elapsed();
     }
@@ -250,20 +265,33 @@ impl PageStream for Encoder<'_, '_> {
     }
 }
 
+/// Whether `prepared` is `entry` byte for byte: heads, bodies and tag.
+fn unchanged(prepared: &Prepared<'_>, entry: snapshot::Entry<'_>) -> bool {
+    let gzip_same = match (&prepared.gzip, entry.gzip) {
+        (None, None) => true,
+        (Some((head, body)), Some(old)) => same_bytes(head, old.head) && same_bytes(body, old.body),
+        _ => false,
+    };
+    gzip_same
+        && same_bytes(&prepared.head, entry.plain.head)
+        && same_bytes(prepared.etag.as_bytes(), entry.etag)
+        && same_bytes(prepared.body, entry.plain.body)
+}
+
+/// `a == b`, at once when they are the same bytes in memory (a page kept from the snapshot
+/// being replaced is a slice of it).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
 /// An earlier entry's tag and gzip body, when they are what `resource` would get: the same
 /// Content-Type and body, and a tag (which redirects and the 404 page lack).
-fn reusable<'o>(
-    resource: &Resource,
-    entry: snapshot::Entry<'o>,
-) -> Option<(&'o str, Option<&'o [u8]>)> {
-    let etag = std::str::from_utf8(entry.etag)
-        .ok()
-        .filter(|t| t.len() > 2)?;
-    let content_type = header(entry.plain.head, b"Content-Type")?;
-    (entry.plain.head.starts_with(b"HTTP/1.1 200 ")
-        && content_type == resource.content_type.as_bytes()
-        && entry.plain.body == resource.body.as_slice())
-    .then_some((etag, entry.gzip.map(|g| g.body)))
+fn reusable(resource: &Resource, entry: snapshot::Entry<'_>) -> bool {
+    let tagged = std::str::from_utf8(entry.etag).is_ok_and(|t| t.len() > 2);
+    tagged
+        && entry.plain.head.starts_with(b"HTTP/1.1 200 ")
+        && header(entry.plain.head, b"Content-Type") == Some(resource.content_type.as_bytes())
+        && same_bytes(entry.plain.body, &resource.body)
 }
 
 /// The value of header `name` in a head built by [`head`].
@@ -275,20 +303,23 @@ fn header<'h>(head: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
     })
 }
 
-type Reused<'o> = Option<(&'o str, Option<&'o [u8]>)>;
-
+/// Prepares `resource`, taking its tag and gzip body from `reused`, an earlier entry that
+/// [`reusable`] accepted, when there is one.
 fn prepare<'a>(
     resource: &'a Resource,
     not_found: bool,
-    reused: Reused<'a>,
+    reused: Option<snapshot::Entry<'a>>,
 ) -> io::Result<Prepared<'a>> {
     if not_found {
         return Ok(Prepared {
             path: "",
-            head: head(resource, Kind::NotFound, resource.body.len()),
+            head: head(resource, Kind::NotFound, resource.body.len())
+                .into_bytes()
+                .into(),
             body: &resource.body,
             gzip: None,
-            etag: String::new(),
+            etag: Cow::Borrowed(""),
+            old: None,
         });
     }
     if let Some(to) = crate::site::redirect::target(resource) {
@@ -299,16 +330,42 @@ fn prepare<'a>(
             head: format!(
                 "HTTP/1.1 301 Moved Permanently\r\nLocation: {}\r\nContent-Length: 0\r\n",
                 crate::site::text::encode_path(&to)
-            ),
+            )
+            .into_bytes()
+            .into(),
             body: b"",
             gzip: None,
-            etag: String::new(),
+            etag: Cow::Borrowed(""),
+            old: None,
         });
     }
+    let reused = reused.and_then(|e| Some((std::str::from_utf8(e.etag).ok()?, e)));
+    if let Some((etag, entry)) = reused {
+        // Of what a head says, only Last-Modified can differ from the earlier entry's when the
+        // type, body and tag (hence length, gzip twin and Vary) are the same: with the same
+        // date, both heads are the earlier ones, byte for byte (this binary wrote them).
+        let mut date = Vec::with_capacity(32);
+        crate::clock::http_date(&mut date, resource.last_modified.as_second());
+        if header(entry.plain.head, b"Last-Modified") == Some(&date[..]) {
+            return Ok(Prepared {
+                path: &resource.path,
+                head: Cow::Borrowed(entry.plain.head),
+                body: &resource.body,
+                gzip: entry
+                    .gzip
+                    .map(|g| (Cow::Borrowed(g.head), Cow::Borrowed(g.body))),
+                etag: Cow::Borrowed(etag),
+                old: None,
+            });
+        }
+    }
     let (etag, gz) = match reused {
-        Some((etag, gz)) => (etag.to_string(), gz.map(Cow::Borrowed)),
+        Some((etag, entry)) => (
+            Cow::Borrowed(etag),
+            entry.gzip.map(|g| Cow::Borrowed(g.body)),
+        ),
         None => (
-            format!("\"{:016x}\"", content_hash(&resource.body)),
+            Cow::Owned(format!("\"{:016x}\"", content_hash(&resource.body))),
             compressed(resource)?.map(Cow::Owned),
         ),
     };
@@ -320,7 +377,7 @@ fn prepare<'a>(
                 vary: true,
                 gzip: true,
             };
-            Some((head(resource, kind, gz.len()), gz))
+            Some((head(resource, kind, gz.len()).into_bytes().into(), gz))
         }
         None => None,
     };
@@ -331,10 +388,13 @@ fn prepare<'a>(
     };
     Ok(Prepared {
         path: &resource.path,
-        head: head(resource, kind, resource.body.len()),
+        head: head(resource, kind, resource.body.len())
+            .into_bytes()
+            .into(),
         body: &resource.body,
         gzip,
         etag,
+        old: None,
     })
 }
 
@@ -443,7 +503,7 @@ mod tests {
             path: path.to_string(),
             content_type: "text/html; charset=utf-8".to_string(),
             last_modified: jiff::Timestamp::from_second(1_795_341_600).unwrap(),
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
         }
     }
 
@@ -508,7 +568,10 @@ mod tests {
 
     /// This encoder's record around `site_record`.
     fn record(site_record: &[u8]) -> Vec<u8> {
-        [record_opening().as_slice(), site_record].concat()
+        match record_opening() {
+            Some(opening) => [&opening[..], site_record].concat(),
+            None => Vec::new(),
+        }
     }
 
     #[test]

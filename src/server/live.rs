@@ -86,7 +86,7 @@ pub fn add_script(site: &mut Site) -> usize {
             path: SCRIPT_PATH.into(),
             content_type: "text/javascript; charset=utf-8".into(),
             last_modified,
-            body: SCRIPT.as_bytes().to_vec(),
+            body: bytes::Bytes::from_static(SCRIPT.as_bytes()),
         },
     );
     at
@@ -95,7 +95,9 @@ pub fn add_script(site: &mut Site) -> usize {
 /// Adds the script's tag to `page` when it is an HTML page.
 pub fn tag_page(page: &mut Resource) {
     if page.content_type.starts_with("text/html") {
-        inject(&mut page.body, script_tag().as_bytes());
+        let mut body = Vec::from(std::mem::take(&mut page.body));
+        inject(&mut body, script_tag().as_bytes());
+        page.body = body.into();
     }
 }
 

@@ -17,12 +17,12 @@
 
 use std::ffi::CString;
 use std::io::{self, Read, Seek};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
@@ -90,6 +90,30 @@ pub fn render_bytes(
     Ok(bytes.into_inner())
 }
 
+/// The snapshot a render replaces.
+#[derive(Clone, Copy)]
+pub struct PreviousSnapshot<'a> {
+    view: View<'a>,
+    /// The same bytes, when they can be shared: then the pages kept are slices of them, not
+    /// copies (the render worker's mapping, which outlives every slice).
+    shared: Option<&'a bytes::Bytes>,
+}
+
+impl<'a> PreviousSnapshot<'a> {
+    /// Bytes the new site can only copy from.
+    pub fn borrowed(view: View<'a>) -> PreviousSnapshot<'a> {
+        PreviousSnapshot { view, shared: None }
+    }
+
+    /// Bytes the new site may hold slices of.
+    pub fn shared(bytes: &'a bytes::Bytes) -> PreviousSnapshot<'a> {
+        PreviousSnapshot {
+            view: View::new(bytes),
+            shared: Some(bytes),
+        }
+    }
+}
+
 /// Why [`render_into`] failed.
 #[derive(Debug)]
 pub enum RenderError {
@@ -121,7 +145,22 @@ pub fn render_into(
     previous: Option<View<'_>>,
     out: &mut dyn snapshot::Sink,
 ) -> Result<site::Site, RenderError> {
-    let previous = previous.and_then(encode::Previous::new);
+    let previous = previous.map(PreviousSnapshot::borrowed);
+    render_into_sharing(root, strictness, preview, tls, previous, out)
+}
+
+/// As [`render_into`], with pages kept from `previous` shared rather than copied when it can
+/// share them.
+pub fn render_into_sharing(
+    root: &Path,
+    strictness: Strictness,
+    preview: Preview,
+    tls: Option<&tls::Files>,
+    previous: Option<PreviousSnapshot<'_>>,
+    out: &mut dyn snapshot::Sink,
+) -> Result<site::Site, RenderError> {
+    let shared = previous.and_then(|p| p.shared);
+    let previous = previous.and_then(|p| encode::Previous::new(p.view));
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
     let material = tls
@@ -129,7 +168,7 @@ pub fn render_into(
         .transpose()
         .map_err(RenderError::Site)?
         .flatten();
-    let earlier = previous.map(|p| Earlier::new(p, preview.live));
+    let earlier = previous.map(|p| Earlier::new(p, preview.live, shared));
     let mut encoder = encode::Encoder::new(&mut *out, previous, preview.live);
     let (build, site_record) = site::build_streamed(
         root,
@@ -160,15 +199,15 @@ pub fn render_into(
         Some(site) => site,
     };
     let opening = encode::record_opening();
-    let record: &[&[u8]] = match opening.is_empty() {
-        true => &[],
-        false => &[&opening, &site_record],
+    let record: [&[u8]; 2] = match &opening {
+        Some(opening) => [opening, &site_record],
+        None => [&[], &[]],
     };
     let encoding = encoder.busy;
     // Rendering and encoding interleave: the render time is what the encoder did not take.
     let render_micros = started.elapsed().saturating_sub(encoding).as_micros() as u64;
     let mut len = encoder
-        .finish(site.post_count, render_micros, record)
+        .finish(site.post_count, render_micros, &record)
         .map_err(|e| RenderError::Write(format!("encoding the site: {e}")))?;
     if let Some(material) = material {
         let mut tail = Vec::new();
@@ -195,13 +234,20 @@ pub fn render_into(
 struct Earlier<'a> {
     previous: encode::Previous<'a>,
     live_tag: Option<Vec<u8>>,
+    /// The snapshot's bytes, when bodies may be slices of them.
+    shared: Option<&'a bytes::Bytes>,
 }
 
 impl<'a> Earlier<'a> {
-    fn new(previous: encode::Previous<'a>, live: bool) -> Earlier<'a> {
+    fn new(
+        previous: encode::Previous<'a>,
+        live: bool,
+        shared: Option<&'a bytes::Bytes>,
+    ) -> Earlier<'a> {
         Earlier {
             previous,
             live_tag: live.then(live_tag),
+            shared,
         }
     }
 }
@@ -213,7 +259,7 @@ fn live_tag() -> Vec<u8> {
         path: "/".into(),
         content_type: site::pages::HTML.into(),
         last_modified: jiff::Timestamp::UNIX_EPOCH,
-        body: b"</head>".to_vec(),
+        body: bytes::Bytes::from_static(b"</head>"),
     };
     let mut probe = site::Site {
         resources: vec![page.clone()],
@@ -221,7 +267,7 @@ fn live_tag() -> Vec<u8> {
         post_count: 0,
     };
     super::live::add_to(&mut probe);
-    let mut body = probe.not_found.body;
+    let mut body = Vec::from(probe.not_found.body);
     body.truncate(body.len().saturating_sub(b"</head>".len()));
     body
 }
@@ -248,6 +294,18 @@ impl site::incremental::Earlier for Earlier<'_> {
             Some(tag) => without_tag(entry.plain.body, tag).map(std::borrow::Cow::Owned),
         }
     }
+
+    fn shared_body(&self, path: &str) -> Option<bytes::Bytes> {
+        match (self.shared, &self.live_tag) {
+            (Some(shared), None) => {
+                let entry = self.previous.view().lookup(path.as_bytes())?;
+                Some(shared.slice_ref(entry.plain.body))
+            }
+            _ => self
+                .body(path)
+                .map(|body| bytes::Bytes::copy_from_slice(&body)),
+        }
+    }
 }
 
 /// A render worker in flight.
@@ -256,6 +314,9 @@ pub struct RenderJob {
     pub pid: Pid,
     memfd: OwnedFd,
     started: Instant,
+    /// The pipe the worker says on that the snapshot is written, before its exit (which takes
+    /// milliseconds to free a render's memory): read end, non-blocking. `None` once read.
+    rendered: Option<OwnedFd>,
 }
 
 /// The descriptor the worker finds the memfd on.
@@ -263,6 +324,16 @@ pub const WORKER_FD: i32 = 3;
 
 /// The descriptor the worker finds the snapshot being replaced on, when there is one.
 pub const PREVIOUS_FD: i32 = 4;
+
+/// The descriptor the worker writes one byte to once the snapshot is written (a pipe's end).
+pub const RENDERED_FD: i32 = 5;
+
+/// Set in the worker's environment when [`RENDERED_FD`] is that pipe (a worker of an older
+/// binary ignores it; the server then learns of the render from the worker's exit).
+const RENDERED_ENV: &str = "FORKBLOG_RENDERED_FD";
+
+/// Where the worker's descriptors wait, between fork and exec, while 3 to 5 are made free.
+const PARKED_FROM: i32 = 16;
 
 /// Set in the worker's environment when [`PREVIOUS_FD`] holds the snapshot being replaced. An
 /// environment variable rather than an argument: a worker of an older binary ignores it and
@@ -315,6 +386,7 @@ pub fn spawn(
             || k.starts_with(b"LISTEN_")
             || k == b"NOTIFY_SOCKET"
             || k == PREVIOUS_ENV.as_bytes()
+            || k == RENDERED_ENV.as_bytes()
         {
             continue;
         }
@@ -325,11 +397,15 @@ pub fn spawn(
     if previous.is_some() {
         env.push(cstring(format!("{PREVIOUS_ENV}={PREVIOUS_FD}").as_bytes())?);
     }
+    let (rendered, rendered_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
+        .map_err(|e| io::Error::other(format!("pipe for the render worker: {e}")))?;
+    env.push(cstring(format!("{RENDERED_ENV}={RENDERED_FD}").as_bytes())?);
     match sys::fork().map_err(|e| io::Error::other(format!("fork for rendering: {e}")))? {
         ForkResult::Child => {
-            // Only stdio (stderr: diagnostics), the memfd as fd 3 and the previous snapshot as
-            // fd 4 cross the exec.
-            let Ok(memfd) = place_worker_fds(memfd, previous) else {
+            // Only stdio (stderr: diagnostics), the memfd as fd 3, the previous snapshot as
+            // fd 4 and the pipe's end as fd 5 cross the exec.
+            drop(rendered);
+            let Ok(memfd) = place_worker_fds(memfd, previous, Some(rendered_end)) else {
                 sys::exit_now(127)
             };
             sys::set_signal_dispositions(
@@ -353,55 +429,61 @@ pub fn spawn(
             let _ = nix::unistd::write(&memfd, text.as_bytes());
             sys::exit_now(127)
         }
+        // The worker's end is closed here (it is dropped), so the pipe ends with the worker.
         ForkResult::Parent { child } => Ok(RenderJob {
             pid: child,
             memfd,
             started: Instant::now(),
+            rendered: Some(rendered),
         }),
     }
 }
 
-/// In the forked worker before exec: the memfd on [`WORKER_FD`] and `previous` on
-/// [`PREVIOUS_FD`], both without close-on-exec, every other fd from 3 up closed. Only close and
-/// fcntl (`try_clone` is F_DUPFD_CLOEXEC from 3, which takes the lowest free number): no
-/// allocation, async-signal-safe as the time after fork requires. Returns the memfd's handle
-/// (now fd 3), for reporting a failed exec through it.
-fn place_worker_fds(memfd: OwnedFd, previous: Option<OwnedFd>) -> nix::Result<OwnedFd> {
-    let raw = |fd: &OwnedFd| fd.as_raw_fd();
-    let (mut memfd, mut old) = (memfd, previous);
-    let (low, high) = match &old {
-        Some(old) => (raw(&memfd).min(raw(old)), raw(&memfd).max(raw(old))),
-        None => (raw(&memfd), raw(&memfd)),
-    };
-    sys::close_range(3, low - 1);
-    sys::close_range(low + 1, high - 1);
-    sys::close_range(high + 1, i32::MAX);
-    let errno = |e: io::Error| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
-    // With only these two open from 3 up, each clone lands on the lowest free number: first
-    // `old` off 3 if it sits there, then the memfd onto 3, then `old` onto 4.
-    if raw(&memfd) != WORKER_FD {
-        if let Some(on_3) = old.take_if(|o| raw(o) == WORKER_FD) {
-            old = Some(on_3.try_clone().map_err(errno)?);
+/// In the forked worker before exec: the memfd on [`WORKER_FD`], `previous` on
+/// [`PREVIOUS_FD`] and the pipe's end on [`RENDERED_FD`], without close-on-exec, every other
+/// fd from 3 up closed. Only close and fcntl: no allocation, async-signal-safe as the time
+/// after fork requires. Returns the memfd's handle (now fd 3), for reporting a failed exec
+/// through it.
+fn place_worker_fds(
+    memfd: OwnedFd,
+    previous: Option<OwnedFd>,
+    rendered: Option<OwnedFd>,
+) -> nix::Result<OwnedFd> {
+    let raw = |fd: &Option<OwnedFd>| fd.as_ref().map_or(-1, AsRawFd::as_raw_fd);
+    let mut keep = [memfd.as_raw_fd(), raw(&previous), raw(&rendered)];
+    keep.sort_unstable();
+    let mut from = 3;
+    for fd in keep.into_iter().filter(|&fd| fd >= 3) {
+        sys::close_range(from, fd - 1);
+        from = fd + 1;
+    }
+    sys::close_range(from, i32::MAX);
+    // Each moved up out of the way (its old number closed), then put on its number: with 3 up
+    // to PARKED_FROM free, the lowest free number from a wanted one is that one.
+    let park = |fd: OwnedFd| sys::dup_at_least(fd.as_fd(), PARKED_FROM);
+    let (memfd, previous, rendered) = (
+        park(memfd)?,
+        previous.map(park).transpose()?,
+        rendered.map(park).transpose()?,
+    );
+    let place = |fd: &OwnedFd, want: i32| -> nix::Result<OwnedFd> {
+        let placed = sys::dup_at_least(fd.as_fd(), want)?;
+        if placed.as_raw_fd() != want {
+            return Err(nix::errno::Errno::EBADF);
         }
-        memfd = memfd.try_clone().map_err(errno)?;
+        fcntl(&placed, FcntlArg::F_SETFD(FdFlag::empty()))?;
+        Ok(placed)
+    };
+    let placed = place(&memfd, WORKER_FD)?;
+    // Left open for the exec; the process image ends with the exec or with exit_now. The
+    // parked copies are close-on-exec.
+    if let Some(previous) = &previous {
+        std::mem::forget(place(previous, PREVIOUS_FD)?);
     }
-    if let Some(moved) = old.take() {
-        old = Some(match raw(&moved) {
-            PREVIOUS_FD => moved,
-            _ => moved.try_clone().map_err(errno)?,
-        });
+    if let Some(rendered) = &rendered {
+        std::mem::forget(place(rendered, RENDERED_FD)?);
     }
-    let wrong = |fd: &OwnedFd, want: i32| raw(fd) != want;
-    if wrong(&memfd, WORKER_FD) || old.as_ref().is_some_and(|o| wrong(o, PREVIOUS_FD)) {
-        return Err(nix::errno::Errno::EBADF);
-    }
-    fcntl(&memfd, FcntlArg::F_SETFD(FdFlag::empty()))?;
-    if let Some(old) = old {
-        fcntl(&old, FcntlArg::F_SETFD(FdFlag::empty()))?;
-        // Left open for the exec; the process image ends with the exec or with exit_now.
-        std::mem::forget(old);
-    }
-    Ok(memfd)
+    Ok(placed)
 }
 
 /// `forkblog render-worker ROOT STRICTNESS PREVIEW [CERT KEY MISSING]`: renders into the memfd on fd 3 and exits 0, or
@@ -450,6 +532,10 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    // Where to say the snapshot is written, when the server asked (its pipe on fd 5).
+    let rendered_pipe = std::env::var_os(RENDERED_ENV)
+        .filter(|v| v.to_str() == Some(&RENDERED_FD.to_string()))
+        .and_then(|_| sys::adopt_inherited_fd(RENDERED_FD).ok());
     // This process ends once the snapshot is written: the exit frees the build's data at once.
     site::leave_working_data_to_exit();
     // The snapshot being replaced, when the server passed one: mapped read-only (it is sealed).
@@ -466,7 +552,9 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
                 None
             }
         });
-    let previous_view = previous.as_ref().map(Snapshot::view);
+    // Shared bytes: the pages the new site keeps are slices of this mapping, not copies.
+    let previous = previous.map(bytes::Bytes::from_owner);
+    let previous_snapshot = previous.as_ref().map(PreviousSnapshot::shared);
     let file = match memfd.try_clone() {
         Ok(fd) => std::fs::File::from(fd),
         Err(e) => {
@@ -476,12 +564,12 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     };
     // Large writes go straight through; the buffer gathers the many small heads and paths.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
-    let rendered = render_into(
+    let rendered = render_into_sharing(
         root,
         strictness,
         preview,
         tls.as_ref(),
-        previous_view,
+        previous_snapshot,
         &mut out,
     );
     drop(out);
@@ -489,6 +577,10 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
         // Freeing ~100 MB of small allocations takes a while; the exit frees it at once.
         Ok(site) => {
             std::mem::forget(site);
+            // The server may switch to the snapshot now, without waiting for this exit.
+            if let Some(pipe) = rendered_pipe {
+                let _ = nix::unistd::write(&pipe, b"1");
+            }
             Ok(())
         }
         Err(error) => {
@@ -520,6 +612,29 @@ fn report(memfd: &OwnedFd) -> String {
 }
 
 impl RenderJob {
+    /// The pipe to poll for the worker's word that the snapshot is written, until it is read.
+    pub fn rendered_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.rendered.as_ref().map(|fd| fd.as_fd())
+    }
+
+    /// Reads the pipe once it polls readable: whether the worker said the snapshot is written
+    /// (it then only exits; [`RenderJob::finish`] may be given a successful exit at once). The
+    /// pipe is closed once it said anything or ended (a worker that failed, or of an older
+    /// binary: its exit status tells).
+    pub fn says_rendered(&mut self) -> bool {
+        let Some(pipe) = &self.rendered else {
+            return false;
+        };
+        let mut byte = [0u8; 1];
+        match nix::unistd::read(pipe, &mut byte) {
+            Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => false,
+            read => {
+                self.rendered = None;
+                matches!(read, Ok(1)) && byte == *b"1"
+            }
+        }
+    }
+
     /// Turns the worker's exit status into a mapped snapshot.
     pub fn finish(self, status: WaitStatus) -> Result<Snapshot, String> {
         match status {

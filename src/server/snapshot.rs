@@ -27,6 +27,7 @@
 //! A head is the status line and the fixed headers, each ending in CRLF, without the blank line:
 //! the child adds `Date`, `Connection` and the final CRLF.
 
+use std::borrow::Cow;
 use std::io::{self, Seek, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -62,19 +63,26 @@ pub struct Entry<'a> {
     pub etag: &'a [u8],
 }
 
+/// A response's head and body, each borrowed (from the snapshot being replaced) or made.
+pub type HeadAndBody<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// One resource, ready to lay out: everything the render side computed for it.
 pub struct Prepared<'a> {
     /// The URL path (empty for the 404 page).
     pub path: &'a str,
     /// Status line and fixed headers of the identity response.
-    pub head: String,
+    pub head: Cow<'a, [u8]>,
     /// The identity body.
     pub body: &'a [u8],
     /// The gzip response's head and body, when the body compresses (the body borrowed from the
     /// previous snapshot when it is reused from there).
-    pub gzip: Option<(String, std::borrow::Cow<'a, [u8]>)>,
+    pub gzip: Option<HeadAndBody<'a>>,
     /// The entity tag, quotes included (empty for the 404 page).
-    pub etag: String,
+    pub etag: Cow<'a, str>,
+    /// Where in the snapshot being replaced (the bytes given to [`Writer::new`]) this entry's
+    /// head, body, gzip head and body, and tag lie, back to back, exactly as they are here:
+    /// the writer copies them from there.
+    pub old: Option<std::ops::Range<usize>>,
 }
 
 /// Where a snapshot is written: the render worker's memfd, or a `Cursor` over a `Vec`.
@@ -88,6 +96,11 @@ impl<T: Write + Seek> Sink for T {}
 /// lookup compares against stay few; then each entry's head, body, gzip head and body, and tag.
 pub struct Writer<'w> {
     out: &'w mut dyn Sink,
+    /// The snapshot being replaced (empty when none), which [`Prepared::old`] points into.
+    old: &'w [u8],
+    /// Bytes of `old` due at the end of what is written so far, not yet written: entries
+    /// unchanged in a row lie in a row there too, and are written together.
+    run: std::ops::Range<usize>,
     fields: Vec<[u32; FIELDS]>,
     hashes: Vec<u32>,
     slots: usize,
@@ -100,8 +113,8 @@ pub struct Writer<'w> {
 
 impl<'w> Writer<'w> {
     /// Starts a snapshot of the entries at `paths` (the first is the 404 page's, unused),
-    /// refusing a path given twice.
-    pub fn new(out: &'w mut dyn Sink, paths: &[&str]) -> io::Result<Writer<'w>> {
+    /// refusing a path given twice. `old` is the snapshot being replaced, if any (else empty).
+    pub fn new(out: &'w mut dyn Sink, paths: &[&str], old: &'w [u8]) -> io::Result<Writer<'w>> {
         let mut seen = std::collections::HashSet::with_capacity(paths.len());
         if let Some(twice) = paths.iter().skip(1).find(|p| !seen.insert(**p)) {
             return Err(io::Error::new(
@@ -114,6 +127,8 @@ impl<'w> Writer<'w> {
         let strings_at = HEADER + count * ENTRY + slots * SLOT;
         let mut writer = Writer {
             out,
+            old,
+            run: 0..0,
             fields: vec![[0u32; FIELDS]; count],
             hashes: vec![0; count],
             slots,
@@ -132,6 +147,7 @@ impl<'w> Writer<'w> {
     }
 
     fn string(&mut self, field: &mut [u32], bytes: &[u8]) -> io::Result<()> {
+        self.write_run()?;
         field[0] = u32_of(self.at)?;
         field[1] = u32_of(bytes.len())?;
         self.out.write_all(bytes)?;
@@ -150,10 +166,39 @@ impl<'w> Writer<'w> {
         }
         self.pushed[index] = true;
         let mut f = self.fields[index];
-        self.string(&mut f[2..4], prepared.head.as_bytes())?;
+        if let Some(old) = prepared.old.clone().filter(|r| r.end <= self.old.len()) {
+            let gzip = prepared.gzip.as_ref();
+            let lens = [
+                prepared.head.len(),
+                prepared.body.len(),
+                gzip.map_or(0, |(head, _)| head.len()),
+                gzip.map_or(0, |(_, body)| body.len()),
+                prepared.etag.len(),
+            ];
+            if lens.iter().sum::<usize>() == old.len() {
+                if self.run.end != old.start {
+                    self.write_run()?;
+                    self.run = old.clone();
+                } else {
+                    self.run.end = old.end;
+                }
+                for (i, len) in lens.into_iter().enumerate() {
+                    let (at, n) = (u32_of(self.at)?, u32_of(len)?);
+                    // No gzip variant: its fields stay zero, as when written.
+                    if !(gzip.is_none() && (i == 2 || i == 3)) {
+                        f[2 + 2 * i..4 + 2 * i].copy_from_slice(&[at, n]);
+                    }
+                    self.at += len;
+                }
+                self.fields[index] = f;
+                self.next += 1;
+                return Ok(());
+            }
+        }
+        self.string(&mut f[2..4], &prepared.head)?;
         self.string(&mut f[4..6], prepared.body)?;
         if let Some((gz_head, gz)) = &prepared.gzip {
-            self.string(&mut f[6..8], gz_head.as_bytes())?;
+            self.string(&mut f[6..8], gz_head)?;
             self.string(&mut f[8..10], gz)?;
         }
         self.string(&mut f[10..12], prepared.etag.as_bytes())?;
@@ -162,14 +207,21 @@ impl<'w> Writer<'w> {
         Ok(())
     }
 
+    /// Writes the pending run of the old snapshot's bytes.
+    fn write_run(&mut self) -> io::Result<()> {
+        let run = std::mem::replace(&mut self.run, 0..0);
+        self.out.write_all(&self.old[run])
+    }
+
     /// Writes the render record and then the index at the start; leaves `out` at the end.
     /// Returns the snapshot's length.
     pub fn finish(
-        self,
+        mut self,
         post_count: usize,
         render_micros: u64,
         record: &[&[u8]],
     ) -> io::Result<usize> {
+        self.write_run()?;
         let count = self.fields.len();
         if self.next != count {
             return Err(io::Error::new(
@@ -178,10 +230,10 @@ impl<'w> Writer<'w> {
             ));
         }
         let record_at = u32_of(self.at)?;
-        let record_len: usize = record.iter().map(|piece| piece.len()).sum();
+        let record_len = record.iter().map(|part| part.len()).sum::<usize>();
         self.out.write_all(&u32_of(record_len)?.to_le_bytes())?;
-        for piece in record {
-            self.out.write_all(piece)?;
+        for part in record {
+            self.out.write_all(part)?;
         }
         let total = self.at + 4 + record_len;
         u32_of(total)?;
@@ -312,6 +364,12 @@ impl Snapshot {
     }
 }
 
+impl AsRef<[u8]> for Snapshot {
+    fn as_ref(&self) -> &[u8] {
+        self.map.bytes()
+    }
+}
+
 /// Read access to snapshot bytes, whether mapped or in a Vec (inetd mode, tests).
 #[derive(Clone, Copy)]
 pub struct View<'a> {
@@ -407,6 +465,27 @@ impl<'a> View<'a> {
             slot = (slot + 1) & (slots - 1);
         }
         None
+    }
+
+    /// Where `entry` (of this snapshot) lies: its head, body, gzip head and body, and tag
+    /// back to back, as [`Writer`] lays them out; `None` if they are not.
+    pub fn block(&self, entry: &Entry<'a>) -> Option<std::ops::Range<usize>> {
+        let base = self.bytes.as_ptr() as usize;
+        let at = |part: &[u8]| (part.as_ptr() as usize).checked_sub(base);
+        let mut parts = vec![entry.plain.head, entry.plain.body];
+        if let Some(gzip) = entry.gzip {
+            parts.extend([gzip.head, gzip.body]);
+        }
+        parts.push(entry.etag);
+        let start = at(parts[0])?;
+        let mut end = start;
+        for part in parts {
+            if at(part)? != end {
+                return None;
+            }
+            end += part.len();
+        }
+        (end <= self.bytes.len()).then_some(start..end)
     }
 
     /// The 404 page.

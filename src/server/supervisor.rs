@@ -467,12 +467,21 @@ impl Supervisor {
         };
         let door_count = doors.iter().flatten().count();
         // Slot 0 the signal pipe, then the watcher's inotify descriptor (with --watch), then
-        // the listeners; unused slots repeat the signal pipe and are not polled.
-        let mut fds: [PollFd<'_>; 4] =
+        // the render worker's pipe (during a reload), then the listeners; unused slots repeat
+        // the signal pipe and are not polled.
+        let mut fds: [PollFd<'_>; 5] =
             std::array::from_fn(|_| PollFd::new(self.signals.fd(), PollFlags::POLLIN));
         let mut used = 1;
+        let mut watcher_slot = None;
         if let Some(watcher) = &self.watcher {
             fds[used] = PollFd::new(watcher.fd(), PollFlags::POLLIN);
+            watcher_slot = Some(used);
+            used += 1;
+        }
+        let mut render_slot = None;
+        if let Some(pipe) = self.render.as_ref().and_then(RenderJob::rendered_fd) {
+            fds[used] = PollFd::new(pipe, PollFlags::POLLIN);
+            render_slot = Some(used);
             used += 1;
         }
         let first_door = used;
@@ -483,10 +492,12 @@ impl Supervisor {
         let ms = timeout.as_millis().clamp(1, 60_000) as u16;
         let mut ready: [Option<Door>; 2] = [None; 2];
         let mut edited = false;
+        let mut render_said = false;
         match poll(polled, PollTimeout::from(ms)) {
             Ok(_) => {
                 let has = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
-                edited = first_door > 1 && has(&polled[1]);
+                edited = watcher_slot.is_some_and(|i| has(&polled[i]));
+                render_said = render_slot.is_some_and(|i| has(&polled[i]));
                 for (i, fd) in polled[first_door..].iter().enumerate() {
                     ready[i] = doors[i].filter(|_| has(fd)).map(|(door, _)| door);
                 }
@@ -497,6 +508,14 @@ impl Supervisor {
         if edited {
             if let Some(watcher) = self.watcher.as_mut() {
                 watcher.read(Instant::now());
+            }
+        }
+        // The worker wrote the snapshot and is exiting: the reload finishes without waiting for
+        // its exit (the next image reaps it, as any child it did not know of).
+        if let Some(job) = self.render.as_mut().filter(|_| render_said) {
+            if job.says_rendered() {
+                log::info!("the render worker wrote the snapshot; not waiting for its exit");
+                self.rendered = Some(WaitStatus::Exited(job.pid, 0));
             }
         }
         if ready.iter().all(Option::is_none) {

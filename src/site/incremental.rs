@@ -34,10 +34,17 @@ pub trait Earlier: Sync {
     fn record(&self) -> &[u8];
     /// The body at `path` as the site renderer made it (before anything the server adds).
     fn body(&self, path: &str) -> Option<Cow<'_, [u8]>>;
+    /// As [`Earlier::body`], as a body the new site can hold: a copy unless the earlier render
+    /// can share its bytes (the render worker's mapping of the snapshot it replaces), which
+    /// spares a reload copying every page it keeps.
+    fn shared_body(&self, path: &str) -> Option<bytes::Bytes> {
+        self.body(path)
+            .map(|body| bytes::Bytes::copy_from_slice(&body))
+    }
 }
 
 /// The record's opening; any other version is ignored.
-const VERSION: &[u8; 8] = b"FBSITE02";
+const VERSION: &[u8; 8] = b"FBSITE03";
 
 /// A stable 64-bit hash (FNV constants a word at a time, then an avalanche): the same bytes
 /// give the same hash in every process and every version, which the record needs and the
@@ -55,6 +62,34 @@ pub fn hash(bytes: &[u8]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// The record's maps, keyed by the site's own paths (no one else's input, so no flooding to
+/// fear): hashed with [`hash`], a word at a time, rather than SipHash a byte at a time.
+type Map<K, V> = HashMap<K, V, Fast>;
+type Set<K> = std::collections::HashSet<K, Fast>;
+
+/// Builds [`FastHasher`]s.
+#[derive(Default, Clone, Copy)]
+struct Fast;
+
+impl std::hash::BuildHasher for Fast {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+/// Folds each piece written through [`hash`].
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = (self.0.rotate_left(5) ^ hash(bytes)).wrapping_mul(0x100_0000_01b3);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Hashes a sequence of words and byte strings, each delimited, so that no two different
@@ -156,18 +191,24 @@ struct Cached<'e> {
     identity: Option<Identity>,
     /// Where the HTML sits in the post's page body: offset and length.
     html_at: Option<(usize, usize)>,
+    /// The hash of the HTML, which the post's page key takes (`pages.rs`): known without
+    /// reading the HTML, so a post whose page is kept never has it copied out.
+    html_hash: u64,
+    /// The post's source file, as recorded.
+    source: &'e str,
     /// The post's URL.
-    url: String,
+    url: &'e str,
     /// The post without its HTML, as written by `write_post`: read only when reused, and
     /// carried into the next record as it is.
     raw: &'e [u8],
 }
 
-/// A post of this render, for the record.
+/// A post of this render, for the record (what a kept post had, borrowed from the record).
 struct Kept<'e> {
-    source: PathBuf,
-    url: String,
+    source: Cow<'e, Path>,
+    url: Cow<'e, str>,
     source_key: u64,
+    html_hash: u64,
     identity: Option<Identity>,
     raw: Cow<'e, [u8]>,
 }
@@ -176,20 +217,25 @@ struct Kept<'e> {
 pub struct Record<'e> {
     earlier: Option<&'e dyn Earlier>,
     fingerprints: (u64, u64),
-    posts: HashMap<PathBuf, Cached<'e>>,
-    pages: HashMap<String, u64>,
+    /// Keyed by source path; a path that is not UTF-8 is never reused (the record holds it
+    /// lossily).
+    posts: Map<&'e str, Cached<'e>>,
+    pages: Map<String, u64>,
     /// The hash of every resource path of the earlier render.
     paths: u64,
     /// The pages of the earlier render with a broken link.
-    broken: std::collections::HashSet<String>,
+    broken: Set<String>,
     /// This render's: the pages taken over, the hash of its paths, the pages with broken links.
-    new_reused: Mutex<std::collections::HashSet<String>>,
+    new_reused: Mutex<Set<String>>,
     new_paths: std::sync::atomic::AtomicU64,
     new_broken: Mutex<Vec<String>>,
     /// This render's posts: source, key, HTML place (filled in once pages are rendered).
     new_posts: Mutex<Vec<Kept<'e>>>,
-    new_html_at: Mutex<HashMap<PathBuf, (usize, usize)>>,
+    new_html_at: Mutex<Map<std::ffi::OsString, (usize, usize)>>,
     new_pages: Mutex<Vec<(String, u64)>>,
+    /// The posts taken from the earlier render whose HTML is still in its page there (their
+    /// `html` is empty until [`Record::fill_html`] or [`Record::whole_html`] fetches it).
+    unfilled: Mutex<Set<std::ffi::OsString>>,
     /// How much was reused, for the log.
     pub reused_posts: std::sync::atomic::AtomicUsize,
     /// How many pages were taken from the earlier render.
@@ -210,16 +256,17 @@ impl<'e> Record<'e> {
         let mut record = Record {
             earlier: None,
             fingerprints,
-            posts: HashMap::new(),
-            pages: HashMap::new(),
+            posts: Map::default(),
+            pages: Map::default(),
             paths: 0,
             broken: Default::default(),
             new_reused: Default::default(),
             new_paths: Default::default(),
             new_broken: Default::default(),
             new_posts: Mutex::new(Vec::new()),
-            new_html_at: Mutex::new(HashMap::new()),
+            new_html_at: Default::default(),
             new_pages: Mutex::new(Vec::new()),
+            unfilled: Default::default(),
             reused_posts: Default::default(),
             reused_pages: Default::default(),
             unread_posts: Default::default(),
@@ -256,7 +303,7 @@ impl<'e> Record<'e> {
     /// The post at `source` as the earlier render had it, without reading its file, when the
     /// file's `identity` is the one recorded (see [`Identity`]).
     pub fn post_by_identity(&self, source: &Path, identity: Identity) -> Option<Post> {
-        let cached = self.posts.get(source)?;
+        let cached = self.cached(source)?;
         if cached.identity != Some(identity) {
             return None;
         }
@@ -266,33 +313,105 @@ impl<'e> Record<'e> {
         Some(post)
     }
 
-    /// The post at `source` as the earlier render had it, HTML included, when its file's
-    /// `source_key` is the same and its HTML can be found again; it is kept for the next
-    /// record as it was, with the file's `identity` taken before it was read.
+    /// The post at `source` as the earlier render had it, when its file's `source_key` is the
+    /// same and its HTML can be found again; it is kept for the next record as it was, with the
+    /// file's `identity` taken before it was read.
+    ///
+    /// Its `html` is left empty, to be fetched from the earlier page only where it is needed
+    /// ([`Record::fill_html`], [`Record::whole_html`]); its hash is known ([`Record::html_key`]).
+    /// A reload that keeps most pages thus copies almost no post's HTML.
     pub fn post(&self, source: &Path, source_key: u64, identity: Option<Identity>) -> Option<Post> {
-        let cached = self.posts.get(source)?;
+        let cached = self.cached(source)?;
         if cached.source_key != source_key {
             return None;
         }
-        let mut post = read_post(&mut Reader(cached.raw))?;
+        let post = read_post(&mut Reader(cached.raw))?;
         // Links to other posts are resolved into the HTML: theirs may have moved.
-        if !post.links.is_empty() || post.source != source {
+        if !post.links.is_empty() || post.source.as_os_str() != source.as_os_str() {
             return None;
         }
         let (at, len) = cached.html_at?;
-        let body = self.earlier?.body(&cached.url)?;
-        let html = std::str::from_utf8(body.get(at..at.checked_add(len)?)?).ok()?;
-        post.html = html.to_string();
+        let body = self.earlier?.body(cached.url)?;
+        // Where the page says; its bytes are checked as text when fetched.
+        let end = at.checked_add(len)?;
+        let starts_char = |i: usize| body.get(i).is_none_or(|&b| !(0x80..0xc0).contains(&b));
+        if end > body.len() || !starts_char(at) || !starts_char(end) {
+            return None;
+        }
         self.reused_posts
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock(&self.new_posts).push(Kept {
-            source: post.source.clone(),
-            url: post.url.clone(),
+            source: Cow::Borrowed(Path::new(cached.source)),
+            url: Cow::Borrowed(cached.url),
             source_key,
+            html_hash: cached.html_hash,
             identity,
             raw: Cow::Borrowed(cached.raw),
         });
+        self.lock(&self.unfilled)
+            .insert(post.source.as_os_str().to_owned());
         Some(post)
+    }
+
+    /// What the earlier render's record says of the post read from `source`.
+    fn cached(&self, source: &Path) -> Option<&Cached<'e>> {
+        self.posts.get(source.to_str()?)
+    }
+
+    /// Whether `post` came from the earlier render without its HTML, which is still to fetch.
+    fn unfilled(&self, post: &Post) -> bool {
+        self.lock(&self.unfilled).contains(post.source.as_os_str())
+    }
+
+    /// The whole HTML of `post`: `html` (its field, taken out), or the HTML in its earlier page
+    /// when it came from there without it.
+    pub fn whole_html<'h>(&self, post: &Post, html: &'h str) -> Cow<'h, str>
+    where
+        'e: 'h,
+    {
+        match html.is_empty() && self.unfilled(post) {
+            true => self.fetch_html(&post.source).unwrap_or_default(),
+            false => Cow::Borrowed(html),
+        }
+    }
+
+    /// The hash of `post`'s whole HTML, which its page's key takes, with `html` as in
+    /// [`Record::whole_html`]: recorded for a post that came without it.
+    pub fn html_key(&self, post: &Post, html: &str) -> u64 {
+        let cached = || self.cached(&post.source).map(|c| c.html_hash);
+        match html.is_empty() && self.unfilled(post) {
+            true => cached().unwrap_or_else(|| hash(html.as_bytes())),
+            false => hash(html.as_bytes()),
+        }
+    }
+
+    /// Fetches the HTML of each of `posts` that came from the earlier render without it (the
+    /// feed's and the translations', which are used whole).
+    pub fn fill_html(&self, posts: &mut [Post]) {
+        for post in posts.iter_mut().filter(|p| p.html.is_empty()) {
+            if self.lock(&self.unfilled).remove(post.source.as_os_str()) {
+                post.html = self
+                    .fetch_html(&post.source)
+                    .unwrap_or_default()
+                    .into_owned();
+            }
+        }
+    }
+
+    /// The HTML of the post read from `source` in its earlier page, where [`Record::post`]
+    /// found its place. The earlier snapshot is sealed and was written with its record by
+    /// this same binary (`server::encode::Previous`), so the place holds the text recorded;
+    /// were it ever not text, the bytes are taken with replacement characters rather than
+    /// failing the render half-way.
+    fn fetch_html(&self, source: &Path) -> Option<Cow<'e, str>> {
+        let cached = self.cached(source)?;
+        let (at, len) = cached.html_at?;
+        let place = at..at.checked_add(len)?;
+        // Borrowed from the earlier snapshot when it is there as it is (not in a preview).
+        Some(match self.earlier?.body(cached.url)? {
+            Cow::Borrowed(body) => String::from_utf8_lossy(body.get(place)?),
+            Cow::Owned(body) => Cow::Owned(String::from_utf8_lossy(body.get(place)?).into_owned()),
+        })
     }
 
     /// Remembers a post of this render read from its file (its HTML is not kept), its
@@ -303,9 +422,10 @@ impl<'e> Record<'e> {
         // Held until the record is written: without the slack of doubling.
         w.0.shrink_to_fit();
         self.lock(&self.new_posts).push(Kept {
-            source: post.source.clone(),
-            url: post.url.clone(),
+            source: Cow::Owned(post.source.clone()),
+            url: Cow::Owned(post.url.clone()),
             source_key,
+            html_hash: hash(post.html.as_bytes()),
             identity,
             raw: Cow::Owned(w.0),
         });
@@ -317,17 +437,17 @@ impl<'e> Record<'e> {
     /// reads it again rather than cutting its HTML out of another post's page.
     pub fn keep_html_at(&self, source: &Path, at: usize, len: usize) {
         self.lock(&self.new_html_at)
-            .insert(source.to_path_buf(), (at, len));
+            .insert(source.as_os_str().to_owned(), (at, len));
     }
 
     /// The earlier body of the page at `path` when it was rendered from the same `key`; the
     /// key is recorded for the next render either way.
-    pub fn page(&self, path: &str, key: u64) -> Option<Vec<u8>> {
+    pub fn page(&self, path: &str, key: u64) -> Option<bytes::Bytes> {
         self.lock(&self.new_pages).push((path.to_string(), key));
         if self.pages.get(path) != Some(&key) {
             return None;
         }
-        let body = self.earlier?.body(path)?.into_owned();
+        let body = self.earlier?.shared_body(path)?;
         self.reused_pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock(&self.new_reused).insert(path.to_string());
@@ -358,7 +478,7 @@ impl<'e> Record<'e> {
     /// Where the earlier render found the HTML of the post read from `source` in its page, for
     /// a page taken over unchanged.
     pub fn earlier_html_at(&self, source: &Path) -> Option<(usize, usize)> {
-        self.posts.get(source)?.html_at
+        self.cached(source)?.html_at
     }
 
     fn lock<'a, T>(&self, m: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
@@ -369,22 +489,29 @@ impl<'e> Record<'e> {
     pub fn encode(&self) -> Vec<u8> {
         // Sorted: threads add in any order, and the record must not differ from run to run.
         let mut posts = self.lock(&self.new_posts);
-        posts.sort_by(|a, b| a.source.cmp(&b.source));
+        posts.sort_unstable_by(|a, b| a.source.as_os_str().cmp(b.source.as_os_str()));
         let html_at = self.lock(&self.new_html_at);
         let mut pages = self.lock(&self.new_pages);
         pages.sort();
-        // Sized once: grown by doubling, a record of many megabytes would be copied and its
-        // slack held at the render worker's peak.
-        let size = 64
+        // Sized up front (at most the words written below): a record of megabytes grown
+        // by doubling is copied again each time.
+        let words = |n: usize| 8 * n;
+        let size = VERSION.len()
+            + words(3)
             + posts
                 .iter()
-                .map(|k| k.source.as_os_str().len() + k.url.len() + k.raw.len() + 8 * 16)
+                .map(|k| words(16) + k.source.as_os_str().len() + k.url.len() + k.raw.len())
                 .sum::<usize>()
-            + pages.iter().map(|(path, _)| path.len() + 16).sum::<usize>()
+            + words(1)
+            + pages
+                .iter()
+                .map(|(path, _)| words(2) + path.len())
+                .sum::<usize>()
+            + words(2)
             + self
                 .lock(&self.new_broken)
                 .iter()
-                .map(|b| b.len() + 8)
+                .map(|b| words(1) + b.len())
                 .sum::<usize>();
         let mut w = Writer(Vec::with_capacity(size));
         w.0.extend_from_slice(VERSION);
@@ -395,6 +522,7 @@ impl<'e> Record<'e> {
             w.str(&kept.source.to_string_lossy());
             w.str(&kept.url);
             w.u64(kept.source_key);
+            w.u64(kept.html_hash);
             match kept.identity {
                 Some(Identity(words)) => {
                     w.u64(1);
@@ -402,7 +530,7 @@ impl<'e> Record<'e> {
                 }
                 None => w.u64(0),
             }
-            match html_at.get(&kept.source) {
+            match html_at.get(kept.source.as_os_str()) {
                 Some(&(at, len)) => {
                     w.u64(1);
                     w.u64(at as u64);
@@ -459,8 +587,8 @@ impl Post {
 }
 
 struct Decoded<'e> {
-    posts: HashMap<PathBuf, Cached<'e>>,
-    pages: HashMap<String, u64>,
+    posts: Map<&'e str, Cached<'e>>,
+    pages: Map<String, u64>,
     paths: u64,
     broken: Vec<String>,
 }
@@ -476,11 +604,12 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
     let same_pages = r.u64()? == fingerprints.1;
     let count = r.count()?;
     // Sized from the record only up to a bound: a damaged count must not reserve gigabytes.
-    let mut posts = HashMap::with_capacity(count.min(PRESIZE_AT_MOST));
+    let mut posts = Map::with_capacity_and_hasher(count.min(PRESIZE_AT_MOST), Fast);
     for _ in 0..count {
-        let source = PathBuf::from(r.str()?);
-        let url = r.str()?;
+        let source = r.str_ref()?;
+        let url = r.str_ref()?;
         let source_key = r.u64()?;
+        let html_hash = r.u64()?;
         let identity = match r.u64()? {
             0 => None,
             _ => {
@@ -499,7 +628,9 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
         posts.insert(
             source,
             Cached {
+                source,
                 source_key,
+                html_hash,
                 identity,
                 html_at,
                 url,
@@ -508,7 +639,7 @@ fn decode(bytes: &[u8], fingerprints: (u64, u64)) -> Option<Decoded<'_>> {
         );
     }
     let count = r.count()?;
-    let mut pages = HashMap::with_capacity(count.min(PRESIZE_AT_MOST));
+    let mut pages = Map::with_capacity_and_hasher(count.min(PRESIZE_AT_MOST), Fast);
     for _ in 0..count {
         let path = r.str()?;
         pages.insert(path, r.u64()?);
@@ -584,6 +715,10 @@ impl<'a> Reader<'a> {
     /// A count of items, each at least 8 bytes: never more than the bytes left could hold.
     fn count(&mut self) -> Option<usize> {
         self.usize().filter(|&n| n <= self.0.len() / 8)
+    }
+    /// A length-prefixed string, borrowed.
+    fn str_ref(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.take()?).ok()
     }
     fn str(&mut self) -> Option<String> {
         let len = self.usize()?;
@@ -762,7 +897,7 @@ mod tests {
             bodies: HashMap::from([(post.url.clone(), post.html.clone().into_bytes())]),
         };
         let next = Record::new(Some(&old), 7, 7);
-        let kept = read_post(&mut Reader(next.posts[&post.source].raw)).unwrap();
+        let kept = read_post(&mut Reader(next.posts[post.source.to_str().unwrap()].raw)).unwrap();
         assert_eq!(
             format!("{kept:?}"),
             format!("{:?}", post.clone_without_html())
@@ -786,7 +921,14 @@ mod tests {
             bodies: HashMap::from([(post.url.clone(), page.into_bytes())]),
         };
         let next = Record::new(Some(&old), 7, 7);
-        let back = next.post(&post.source, 42, None).expect("reused");
+        let mut back = next.post(&post.source, 42, None).expect("reused");
+        assert!(
+            back.html.is_empty(),
+            "its HTML stays in its page until needed"
+        );
+        assert_eq!(next.html_key(&back, ""), hash(post.html.as_bytes()));
+        assert_eq!(next.whole_html(&back, ""), post.html);
+        next.fill_html(std::slice::from_mut(&mut back));
         assert_eq!(format!("{back:?}"), format!("{post:?}"));
         assert!(
             next.post(&post.source, 43, None).is_none(),

@@ -44,8 +44,9 @@ pub struct Resource {
     pub content_type: String,
     /// When the inputs that produced this resource last changed.
     pub last_modified: jiff::Timestamp,
-    /// The body, byte for byte.
-    pub body: Vec<u8>,
+    /// The body, byte for byte: shared, so that a reload can take a body from the snapshot it
+    /// replaces without copying it (`incremental.rs`).
+    pub body: bytes::Bytes,
 }
 
 /// A rendered site.
@@ -361,7 +362,14 @@ fn build_site(
         started.elapsed()
     );
 
-    // The feed, before the post bodies move into their pages.
+    // The feed, before the post bodies move into their pages. Posts taken from the earlier
+    // render come without their HTML: the feed's and the translations' are used whole.
+    let in_feed = match config.feed_entries {
+        0 => posts.len(),
+        n => n.min(posts.len()),
+    };
+    record.fill_html(&mut posts[..in_feed]);
+    record.fill_html(&mut translations);
     let feed = feed::atom(&config, &posts, site_modified);
     let feed_modified = posts
         .iter()
@@ -379,7 +387,7 @@ fn build_site(
             path: path.clone(),
             content_type: feed::CONTENT_TYPE.into(),
             last_modified: feed_modified,
-            body: feed.clone().into_bytes(),
+            body: feed.clone().into_bytes().into(),
         })
         .collect();
     let bodies: Vec<String> = posts
@@ -449,7 +457,7 @@ fn build_site(
                 path: "/robots.txt".into(),
                 content_type: "text/plain; charset=utf-8".into(),
                 last_modified: site_modified,
-                body: robots.into_bytes(),
+                body: robots.into_bytes().into(),
             },
             None,
             problems,
@@ -462,7 +470,7 @@ fn build_site(
             path: "/sitemap.xml".into(),
             content_type: sitemap::CONTENT_TYPE.into(),
             last_modified: all_modified,
-            body: map.into_bytes(),
+            body: map.into_bytes().into(),
         },
         None,
         problems,
@@ -917,7 +925,7 @@ fn add_template_files(
                 path,
                 content_type: assets::content_type(name).into(),
                 last_modified: site_modified,
-                body: body.to_vec(),
+                body: bytes::Bytes::from_static(body),
             };
             site.add(resource, None, problems);
         }
@@ -1134,7 +1142,7 @@ impl Resources {
                     content_type: assets::content_type(&path).into(),
                     last_modified: read.modified,
                     path,
-                    body: read.bytes,
+                    body: read.bytes.into(),
                 };
                 self.add(resource, Some(file), problems);
             }

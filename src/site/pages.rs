@@ -205,7 +205,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 // would stay allocated, 10,000 pages over, for as long as the site is held.
                 let mut body = self.templates.render(template, ctx)?.into_bytes();
                 body.shrink_to_fit();
-                (body, false)
+                (body.into(), false)
             }
         };
         let page = Resource {
@@ -260,7 +260,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             path: self.posts[i].path(),
             content_type: HTML.into(),
             last_modified: self.newest(Self::neighbours(i)),
-            body: Vec::new(),
+            body: bytes::Bytes::new(),
         }
     }
 
@@ -279,7 +279,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             let newer = i.checked_sub(1).and_then(|n| self.views.get(n).cloned());
             let older = self.views.get(i + 1).cloned();
             let mut key = Key::new("post");
-            key.word(hash(html.as_bytes()));
+            key.word(self.record.html_key(post, &html));
             for n in [i.checked_sub(1), Some(i + 1)] {
                 match n.filter(|&n| n < self.posts.len()) {
                     Some(n) => self.listed(key.word(1), [n]),
@@ -287,10 +287,14 @@ impl<'a, 'r> Pages<'a, 'r> {
                 }
             }
             self.listed(&mut key, [i]);
+            // A post taken from the earlier render has its HTML fetched from there only if its
+            // page is rendered, and once.
+            let whole = std::cell::OnceCell::new();
+            let whole_html = || &**whole.get_or_init(|| self.record.whole_html(post, &html));
             let extra = || {
                 context! {
                     post => context! {
-                        content => Value::from_safe_string(html.clone()),
+                        content => Value::from_safe_string(whole_html().to_string()),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -304,7 +308,9 @@ impl<'a, 'r> Pages<'a, 'r> {
                 self.newest(Self::neighbours(i)),
                 &mut key,
             )?;
-            self.keep_html_at(post, &page, &html, reused);
+            // A kept page's HTML place is the earlier one: its HTML is not needed.
+            let html = if reused { html.as_str() } else { whole_html() };
+            self.keep_html_at(post, &page, html, reused);
             Ok(page)
         })
     }

@@ -29,7 +29,7 @@ pub fn resource(from: &str, to: &str, modified: jiff::Timestamp) -> Resource {
         path: from.to_string(),
         content_type: HTML.into(),
         last_modified: modified,
-        body: page(to).into_bytes(),
+        body: page(to).into_bytes().into(),
     }
 }
 
@@ -88,10 +88,10 @@ mod tests {
             jiff::Timestamp::UNIX_EPOCH,
         );
         assert_eq!(target(&r).as_deref(), Some("/2009/05/19/café.html"));
-        let body = String::from_utf8(r.body.clone()).unwrap();
+        let body = String::from_utf8(r.body.to_vec()).unwrap();
         assert!(body.contains("url=/2009/05/19/caf%C3%A9.html\""), "{body}");
         let mut edited = r.clone();
-        edited.body.extend_from_slice(b"<p>more</p>");
+        edited.body = [&r.body[..], b"<p>more</p>"].concat().into();
         assert_eq!(target(&edited), None);
         let mut other = r;
         other.content_type = "text/plain".into();
