@@ -125,7 +125,7 @@ pub use newpost::new_post;
 
 /// How many post pages are rendered at a time when they are streamed (see [`PageStream`]):
 /// enough to keep every core busy, few enough that a batch weighs little.
-const POST_PAGE_BATCH: usize = 256;
+const POST_PAGE_BATCH: usize = 1024;
 
 /// The folder of posts under the root.
 pub const POSTS_DIR: &str = "posts";
