@@ -12,7 +12,8 @@ const POST_TEMPLATE: &str = "<!doctype html><html><head><title>{{ post.title }}<
 <body>{% if post.title == \"Poison\" %}{{ no_such_function() }}{% endif %}{{ post.content }}\
 {% if newer %}<a href=\"{{ newer.url }}\">newer</a>{% endif %}</body></html>\n";
 
-/// A site with more posts than one batch, links between them (some broken), tags and a page.
+/// A site with more posts than one batch (1,024), links between them (some broken), tags and a
+/// page.
 fn site(posts: usize) -> TempSite {
     let site = TempSite::new("streamed");
     for i in 0..posts {
@@ -45,7 +46,7 @@ fn snapshot(site: &TempSite) -> Result<Vec<u8>, String> {
 
 #[test]
 fn the_streamed_snapshot_serves_exactly_the_whole_build() {
-    let site = site(700);
+    let site = site(1100);
     let build = site.build();
     let whole = build.site.expect("builds");
     let broken = build
@@ -54,7 +55,7 @@ fn the_streamed_snapshot_serves_exactly_the_whole_build() {
         .filter(|p| p.message.contains("no-such-post"))
         .count();
     assert_eq!(
-        broken, 14,
+        broken, 22,
         "each broken link reported once: {:#?}",
         build.problems
     );
@@ -78,7 +79,7 @@ fn the_streamed_snapshot_serves_exactly_the_whole_build() {
 
 #[test]
 fn a_template_error_on_a_late_post_page_fails_the_whole_render() {
-    let site = site(600);
+    let site = site(1100);
     site.file("templates/post.html", POST_TEMPLATE);
     assert!(snapshot(&site).is_ok(), "renders before the poisoned post");
     // The oldest post's page is rendered in the last batch, after the rest of the site has
