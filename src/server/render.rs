@@ -86,6 +86,7 @@ pub fn render_bytes(
     let mut bytes = std::io::Cursor::new(Vec::with_capacity(
         previous.map_or(0, |v| v.raw().len() + v.raw().len() / 8),
     ));
+    let previous = previous.map(PreviousSnapshot::borrowed);
     render_into(root, strictness, preview, tls, previous, &mut bytes).map_err(|e| e.text())?;
     Ok(bytes.into_inner())
 }
@@ -136,22 +137,9 @@ impl RenderError {
 /// batch at a time, see [`site::PageStream`]), so that the worker never holds the whole site.
 /// On an error, part of the snapshot may have been written: the caller drops it. Returns what
 /// is left of the rendered site, its bodies written and let go (a worker about to exit need
-/// not spend time freeing the rest).
+/// not spend time freeing the rest). Pages kept from `previous` are shared rather than copied
+/// when it can share them.
 pub fn render_into(
-    root: &Path,
-    strictness: Strictness,
-    preview: Preview,
-    tls: Option<&tls::Files>,
-    previous: Option<View<'_>>,
-    out: &mut dyn snapshot::Sink,
-) -> Result<site::Site, RenderError> {
-    let previous = previous.map(PreviousSnapshot::borrowed);
-    render_into_sharing(root, strictness, preview, tls, previous, out)
-}
-
-/// As [`render_into`], with pages kept from `previous` shared rather than copied when it can
-/// share them.
-pub fn render_into_sharing(
     root: &Path,
     strictness: Strictness,
     preview: Preview,
@@ -564,7 +552,7 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     };
     // Large writes go straight through; the buffer gathers the many small heads and paths.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
-    let rendered = render_into_sharing(
+    let rendered = render_into(
         root,
         strictness,
         preview,
