@@ -254,7 +254,8 @@ static WAITING_IDLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 ///
 /// The handler is async-signal-safe: it stores and loads atomics and calls `shutdown` (nix's
 /// wrapper only calls it and reads errno), which POSIX lists as async-signal-safe; errno is
-/// saved and restored around it, so the interrupted code sees its own.
+/// saved and restored around it, so the interrupted code sees its own. The parent installs it
+/// with the signal blocked and never unblocks it there, so it only ever runs in a child.
 pub fn evict_on(signal: Signal) {
     extern "C" fn asked(_: libc::c_int) {
         use std::sync::atomic::Ordering::SeqCst;
@@ -276,10 +277,10 @@ pub fn evict_on(signal: Signal) {
     let _ = unsafe { nix::sys::signal::sigaction(signal, &action) };
 }
 
-/// Lets SIGUSR2 (eviction, see [`evict_on`]) in, once per process: a connection's child is
-/// born with it blocked (so that it cannot meet the default action, death, before the handler
-/// is in place) and first waits for a client without it, so a connection served by one request
-/// pays no system call for it.
+/// Lets SIGUSR2 (eviction, see [`evict_on`]) in, once per process. A connection's child is
+/// born with the handler inherited from the parent and the signal blocked, and calls this at
+/// its first wait for the client, so a connection served by one request pays no system call
+/// for it.
 pub fn unblock_eviction() {
     static UNBLOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !UNBLOCKED.swap(true, std::sync::atomic::Ordering::Relaxed) {

@@ -460,3 +460,31 @@ fn fork_failure_evicts_a_slow_client_for_those_waiting() {
     );
     assert!(server.wait_settled(Duration::from_secs(10)));
 }
+
+/// A launcher may leave SIGCHLD ignored (the disposition survives exec). Then the kernel reaps
+/// children by itself and never queues the signal, so a parent that only waits for SIGCHLD
+/// would think every child still alive and stop accepting at the cap. Twenty connections in a
+/// row through a cap of two show that exits are still seen.
+#[test]
+fn sigchld_ignored_by_the_launcher_still_frees_every_slot() {
+    let blog = Blog::sample();
+    let wrapper = ["env", "--ignore-signal=CHLD"];
+    let user = user_args();
+    let mut extra = vec!["--max-children", "2"];
+    extra.extend(user.iter().map(String::as_str));
+    let server = Server::start_wrapped(&wrapper, blog.root(), &extra);
+    for n in 0..20 {
+        let response = request(
+            server.addr,
+            "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(
+            response.status,
+            200,
+            "connection {n}:\n{}",
+            server.log_text()
+        );
+    }
+    assert!(server.wait_settled(Duration::from_secs(10)));
+    assert_eq!(server.stop().code(), Some(0));
+}

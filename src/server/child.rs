@@ -117,18 +117,18 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch, stamp: &
 
     // The parent's handlers (see `signals.rs`) would write to a pipe this process no longer
     // has. HUP and INT are ignored so that a terminal's Ctrl-C or hangup lets in-flight
-    // responses finish (the parent drains); TERM, USR1 and CHLD go back to their defaults.
+    // responses finish (the parent drains); TERM and USR1 go back to their defaults.
     // Inherited as they should be: PIPE ignored (Rust's runtime did that at start-up, so a
-    // vanished client is an EPIPE error) and ALRM at its default (the lifetime alarm kills).
-    // USR2 asks for eviction when the server is full (see `Supervisor::evict_if_others_wait`):
-    // it ends a wait for the client (`stream.rs`), so it can end an idle or slow connection but
-    // never a response half-written (other calls are restarted).
+    // vanished client is an EPIPE error), ALRM at its default (the lifetime alarm kills), CHLD
+    // blocked (this process has no children), and USR2's handler, blocked until the first wait
+    // for the client. USR2 asks for eviction when the server is full (see
+    // `Supervisor::evict_if_others_wait`): it ends a wait for the client (`stream.rs`), so it can
+    // end an idle or slow connection but never a response half-written (other calls are
+    // restarted).
     sys::set_signal_dispositions(
-        &[Signal::SIGTERM, Signal::SIGCHLD, Signal::SIGUSR1],
+        &[Signal::SIGTERM, Signal::SIGUSR1],
         &[Signal::SIGHUP, Signal::SIGINT],
     );
-    // USR2 arrives blocked from the parent (signals.rs); it is let in at the first wait.
-    sys::evict_on(Signal::SIGUSR2);
     let lifetime = ctx.limits.lifetime.as_secs().clamp(1, u32::MAX as u64) as u32;
     nix::unistd::alarm::set(lifetime);
 

@@ -4,7 +4,8 @@
 //! - **close after fork**: [`Supervisor::accept_and_fork`] drops the accepted connection in the
 //!   parent on every path right after `fork()` returns.
 //! - **reap**: [`Supervisor::reap`] calls `waitpid(-1, WNOHANG)` until nothing is left, on every
-//!   SIGCHLD and on every tick, so no child stays a zombie.
+//!   SIGCHLD (read from a signalfd, see `signals.rs`) and on every idle tick, so no child stays
+//!   a zombie.
 //! - **cap**: at `max_children` the listener is left out of `poll`, so the parent sleeps until a
 //!   child exits while new connections wait in the backlog: no busy loop.
 //! - **single-threaded**: nothing here starts a thread, which is what makes `fork()` sound
@@ -34,7 +35,7 @@ use super::notify;
 use super::reload::{Outcome, Record};
 use super::render::{self, Preview, RenderJob, Strictness};
 use super::response::{self, Responder};
-use super::signals::Signals;
+use super::signals::{Signals, Woken};
 use super::snapshot::Snapshot;
 use super::status::{Access, Counter, Counters};
 use super::tls;
@@ -127,6 +128,8 @@ pub struct Supervisor {
     /// Live connection children and when each started.
     children: HashMap<Pid, Instant>,
     signals: Signals,
+    /// Which signal descriptors the last `poll` found readable, for the next [`Signals::take`].
+    woken: Woken,
     /// What a reload re-renders.
     root: PathBuf,
     limits: Limits,
@@ -188,6 +191,7 @@ impl Supervisor {
             started: inherited.started,
             children: inherited.children,
             signals,
+            woken: Woken::default(),
             root: settings.root.clone(),
             limits: settings.limits.clone(),
             status: settings.status.clone(),
@@ -223,7 +227,7 @@ impl Supervisor {
     pub fn run(mut self) -> ExitCode {
         self.begin_generation();
         loop {
-            let pending = self.signals.take();
+            let pending = self.signals.take(std::mem::take(&mut self.woken));
             if pending.child {
                 self.reap();
             }
@@ -466,12 +470,13 @@ impl Supervisor {
             [open.next(), open.next()]
         };
         let door_count = doors.iter().flatten().count();
-        // Slot 0 the signal pipe, then the watcher's inotify descriptor (with --watch), then
-        // the render worker's pipe (during a reload), then the listeners; unused slots repeat
-        // the signal pipe and are not polled.
-        let mut fds: [PollFd<'_>; 5] =
+        // Slot 0 the signal pipe, slot 1 the SIGCHLD signalfd, then the watcher's inotify
+        // descriptor (with --watch), then the render worker's pipe (during a reload), then the
+        // listeners; unused slots repeat the signal pipe and are not polled.
+        let mut fds: [PollFd<'_>; 6] =
             std::array::from_fn(|_| PollFd::new(self.signals.fd(), PollFlags::POLLIN));
-        let mut used = 1;
+        fds[1] = PollFd::new(self.signals.exits_fd(), PollFlags::POLLIN);
+        let mut used = 2;
         let mut watcher_slot = None;
         if let Some(watcher) = &self.watcher {
             fds[used] = PollFd::new(watcher.fd(), PollFlags::POLLIN);
@@ -493,18 +498,25 @@ impl Supervisor {
         let mut ready: [Option<Door>; 2] = [None; 2];
         let mut edited = false;
         let mut render_said = false;
+        let mut woken = Woken::default();
         match poll(polled, PollTimeout::from(ms)) {
             Ok(_) => {
                 let has = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
+                woken = Woken {
+                    pipe: has(&polled[0]),
+                    exits: has(&polled[1]),
+                };
                 edited = watcher_slot.is_some_and(|i| has(&polled[i]));
                 render_said = render_slot.is_some_and(|i| has(&polled[i]));
                 for (i, fd) in polled[first_door..].iter().enumerate() {
                     ready[i] = doors[i].filter(|_| has(fd)).map(|(door, _)| door);
                 }
             }
-            Err(Errno::EINTR) => {}
+            // A handler ran: its byte is in the pipe.
+            Err(Errno::EINTR) => woken.pipe = true,
             Err(e) => log::error!("poll: {e}"),
         }
+        self.woken = woken;
         if edited {
             if let Some(watcher) = self.watcher.as_mut() {
                 watcher.read(Instant::now());
@@ -519,8 +531,11 @@ impl Supervisor {
             }
         }
         if ready.iter().all(Option::is_none) {
-            self.reap(); // a tick: collect anything a coalesced SIGCHLD left behind
-                         // Below the cap but unable to fork (a task limit) is full all the same.
+            // A tick, not an exit (those are reaped by the loop next): collect anything missed.
+            if !self.woken.exits {
+                self.reap();
+            }
+            // Below the cap but unable to fork (a task limit) is full all the same.
             if full || self.backoff.forks_failing {
                 self.evict_if_others_wait();
             }
