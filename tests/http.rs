@@ -1120,3 +1120,52 @@ fn old_addresses_of_a_moved_post_answer_301_to_where_it_lives() {
     let r = server.get(&format!("{POST}index.html"));
     assert_eq!((r.status, r.header("location")), (301, Some(POST)));
 }
+
+/// A keep-alive child dates each response when it makes it, in the Date header and in the
+/// access log, not with the second it was forked in (which only dates a first response that
+/// needed no waiting).
+#[test]
+fn keep_alive_dates_each_response_when_it_is_made() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let mut stream = connect(server.addr);
+    let mut buf = Vec::new();
+    let mut dates = Vec::new();
+    for n in 0..2 {
+        if n > 0 {
+            // The next second, by the clock the server shares with this test.
+            let after = dates[0];
+            assert!(wait_until(Duration::from_secs(5), || {
+                jiff::Timestamp::now().as_second() > after
+            }));
+        }
+        stream.write_all(get_with(POST, "").as_bytes()).unwrap();
+        let r = read_one(&mut stream, &mut buf, false);
+        assert_eq!(r.status, 200);
+        dates.push(http_date(r.header("date").expect("Date")).as_second());
+    }
+    assert!(dates[1] > dates[0], "the same Date twice: {dates:?}");
+    drop(stream);
+    let logged = |line: &str| {
+        let at = line.find('[').expect("a CLF date") + 1;
+        let date = &line[at..at + 26];
+        jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", date)
+            .and_then(|t| t.to_timestamp())
+            .unwrap_or_else(|e| panic!("not a CLF date: {date:?}: {e}"))
+            .as_second()
+    };
+    let mut times = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            let text = std::fs::read_to_string(&server.access_log).unwrap_or_default();
+            times = text
+                .lines()
+                .filter(|l| l.contains(POST))
+                .map(logged)
+                .collect();
+            times.len() == 2
+        }),
+        "two log lines expected, got {times:?}"
+    );
+    assert_eq!(times, dates, "the log's times and the Date headers differ");
+}

@@ -57,6 +57,9 @@ pub struct Scratch {
     dynamic: Vec<u8>,
     /// The request path, decoded.
     path: Vec<u8>,
+    /// The current second, formatted: set by the parent before it forks (see [`Stamp`]), and
+    /// by a keep-alive child after each wait.
+    date: Stamp,
 }
 
 impl Scratch {
@@ -70,16 +73,23 @@ impl Scratch {
             line: Vec::with_capacity(512),
             dynamic: Vec::with_capacity(128),
             path: Vec::with_capacity(256),
+            date: Stamp::default(),
         });
         scratch.head = vec![0; MAX_HEAD];
         scratch
     }
+
+    /// Dates the next child's first response: `secs` is now, read by the parent as it forks.
+    pub fn stamp(&mut self, secs: i64) {
+        self.date.set(secs);
+    }
 }
 
-/// The current second as a child writes it, formatted by the parent once a second before it
-/// forks: the Date header's IMF-fixdate and the access log's date. A child that serves one
-/// request which was already there uses it instead of the clock and the formatting code, whose
-/// pages it would otherwise fault in.
+/// The current second as a child writes it: the Date header's IMF-fixdate and the access log's
+/// date, formatted only when the second changes. The parent sets it before forking, so a child
+/// that serves one request which was already there uses it instead of the clock and the
+/// formatting code, whose pages it would otherwise fault in; a keep-alive child sets it again
+/// after each wait, one clock read per request.
 #[derive(Default)]
 pub struct Stamp {
     secs: i64,
@@ -102,9 +112,9 @@ impl Stamp {
 }
 
 /// Serves `conn` in a freshly forked child and exits; never returns. `scratch` comes from the
-/// parent (see [`Scratch`]), and so does `stamp`, set just before forking: it dates a first
-/// response that needed no waiting.
-pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch, stamp: &Stamp) -> ! {
+/// parent (see [`Scratch`]), its date set just before forking: it dates a first response that
+/// needed no waiting.
+pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -> ! {
     // The connection becomes stdin and stdout; the original descriptor is then closed with
     // everything else (listening socket, signal pipe, lock, snapshot memfd, the parent's copy).
     if nix::unistd::dup2_stdin(&conn).is_err() || nix::unistd::dup2_stdout(&conn).is_err() {
@@ -134,7 +144,7 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch, stamp: &
 
     match ctx.tls {
         Some(https) => serve_tls(ctx, https, scratch),
-        None => serve_stream(ctx, &mut Plain::stdio(), scratch, Some(stamp)),
+        None => serve_stream(ctx, &mut Plain::stdio(), scratch, true),
     }
     sys::exit_now(0)
 }
@@ -163,7 +173,7 @@ fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
             &ctx,
             &mut TlsStream::new(session, Plain::stdio()),
             scratch,
-            None,
+            false,
         ),
         Err(e) => log::error!("TLS session: {e}"),
     }
@@ -172,7 +182,7 @@ fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
 /// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
 /// closes the connection.
 pub fn serve(ctx: &Context<'_>) {
-    serve_stream(ctx, &mut Plain::stdio(), &mut Scratch::new(), None);
+    serve_stream(ctx, &mut Plain::stdio(), &mut Scratch::new(), false);
 }
 
 /// When the current wait for the client ends. A timeout starts as a duration and becomes an
@@ -196,13 +206,9 @@ impl Deadline {
 }
 
 /// The request loop over any [`Stream`]: read a head, answer it, log it, until done.
-/// `stamp` (the time of the fork) dates the first response if it needed no waiting.
-fn serve_stream<S: Stream>(
-    ctx: &Context<'_>,
-    stream: &mut S,
-    scratch: &mut Scratch,
-    stamp: Option<&Stamp>,
-) {
+/// `dated`: the scratch's date (the time of the fork) dates the first response if it needed no
+/// waiting.
+fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scratch, dated: bool) {
     let limits = ctx.limits;
     let counters = ctx.responder.counters;
     let Scratch {
@@ -210,6 +216,7 @@ fn serve_stream<S: Stream>(
         line,
         dynamic,
         path,
+        date,
     } = scratch;
     head.resize(MAX_HEAD, 0);
     let buf = &mut head[..MAX_HEAD];
@@ -221,7 +228,8 @@ fn serve_stream<S: Stream>(
         conn: ctx.peer,
         line,
         dynamic,
-        fresh: stamp.filter(|s| !s.http.is_empty()),
+        dated: dated && !date.http.is_empty(),
+        date,
     };
     let mut filled = 0;
     // The first request has `head_timeout` from accept; later ones `idle_timeout` for their
@@ -264,7 +272,7 @@ fn serve_stream<S: Stream>(
                     let sent = out.send(&response, request.minor == 0);
                     out.log(client, Some(&request), response.status, sent);
                     // Any later request comes after an unknown wait: ask the clock.
-                    out.fresh = None;
+                    out.dated = false;
                     if response.close || sent.is_none() {
                         return out.stream.close();
                     }
@@ -303,7 +311,7 @@ fn serve_stream<S: Stream>(
         let read = match ready {
             Some(read) => read,
             None => {
-                out.fresh = None; // waited: the fork's second may be past
+                out.dated = false; // waited: the fork's second may be past
                 out.stream.read(&mut buf[filled..], deadline.at(), idle)
             }
         };
@@ -347,12 +355,22 @@ struct Out<'a, S: Stream> {
     conn: Option<IpAddr>,
     line: &'a mut Vec<u8>,
     dynamic: &'a mut Vec<u8>,
-    /// The time of the fork, while it still dates the response: until the child first waits
-    /// or answers a request (see [`Stamp`]).
-    fresh: Option<&'a Stamp>,
+    /// The current second, formatted (see [`Stamp`]).
+    date: &'a mut Stamp,
+    /// Whether `date` dates the response being made: until the child first waits or answers
+    /// a request, and then once set again for the next.
+    dated: bool,
 }
 
 impl<S: Stream> Out<'_, S> {
+    /// Brings the date up to now unless it already dates this response.
+    fn date_now(&mut self) {
+        if !self.dated {
+            self.date.set(clock::now());
+            self.dated = true;
+        }
+    }
+
     /// Answers with a canned error (without its body to a HEAD), logs it and closes.
     fn refuse(&mut self, status: Status, request: Option<&Request<'_>>, head: bool) {
         let sent = self.send(&response::canned(status, head, true), false);
@@ -365,10 +383,8 @@ impl<S: Stream> Out<'_, S> {
     fn send(&mut self, response: &Response<'_>, http10: bool) -> Option<usize> {
         self.dynamic.clear();
         self.dynamic.extend_from_slice(b"Date: ");
-        match self.fresh {
-            Some(stamp) => self.dynamic.extend_from_slice(&stamp.http),
-            None => clock::http_date(self.dynamic, clock::now()),
-        }
+        self.date_now();
+        self.dynamic.extend_from_slice(&self.date.http);
         self.dynamic.extend_from_slice(b"\r\n");
         if self.hsts {
             self.dynamic
@@ -404,10 +420,11 @@ impl<S: Stream> Out<'_, S> {
         if let Some(counters) = self.counters {
             counters.count_response(status.code());
         }
+        self.date_now();
         let entry = LogEntry {
             remote: client,
-            time: self.fresh.map_or_else(clock::now, |s| s.secs),
-            date: self.fresh.map(|s| &s.clf[..]),
+            time: self.date.secs,
+            date: Some(&self.date.clf),
             request: request.map(|r| (r.method, r.target, r.minor)),
             status: status.code(),
             bytes: sent.unwrap_or(0),

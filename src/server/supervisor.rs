@@ -160,8 +160,6 @@ pub struct Supervisor {
     failure: Option<String>,
     /// The buffers each child writes into, allocated here once (see `child::Scratch`).
     scratch: Box<child::Scratch>,
-    /// The current second, formatted for the children (see `child::Stamp`).
-    stamp: child::Stamp,
 }
 
 impl Supervisor {
@@ -219,7 +217,6 @@ impl Supervisor {
             watcher: inherited.watcher,
             failure: None,
             scratch: child::Scratch::new(),
-            stamp: child::Stamp::default(),
         }
     }
 
@@ -613,7 +610,7 @@ impl Supervisor {
                 return false;
             }
         };
-        self.stamp.set(crate::clock::now());
+        self.scratch.stamp(crate::clock::now());
         match sys::fork_connection_child() {
             Ok(ForkResult::Child) => {
                 // Field by field, so that the scratch buffers can be lent mutably: the child
@@ -641,7 +638,6 @@ impl Supervisor {
                         trust: &self.trust,
                     },
                     &mut self.scratch,
-                    &self.stamp,
                 )
             }
             Ok(ForkResult::Parent { child }) => {
