@@ -123,12 +123,19 @@ impl Signals {
             let _ = self.exits.read_signal();
         }
         Pending {
-            reload: self.reload.swap(false, Ordering::SeqCst),
-            stop: self.stop.swap(false, Ordering::SeqCst),
-            reopen: self.reopen.swap(false, Ordering::SeqCst),
+            reload: take_flag(&self.reload),
+            stop: take_flag(&self.stop),
+            reopen: take_flag(&self.reopen),
             child: woken.exits,
         }
     }
+}
+
+/// Clears `flag` and says whether it was set. Read first: an atomic swap writes even when the
+/// flag is already clear, and a write to the flags' heap page after each fork is a
+/// copy-on-write fault for the parent.
+fn take_flag(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::SeqCst) && flag.swap(false, Ordering::SeqCst)
 }
 
 /// Blocks or unblocks the signals caught with handlers, for this (single-threaded) process.
