@@ -22,10 +22,12 @@
 //! - `status.rs`: shared counters and the status endpoint; `watchdog.rs`: the leak watchdog.
 //! - `watch.rs`: `--watch`, edits noticed through inotify in the parent; `live.rs`: the page
 //!   that reloads itself and the render-failure page, for `--watch` only.
+//! - `children.rs`: the parent's table of live children, in memory children do not share.
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod base_url;
 pub mod child;
+pub mod children;
 pub mod client;
 pub mod encode;
 pub mod error;
@@ -56,6 +58,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::logs::AccessLog;
+use children::Children;
 use error::{Doing, Error};
 use handover::Handover;
 use limits::Limits;
@@ -276,7 +279,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         exe,
         generation: 0,
         started: SystemTime::now(),
-        children: Default::default(),
+        children: Children::with_capacity(settings.limits.max_children),
         watcher,
     })
 }
@@ -348,11 +351,11 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         ));
     }
     let now = Instant::now();
-    let children = handover
-        .children
-        .iter()
-        .map(|&(pid, age)| (pid, now.checked_sub(age).unwrap_or(now)))
-        .collect();
+    let mut children =
+        Children::with_capacity(settings.limits.max_children.max(handover.children.len()));
+    for &(pid, age) in &handover.children {
+        children.insert(pid, now.checked_sub(age).unwrap_or(now));
+    }
     log::info!(
         "generation {} serving {} ({} posts) as PID {}, {} connection(s) carried over",
         handover.generation,

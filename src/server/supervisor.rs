@@ -11,7 +11,6 @@
 //! - **single-threaded**: nothing here starts a thread, which is what makes `fork()` sound
 //!   (see `sys::fork`).
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::TcpListener;
 use std::os::fd::{AsFd, AsRawFd};
@@ -26,6 +25,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
 use super::child;
+use super::children::Children;
 use super::client::Trust;
 use super::handover::{self, Outgoing};
 use super::limits::Limits;
@@ -102,7 +102,7 @@ pub struct Inherited {
     /// When the first generation started.
     pub started: SystemTime,
     /// Children of earlier generations still serving, and when each started.
-    pub children: HashMap<Pid, Instant>,
+    pub children: Children,
     /// `--watch`: the inotify watches, opened before this image's first render (or after its
     /// re-exec), so they are part of the fd baseline the watchdog samples first.
     pub watcher: Option<Watcher>,
@@ -126,7 +126,7 @@ pub struct Supervisor {
     generation: u64,
     started: SystemTime,
     /// Live connection children and when each started.
-    children: HashMap<Pid, Instant>,
+    children: Children,
     signals: Signals,
     /// Which signal descriptors the last `poll` found readable, for the next [`Signals::take`].
     woken: Woken,
@@ -572,8 +572,8 @@ impl Supervisor {
         let mut eligible: Vec<(Instant, Pid)> = self
             .children
             .iter()
-            .filter(|(_, &started)| now.saturating_duration_since(started) >= EVICT_MIN_AGE)
-            .map(|(&pid, &started)| (started, pid))
+            .filter(|&(_, started)| now.saturating_duration_since(started) >= EVICT_MIN_AGE)
+            .map(|(pid, started)| (started, pid))
             .collect();
         eligible.sort_unstable();
         let batch = self.children.len().div_ceil(4);
@@ -673,7 +673,7 @@ impl Supervisor {
                     {
                         acme.worker = None;
                         acme.done = Some(status);
-                    } else if self.children.remove(&pid).is_none() {
+                    } else if !self.children.remove(pid) {
                         log::debug!("reaped unknown child {pid}: {status:?}");
                     }
                     self.counters
@@ -801,7 +801,7 @@ impl Supervisor {
             counters: self.counters.fd().as_fd(),
             generation: self.generation + 1,
             started: self.started,
-            children: self.children.iter().map(|(&pid, &at)| (pid, at)).collect(),
+            children: self.children.iter().collect(),
             exe: &self.exe,
         };
         log::info!(
@@ -845,7 +845,7 @@ impl Supervisor {
         // blocked outside their wait for input), instead of being killed when grace runs out.
         // A child still waiting for its first request keeps waiting (it sees Draining).
         self.counters.set(Counter::Draining, 1);
-        for &pid in self.children.keys() {
+        for pid in self.children.pids() {
             let _ = kill(pid, Signal::SIGUSR2);
         }
         if let Some(job) = self.render.take() {
@@ -864,7 +864,7 @@ impl Supervisor {
             "grace period over: killing {} child(ren)",
             self.children.len()
         );
-        for &pid in self.children.keys() {
+        for pid in self.children.pids() {
             let _ = kill(pid, Signal::SIGKILL);
         }
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -872,7 +872,7 @@ impl Supervisor {
             match waitpid(None, None) {
                 Ok(status) => {
                     if let Some(pid) = status.pid() {
-                        self.children.remove(&pid);
+                        self.children.remove(pid);
                     }
                 }
                 Err(Errno::EINTR) => {}
@@ -960,8 +960,12 @@ impl Backoff {
     }
 
     fn succeed(&mut self) {
-        self.forks_failing = false;
-        if self.until.take().is_some() {
+        // Written only when set: the parent's every write after a fork may copy a page.
+        if self.forks_failing {
+            self.forks_failing = false;
+        }
+        if self.until.is_some() {
+            self.until = None;
             self.delay = Duration::ZERO;
         }
     }

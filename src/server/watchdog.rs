@@ -4,11 +4,13 @@
 //! [`sample`] reads /proc (the parent's fds and RSS, each child's state); [`Watchdog::assess`]
 //! is a pure function of the samples, so its rules are unit-tested without a leaking server.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use nix::unistd::Pid;
+
+use super::children::Children;
 
 /// Descriptors the parent may hold above its baseline before the watchdog warns (a render
 /// worker's memfd, the /proc directory being read, a connection between accept and close).
@@ -139,7 +141,7 @@ impl Watchdog {
 }
 
 /// Reads the parent's figures from /proc. `children` are the live children with their start.
-pub fn sample(children: &HashMap<Pid, Instant>, lifetime: Duration) -> Sample {
+pub fn sample(children: &Children, lifetime: Duration) -> Sample {
     let fds = std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count().saturating_sub(1))
         .unwrap_or(0);
@@ -156,7 +158,7 @@ pub fn sample(children: &HashMap<Pid, Instant>, lifetime: Duration) -> Sample {
     let now = Instant::now();
     let mut zombies = Vec::new();
     let mut overdue = Vec::new();
-    for (&pid, &started) in children {
+    for (pid, started) in children.iter() {
         if state_of(pid) == Some('Z') {
             zombies.push(pid);
         }
@@ -245,7 +247,7 @@ mod tests {
 
     #[test]
     fn sampling_this_process_reads_proc() {
-        let sample = sample(&HashMap::new(), Duration::from_secs(60));
+        let sample = sample(&Children::with_capacity(1), Duration::from_secs(60));
         assert!(sample.fds >= 3, "{sample:?}");
         assert!(sample.rss_kib > 0, "{sample:?}");
     }
