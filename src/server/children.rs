@@ -28,16 +28,14 @@ pub struct Children {
 
 impl Children {
     /// An empty table sized for `expected` children (it grows if more come).
-    pub fn with_capacity(expected: usize) -> Children {
+    pub fn with_capacity(expected: usize) -> nix::Result<Children> {
         let slots = (expected * LOAD).next_power_of_two().max(MIN_SLOTS);
         Children::with_slots(slots, Instant::now())
     }
 
-    fn with_slots(slots: usize, base: Instant) -> Children {
-        // A table the kernel cannot map is not one the server can run without.
-        let words = UnsharedWords::new(1 + 2 * slots)
-            .unwrap_or_else(|e| panic!("mapping a table of {slots} children: {e}"));
-        Children { words, slots, base }
+    fn with_slots(slots: usize, base: Instant) -> nix::Result<Children> {
+        let words = UnsharedWords::new(1 + 2 * slots)?;
+        Ok(Children { words, slots, base })
     }
 
     /// How many children are in the table.
@@ -50,10 +48,18 @@ impl Children {
         self.len() == 0
     }
 
-    /// Adds (or restarts the clock of) `pid`.
+    /// Adds (or restarts the clock of) `pid`. Sized for `--max-children` (and the children a
+    /// previous image handed over), the table only grows if that sizing was wrong; if it can
+    /// neither grow nor find a free slot, the child goes untracked (reaped all the same, as an
+    /// unknown child) rather than the parent failing.
     pub fn insert(&mut self, pid: Pid, started: Instant) {
         if (self.len() + 1) * LOAD > self.slots {
-            self.grow();
+            if let Err(e) = self.grow() {
+                log::error!("growing the table of children past {}: {e}", self.slots);
+                if self.len() + 1 >= self.slots {
+                    return; // one slot always stays free, or lookups would never end
+                }
+            }
         }
         let offset = self.offset(started);
         let slot = self.find(pid);
@@ -122,12 +128,13 @@ impl Children {
         }
     }
 
-    fn grow(&mut self) {
-        let mut bigger = Children::with_slots(self.slots * 2, self.base);
+    fn grow(&mut self) -> nix::Result<()> {
+        let mut bigger = Children::with_slots(self.slots * 2, self.base)?;
         for (pid, started) in self.iter() {
             bigger.insert(pid, started);
         }
         *self = bigger;
+        Ok(())
     }
 
     fn offset(&self, at: Instant) -> i64 {
@@ -171,7 +178,7 @@ mod tests {
     /// Inserts and removes in a pattern with runs and wrap-arounds, checked against a HashMap.
     #[test]
     fn matches_a_hash_map_through_inserts_removes_and_growth() {
-        let mut table = Children::with_capacity(4);
+        let mut table = Children::with_capacity(4).unwrap();
         let mut model = HashMap::new();
         let now = Instant::now();
         let mut state = 12345u64;
@@ -200,7 +207,7 @@ mod tests {
     #[test]
     fn keeps_starts_from_before_the_table() {
         let long_ago = Instant::now(); // before the table's own clock starts
-        let mut table = Children::with_capacity(1);
+        let mut table = Children::with_capacity(1).unwrap();
         table.insert(Pid::from_raw(7), long_ago);
         assert_eq!(table.iter().next(), Some((Pid::from_raw(7), long_ago)));
         assert!(table.remove(Pid::from_raw(7)));

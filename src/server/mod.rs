@@ -279,7 +279,8 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         exe,
         generation: 0,
         started: SystemTime::now(),
-        children: Children::with_capacity(settings.limits.max_children),
+        children: Children::with_capacity(settings.limits.max_children)
+            .doing("mapping the table of children")?,
         watcher,
     })
 }
@@ -352,7 +353,8 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
     }
     let now = Instant::now();
     let mut children =
-        Children::with_capacity(settings.limits.max_children.max(handover.children.len()));
+        Children::with_capacity(settings.limits.max_children.max(handover.children.len()))
+            .doing("mapping the table of children")?;
     for &(pid, age) in &handover.children {
         children.insert(pid, now.checked_sub(age).unwrap_or(now));
     }

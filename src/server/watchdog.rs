@@ -247,7 +247,10 @@ mod tests {
 
     #[test]
     fn sampling_this_process_reads_proc() {
-        let sample = sample(&Children::with_capacity(1), Duration::from_secs(60));
+        let sample = sample(
+            &Children::with_capacity(1).unwrap(),
+            Duration::from_secs(60),
+        );
         assert!(sample.fds >= 3, "{sample:?}");
         assert!(sample.rss_kib > 0, "{sample:?}");
     }
