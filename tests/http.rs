@@ -1169,3 +1169,31 @@ fn keep_alive_dates_each_response_when_it_is_made() {
     );
     assert_eq!(times, dates, "the log's times and the Date headers differ");
 }
+
+/// A path without escapes is looked up as sent, without being copied; when it has no page, the
+/// slash-form check must still see that path, not an escaped one decoded for an earlier
+/// request on the same connection.
+#[test]
+fn a_missing_path_is_judged_by_itself_after_an_escaped_one() {
+    let blog = Blog::sample();
+    let server = start(&blog);
+    let mut stream = connect(server.addr);
+    let mut buf = Vec::new();
+    let mut ask = |path: &str| {
+        stream.write_all(get_with(path, "").as_bytes()).unwrap();
+        read_one(&mut stream, &mut buf, false)
+    };
+    let escaped = ask("/posts/reaping%2Dzombies");
+    assert_eq!(escaped.status, 301);
+    assert_eq!(
+        escaped.header("location"),
+        Some("/posts/reaping%2Dzombies/")
+    );
+    assert_eq!(ask("/posts/no-such-post").status, 404);
+    let plain = ask("/posts/backpressure-max-children");
+    assert_eq!(plain.status, 301);
+    assert_eq!(
+        plain.header("location"),
+        Some("/posts/backpressure-max-children/")
+    );
+}

@@ -400,10 +400,23 @@ impl<'t> Target<'t> {
         Some(Target { path, query })
     }
 
-    /// Percent-decodes the path into `out`. `None` for a bad escape or a decoded NUL.
-    pub fn decode_path<'o>(&self, out: &'o mut Vec<u8>) -> Option<&'o [u8]> {
-        out.clear();
+    /// Whether the path has percent-escapes (otherwise it is its own decoding).
+    pub fn is_escaped(&self) -> bool {
+        self.path.contains(&b'%')
+    }
+
+    /// Percent-decodes the path into `out`. `None` for a bad escape or a decoded NUL. A path
+    /// without escapes (most of them) is returned as it is, and `out` is not written: in a
+    /// fresh child, the first write to that buffer's page is a page fault.
+    pub fn decode_path<'o>(&self, out: &'o mut Vec<u8>) -> Option<&'o [u8]>
+    where
+        't: 'o,
+    {
         let path = self.path;
+        if !self.is_escaped() {
+            return Some(path);
+        }
+        out.clear();
         let mut i = 0;
         while i < path.len() {
             let b = path[i];

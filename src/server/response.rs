@@ -145,7 +145,8 @@ pub struct Responder<'a> {
 }
 
 impl<'a> Responder<'a> {
-    /// Chooses the response to `request` from `client`. `scratch` holds the decoded path.
+    /// Chooses the response to `request` from `client`. `scratch` holds the decoded path when
+    /// decoding changes it, and always for a path with no resource.
     pub fn respond(
         &self,
         request: &Request<'_>,
@@ -187,6 +188,11 @@ impl<'a> Responder<'a> {
             }
         }
         let Some(entry) = self.site.lookup(path) else {
+            if !target.is_escaped() {
+                // Decoding left the buffer alone; `missing` works on the path in it.
+                scratch.clear();
+                scratch.extend_from_slice(target.path);
+            }
             return self.missing(target, scratch, head_only, close);
         };
         if let Some(location) = redirect_location(&entry) {
@@ -217,7 +223,8 @@ impl<'a> Responder<'a> {
         }
     }
 
-    /// No resource at the path: a 301 to the slash form if that exists, else the 404 page.
+    /// No resource at the path (decoded, in `scratch`): a 301 to the slash form if that
+    /// exists, else the 404 page.
     fn missing(
         &self,
         target: Target<'_>,
