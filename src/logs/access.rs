@@ -280,10 +280,35 @@ pub struct LogEntry<'a> {
     pub user_agent: Option<&'a [u8]>,
 }
 
+/// Where a line is formatted: a `Vec`, or a connection child's buffer that lives next to the
+/// request it reads (see `child::Scratch`), so that writing a line dirties no page of its own.
+pub trait LineBuffer {
+    /// Empties the buffer.
+    fn clear(&mut self);
+    /// Appends `bytes`.
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+    /// Appends one byte.
+    fn push(&mut self, byte: u8) {
+        self.extend_from_slice(&[byte]);
+    }
+}
+
+impl LineBuffer for Vec<u8> {
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+    fn push(&mut self, byte: u8) {
+        Vec::push(self, byte);
+    }
+}
+
 /// Formats `entry` as one Combined Log Format line, newline included, into `out` (cleared
 /// first). Quoted fields escape `"` and `\` with a backslash and every byte outside printable
 /// ASCII as `\xHH`, as nginx does, so a hostile header can neither break the line nor forge one.
-pub fn format_line(out: &mut Vec<u8>, entry: &LogEntry<'_>) {
+pub fn format_line(out: &mut impl LineBuffer, entry: &LogEntry<'_>) {
     out.clear();
     match entry.remote.map(|ip| ip.to_canonical()) {
         Some(IpAddr::V4(v4)) => {
@@ -297,15 +322,18 @@ pub fn format_line(out: &mut Vec<u8>, entry: &LogEntry<'_>) {
         Some(ip) => {
             // IPv6 text (RFC 5952 zero compression) through the standard formatter: rare
             // enough here that its pages are not worth keeping out of a child.
-            use std::io::Write;
-            let _ = write!(out, "{ip}");
+            out.extend_from_slice(ip.to_string().as_bytes());
         }
         None => out.push(b'-'),
     }
     out.extend_from_slice(b" - - [");
     match entry.date {
         Some(date) => out.extend_from_slice(date),
-        None => crate::clock::clf_date(out, entry.time),
+        None => {
+            let mut date = Vec::with_capacity(32);
+            crate::clock::clf_date(&mut date, entry.time);
+            out.extend_from_slice(&date);
+        }
     }
     out.extend_from_slice(b"] \"");
     match entry.request {
@@ -339,7 +367,7 @@ pub fn format_line(out: &mut Vec<u8>, entry: &LogEntry<'_>) {
 
 /// Appends `n` in decimal. By hand rather than through `core::fmt`: a child formats a line per
 /// request, and the formatting machinery's pages would be faulted in again by every child.
-fn decimal(out: &mut Vec<u8>, mut n: u64) {
+fn decimal(out: &mut impl LineBuffer, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -353,7 +381,7 @@ fn decimal(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[at..]);
 }
 
-fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
+fn escape(out: &mut impl LineBuffer, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in bytes {
         match b {

@@ -3,4 +3,4 @@
 
 mod access;
 
-pub use access::{format_line, AccessLog, LineLost, LogEntry};
+pub use access::{format_line, AccessLog, LineBuffer, LineLost, LogEntry};

@@ -25,7 +25,7 @@ use super::stream::{Plain, Read, Stream};
 use super::tls::stream::TlsStream;
 use super::tls::Https;
 use crate::clock;
-use crate::logs::{format_line, AccessLog, LogEntry};
+use crate::logs::{format_line, AccessLog, LineBuffer, LogEntry};
 use crate::sys;
 
 /// What a child needs to serve, all of it inherited from the parent at fork.
@@ -48,15 +48,16 @@ pub struct Context<'a> {
 /// that allocates its own pays for malloc's code and bookkeeping pages, each a page fault in
 /// every fresh child; these cost only the pages actually written.
 ///
-/// Page-aligned, with the head buffer inline and last: the struct's fields and the first
-/// 4 KiB of the request share one page, which a child serving a small request then writes
-/// (one copy-on-write fault where a separate head buffer cost two).
+/// Page-aligned, everything inline, the head buffer last: the log line, the response's header
+/// lines, the dates and the first ~3 KiB of the request share one page, which a child serving
+/// a small request then writes: one copy-on-write fault, where buffers allocated on their own
+/// cost one each.
 #[repr(C, align(4096))]
 pub struct Scratch {
     /// The access-log line.
-    line: Vec<u8>,
-    /// The response's per-request header lines (Date, Connection).
-    dynamic: Vec<u8>,
+    line: Inline<LINE_INLINE>,
+    /// The response's per-request header lines (Date, HSTS, Connection: at most ~110 bytes).
+    dynamic: Inline<DYNAMIC_INLINE>,
     /// The request path, decoded.
     path: Vec<u8>,
     /// The current second, formatted: set by the parent before it forks (see [`Stamp`]), and
@@ -72,8 +73,8 @@ impl Scratch {
     /// the parent's stack.
     pub fn new() -> Box<Scratch> {
         Box::new(Scratch {
-            line: Vec::with_capacity(512),
-            dynamic: Vec::with_capacity(128),
+            line: Inline::default(),
+            dynamic: Inline::default(),
             path: Vec::with_capacity(256),
             date: Stamp::default(),
             head: [0; MAX_HEAD],
@@ -83,6 +84,74 @@ impl Scratch {
     /// Dates the next child's first response: `secs` is now, read by the parent as it forks.
     pub fn stamp(&mut self, secs: i64) {
         self.date.set(secs);
+    }
+}
+
+/// A log line longer than this (a long User-Agent or Referer, escaped) spills to the heap.
+const LINE_INLINE: usize = 512;
+/// More than the longest set of per-request header lines, so they never spill.
+const DYNAMIC_INLINE: usize = 160;
+
+/// Bytes kept inline up to `N`, spilling to the heap beyond: a buffer that lives in the page
+/// the child writes anyway (see [`Scratch`]) and still takes any length.
+pub struct Inline<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+    /// Everything, once it no longer fits inline; empty until then.
+    spill: Vec<u8>,
+}
+
+impl<const N: usize> Default for Inline<N> {
+    fn default() -> Self {
+        Inline {
+            bytes: [0; N],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl<const N: usize> Inline<N> {
+    /// The bytes written since the last `clear`.
+    fn as_bytes(&self) -> &[u8] {
+        match self.spill.is_empty() {
+            true => &self.bytes[..self.len],
+            false => &self.spill,
+        }
+    }
+}
+
+// Always inlined: called through the trait, these would be functions of their own, laid out
+// where `child-text.ld` cannot gather them (a trait impl's mangled name does not spell the
+// path as the patterns expect), and every literal passed to them a constant in `.rodata`.
+impl<const N: usize> LineBuffer for Inline<N> {
+    #[inline(always)]
+    fn clear(&mut self) {
+        self.len = 0;
+        self.spill.clear();
+    }
+
+    #[inline(always)]
+    fn extend_from_slice(&mut self, more: &[u8]) {
+        if self.spill.is_empty() {
+            if let Some(room) = self.bytes.get_mut(self.len..self.len + more.len()) {
+                room.copy_from_slice(more);
+                self.len += more.len();
+                return;
+            }
+            self.spill.extend_from_slice(&self.bytes[..self.len]);
+        }
+        self.spill.extend_from_slice(more);
+    }
+
+    #[inline(always)]
+    fn push(&mut self, byte: u8) {
+        if self.spill.is_empty() && self.len < N {
+            self.bytes[self.len] = byte;
+            self.len += 1;
+        } else {
+            self.extend_from_slice(&[byte]);
+        }
     }
 }
 
@@ -352,8 +421,8 @@ struct Out<'a, S: Stream> {
     /// The connection's client: the peer, or whom a trusted PROXY header named. A request's
     /// forwarding headers may name another (`client::from_headers`).
     conn: Option<IpAddr>,
-    line: &'a mut Vec<u8>,
-    dynamic: &'a mut Vec<u8>,
+    line: &'a mut Inline<LINE_INLINE>,
+    dynamic: &'a mut Inline<DYNAMIC_INLINE>,
     /// The current second, formatted (see [`Stamp`]).
     date: &'a mut Stamp,
     /// Whether `date` dates the response being made: until the child first waits or answers
@@ -403,7 +472,7 @@ impl<S: Stream> Out<'_, S> {
         };
         let mut slices = [
             IoSlice::new(&response.head),
-            IoSlice::new(self.dynamic),
+            IoSlice::new(self.dynamic.as_bytes()),
             IoSlice::new(body),
         ];
         self.stream.write_all(&mut slices).then_some(body.len())
@@ -432,7 +501,7 @@ impl<S: Stream> Out<'_, S> {
         };
         format_line(self.line, &entry);
         // A line is written whole or not at all; one left out is counted, never lost silently.
-        if let Err(lost) = AccessLog::append_line(self.log, self.line) {
+        if let Err(lost) = AccessLog::append_line(self.log, self.line.as_bytes()) {
             if let Some(counters) = self.counters {
                 counters.set(Counter::AccessLogLastErrno, lost.errno as u64);
                 counters.add(Counter::AccessLogLinesLost, 1);
@@ -464,5 +533,32 @@ pub fn warm_up(responder: Responder<'_>) {
             user_agent: Some(b"warm-up"),
         };
         format_line(&mut scratch, &entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short contents stay inline; a long one spills whole and reads back in order; a cleared
+    /// buffer is inline again.
+    #[test]
+    fn inline_buffer_spills_past_its_size_and_keeps_every_byte() {
+        let mut buffer = Inline::<8>::default();
+        let mut expected = Vec::new();
+        for piece in [&b"GET "[..], b"/a", b"", b"bcdefghij", b"k"] {
+            buffer.extend_from_slice(piece);
+            expected.extend_from_slice(piece);
+            buffer.push(b'.');
+            expected.push(b'.');
+            assert_eq!(buffer.as_bytes(), &expected[..]);
+        }
+        assert!(!buffer.spill.is_empty(), "18 bytes in 8 stayed inline?");
+        buffer.clear();
+        buffer.extend_from_slice(b"12345678");
+        assert_eq!(buffer.as_bytes(), b"12345678");
+        assert!(buffer.spill.is_empty(), "8 bytes in 8 spilled");
+        buffer.push(b'9');
+        assert_eq!(buffer.as_bytes(), b"123456789");
     }
 }
