@@ -321,8 +321,14 @@ pub fn format_line(out: &mut impl LineBuffer, entry: &LogEntry<'_>) {
         }
         Some(ip) => {
             // IPv6 text (RFC 5952 zero compression) through the standard formatter: rare
-            // enough here that its pages are not worth keeping out of a child.
-            out.extend_from_slice(ip.to_string().as_bytes());
+            // enough here that its pages are not worth keeping out of a child. Into a stack
+            // buffer, not a String: a child that allocates pays for malloc's pages too.
+            use std::io::Write;
+            let mut text = [0u8; 64]; // the longest IPv6 text is 45 bytes
+            let mut cursor = std::io::Cursor::new(&mut text[..]);
+            let _ = write!(cursor, "{ip}");
+            let len = cursor.position() as usize;
+            out.extend_from_slice(&text[..len]);
         }
         None => out.push(b'-'),
     }
@@ -452,6 +458,7 @@ mod tests {
             "0.0.0.0",
             "10.20.255.1",
             "2001:db8::1",
+            "1111:2222:3333:4444:5555:6666:7777:8888",
             "::1",
             "::ffff:192.0.2.7",
         ] {
