@@ -595,6 +595,14 @@ mod tests {
         assert!(View::new(&older).record().is_none());
         assert!(Previous::new(View::new(&older)).is_none());
         assert!(View::new(&older).lookup(b"/a/").is_some(), "still served");
+        // An image of another layout (an older binary's, handed over on an upgrade) is not
+        // read at all: nothing in it is found, and its record is not reused.
+        let mut layout = encode_with(&record(b"site"));
+        layout[..8].copy_from_slice(b"FORKBLG2");
+        assert!(View::new(&layout).record().is_none());
+        assert!(View::new(&layout).lookup(b"/a/").is_none());
+        assert!(View::new(&layout).not_found().is_none());
+        assert!(Previous::new(View::new(&layout)).is_none());
         // A record of another version or another binary: ignored.
         let other = encode_with(b"FBINC99\n\0\0\0\0\0\0\0\0site");
         assert!(Previous::new(View::new(&other)).is_none());

@@ -3,24 +3,33 @@
 //! [`Writer`] lays prepared responses out as bytes (the heads, gzip bodies and entity tags are
 //! computed on the render side, `encode.rs`); [`Snapshot`] holds those bytes in a sealed memfd
 //! mapped read-only and `MAP_SHARED`, so the parent's private memory stays small and `fork`
-//! copies none of it. Children find a path through an open-addressing hash table whose slots
-//! hold the path's hash, so a lookup touches one table page, one entry and one path, whatever
-//! the size of the blog; nothing here touches the filesystem, so no request can reach a file.
+//! copies none of it, and every page of it a child touches costs that child a page fault.
+//! Children find a path through an open-addressing hash table whose slots hold the whole entry
+//! (the path's hash and where its strings lie), and each entry's path lies right before its
+//! head: a lookup touches one table page and then the pages the response is read from, whatever
+//! the size of the blog. The header is read once, when the snapshot is mapped (the parent's copy
+//! of it is what a child's [`View`] holds), so a lookup does not touch it either. Nothing here
+//! touches the filesystem, so no request can reach a file.
 //!
 //! Layout (all integers little-endian):
 //!
 //! ```text
-//! 0   magic "FORKBLG2"
-//! 8   u32 entry count (entry 0 is the 404 page)
-//! 12  u32 published post count
-//! 16  u64 render time in microseconds
-//! 24  u32 hash table slots (a power of two, at least twice the entries)
-//! 28  u32 offset of the render record (0: none; older images wrote 0 here and ignore it)
-//! 32  entries, 12 x u32 each: path, head, body, gzip head, gzip body, etag (offset, length)
-//! ..  table, 2 x u32 per slot: path hash, entry index + 1 (0: empty)
-//! ..  every path, back to back; then heads, bodies and tags
-//! ..  the render record: u32 length, then what the next render reuses (`encode.rs`)
+//! 0    magic "FORKBLG3"
+//! 8    u32 entry count (entry 0 is the 404 page)
+//! 12   u32 published post count
+//! 16   u64 render time in microseconds
+//! 24   u32 hash table slots (a power of two, at least twice the entries)
+//! 28   u32 offset of the render record (0: none)
+//! 32   zeros, up to 64
+//! 64   the 404 page's record
+//! 128  the table: one record per slot
+//! ..   each entry's path, head, body, gzip head, gzip body and tag, back to back
+//! ..   the render record: u32 length, then what the next render reuses (`encode.rs`)
 //! ```
+//!
+//! A record is 64 bytes, so none straddles a page: u32 path hash, u32 entry index (0: an empty
+//! slot), then (offset, length) of the path, head, body, gzip head, gzip body and tag as u32
+//! pairs (the gzip pairs zero when there is no gzip variant), then 8 bytes of zeros.
 //!
 //! Anything after the render record (the TLS material) is found from the end of the blob.
 //!
@@ -36,11 +45,16 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 
 use crate::sys::SharedMap;
 
-const MAGIC: &[u8; 8] = b"FORKBLG2";
-const HEADER: usize = 32;
+const MAGIC: &[u8; 8] = b"FORKBLG3";
+/// The header, padded so that the records after it lie on 64-byte boundaries.
+const HEADER: usize = 64;
+/// (offset, length) of the path, head, body, gzip head, gzip body and tag.
 const FIELDS: usize = 12;
-const ENTRY: usize = FIELDS * 4;
-const SLOT: usize = 8;
+/// Hash, index, the fields and padding: 64 bytes, a divisor of any page size.
+const RECORD: usize = 64;
+/// Where the 404 page's record lies, and where the table starts.
+const NOT_FOUND: usize = HEADER;
+const TABLE: usize = HEADER + RECORD;
 
 /// One response variant: the head (without Date/Connection/final CRLF) and the body.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +68,8 @@ pub struct Variant<'a> {
 /// A resource as the child sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
+    /// The URL path (empty for the 404 page).
+    pub path: &'a [u8],
     /// The identity-encoded response.
     pub plain: Variant<'a>,
     /// The gzip-encoded response, when the body compresses.
@@ -80,8 +96,8 @@ pub struct Prepared<'a> {
     /// The entity tag, quotes included (empty for the 404 page).
     pub etag: Cow<'a, str>,
     /// Where in the snapshot being replaced (the bytes given to [`Writer::new`]) this entry's
-    /// head, body, gzip head and body, and tag lie, back to back, exactly as they are here:
-    /// the writer copies them from there.
+    /// path, head, body, gzip head and body, and tag lie, back to back, exactly as they are
+    /// here: the writer copies them from there.
     pub old: Option<std::ops::Range<usize>>,
 }
 
@@ -92,8 +108,8 @@ impl<T: Write + Seek> Sink for T {}
 
 /// Writes a snapshot one entry at a time, so that no more than one batch of gzip bodies (and no
 /// copy of the whole site) is held: the index is left blank and written last, once every
-/// offset is known; the paths (known from the start) go first and together, so the pages a
-/// lookup compares against stay few; then each entry's head, body, gzip head and body, and tag.
+/// offset is known; then each entry's path, head, body, gzip head and body, and tag (the path
+/// first, so that the page a lookup compares it on is the page the response is read from).
 pub struct Writer<'w> {
     out: &'w mut dyn Sink,
     /// The snapshot being replaced (empty when none), which [`Prepared::old`] points into.
@@ -124,7 +140,7 @@ impl<'w> Writer<'w> {
         }
         let count = paths.len();
         let slots = (count * 2).next_power_of_two();
-        let strings_at = HEADER + count * ENTRY + slots * SLOT;
+        let strings_at = TABLE + slots * RECORD;
         let mut writer = Writer {
             out,
             old,
@@ -139,9 +155,6 @@ impl<'w> Writer<'w> {
         writer.out.write_all(&vec![0; strings_at])?;
         for (index, path) in paths.iter().enumerate().skip(1) {
             writer.hashes[index] = path_hash(path.as_bytes());
-            let mut field = [0u32; 2];
-            writer.string(&mut field, path.as_bytes())?;
-            writer.fields[index][0..2].copy_from_slice(&field);
         }
         Ok(writer)
     }
@@ -156,7 +169,7 @@ impl<'w> Writer<'w> {
     }
 
     /// Writes the entry for the path at `index` of the paths given to [`Writer::new`] (in any
-    /// order; each once).
+    /// order; each once), which must be `prepared.path`.
     pub fn push(&mut self, index: usize, prepared: &Prepared<'_>) -> io::Result<()> {
         if self.pushed.get(index) != Some(&false) {
             return Err(io::Error::new(
@@ -164,11 +177,24 @@ impl<'w> Writer<'w> {
                 format!("entry {index} written twice or not in the index"),
             ));
         }
+        // The 404 page is found without a path.
+        let path = if index == 0 {
+            &b""[..]
+        } else {
+            prepared.path.as_bytes()
+        };
+        if index != 0 && path_hash(path) != self.hashes[index] {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("entry {index} is not at the path {}", prepared.path),
+            ));
+        }
         self.pushed[index] = true;
         let mut f = self.fields[index];
         if let Some(old) = prepared.old.clone().filter(|r| r.end <= self.old.len()) {
             let gzip = prepared.gzip.as_ref();
             let lens = [
+                path.len(),
                 prepared.head.len(),
                 prepared.body.len(),
                 gzip.map_or(0, |(head, _)| head.len()),
@@ -185,8 +211,8 @@ impl<'w> Writer<'w> {
                 for (i, len) in lens.into_iter().enumerate() {
                     let (at, n) = (u32_of(self.at)?, u32_of(len)?);
                     // No gzip variant: its fields stay zero, as when written.
-                    if !(gzip.is_none() && (i == 2 || i == 3)) {
-                        f[2 + 2 * i..4 + 2 * i].copy_from_slice(&[at, n]);
+                    if !(gzip.is_none() && (i == 3 || i == 4)) {
+                        f[2 * i..2 + 2 * i].copy_from_slice(&[at, n]);
                     }
                     self.at += len;
                 }
@@ -195,6 +221,7 @@ impl<'w> Writer<'w> {
                 return Ok(());
             }
         }
+        self.string(&mut f[0..2], path)?;
         self.string(&mut f[2..4], &prepared.head)?;
         self.string(&mut f[4..6], prepared.body)?;
         if let Some((gz_head, gz)) = &prepared.gzip {
@@ -238,27 +265,27 @@ impl<'w> Writer<'w> {
         let total = self.at + 4 + record_len;
         u32_of(total)?;
         let slots = self.slots;
-        let table_at = HEADER + count * ENTRY;
-        let mut index = Vec::with_capacity(table_at + slots * SLOT);
+        let mut index = Vec::with_capacity(TABLE + slots * RECORD);
         index.extend_from_slice(MAGIC);
         index.extend_from_slice(&u32_of(count)?.to_le_bytes());
         index.extend_from_slice(&u32_of(post_count)?.to_le_bytes());
         index.extend_from_slice(&render_micros.to_le_bytes());
         index.extend_from_slice(&u32_of(slots)?.to_le_bytes());
         index.extend_from_slice(&record_at.to_le_bytes());
-        for f in &self.fields {
-            for field in f {
-                index.extend_from_slice(&field.to_le_bytes());
+        index.resize(TABLE + slots * RECORD, 0);
+        let place = |index: &mut [u8], at: usize, hash: u32, i: u32, f: &[u32; FIELDS]| {
+            let words = [hash, i].into_iter().chain(f.iter().copied());
+            for (n, word) in words.enumerate() {
+                index[at + 4 * n..at + 4 * n + 4].copy_from_slice(&word.to_le_bytes());
             }
-        }
-        index.resize(table_at + slots * SLOT, 0);
+        };
+        place(&mut index, NOT_FOUND, 0, 0, &self.fields[0]);
         for (i, &hash) in self.hashes.iter().enumerate().skip(1) {
             let mut slot = hash as usize & (slots - 1);
             loop {
-                let at = table_at + slot * SLOT;
+                let at = TABLE + slot * RECORD;
                 if index[at + 4..at + 8] == [0; 4] {
-                    index[at..at + 4].copy_from_slice(&hash.to_le_bytes());
-                    index[at + 4..at + 8].copy_from_slice(&u32_of(i + 1)?.to_le_bytes());
+                    place(&mut index, at, hash, u32_of(i)?, &self.fields[i]);
                     break;
                 }
                 slot = (slot + 1) & (slots - 1);
@@ -300,6 +327,8 @@ pub fn memfd() -> io::Result<OwnedFd> {
 pub struct Snapshot {
     map: SharedMap,
     fd: OwnedFd,
+    /// The header as read when mapped: what a lookup needs of it, in the parent's memory.
+    index: Index,
 }
 
 impl Snapshot {
@@ -322,9 +351,10 @@ impl Snapshot {
             .st_size as usize;
         let map = SharedMap::new(fd.as_fd(), len)
             .map_err(|e| io::Error::other(format!("mapping the site: {e}")))?;
-        let snapshot = Snapshot { map, fd };
-        snapshot.validate()?;
-        Ok(snapshot)
+        let view = View::new(map.bytes());
+        view.validate()?;
+        let index = view.index;
+        Ok(Snapshot { map, fd, index })
     }
 
     /// The memfd behind the mapping.
@@ -332,35 +362,12 @@ impl Snapshot {
         &self.fd
     }
 
-    /// A view for lookups.
+    /// A view for lookups (made without touching the mapping).
     pub fn view(&self) -> View<'_> {
         View {
             bytes: self.map.bytes(),
+            index: self.index,
         }
-    }
-
-    fn validate(&self) -> io::Result<()> {
-        let view = self.view();
-        let bad = |what: &str| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("site snapshot: {what}"))
-        };
-        if view.bytes.len() < HEADER || &view.bytes[..8] != MAGIC {
-            return Err(bad("bad magic"));
-        }
-        let count = view.count();
-        let slots = view.u32_at(24).unwrap_or(0);
-        if count == 0
-            || !slots.is_power_of_two()
-            || HEADER + count * ENTRY + slots * SLOT > view.bytes.len()
-        {
-            return Err(bad("index out of bounds"));
-        }
-        for i in 0..count {
-            if view.entry(i).is_none() {
-                return Err(bad("entry out of bounds"));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -370,16 +377,49 @@ impl AsRef<[u8]> for Snapshot {
     }
 }
 
+/// What a lookup needs of the header; all zero for bytes that are not a snapshot of this
+/// layout (then nothing is found in them).
+#[derive(Clone, Copy, Default)]
+struct Index {
+    count: usize,
+    slots: usize,
+}
+
+impl Index {
+    fn read(bytes: &[u8]) -> Option<Index> {
+        let u32_at = |at: usize| {
+            let b = bytes.get(at..at + 4)?;
+            Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        if bytes.get(..8)? != MAGIC {
+            return None;
+        }
+        let count = u32_at(8)?;
+        let slots = u32_at(24)?;
+        let fits = slots
+            .checked_mul(RECORD)
+            .and_then(|n| n.checked_add(TABLE))
+            .is_some_and(|end| end <= bytes.len());
+        (count > 0 && count <= slots && slots.is_power_of_two() && fits)
+            .then_some(Index { count, slots })
+    }
+}
+
 /// Read access to snapshot bytes, whether mapped or in a Vec (inetd mode, tests).
 #[derive(Clone, Copy)]
 pub struct View<'a> {
     bytes: &'a [u8],
+    index: Index,
 }
 
 impl<'a> View<'a> {
-    /// Wraps bytes produced by [`encode`].
+    /// Wraps bytes produced by [`encode`]; bytes of another layout (an older snapshot) look
+    /// empty: no entry and no render record.
     pub fn new(bytes: &'a [u8]) -> View<'a> {
-        View { bytes }
+        View {
+            bytes,
+            index: Index::read(bytes).unwrap_or_default(),
+        }
     }
 
     /// Every byte of the snapshot, including what follows its tables (the TLS material).
@@ -390,10 +430,6 @@ impl<'a> View<'a> {
     fn u32_at(&self, at: usize) -> Option<usize> {
         let b = self.bytes.get(at..at + 4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    }
-
-    fn count(&self) -> usize {
-        self.u32_at(8).unwrap_or(0)
     }
 
     /// The number of published posts.
@@ -409,32 +445,67 @@ impl<'a> View<'a> {
             .unwrap_or(0)
     }
 
-    fn field(&self, entry: usize, field: usize) -> Option<&'a [u8]> {
-        let at = HEADER + entry * ENTRY + field * 8;
+    /// Field `field` of the record at `record`.
+    fn field(&self, record: usize, field: usize) -> Option<&'a [u8]> {
+        let at = record + 8 + field * 8;
         let off = self.u32_at(at)?;
         let len = self.u32_at(at + 4)?;
         self.bytes.get(off..off.checked_add(len)?)
     }
 
-    fn entry(&self, i: usize) -> Option<Entry<'a>> {
+    /// The entry whose record lies at `record`.
+    fn entry_at(&self, record: usize) -> Option<Entry<'a>> {
         let plain = Variant {
-            head: self.field(i, 1)?,
-            body: self.field(i, 2)?,
+            head: self.field(record, 1)?,
+            body: self.field(record, 2)?,
         };
-        let gz_head = self.field(i, 3)?;
+        let gz_head = self.field(record, 3)?;
         let gzip = (!gz_head.is_empty()).then_some(Variant {
             head: gz_head,
-            body: self.field(i, 4)?,
+            body: self.field(record, 4)?,
         });
         Some(Entry {
+            path: self.field(record, 0)?,
             plain,
             gzip,
-            etag: self.field(i, 5)?,
+            etag: self.field(record, 5)?,
         })
+    }
+
+    /// Checks that the header is of this layout and that every entry lies within the bytes.
+    fn validate(&self) -> io::Result<()> {
+        let bad = |what: &str| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("site snapshot: {what}"))
+        };
+        if self.bytes.get(..8) != Some(&MAGIC[..]) {
+            return Err(bad("bad magic"));
+        }
+        let Index { count, slots } = self.index;
+        if count == 0 {
+            return Err(bad("index out of bounds"));
+        }
+        let mut found = 1;
+        for record in std::iter::once(NOT_FOUND).chain((0..slots).map(|s| TABLE + s * RECORD)) {
+            let index = self.u32_at(record + 4).unwrap_or(0);
+            if record != NOT_FOUND && index == 0 {
+                continue;
+            }
+            if index >= count || self.entry_at(record).is_none() {
+                return Err(bad("entry out of bounds"));
+            }
+            found += usize::from(record != NOT_FOUND);
+        }
+        if found != count {
+            return Err(bad("entry count does not match the table"));
+        }
+        Ok(())
     }
 
     /// The render record the renderer left for the next render, if any (see `encode.rs`).
     pub fn record(&self) -> Option<&'a [u8]> {
+        if self.index.count == 0 {
+            return None;
+        }
         let at = self.u32_at(28)?;
         if at == 0 {
             return None;
@@ -445,34 +516,31 @@ impl<'a> View<'a> {
 
     /// The resource at exactly `path`.
     pub fn lookup(&self, path: &[u8]) -> Option<Entry<'a>> {
-        let count = self.count();
-        let slots = self.u32_at(24)?;
-        if slots == 0 || !slots.is_power_of_two() {
+        let slots = self.index.slots;
+        if slots == 0 {
             return None;
         }
-        let table_at = HEADER + count * ENTRY;
         let hash = path_hash(path) as usize;
         let mut slot = hash & (slots - 1);
         for _ in 0..slots {
-            let at = table_at + slot * SLOT;
-            let index = self.u32_at(at + 4)?;
-            if index == 0 {
+            let at = TABLE + slot * RECORD;
+            if self.u32_at(at + 4)? == 0 {
                 return None;
             }
-            if self.u32_at(at)? == hash && index <= count && self.field(index - 1, 0)? == path {
-                return self.entry(index - 1);
+            if self.u32_at(at)? == hash && self.field(at, 0)? == path {
+                return self.entry_at(at);
             }
             slot = (slot + 1) & (slots - 1);
         }
         None
     }
 
-    /// Where `entry` (of this snapshot) lies: its head, body, gzip head and body, and tag
+    /// Where `entry` (of this snapshot) lies: its path, head, body, gzip head and body, and tag
     /// back to back, as [`Writer`] lays them out; `None` if they are not.
     pub fn block(&self, entry: &Entry<'a>) -> Option<std::ops::Range<usize>> {
         let base = self.bytes.as_ptr() as usize;
         let at = |part: &[u8]| (part.as_ptr() as usize).checked_sub(base);
-        let mut parts = vec![entry.plain.head, entry.plain.body];
+        let mut parts = vec![entry.path, entry.plain.head, entry.plain.body];
         if let Some(gzip) = entry.gzip {
             parts.extend([gzip.head, gzip.body]);
         }
@@ -490,7 +558,10 @@ impl<'a> View<'a> {
 
     /// The 404 page.
     pub fn not_found(&self) -> Option<Entry<'a>> {
-        self.entry(0)
+        if self.index.count == 0 {
+            return None;
+        }
+        self.entry_at(NOT_FOUND)
     }
 }
 
