@@ -575,6 +575,44 @@ mod tests {
     }
 
     #[test]
+    fn a_mapped_snapshot_is_checked_and_served_from_its_header_read_once() {
+        use crate::server::snapshot::{memfd, write_into, Snapshot};
+        let resources: Vec<Resource> = (0..2000)
+            .map(|i| resource(&format!("/p{i}/"), &format!("page {i}")))
+            .collect();
+        let site = Site {
+            resources,
+            not_found: resource("", "gone"),
+            post_count: 2000,
+        };
+        let bytes = encode(&site, 1).unwrap();
+        let map = |bytes: &[u8]| {
+            let fd = memfd().unwrap();
+            write_into(&fd, bytes).unwrap();
+            Snapshot::seal_and_map(fd)
+        };
+        let snapshot = map(&bytes).expect("a whole snapshot maps");
+        let view = snapshot.view();
+        assert_eq!(view.lookup(b"/p1999/").unwrap().plain.body, b"page 1999");
+        assert_eq!(view.lookup(b"/p7/").unwrap().path, b"/p7/");
+        assert!(view.lookup(b"/p2000/").is_none());
+        assert_eq!(view.not_found().unwrap().plain.body, b"gone");
+        // Another layout, a cut-off table, an entry pointing past the end: refused.
+        let mut other = bytes.clone();
+        other[..8].copy_from_slice(b"FORKBLG2");
+        assert!(map(&other).is_err());
+        assert!(map(&bytes[..bytes.len() / 100]).is_err());
+        let slot = (64..bytes.len() - 4)
+            .step_by(64)
+            .find(|&at| at >= 128 && bytes[at + 4..at + 8] != [0; 4])
+            .expect("an occupied slot");
+        let mut past = bytes.clone();
+        past[slot + 12..slot + 16].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(map(&past).is_err());
+        assert!(map(&bytes[..0]).is_err());
+    }
+
+    #[test]
     fn only_a_record_of_this_encoder_is_reused() {
         let site = Site {
             resources: vec![resource("/a/", &"words ".repeat(100))],

@@ -349,11 +349,9 @@ impl Snapshot {
         let len = nix::sys::stat::fstat(fd.as_fd())
             .map_err(|e| io::Error::other(format!("fstat of the site: {e}")))?
             .st_size as usize;
+        let index = validate(&fd, len)?;
         let map = SharedMap::new(fd.as_fd(), len)
             .map_err(|e| io::Error::other(format!("mapping the site: {e}")))?;
-        let view = View::new(map.bytes());
-        view.validate()?;
-        let index = view.index;
         Ok(Snapshot { map, fd, index })
     }
 
@@ -377,6 +375,60 @@ impl AsRef<[u8]> for Snapshot {
     }
 }
 
+/// Checks that the snapshot of `len` bytes in `fd` is of this layout and that every entry lies
+/// within it. The index is read from the file, not through a mapping, so that the parent does
+/// not keep (and count in its resident size) the table pages it read.
+fn validate(fd: &OwnedFd, len: usize) -> io::Result<Index> {
+    use std::os::unix::fs::FileExt;
+    let bad =
+        |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("site snapshot: {what}"));
+    let file = std::fs::File::from(fd.try_clone()?);
+    let mut head = [0u8; TABLE];
+    if len < TABLE || file.read_exact_at(&mut head, 0).is_err() || head[..8] != MAGIC[..] {
+        return Err(bad("bad magic"));
+    }
+    let index = Index::read(&head, len).ok_or_else(|| bad("index out of bounds"))?;
+    let fits = |record: &[u8]| {
+        (0..FIELDS / 2).all(|f| {
+            let off = word(record, 8 + 8 * f);
+            off.checked_add(word(record, 12 + 8 * f))
+                .is_some_and(|end| end <= len)
+        })
+    };
+    if !fits(&head[NOT_FOUND..TABLE]) {
+        return Err(bad("entry out of bounds"));
+    }
+    const BATCH: usize = 1024;
+    let mut batch = vec![0u8; RECORD * BATCH.min(index.slots)];
+    let mut found = 1;
+    for first in (0..index.slots).step_by(BATCH) {
+        let records = &mut batch[..RECORD * BATCH.min(index.slots - first)];
+        file.read_exact_at(records, (TABLE + first * RECORD) as u64)
+            .map_err(|e| io::Error::other(format!("reading the site's index: {e}")))?;
+        for record in records.chunks_exact(RECORD) {
+            let entry = word(record, 4);
+            if entry == 0 {
+                continue;
+            }
+            if entry >= index.count || !fits(record) {
+                return Err(bad("entry out of bounds"));
+            }
+            found += 1;
+        }
+    }
+    if found != index.count {
+        return Err(bad("entry count does not match the table"));
+    }
+    Ok(index)
+}
+
+/// The little-endian u32 at `at` of `bytes` (0 past the end).
+fn word(bytes: &[u8], at: usize) -> usize {
+    bytes
+        .get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+}
+
 /// What a lookup needs of the header; all zero for bytes that are not a snapshot of this
 /// layout (then nothing is found in them).
 #[derive(Clone, Copy, Default)]
@@ -386,20 +438,17 @@ struct Index {
 }
 
 impl Index {
-    fn read(bytes: &[u8]) -> Option<Index> {
-        let u32_at = |at: usize| {
-            let b = bytes.get(at..at + 4)?;
-            Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-        };
-        if bytes.get(..8)? != MAGIC {
+    /// The index of a snapshot of `len` bytes that starts with `header`.
+    fn read(header: &[u8], len: usize) -> Option<Index> {
+        if header.len() < TABLE || header.get(..8)? != MAGIC {
             return None;
         }
-        let count = u32_at(8)?;
-        let slots = u32_at(24)?;
+        let count = word(header, 8);
+        let slots = word(header, 24);
         let fits = slots
             .checked_mul(RECORD)
             .and_then(|n| n.checked_add(TABLE))
-            .is_some_and(|end| end <= bytes.len());
+            .is_some_and(|end| end <= len);
         (count > 0 && count <= slots && slots.is_power_of_two() && fits)
             .then_some(Index { count, slots })
     }
@@ -418,7 +467,7 @@ impl<'a> View<'a> {
     pub fn new(bytes: &'a [u8]) -> View<'a> {
         View {
             bytes,
-            index: Index::read(bytes).unwrap_or_default(),
+            index: Index::read(bytes, bytes.len()).unwrap_or_default(),
         }
     }
 
@@ -470,35 +519,6 @@ impl<'a> View<'a> {
             gzip,
             etag: self.field(record, 5)?,
         })
-    }
-
-    /// Checks that the header is of this layout and that every entry lies within the bytes.
-    fn validate(&self) -> io::Result<()> {
-        let bad = |what: &str| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("site snapshot: {what}"))
-        };
-        if self.bytes.get(..8) != Some(&MAGIC[..]) {
-            return Err(bad("bad magic"));
-        }
-        let Index { count, slots } = self.index;
-        if count == 0 {
-            return Err(bad("index out of bounds"));
-        }
-        let mut found = 1;
-        for record in std::iter::once(NOT_FOUND).chain((0..slots).map(|s| TABLE + s * RECORD)) {
-            let index = self.u32_at(record + 4).unwrap_or(0);
-            if record != NOT_FOUND && index == 0 {
-                continue;
-            }
-            if index >= count || self.entry_at(record).is_none() {
-                return Err(bad("entry out of bounds"));
-            }
-            found += usize::from(record != NOT_FOUND);
-        }
-        if found != count {
-            return Err(bad("entry count does not match the table"));
-        }
-        Ok(())
     }
 
     /// The render record the renderer left for the next render, if any (see `encode.rs`).
