@@ -128,8 +128,6 @@ pub struct Supervisor {
     /// Live connection children and when each started.
     children: Children,
     signals: Signals,
-    /// Which signal descriptors the last `poll` found readable, for the next [`Signals::take`].
-    woken: Woken,
     /// What a reload re-renders.
     root: PathBuf,
     limits: Limits,
@@ -189,7 +187,6 @@ impl Supervisor {
             started: inherited.started,
             children: inherited.children,
             signals,
-            woken: Woken::default(),
             root: settings.root.clone(),
             limits: settings.limits.clone(),
             status: settings.status.clone(),
@@ -223,8 +220,10 @@ impl Supervisor {
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
     pub fn run(mut self) -> ExitCode {
         self.begin_generation();
+        // Which signal descriptors the last `poll` found readable.
+        let mut woken = Woken::default();
         loop {
-            let pending = self.signals.take(std::mem::take(&mut self.woken));
+            let pending = self.signals.take(woken);
             if pending.child {
                 self.reap();
             }
@@ -255,7 +254,7 @@ impl Supervisor {
                 return code;
             }
             self.watch();
-            self.wait_and_accept();
+            woken = self.wait_and_accept();
         }
     }
 
@@ -444,7 +443,8 @@ impl Supervisor {
     }
 
     /// Sleeps in `poll` until a signal or a connection (if below the cap), then accepts.
-    fn wait_and_accept(&mut self) {
+    /// Returns which signal descriptors were readable, for the next [`Signals::take`].
+    fn wait_and_accept(&mut self) -> Woken {
         let now = Instant::now();
         let full = self.children.len() >= self.limits.max_children;
         let accepting = !full && self.backoff.until.is_none_or(|t| now >= t);
@@ -513,7 +513,6 @@ impl Supervisor {
             Err(Errno::EINTR) => woken.pipe = true,
             Err(e) => log::error!("poll: {e}"),
         }
-        self.woken = woken;
         if edited {
             if let Some(watcher) = self.watcher.as_mut() {
                 watcher.read(Instant::now());
@@ -529,14 +528,14 @@ impl Supervisor {
         }
         if ready.iter().all(Option::is_none) {
             // A tick, not an exit (those are reaped by the loop next): collect anything missed.
-            if !self.woken.exits {
+            if !woken.exits {
                 self.reap();
             }
             // Below the cap but unable to fork (a task limit) is full all the same.
             if full || self.backoff.forks_failing {
                 self.evict_if_others_wait();
             }
-            return;
+            return woken;
         }
         // Accept a batch from each ready listener: as many as are waiting, up to the cap.
         for door in ready.into_iter().flatten() {
@@ -544,6 +543,7 @@ impl Supervisor {
         }
         self.counters
             .set(Counter::LiveChildren, self.children.len() as u64);
+        woken
     }
 
     /// The open listeners and which door each is.
