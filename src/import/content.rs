@@ -11,12 +11,24 @@ use crate::site::frontmatter::FrontMatter;
 /// Whether `rel` (under `content/`) is a post or page source for this generator.
 pub type IsSource = fn(&Path) -> bool;
 
+/// Whether the content file at `rel` (under `content/`) is one of the blog's posts
+/// (`Some(true)`) or a page (`Some(false)`); `None` when the generator did not publish it (a
+/// disabled language).
+pub type IsPost<'a> = &'a dyn Fn(&Path) -> Option<bool>;
+
 /// The old URL of the content file at `rel` (under `content/`) with front matter `front`.
 pub type OldUrl<'a> = &'a dyn Fn(&Path, &FrontMatter) -> Option<String>;
 
 /// Adds `content/` and `static/` of `src` to `plan`; `skip_top` lists top-level folders that are
 /// the generator's own (noted once each, not copied).
-pub fn add(plan: &mut Plan, src: &Path, is_source: IsSource, old_url: OldUrl, skip_top: &[&str]) {
+pub fn add(
+    plan: &mut Plan,
+    src: &Path,
+    is_source: IsSource,
+    is_post: IsPost,
+    old_url: OldUrl,
+    skip_top: &[&str],
+) {
     let mut noted: Vec<String> = Vec::new();
     for dest::SourceFile { rel, parts } in dest::walk(src, plan) {
         let top = parts.first().cloned().unwrap_or_default();
@@ -32,11 +44,25 @@ pub fn add(plan: &mut Plan, src: &Path, is_source: IsSource, old_url: OldUrl, sk
                     }
                     continue;
                 }
-                let top_level = parts.len() == 2;
-                let base = if top_level {
-                    crate::site::PAGES_DIR
+                // A bundle's files go where its `index.md` goes.
+                let bundle_index = under.with_file_name("index.md");
+                let placed = if is_source(&under) {
+                    is_post(&under)
+                } else if src.join("content").join(&bundle_index).is_file() {
+                    is_post(&bundle_index)
                 } else {
-                    crate::site::POSTS_DIR
+                    Some(true)
+                };
+                let base = match placed {
+                    Some(true) => crate::site::POSTS_DIR,
+                    Some(false) => crate::site::PAGES_DIR,
+                    None => {
+                        if !noted.contains(&"language".to_string()) {
+                            noted.push("language".into());
+                            plan.note(&rel, None, "in a disabled language: not published, not carried (nor others like it)");
+                        }
+                        continue;
+                    }
                 };
                 let to = Path::new(base).join(&under);
                 if is_source(&under) {

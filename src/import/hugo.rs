@@ -1,9 +1,12 @@
-//! Reading a Hugo site: `hugo.toml` / `config.toml` (or YAML / JSON), `content/` and
-//! `static/`. Old URLs follow Hugo's rules: the page's `url`, else the section's pattern in
-//! `[permalinks]`, else `/<folders>/<slug or file name>/`, lower-cased.
+//! Reading a Hugo site: `hugo.toml` / `config.toml` (or YAML / JSON), or the configuration
+//! folder `config/_default/` (one file per key, `hugo.toml` / `params.toml` ...) merged with
+//! `config/production/`; `content/` (or each language's `contentDir`) and `static/`. Old URLs
+//! follow Hugo's rules: the page's `url`, else the section's pattern in `[permalinks]`, else
+//! `/<folders>/<slug or file name>/` (`.html` with `uglyURLs`), lower-cased, under `/<lang>/`
+//! for a language other than the default; disabled languages are not published.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -11,7 +14,6 @@ use super::{content, read_settings, text_of, Plan};
 use crate::site::date::PostDate;
 use crate::site::frontmatter::FrontMatter;
 use crate::site::permalink;
-use crate::site::text::slugify;
 
 const USED: &[&str] = &[
     "baseURL",
@@ -24,6 +26,12 @@ const USED: &[&str] = &[
     "author",
     "paginate",
     "disablePathToLower",
+    "uglyURLs",
+    "languages",
+    "disableLanguages",
+    "defaultContentLanguageInSubdir",
+    "contentDir",
+    "theme",
 ];
 
 const CONFIG_NAMES: &[&str] = &[
@@ -43,16 +51,27 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
     let mut found = None;
     for name in CONFIG_NAMES {
         if let Some(read) = read_settings(&src.join(name))? {
-            found = Some((Path::new(name), read));
+            found = Some((PathBuf::from(name), read));
             break;
         }
     }
+    if let Some(merged) = config_folder(src)? {
+        found = Some(match found {
+            // Both: the folder's keys win over the root file's, as in Hugo.
+            Some((name, (text, mut root))) => {
+                merge(&mut root, merged.1);
+                (name, (text, root))
+            }
+            None => (merged.0, (String::new(), merged.1)),
+        });
+    }
     let (config_name, (text, config)) = found.ok_or_else(|| {
         format!(
-            "{}: no hugo.toml or config.toml; is this a Hugo site?",
+            "{}: no hugo.toml, config.toml or config/_default/; is this a Hugo site?",
             src.display()
         )
     })?;
+    let config_name = config_name.as_path();
     super::note_unused_keys(&mut plan, config_name, &text, &config, USED);
     let s = &mut plan.settings;
     s.title = text_of(&config, "title");
@@ -81,11 +100,27 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         })
         .unwrap_or_default();
     let lower = config.get("disablePathToLower").and_then(Value::as_bool) != Some(true);
-    let old_url = move |rel: &Path, front: &FrontMatter| old_url(rel, front, &patterns, lower);
+    let ugly = config.get("uglyURLs").and_then(Value::as_bool) == Some(true);
+    let languages = Languages::of(&config);
+    let rules = Rules {
+        patterns,
+        lower,
+        ugly,
+        languages: languages.clone(),
+    };
+    let old_url = move |rel: &Path, front: &FrontMatter| old_url(rel, front, &rules);
+    let is_post = move |rel: &Path| {
+        // A regular page in a section (Hugo's home feed lists every regular page); a file at the
+        // top of a language's content folder is a page.
+        let (lang, under) = languages.split(rel);
+        languages.prefix(lang.as_deref())?;
+        Some(under.components().count() > 1)
+    };
     content::add(
         &mut plan,
         src,
         is_source,
+        &is_post,
         &old_url,
         &[
             "layouts",
@@ -105,25 +140,122 @@ fn is_source(rel: &Path) -> bool {
     super::is_markdown(rel) || rel.extension().is_some_and(|e| e == "html")
 }
 
-/// The URL Hugo gave the page at `rel` under `content/`.
-fn old_url(
-    rel: &Path,
-    front: &FrontMatter,
-    patterns: &HashMap<String, String>,
-    lower: bool,
-) -> Option<String> {
-    if let Some(url) = &front.url {
-        return permalink::normalize(url);
+/// The site's languages: each one's content folder (under `content/` or the site), which are
+/// disabled, the default, and whether the default is served under its own prefix too.
+#[derive(Debug, Clone, Default)]
+struct Languages {
+    /// (language, content folder relative to `content/`, disabled); a folder of "" is
+    /// `content/` itself.
+    list: Vec<(String, String, bool)>,
+    default: String,
+    default_in_subdir: bool,
+}
+
+impl Languages {
+    fn of(config: &Value) -> Languages {
+        let default = text_of(config, "defaultContentLanguage").unwrap_or_else(|| "en".into());
+        let disabled: Vec<String> = config
+            .get("disableLanguages")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut list = Vec::new();
+        if let Some(map) = config.get("languages").and_then(Value::as_object) {
+            for (lang, settings) in map {
+                let dir = text_of(settings, "contentDir").unwrap_or_default();
+                let dir = dir.trim_matches('/');
+                let dir = dir.strip_prefix("content").unwrap_or(dir).trim_matches('/');
+                let off = disabled.contains(lang)
+                    || settings.get("disabled").and_then(Value::as_bool) == Some(true);
+                list.push((lang.to_ascii_lowercase(), dir.to_string(), off));
+            }
+        }
+        Languages {
+            list,
+            default,
+            default_in_subdir: config
+                .get("defaultContentLanguageInSubdir")
+                .and_then(Value::as_bool)
+                == Some(true),
+        }
     }
-    let (stem, dirs) = content::stem_and_dirs(rel);
+
+    /// The language of the file at `rel` (under `content/`), from its content folder or its
+    /// name (`post.zh.md`), and its path under that language's content folder.
+    fn split(&self, rel: &Path) -> (Option<String>, PathBuf) {
+        for (lang, dir, _) in &self.list {
+            if !dir.is_empty() {
+                if let Ok(under) = rel.strip_prefix(dir) {
+                    return (Some(lang.clone()), under.to_path_buf());
+                }
+            }
+        }
+        let (lang, _) = crate::site::post::language_of(rel);
+        (lang, rel.to_path_buf())
+    }
+
+    /// The URL prefix of `lang`, or `None` when the language is not published.
+    fn prefix(&self, lang: Option<&str>) -> Option<String> {
+        let lang = lang.unwrap_or(&self.default);
+        let known = self.list.iter().find(|(l, _, _)| l == lang);
+        if known.is_some_and(|(_, _, off)| *off)
+            || (known.is_none() && !self.list.is_empty() && lang != self.default)
+        {
+            return None;
+        }
+        Some(if lang == self.default && !self.default_in_subdir {
+            String::new()
+        } else {
+            format!("/{lang}")
+        })
+    }
+}
+
+/// How the site made its URLs.
+struct Rules {
+    patterns: HashMap<String, String>,
+    lower: bool,
+    ugly: bool,
+    languages: Languages,
+}
+
+/// Hugo's `urlize` of a title: spaces as `-`, letters, digits and `._-~+#%/` kept, the rest
+/// dropped.
+fn urlize(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.trim().chars() {
+        if c.is_whitespace() {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else if c.is_alphanumeric() || "._-~+#%".contains(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The URL Hugo gave the page at `rel` under `content/`; `None` when it was not published
+/// (a disabled language).
+fn old_url(rel: &Path, front: &FrontMatter, rules: &Rules) -> Option<String> {
+    let (lang, rel) = rules.languages.split(rel);
+    let prefix = rules.languages.prefix(lang.as_deref())?;
+    if let Some(url) = &front.url {
+        return permalink::normalize(&format!("{prefix}/{}", url.trim_start_matches('/')));
+    }
+    let (stem, dirs) = content::stem_and_dirs(&rel);
     let title_slug = front
         .title
         .as_deref()
-        .map(slugify)
-        .unwrap_or_else(|| slugify(&stem));
+        .map(urlize)
+        .unwrap_or_else(|| urlize(&stem));
     let slug = front.slug.clone().filter(|s| !s.trim().is_empty());
     let section = dirs.first().cloned().unwrap_or_default();
-    let url = match (patterns.get(&section), front.date) {
+    let mut url = match (rules.patterns.get(&section), front.date) {
         (Some(pattern), Some(date)) => {
             hugo_pattern(pattern, &stem, slug.as_deref(), &title_slug, &section, date)
         }
@@ -139,8 +271,66 @@ fn old_url(
             url
         }
     };
-    let url = if lower { url.to_lowercase() } else { url };
+    if rules.ugly && url.ends_with('/') && url.len() > 1 {
+        url.pop();
+        url.push_str(".html");
+    }
+    let url = format!("{prefix}{url}");
+    let url = if rules.lower { url.to_lowercase() } else { url };
     permalink::normalize(&url)
+}
+
+/// The configuration folder: `config/_default/*`, then `config/production/*` over it (what
+/// `hugo` builds by default). A file named after a key (`params.toml`, `menus.en.toml`) holds
+/// that key; `hugo.*` and `config.*` hold top-level keys.
+fn config_folder(src: &Path) -> Result<Option<(PathBuf, Value)>, String> {
+    let mut merged = Value::Object(Default::default());
+    let mut first = None;
+    for env in ["_default", "production"] {
+        let dir = Path::new("config").join(env);
+        let Ok(entries) = std::fs::read_dir(src.join(&dir)) else {
+            continue;
+        };
+        let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for path in names {
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let Some((_, value)) = read_settings(&path)? else {
+                continue;
+            };
+            first.get_or_insert_with(|| dir.join(path.file_name().unwrap_or_default()));
+            // `menus.en.toml`: the key is the part before the first dot.
+            let key = stem.split('.').next().unwrap_or(stem);
+            let value = if key == "hugo" || key == "config" {
+                value
+            } else {
+                let mut map = serde_json::Map::new();
+                map.insert(key.to_string(), value);
+                Value::Object(map)
+            };
+            merge(&mut merged, value);
+        }
+    }
+    Ok(first.map(|name| (name, merged)))
+}
+
+/// Merges `over` into `base`, tables key by key.
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over,
+    }
 }
 
 /// Fills a Hugo `[permalinks]` pattern.

@@ -3,7 +3,7 @@
 //! `slug` or the file (or bundle folder) name without a date prefix; translations sit under
 //! `/<lang>/`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -56,10 +56,22 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         s.feed_paths = feeds.iter().map(|f| format!("/{f}")).collect();
     }
     let old_url = move |rel: &Path, front: &FrontMatter| old_url(rel, front, &language);
+    let content_dir = src.join("content");
+    // A site with no section sorted by date keeps the plain rule: a page in a section is a post.
+    let any_dated =
+        walk_sections(&content_dir).any(|dir| sorts_by_date(&section_front(&content_dir, &dir)));
+    let is_post = move |rel: &Path| {
+        Some(if any_dated {
+            listed_by_date(&content_dir, rel)
+        } else {
+            rel.components().count() > 1
+        })
+    };
     content::add(
         &mut plan,
         src,
         is_source,
+        &is_post,
         &old_url,
         &["templates", "themes", "sass"],
     );
@@ -70,13 +82,73 @@ fn is_source(rel: &Path) -> bool {
     super::is_markdown(rel)
 }
 
+/// A section's front matter (`DIR/_index.md` under `content`), empty when there is none.
+fn section_front(content: &Path, dir: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(content.join(dir).join("_index.md")).unwrap_or_default();
+    let text = text.trim_start();
+    text.strip_prefix("+++")
+        .and_then(|rest| rest.split("\n+++").next())
+        .and_then(|front| front.parse().ok())
+        .unwrap_or_default()
+}
+
+fn sorts_by_date(front: &toml::Table) -> bool {
+    front.get("sort_by").and_then(|v| v.as_str()) == Some("date")
+}
+
+/// Every folder under `content` (relative, the top one as ""), depth-first.
+fn walk_sections(content: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    let mut stack = vec![PathBuf::new()];
+    std::iter::from_fn(move || {
+        let dir = stack.pop()?;
+        for entry in std::fs::read_dir(content.join(&dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && stack.len() < 10_000 {
+                stack.push(dir.join(entry.file_name()));
+            }
+        }
+        Some(dir)
+    })
+}
+
+/// Whether the page at `rel` (under `content`) is listed by a section sorted by date (Zola's
+/// blog shape): the nearest section above it that is not `transparent` (a transparent section
+/// hands its pages to its parent) has `sort_by = "date"`.
+fn listed_by_date(content: &Path, rel: &Path) -> bool {
+    let mut dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
+    // A bundle (`post/index.md`) belongs to the section above its folder.
+    if rel
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| s == "index" || s.starts_with("index."))
+    {
+        dir.pop();
+    }
+    loop {
+        let front = section_front(content, &dir);
+        let transparent = front.get("transparent").and_then(|v| v.as_bool()) == Some(true);
+        if !transparent || !dir.pop() {
+            return sorts_by_date(&front);
+        }
+    }
+}
+
 /// The URL Zola gave the page at `rel` under `content/`.
 fn old_url(rel: &Path, front: &FrontMatter, default_language: &str) -> Option<String> {
     let (lang, _) = language_of(rel);
     let lang = lang.filter(|l| l != default_language);
     let prefix = lang.map(|l| format!("/{l}")).unwrap_or_default();
     if let Some(path) = &front.url {
-        return permalink::normalize(&format!("{prefix}/{}", path.trim_start_matches('/')));
+        // Zola ends every page's path with `/`, a dot in its last segment or not.
+        let url = permalink::normalize(&format!("{prefix}/{}", path.trim_start_matches('/')))?;
+        return Some(if url.ends_with('/') {
+            url
+        } else {
+            format!("{url}/")
+        });
     }
     let (stem, dirs) = content::stem_and_dirs(rel);
     let (_, undated) = name_parts(Path::new(&format!("{stem}.md")));

@@ -17,7 +17,7 @@
 //! - `pages/`: pages outside the post list, `pages/about.md` at `/about/` (or its own
 //!   `permalink`), rendered with `page.html`; other files in it served at their path.
 //! - Zola/Hugo `_index*.md` files are sections, not posts, and are skipped; a translation
-//!   (`index.ca.md`, `post.ca.md`, or `lang = "ca"` other than the site's `language`) is served
+//!   (`index.ca.md`, `post.ca.md`, in a language other than the site's `language`) is served
 //!   under `/ca/...` and not listed; HTML files under `posts/` that open with front matter are
 //!   posts whose body is used as it is (Hugo content).
 //!

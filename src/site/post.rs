@@ -67,7 +67,7 @@ pub struct Post {
     pub undated: bool,
     /// Front matter URLs (`permalink`, `aliases`...) that could not be used, with the reason.
     pub url_problems: Vec<String>,
-    /// The language of a translation (`index.ca.md`, `lang = "ca"`) other than the site's.
+    /// The language of a translation (`index.ca.md`) other than the site's.
     pub lang: Option<String>,
     /// Relative `src`/`href` targets in the body (`photo.png`, `./img/a.jpg`), without `./`.
     pub relative_links: Vec<String>,
@@ -265,11 +265,9 @@ pub fn from_source_in(
         .clone()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| name_slug.clone());
-    let lang = front
-        .lang
-        .clone()
-        .or(name_lang)
-        .filter(|l| !l.eq_ignore_ascii_case(context.language));
+    // Only a file name marks a translation (as in Zola and Hugo): a post that says `lang:` in
+    // its front matter (Jekyll sites written in several languages) is a post of its own.
+    let lang = name_lang.filter(|l| !l.eq_ignore_ascii_case(context.language));
     let page_url = context.page_root.and_then(|root| {
         let rel = unlanguaged.strip_prefix(root).ok()?.with_extension("");
         let mut parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
