@@ -32,6 +32,7 @@ const USED: &[&str] = &[
     "defaultContentLanguageInSubdir",
     "contentDir",
     "theme",
+    "frontmatter",
 ];
 
 const CONFIG_NAMES: &[&str] = &[
@@ -102,7 +103,15 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
     let lower = config.get("disablePathToLower").and_then(Value::as_bool) != Some(true);
     let ugly = config.get("uglyURLs").and_then(Value::as_bool) == Some(true);
     let languages = Languages::of(&config);
+    // `[frontmatter] date = [":filename", ...]`: a `2024-07-15-title.md` name gives the date
+    // and, without its date, the slug.
+    let filename_dates = config
+        .get("frontmatter")
+        .and_then(|f| f.get("date"))
+        .and_then(Value::as_array)
+        .is_some_and(|list| list.iter().any(|v| v.as_str() == Some(":filename")));
     let rules = Rules {
+        filename_dates,
         patterns,
         lower,
         ugly,
@@ -187,15 +196,16 @@ impl Languages {
     /// The language of the file at `rel` (under `content/`), from its content folder or its
     /// name (`post.zh.md`), and its path under that language's content folder.
     fn split(&self, rel: &Path) -> (Option<String>, PathBuf) {
+        // A language in the file name wins over the folder's.
+        let (named, _) = crate::site::post::language_of(rel);
         for (lang, dir, _) in &self.list {
             if !dir.is_empty() {
                 if let Ok(under) = rel.strip_prefix(dir) {
-                    return (Some(lang.clone()), under.to_path_buf());
+                    return (named.or(Some(lang.clone())), under.to_path_buf());
                 }
             }
         }
-        let (lang, _) = crate::site::post::language_of(rel);
-        (lang, rel.to_path_buf())
+        (named, rel.to_path_buf())
     }
 
     /// The URL prefix of `lang`, or `None` when the language is not published.
@@ -217,6 +227,7 @@ impl Languages {
 
 /// How the site made its URLs.
 struct Rules {
+    filename_dates: bool,
     patterns: HashMap<String, String>,
     lower: bool,
     ugly: bool,
@@ -248,6 +259,14 @@ fn old_url(rel: &Path, front: &FrontMatter, rules: &Rules) -> Option<String> {
         return permalink::normalize(&format!("{prefix}/{}", url.trim_start_matches('/')));
     }
     let (stem, dirs) = content::stem_and_dirs(&rel);
+    let mut date = front.date;
+    let stem = match crate::site::post::name_parts(Path::new(&format!("{stem}.md"))) {
+        (Some(named), rest) if rules.filename_dates => {
+            date = Some(named);
+            rest
+        }
+        _ => stem,
+    };
     let title_slug = front
         .title
         .as_deref()
@@ -255,7 +274,7 @@ fn old_url(rel: &Path, front: &FrontMatter, rules: &Rules) -> Option<String> {
         .unwrap_or_else(|| urlize(&stem));
     let slug = front.slug.clone().filter(|s| !s.trim().is_empty());
     let section = dirs.first().cloned().unwrap_or_default();
-    let mut url = match (rules.patterns.get(&section), front.date) {
+    let mut url = match (rules.patterns.get(&section), date) {
         (Some(pattern), Some(date)) => {
             hugo_pattern(pattern, &stem, slug.as_deref(), &title_slug, &section, date)
         }

@@ -78,12 +78,19 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
     let baseurl = text_of(&config, "baseurl")
         .map(|b| b.trim_end_matches('/').to_string())
         .filter(|b| !b.is_empty() && b != "/");
-    let jekyll_pattern = match config.get("permalink").and_then(Value::as_str) {
-        Some(p) => style(p)
-            .map(str::to_string)
-            .unwrap_or_else(|| p.to_string()),
-        None => style("date").unwrap_or_default().to_string(),
-    };
+    // A `posts` collection's own pattern wins over the site's.
+    let collection_pattern = config
+        .get("collections")
+        .and_then(|c| c.get("posts"))
+        .and_then(|p| p.get("permalink"))
+        .and_then(Value::as_str);
+    let jekyll_pattern =
+        match collection_pattern.or(config.get("permalink").and_then(Value::as_str)) {
+            Some(p) => style(p)
+                .map(str::to_string)
+                .unwrap_or_else(|| p.to_string()),
+            None => style("date").unwrap_or_default().to_string(),
+        };
     let pattern = format!("{}{}", baseurl.as_deref().unwrap_or(""), jekyll_pattern);
     if permalink::validate(&pattern).is_ok() {
         s.permalink = Some(pattern.clone());
@@ -97,16 +104,18 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             ),
         );
     }
-    let utc_days = match text_of(&config, "timezone").as_deref() {
-        None | Some("UTC" | "Etc/UTC" | "GMT") => true,
-        Some(zone) => {
+    // Jekyll reads dates into the site's `timezone` (else the build machine's: UTC on the usual
+    // hosts).
+    let zone = match text_of(&config, "timezone") {
+        None => jiff::tz::TimeZone::UTC,
+        Some(name) => jiff::tz::TimeZone::get(&name).unwrap_or_else(|_| {
             plan.note(
                 config_name,
                 super::key_line(&text, "timezone"),
-                format!("timezone {zone}: post URLs use each date's day as written"),
+                format!("timezone {name} unknown here: post URL days taken in UTC"),
             );
-            false
-        }
+            jiff::tz::TimeZone::UTC
+        }),
     };
     let plugins: Vec<String> = ["plugins", "gems"]
         .iter()
@@ -159,7 +168,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
                     &jekyll_pattern,
                     &categories,
                     baseurl.as_deref(),
-                    utc_days,
+                    &zone,
                 );
                 if old_url.is_none() {
                     plan.note(
@@ -252,7 +261,7 @@ fn old_post_url(
     pattern: &str,
     folder_categories: &[String],
     baseurl: Option<&str>,
-    utc_days: bool,
+    zone: &jiff::tz::TimeZone,
 ) -> Option<String> {
     let front = front_of(path).unwrap_or_default();
     if front.draft {
@@ -260,10 +269,13 @@ fn old_post_url(
     }
     let (name_date, name) = name_parts(path);
     let date: PostDate = front.date.or(name_date)?;
-    // Jekyll reads dates into the site's time zone (`timezone`, else the build machine's, UTC on
-    // the usual hosts): a date written with another offset lands on that zone's day.
-    let date = if utc_days {
-        PostDate::from_timestamp(date.timestamp)
+    // A date written with an offset lands on the site zone's day; one without is the zone's
+    // own time, its day as written.
+    let date = if front.date.is_some() && date_has_offset(path) {
+        PostDate {
+            timestamp: date.timestamp,
+            day: date.timestamp.to_zoned(zone.clone()).date(),
+        }
     } else {
         date
     };
@@ -303,6 +315,25 @@ fn old_post_url(
         ),
     };
     permalink::normalize(&url)
+}
+
+/// Whether the front matter's `date:` is written with a UTC offset or `Z` after its time.
+fn date_has_offset(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let Some(value) = text
+        .lines()
+        .skip(1)
+        .take_while(|l| l.trim_end() != "---")
+        .find_map(|l| l.strip_prefix("date:"))
+    else {
+        return false;
+    };
+    let value = value.trim().trim_matches(['"', '\'']);
+    // After `YYYY-MM-DD`, a time, then `Z`, `+hh...` or `-hh...`.
+    value.get(10..).is_some_and(|time| {
+        let time = time.trim_start_matches(['T', ' ']);
+        time.contains(['Z', '+']) || time.get(1..).is_some_and(|t| t.contains('-'))
+    })
 }
 
 /// The URL Jekyll gave a page: its own `permalink`, else its path with `.md` as `.html`.

@@ -244,6 +244,16 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             page_root: is_page.then_some(pages_dir.as_path()),
         };
         let mut text = text;
+        if let Some(fixed) = last_key_wins(&text) {
+            // YAML as Ruby and Go read it: a key written twice keeps its last value.
+            report.notes.push(Problem {
+                file: from.clone(),
+                line: None,
+                message: "front matter sets a key twice; the last value kept, as the old site did"
+                    .into(),
+            });
+            text = fixed;
+        }
         if let Some(old) = &item.old_url {
             let new = post::from_source_in(&target, &text, jiff::Timestamp::UNIX_EPOCH, &context)
                 .map(|p| p.url)
@@ -358,6 +368,51 @@ pub fn pin_url(text: &str, url: &str) -> String {
     out
 }
 
+/// `text` without the earlier of two top-level keys of the same name in its YAML front matter
+/// (each with its indented lines), or `None` when no key repeats.
+fn last_key_wins(text: &str) -> Option<String> {
+    let body = text.strip_prefix("---\n")?;
+    let end = body.find("\n---")? + 1;
+    let front: Vec<&str> = body[..end].split_inclusive('\n').collect();
+    let key_of = |line: &str| -> Option<String> {
+        if line.starts_with([' ', '\t', '#', '-']) {
+            return None;
+        }
+        let (key, _) = line.split_once(':')?;
+        Some(key.trim().to_string())
+    };
+    let mut drop = vec![false; front.len()];
+    let mut any = false;
+    for (i, line) in front.iter().enumerate() {
+        let Some(key) = key_of(line) else { continue };
+        if front[i + 1..]
+            .iter()
+            .any(|l| key_of(l).as_deref() == Some(key.as_str()))
+        {
+            any = true;
+            drop[i] = true;
+            for (j, next) in front.iter().enumerate().skip(i + 1) {
+                if next.starts_with([' ', '\t', '-']) {
+                    drop[j] = true;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out = String::from("---\n");
+    for (line, dropped) in front.iter().zip(&drop) {
+        if !dropped {
+            out.push_str(line);
+        }
+    }
+    out.push_str(&body[end..]);
+    Some(out)
+}
+
 /// The 1-based line where the top-level `key` is written in a settings file, if found.
 pub fn key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
@@ -448,6 +503,15 @@ pub fn has_front_matter(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_written_twice_keeps_its_last_value() {
+        assert_eq!(
+            last_key_wins("---\ntitle: a\ntags:\n  - x\ntitle: b\ntags: y\n---\nbody\n").as_deref(),
+            Some("---\ntitle: b\ntags: y\n---\nbody\n")
+        );
+        assert_eq!(last_key_wins("---\ntitle: a\n---\ntitle: a\n"), None);
+    }
 
     #[test]
     fn urls_pinned_in_front_matter() {

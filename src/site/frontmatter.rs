@@ -78,6 +78,28 @@ impl std::error::Error for FrontMatterError {}
 /// the Markdown body starts (after the closing delimiter line; after a byte-order mark, or 0,
 /// when there is no front matter).
 pub fn parse(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> {
+    // Hugo and Zola find front matter after blank lines at the top of the file.
+    let blank = source
+        .split_inclusive('\n')
+        .take_while(|l| l.trim().is_empty() && l.ends_with('\n'))
+        .count();
+    if blank > 0 {
+        let skip: usize = source.split_inclusive('\n').take(blank).map(str::len).sum();
+        let rest = &source[skip..];
+        if rest.starts_with("---") || rest.starts_with("+++") {
+            return parse_at_top(rest)
+                .map(|(front, body)| (front, body + skip))
+                .map_err(|e| FrontMatterError {
+                    line: e.line.map(|l| l + blank),
+                    message: e.message,
+                });
+        }
+    }
+    parse_at_top(source)
+}
+
+/// [`parse`] for front matter that opens on the first line.
+fn parse_at_top(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> {
     let start = if source.starts_with('\u{feff}') {
         '\u{feff}'.len_utf8()
     } else {

@@ -1,0 +1,186 @@
+//! One small site per cause of lost URLs in issue 25, each built from the generator's
+//! documented rule (the URL written out by hand), each failing before its fix.
+
+mod import_common;
+
+use forkblog::import::{import, Generator};
+use forkblog::site::{self, Site};
+use import_common::{answered, Scratch};
+
+fn moved(s: &Scratch, generator: Generator) -> Site {
+    import(generator, &s.src(), &s.dest()).expect("import");
+    site::build(&s.dest()).site.expect("site builds")
+}
+
+fn assert_answers(site: &Site, urls: &[&str]) {
+    let paths: Vec<&str> = site.resources.iter().map(|r| r.path.as_str()).collect();
+    for url in urls {
+        assert!(answered(site, url), "{url} not answered; served: {paths:?}");
+    }
+}
+
+#[test]
+fn jekyll_posts_collection_permalink() {
+    let s = Scratch::new("collection");
+    s.file(
+        "_config.yml",
+        "permalink: /:title.html\ncollections:\n  posts:\n    output: true\n    permalink: /news/:year/:month/:day/:title/\n",
+    )
+    .file("_posts/2013-05-06-hello.md", "---\ntitle: Hello\n---\nx\n");
+    let site = moved(&s, Generator::Jekyll);
+    assert_answers(&site, &["/news/2013/05/06/hello/"]);
+}
+
+#[test]
+fn jekyll_timezone_moves_the_url_day() {
+    // 02:12 at +02:00 is 17:12 the day before in Los Angeles, where Jekyll dates the post.
+    let s = Scratch::new("zone");
+    s.file("_config.yml", "timezone: America/Los_Angeles\n")
+        .file(
+            "_posts/2013-05-06-late.md",
+            "---\ntitle: Late\ndate: 2013-05-06 02:12:52 +0200\n---\nx\n",
+        )
+        .file(
+            "_posts/2013-05-06-local.md",
+            "---\ntitle: Local\ndate: 2013-05-06 02:12:52\n---\nx\n",
+        );
+    let site = moved(&s, Generator::Jekyll);
+    assert_answers(&site, &["/2013/05/05/late.html", "/2013/05/06/local.html"]);
+}
+
+#[test]
+fn hugo_config_folder_permalinks_ugly_urls_and_filename_dates() {
+    let s = Scratch::new("hugodir");
+    s.file(
+        "config/_default/hugo.toml",
+        "baseURL = \"https://ex.org/\"\ntitle = \"T\"\nuglyURLs = true\n[frontmatter]\ndate = [\":filename\", \":default\"]\n",
+    )
+    .file(
+        "config/_default/permalinks.toml",
+        "blog = \"/blog/:year/:month/:day/:slug/\"\n",
+    )
+    .file("config/_default/params.toml", "description = \"D\"\n")
+    .file("config/production/hugo.toml", "title = \"Prod\"\n")
+    .file(
+        "content/blog/2024-07-15-some-title.md",
+        "---\ntitle: Quite Another Title\n---\nx\n",
+    )
+    .file(
+        "content/notes/plain.md",
+        "---\ntitle: Plain\ndate: 2020-01-01\n---\nx\n",
+    );
+    let site = moved(&s, Generator::Hugo);
+    // `:slug` without a slug is the title; uglyURLs ends a path in `.html`.
+    assert_answers(
+        &site,
+        &[
+            "/blog/2024/07/15/quite-another-title.html",
+            "/notes/plain.html",
+        ],
+    );
+    let config = std::fs::read_to_string(s.dest().join("forkblog.toml")).unwrap();
+    assert!(config.contains("title = \"Prod\""), "{config}");
+}
+
+#[test]
+fn hugo_languages_content_dirs_suffixes_and_disabled() {
+    let s = Scratch::new("hugolang");
+    s.file(
+        "hugo.yaml",
+        "baseURL: https://ex.org/\ndefaultContentLanguage: en\nlanguages:\n  en:\n    contentDir: content/en\n  fr:\n    contentDir: content/fr\n  zh: {}\n  ar:\n    disabled: true\n",
+    )
+    .file("content/en/blog/first.md", "---\ntitle: First\n---\nx\n")
+    .file("content/fr/blog/premier.md", "---\ntitle: Premier\n---\nx\n")
+    .file("content/en/blog/some-post.zh.md", "---\ntitle: Zh\n---\nx\n")
+    .file("content/en/community.md", "---\ntitle: Community\n---\nen\n")
+    .file("content/en/community.ar.md", "---\ntitle: Arabic\n---\nar\n");
+    let site = moved(&s, Generator::Hugo);
+    assert_answers(
+        &site,
+        &[
+            "/blog/first/",
+            "/fr/blog/premier/",
+            "/zh/blog/some-post/",
+            "/community/",
+        ],
+    );
+    let community = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/community/")
+        .unwrap();
+    assert!(String::from_utf8_lossy(&community.body).contains("<p>en</p>"));
+    assert!(!answered(&site, "/ar/community/"));
+}
+
+#[test]
+fn zola_path_with_a_dot_keeps_its_slash_and_dated_sections_are_posts() {
+    let s = Scratch::new("zoladot");
+    s.file(
+        "config.toml",
+        "base_url = \"https://ex.org\"\ntitle = \"Z\"\n",
+    )
+    .file("content/_index.md", "+++\nsort_by = \"date\"\n+++\n")
+    .file("content/2015/_index.md", "+++\ntransparent = true\n+++\n")
+    .file(
+        "content/2015/release.md",
+        "+++\ntitle = \"v1.2\"\ndate = 2015-05-15\npath = \"2015/05/15/v1.2-released\"\n+++\nx\n",
+    )
+    .file(
+        "content/2015/other.md",
+        "+++\ntitle = \"Other\"\ndate = 2015-06-01\n+++\nx\n",
+    )
+    .file("content/docs/_index.md", "+++\n+++\n")
+    .file("content/docs/guide.md", "+++\ntitle = \"Guide\"\n+++\nx\n");
+    let site = moved(&s, Generator::Zola);
+    let dotted = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/2015/05/15/v1.2-released/");
+    assert!(
+        dotted.is_some_and(|r| forkblog::site::redirect::target(r).is_none()),
+        "{:?}",
+        site.resources.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_answers(&site, &["/2015/other/", "/docs/guide/"]);
+    // The two pages of the date-sorted (transparent) section are posts; the guide is a page.
+    assert_eq!(site.post_count, 2);
+}
+
+#[test]
+fn jekyll_front_matter_lang_and_repeated_keys() {
+    let s = Scratch::new("jlang");
+    s.file("_config.yml", "permalink: pretty\n")
+        .file(
+            "de/news/_posts/2020-01-02-hallo.md",
+            "---\ntitle: \"Hello\"\ntitle: \"Hallo\"\nlang: de\n---\nx\n",
+        )
+        .file(
+            "en/news/_posts/2020-01-02-hello.md",
+            "---\ntitle: Hello\nlang: en\n---\nx\n",
+        );
+    let site = moved(&s, Generator::Jekyll);
+    assert_answers(
+        &site,
+        &["/de/news/2020/01/02/hallo/", "/en/news/2020/01/02/hello/"],
+    );
+    // Jekyll has no translations: both are posts.
+    assert_eq!(site.post_count, 2);
+}
+
+#[test]
+fn front_matter_after_blank_lines() {
+    let s = Scratch::new("blank");
+    s.file("hugo.toml", "baseURL = \"https://ex.org/\"\n").file(
+        "content/blog/late.md",
+        "\n\n+++\ntitle = \"Late\"\nslug = \"on-time\"\n+++\nbody\n",
+    );
+    let site = moved(&s, Generator::Hugo);
+    assert_answers(&site, &["/blog/on-time/"]);
+    let page = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/blog/on-time/")
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&page.body).contains("+++"));
+}
