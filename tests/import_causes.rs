@@ -184,3 +184,81 @@ fn front_matter_after_blank_lines() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&page.body).contains("+++"));
 }
+
+/// The `<id>`s of a feed's entries, in order.
+fn entry_ids(feed: &str) -> Vec<String> {
+    feed.split("<entry>")
+        .skip(1)
+        .filter_map(|e| {
+            let start = e.find("<id>")? + 4;
+            let end = e[start..].find("</id>")? + start;
+            Some(e[start..end].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn section_feeds_keep_their_paths_and_ids() {
+    let s = Scratch::new("secfeed");
+    s.file("hugo.toml", "baseURL = \"https://ex.org/\"\n")
+        .file(
+            "content/blog/one.md",
+            "---\ntitle: One\ndate: 2020-01-01\n---\nx\n",
+        )
+        .file(
+            "content/notes/two.md",
+            "---\ntitle: Two\ndate: 2020-01-02\n---\ny\n",
+        );
+    let site = moved(&s, Generator::Hugo);
+    let text = |path: &str| {
+        let r = site.resources.iter().find(|r| r.path == path);
+        String::from_utf8_lossy(&r.unwrap_or_else(|| panic!("{path} not served")).body).into_owned()
+    };
+    let main = entry_ids(&text("/index.xml"));
+    let blog = entry_ids(&text("/blog/index.xml"));
+    let notes = entry_ids(&text("/notes/index.xml"));
+    assert_eq!(main.len(), 2, "{main:?}");
+    assert_eq!(blog.len(), 1);
+    assert_eq!(notes.len(), 1);
+    assert!(main.contains(&blog[0]) && main.contains(&notes[0]) && blog != notes);
+}
+
+#[test]
+fn import_ends_with_a_summary_and_turns_math_on() {
+    let s = Scratch::new("summary");
+    s.file("config.toml", "base_url = \"https://ex.org\"\ntitle = \"Z\"\n")
+        .file("content/_index.md", "+++\nsort_by = \"date\"\n+++\n")
+        .file(
+            "content/tex.md",
+            "+++\ntitle = \"TeX\"\ndate = 2021-01-01\n+++\n<script src=\"https://cdn.example/mathjax/tex-chtml.js\"></script>\n\n$$x^2$$\n",
+        );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_forkblog"))
+        .arg("import")
+        .arg("zola")
+        .arg(s.src())
+        .arg("--root")
+        .arg(s.dest())
+        .output()
+        .expect("run forkblog import");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "1 posts, 0 pages",
+        "old URLs kept",
+        "feed at",
+        "math on",
+        "next: forkblog check",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} not in:\n{stdout}");
+    }
+    let config = std::fs::read_to_string(s.dest().join("forkblog.toml")).unwrap();
+    assert!(config.contains("math = true"), "{config}");
+    let site = site::build(&s.dest()).site.expect("builds");
+    let page = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/tex/")
+        .expect("/tex/");
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("<math") && !html.contains("$$"), "{html}");
+}

@@ -118,6 +118,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         languages: languages.clone(),
     };
     let old_url = move |rel: &Path, front: &FrontMatter| old_url(rel, front, &rules);
+    let feed_languages = languages.clone();
     let is_post = move |rel: &Path| {
         // A regular page in a section (Hugo's home feed lists every regular page); a file at the
         // top of a language's content folder is a page.
@@ -142,6 +143,35 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             "i18n",
         ],
     );
+    // Hugo publishes an RSS feed per section at `/SECTION/index.xml`.
+    for item in &plan.items {
+        let Ok(to) = item.to.strip_prefix(crate::site::POSTS_DIR) else {
+            continue;
+        };
+        let Ok(rel) = item.from.strip_prefix("content") else {
+            continue;
+        };
+        let (lang, under) = feed_languages.split(rel);
+        let Some(prefix) = feed_languages.prefix(lang.as_deref()) else {
+            continue;
+        };
+        let Some(section) = under.iter().next().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let depth = under.components().count();
+        let folder: Vec<String> = to
+            .iter()
+            .take(to.components().count().saturating_sub(depth - 1))
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let feed = (
+            format!("{prefix}/{}/index.xml", section.to_lowercase()),
+            folder.join("/"),
+        );
+        if !plan.settings.section_feeds.contains(&feed) {
+            plan.settings.section_feeds.push(feed);
+        }
+    }
     Ok(plan)
 }
 

@@ -67,6 +67,10 @@ pub struct Settings {
     pub feed_paths: Vec<String>,
     /// `feed_ids = "jekyll"`.
     pub jekyll_feed_ids: bool,
+    /// `math = true`: the old site loaded MathJax or KaTeX.
+    pub math: bool,
+    /// `section_feeds`: (feed path, folder under `posts/`).
+    pub section_feeds: Vec<(String, String)>,
 }
 
 /// A post or page to copy: source file (under SRC), destination (under DEST), and the decoded
@@ -116,6 +120,14 @@ pub struct Report {
     pub pinned: usize,
     /// Every post and page's old URL with its new path under DEST (for checking).
     pub old_urls: Vec<(String, PathBuf)>,
+    /// Posts, pages and other files carried.
+    pub posts: usize,
+    pub pages: usize,
+    pub files: usize,
+    /// The paths the feed answers at.
+    pub feeds: Vec<String>,
+    /// Whether math rendering was turned on.
+    pub math: bool,
     /// What was not carried or not written, with file and line.
     pub notes: Vec<Problem>,
 }
@@ -138,16 +150,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             for note in &report.notes {
                 eprintln!("{note}");
             }
-            println!(
-                "imported into {}: {} files written, {} already there, {} posts/pages given \
-                 their old URL, {} things not carried (listed above)",
-                options.root.display(),
-                report.written,
-                report.unchanged,
-                report.pinned,
-                report.notes.len()
-            );
-            println!("next: forkblog check --root {}", options.root.display());
+            print!("{}", summary(&report, &options.root));
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -155,6 +158,40 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// What an import did, for a person to read in ten seconds.
+fn summary(report: &Report, root: &Path) -> String {
+    let mut out = format!("imported into {}\n", root.display());
+    out.push_str(&format!(
+        "  {} posts, {} pages, {} other files ({} written, {} already there)\n",
+        report.posts, report.pages, report.files, report.written, report.unchanged
+    ));
+    out.push_str(&format!(
+        "  {} old URLs kept: {} by the permalink pattern, {} pinned in front matter\n",
+        report.old_urls.len(),
+        report.old_urls.len().saturating_sub(report.pinned),
+        report.pinned
+    ));
+    if !report.feeds.is_empty() {
+        out.push_str(&format!("  feed at {}\n", report.feeds.join(", ")));
+    }
+    if report.math {
+        out.push_str("  math on (the old site loaded MathJax or KaTeX)\n");
+    }
+    if report.notes.is_empty() {
+        out.push_str("  nothing needs a hand\n");
+    } else {
+        out.push_str(&format!(
+            "  {} things need a hand (listed above as file:line), first:\n",
+            report.notes.len()
+        ));
+        for note in report.notes.iter().take(5) {
+            out.push_str(&format!("    {note}\n"));
+        }
+    }
+    out.push_str(&format!("next: forkblog check --root {}\n", root.display()));
+    out
 }
 
 /// Imports the `generator` site at `source` into the forkblog root `root`.
@@ -184,7 +221,6 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             .collect(),
         ..Report::default()
     };
-    let settings = &plan.settings;
     let record = |report: &mut Report, rel: &Path, outcome: std::io::Result<Outcome>| match outcome
     {
         Ok(Outcome::Written) => report.written += 1,
@@ -200,6 +236,21 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             message: e.to_string(),
         }),
     };
+    let mut settings = plan.settings.clone();
+    // MathJax or KaTeX loaded by a post, a page or the settings: render math here too.
+    settings.math = settings.math
+        || plan.items.iter().any(|item| {
+            std::fs::read_to_string(source.join(&item.from)).is_ok_and(|t| loads_math(&t))
+        });
+    report.math = settings.math;
+    report.feeds = settings.feed_paths.clone();
+    report
+        .feeds
+        .extend(settings.section_feeds.iter().map(|(path, _)| path.clone()));
+    if settings.feed_paths.is_empty() {
+        report.feeds.insert(0, "/feed.xml".into());
+    }
+    let settings = &settings;
     let config_text = config_text(settings);
     let outcome = dest.write(Path::new(site::config::FILE_NAME), config_text.as_bytes());
     record(&mut report, Path::new(site::config::FILE_NAME), outcome);
@@ -234,6 +285,11 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
         };
         let target = root.join(&item.to);
         let is_page = item.to.starts_with(site::PAGES_DIR);
+        if is_page {
+            report.pages += 1;
+        } else {
+            report.posts += 1;
+        }
         let context = post::Context {
             posts_dir: &posts_dir,
             permalink: &permalink,
@@ -267,6 +323,7 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
         let outcome = dest.write(&item.to, text.as_bytes());
         record(&mut report, &item.to, outcome);
     }
+    report.files = plan.files.len();
     for (from, to) in &plan.files {
         match std::fs::read(source.join(from)) {
             Ok(bytes) => {
@@ -316,7 +373,31 @@ fn config_text(settings: &Settings) -> String {
     if settings.jekyll_feed_ids {
         out.push_str("feed_ids = \"jekyll\"\n");
     }
+    if settings.math {
+        out.push_str("math = true\n");
+    }
+    if !settings.section_feeds.is_empty() {
+        let list: Vec<String> = settings
+            .section_feeds
+            .iter()
+            .map(|(path, folder)| {
+                format!("{{ path = {}, folder = {} }}", quote(path), quote(folder))
+            })
+            .collect();
+        out.push_str(&format!("section_feeds = [{}]\n", list.join(", ")));
+    }
     out
+}
+
+/// Whether a source loads MathJax or KaTeX (a `<script>` or a link naming either).
+fn loads_math(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["<script", "<link"].iter().any(|tag| {
+        lower.match_indices(tag).any(|(at, _)| {
+            let end = lower[at..].find('>').map_or(lower.len(), |e| at + e);
+            lower[at..end].contains("mathjax") || lower[at..end].contains("katex")
+        })
+    })
 }
 
 /// `text` with its front matter's URL set to `url`: any `permalink`, `url` or `path` key
@@ -503,6 +584,17 @@ pub fn has_front_matter(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn math_loaders_found() {
+        assert!(loads_math(
+            "x\n<script src=\"https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js\"></script>"
+        ));
+        assert!(loads_math(
+            "<link rel=stylesheet href=\"/katex/katex.min.css\">"
+        ));
+        assert!(!loads_math("MathJax is mentioned in prose only"));
+    }
 
     #[test]
     fn a_key_written_twice_keeps_its_last_value() {

@@ -75,6 +75,24 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         &old_url,
         &["templates", "themes", "sass"],
     );
+    // A section with `generate_feeds = true` has its own feeds beside its page.
+    let content_dir = src.join("content");
+    for dir in walk_sections(&content_dir) {
+        let front = section_front(&content_dir, &dir);
+        if dir.as_os_str().is_empty()
+            || ["generate_feeds", "generate_feed"]
+                .iter()
+                .all(|k| front.get(*k).and_then(|v| v.as_bool()) != Some(true))
+        {
+            continue;
+        }
+        let folder = dir.to_string_lossy().into_owned();
+        for name in &feeds {
+            plan.settings
+                .section_feeds
+                .push((format!("/{folder}/{name}"), folder.clone()));
+        }
+    }
     Ok(plan)
 }
 

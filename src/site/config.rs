@@ -16,6 +16,7 @@
 //! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
 //! highlight = false                       # highlight code blocks (costs render time)
 //! math = false                            # $...$ and $$...$$ rendered to MathML
+//! section_feeds = [{ path = "/blog/index.xml", folder = "blog" }]  # feed of posts/blog/
 //! ```
 //!
 //! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
@@ -69,6 +70,9 @@ pub struct Config {
     /// Whether `$...$` and `$$...$$` are TeX, rendered to MathML at render time. Off by
     /// default: a blog that writes prices in dollars should not grow formulas.
     pub math: bool,
+    /// Feeds of one folder's posts: (path, folder under `posts/`), as a previous generator
+    /// published per section. Entry ids as in the main feed.
+    pub section_feeds: Vec<(String, String)>,
 }
 
 /// How feed entry ids are made, so that readers do not see old posts as new after a move.
@@ -98,6 +102,7 @@ impl Default for Config {
             feed_ids: FeedIds::Url,
             highlight: false,
             math: false,
+            section_feeds: Vec::new(),
         }
     }
 }
@@ -240,6 +245,30 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
                                 .into(),
                         ))
                     }
+                }
+            }
+            "section_feeds" => {
+                let feeds: Option<Vec<(String, String)>> = value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|v| {
+                            let path = v
+                                .get("path")?
+                                .as_str()
+                                .and_then(super::permalink::normalize)?;
+                            let folder = v.get("folder")?.as_str()?.trim_matches('/').to_string();
+                            (!path.ends_with('/')).then_some((path, folder))
+                        })
+                        .collect()
+                });
+                match feeds {
+                    Some(feeds) => config.section_feeds = feeds,
+                    None => return Err((
+                        key_line(key),
+                        "`section_feeds` must be a list such as [{ path = \"/blog/index.xml\", \
+                             folder = \"blog\" }]"
+                            .into(),
+                    )),
                 }
             }
             "math" => match value.as_bool() {

@@ -390,6 +390,14 @@ fn build_site(
             body: feed.clone().into_bytes().into(),
         })
         .collect();
+    let mut feed_resources = feed_resources;
+    feed_resources.extend(section_feeds(
+        &config,
+        &posts_dir,
+        &mut posts,
+        &record,
+        site_modified,
+    ));
     let bodies: Vec<String> = posts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.html))
@@ -1153,4 +1161,49 @@ impl Resources {
             }),
         }
     }
+}
+
+/// The feeds of `config.section_feeds`: each folder's newest posts (`posts` newest first).
+fn section_feeds(
+    config: &config::Config,
+    posts_dir: &Path,
+    posts: &mut [Post],
+    record: &incremental::Record,
+    site_modified: jiff::Timestamp,
+) -> Vec<Resource> {
+    if config.section_feeds.is_empty() {
+        return Vec::new();
+    }
+    // A section's posts may lie past the main feed's: their HTML is needed too.
+    record.fill_html(posts);
+    let take = if config.feed_entries == 0 {
+        usize::MAX
+    } else {
+        config.feed_entries
+    };
+    config
+        .section_feeds
+        .iter()
+        .map(|(path, folder)| {
+            let dir = posts_dir.join(folder);
+            let chosen: Vec<Post> = posts
+                .iter()
+                .filter(|p| p.source.starts_with(&dir))
+                .take(take)
+                .cloned()
+                .collect();
+            let modified = chosen
+                .iter()
+                .map(|p| p.modified)
+                .fold(site_modified, jiff::Timestamp::max);
+            Resource {
+                path: path.clone(),
+                content_type: feed::CONTENT_TYPE.into(),
+                last_modified: modified,
+                body: feed::atom(config, &chosen, site_modified)
+                    .into_bytes()
+                    .into(),
+            }
+        })
+        .collect()
 }
