@@ -262,3 +262,28 @@ fn import_ends_with_a_summary_and_turns_math_on() {
     let html = String::from_utf8_lossy(&page.body);
     assert!(html.contains("<math") && !html.contains("$$"), "{html}");
 }
+
+#[test]
+fn video_embeds_from_known_players_survive_the_sanitiser() {
+    let s = Scratch::new("iframe");
+    s.file("_config.yml", "permalink: /:title/\n").file(
+        "_posts/2020-01-01-video.md",
+        "---\ntitle: Video\n---\nWatch:\n\n<iframe width=\"560\" height=\"315\" src=\"https://www.youtube.com/embed/dQw4w9WgXcQ\" allowfullscreen></iframe>\n\n<iframe src=\"https://player.vimeo.com/video/76979871\"></iframe>\n\n<iframe src=\"https://evil.example/x\" onload=\"alert(1)\"></iframe>\n<iframe src=\"javascript:alert(1)\"></iframe>\n",
+    );
+    let site = moved(&s, Generator::Jekyll);
+    let page = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/video/")
+        .expect("/video/");
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains("src=\"https://www.youtube.com/embed/dQw4w9WgXcQ\"")
+            && html.contains("src=\"https://player.vimeo.com/video/76979871\""),
+        "{html}"
+    );
+    assert_eq!(html.matches("<iframe").count(), 2, "{html}");
+    assert!(
+        !html.contains("evil.example") && !html.contains("javascript:") && !html.contains("onload")
+    );
+}

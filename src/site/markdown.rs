@@ -158,15 +158,75 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("mtd", ["columnspan", "rowspan"])
         .add_tag_attributes("annotation", ["encoding"])
         .filter_style_properties(HashSet::from(["text-align"]))
-        .link_rel(None);
+        .link_rel(None)
+        // Video embeds from well-known players (blogs moving in carry them): an `<iframe>` keeps
+        // its `src` only when it points at one of them.
+        .add_tags(["iframe"])
+        .add_tag_attributes(
+            "iframe",
+            [
+                "src",
+                "width",
+                "height",
+                "title",
+                "allowfullscreen",
+                "frameborder",
+            ],
+        )
+        .attribute_filter(|element, attribute, value| {
+            if element == "iframe" && attribute == "src" && !is_video_player(value) {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
     builder
 });
 
-/// `html` with everything that could run script removed: `<script>`, `<style>`, `<iframe>`,
+/// Whether `src` is an embedded player of an allowed video provider.
+fn is_video_player(src: &str) -> bool {
+    const PLAYERS: &[&str] = &[
+        "https://www.youtube.com/embed/",
+        "https://www.youtube-nocookie.com/embed/",
+        "https://youtube.com/embed/",
+        "https://player.vimeo.com/video/",
+        "https://www.dailymotion.com/embed/video/",
+        "https://player.twitch.tv/",
+        "https://www.loom.com/embed/",
+    ];
+    PLAYERS.iter().any(|p| src.starts_with(p)) && !src.contains(['"', '<', '>', ' '])
+}
+
+/// `html` with everything that could run script removed: `<script>`, `<style>`, `<iframe>` (but
+/// for video players, see [`is_video_player`]),
 /// `on*=` handlers, `javascript:` and other unknown-scheme URLs, and any tag or attribute not on
 /// the allowed list (their text stays). Safe for a page and, escaped, for the feed.
 pub fn sanitize(html: &str) -> String {
-    SANITIZER.clean(html).to_string()
+    let clean = SANITIZER.clean(html).to_string();
+    if clean.contains("<iframe") {
+        drop_bare_iframes(&clean)
+    } else {
+        clean
+    }
+}
+
+/// `html` (the sanitiser's output) without the `<iframe>`s whose `src` it removed.
+fn drop_bare_iframes(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<iframe") {
+        out.push_str(&rest[..at]);
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        let close = rest[at..]
+            .find("</iframe>")
+            .map_or(rest.len(), |e| at + e + "</iframe>".len());
+        if rest[at..tag_end].contains(" src=\"") {
+            out.push_str(&rest[at..close]);
+        }
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// TeX as MathML Core, rendered at render time (no JavaScript in the page). Commands the
