@@ -93,7 +93,11 @@ fn hugo_languages_content_dirs_suffixes_and_disabled() {
     .file("content/fr/blog/premier.md", "---\ntitle: Premier\n---\nx\n")
     .file("content/en/blog/some-post.zh.md", "---\ntitle: Zh\n---\nx\n")
     .file("content/en/community.md", "---\ntitle: Community\n---\nen\n")
-    .file("content/en/community.ar.md", "---\ntitle: Arabic\n---\nar\n");
+    .file("content/en/community.ar.md", "---\ntitle: Arabic\n---\nar\n")
+    .file(
+        "content/en/blog/api.md",
+        "---\ntitle: API\n_build: { render: link }\n---\nplaceholder\n",
+    );
     let site = moved(&s, Generator::Hugo);
     assert_answers(
         &site,
@@ -111,6 +115,10 @@ fn hugo_languages_content_dirs_suffixes_and_disabled() {
         .unwrap();
     assert!(String::from_utf8_lossy(&community.body).contains("<p>en</p>"));
     assert!(!answered(&site, "/ar/community/"));
+    // A page Hugo only lists (`build.render: link`) was never published: not a post here.
+    assert!(!answered(&site, "/blog/api/"));
+    // `first` and `premier`; the `.zh` file is a translation, served but not listed.
+    assert_eq!(site.post_count, 2);
 }
 
 #[test]

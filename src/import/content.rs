@@ -13,7 +13,7 @@ pub type IsSource = fn(&Path) -> bool;
 
 /// Whether the content file at `rel` (under `content/`) is one of the blog's posts
 /// (`Some(true)`) or a page (`Some(false)`); `None` when the generator did not publish it (a
-/// disabled language).
+/// disabled language, a page not rendered).
 pub type IsPost<'a> = &'a dyn Fn(&Path) -> Option<bool>;
 
 /// The old URL of the content file at `rel` (under `content/`) with front matter `front`.
@@ -57,9 +57,13 @@ pub fn add(
                     Some(true) => crate::site::POSTS_DIR,
                     Some(false) => crate::site::PAGES_DIR,
                     None => {
-                        if !noted.contains(&"language".to_string()) {
-                            noted.push("language".into());
-                            plan.note(&rel, None, "in a disabled language: not published, not carried (nor others like it)");
+                        if is_source(&under) {
+                            plan.note(
+                                &rel,
+                                None,
+                                "not published by the old site (a disabled language, or not \
+                                 rendered); not carried",
+                            );
                         }
                         continue;
                     }

@@ -119,11 +119,15 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
     };
     let old_url = move |rel: &Path, front: &FrontMatter| old_url(rel, front, &rules);
     let feed_languages = languages.clone();
+    let content_dir = src.join("content");
     let is_post = move |rel: &Path| {
         // A regular page in a section (Hugo's home feed lists every regular page); a file at the
         // top of a language's content folder is a page.
         let (lang, under) = languages.split(rel);
         languages.prefix(lang.as_deref())?;
+        if !rendered(&content_dir.join(rel)) {
+            return None;
+        }
         Some(under.components().count() > 1)
     };
     content::add(
@@ -327,6 +331,43 @@ fn old_url(rel: &Path, front: &FrontMatter, rules: &Rules) -> Option<String> {
     let url = format!("{prefix}{url}");
     let url = if rules.lower { url.to_lowercase() } else { url };
     permalink::normalize(&url)
+}
+
+/// Whether Hugo writes the page at `path`: not when its front matter's `build` (`_build` before
+/// Hugo 0.145) says `render = "never"` or `"link"` (a page that only appears in menus and lists).
+fn rendered(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let (delimiter, yaml) = match text.get(..3) {
+        Some("---") => ("\n---", true),
+        Some("+++") => ("\n+++", false),
+        _ => return true,
+    };
+    let Some(front) = text[3..].split(delimiter).next() else {
+        return true;
+    };
+    let value: Option<Value> = if yaml {
+        serde_yaml_ng::from_str(front).ok()
+    } else {
+        front
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| serde_json::to_value(t).ok())
+    };
+    let render = value.as_ref().and_then(|v| {
+        ["build", "_build"]
+            .iter()
+            .find_map(|k| v.get(*k))
+            .and_then(|b| b.get("render"))
+            .cloned()
+    });
+    !matches!(render, Some(Value::Bool(false)))
+        && !matches!(
+            render.as_ref().and_then(Value::as_str),
+            Some("never" | "link" | "false")
+        )
 }
 
 /// The configuration folder: `config/_default/*`, then `config/production/*` over it (what
