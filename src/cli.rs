@@ -78,7 +78,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "check",
-        synopsis: "[--root DIR] [--user NAME]",
+        synopsis: "[--root DIR] [--user NAME] [--strict]",
         about: "render everything, report every problem with file:line",
         flags: check_flags,
         run: check,
@@ -584,6 +584,12 @@ fn check_flags() -> Vec<Flag> {
             "run as root: check the site as this user (serve's --user) would read it",
         )
         .or(server::privileges::DEFAULT_USER),
+        flag(
+            "strict",
+            None,
+            "exit 1 on warnings too (a post dated by its file, leftover template syntax, a \
+             broken link), not only on errors",
+        ),
     ]
 }
 
@@ -601,10 +607,12 @@ fn new_flags() -> Vec<Flag> {
 fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     let mut root = PathBuf::from(".");
     let mut user: Option<String> = None;
+    let mut strict = false;
     while let Some(arg) = parser.next()? {
         match arg {
             Long("root") => root = parser.value()?.into(),
             Long("user") => user = Some(parser.value()?.string()?),
+            Long("strict") => strict = true,
             Long("help") | Short('h') => return help("check"),
             other => return Err(other.unexpected().into()),
         }
@@ -630,32 +638,52 @@ fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
         }
     }
     let build = crate::site::build(&root);
-    for problem in &build.problems {
-        eprintln!("{problem}");
-    }
+    print_problems(&build.problems);
+    let warnings = build.problems.iter().filter(|p| p.is_warning()).count();
+    let errors = build.problems.len() - warnings;
     if let Some(url) = server::base_url::loopback_base_url(&root) {
         eprintln!(
             "warning: {} (fine for a preview on this machine)",
             server::base_url::advice(&root, &url)
         );
     }
-    match (&build.site, build.problems.len()) {
-        (Some(site), 0) => {
+    match (&build.site, errors) {
+        (Some(site), 0) if warnings == 0 || !strict => {
+            let what = match warnings {
+                0 => "no problems".to_string(),
+                n => format!("{n} warning(s) (listed above; --strict makes them fatal)"),
+            };
             println!(
-                "ok: {} posts, {} resources, no problems",
+                "ok: {} posts, {} resources, {what}",
                 site.post_count,
                 site.resources.len()
             );
             Ok(ExitCode::SUCCESS)
         }
+        (Some(_), 0) => {
+            eprintln!("{warnings} warning(s) and --strict: failing");
+            Ok(ExitCode::FAILURE)
+        }
         (Some(_), n) => {
-            eprintln!("{n} problem(s); broken posts would be skipped at start-up and a reload would keep the old site");
+            eprintln!("{n} error(s), {warnings} warning(s); broken posts would be skipped at start-up and a reload would keep the old site");
             Ok(ExitCode::FAILURE)
         }
         (None, n) => {
             eprintln!("{n} problem(s); nothing can be served");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// Each problem on stderr, marked as a warning or an error.
+fn print_problems(problems: &[crate::site::Problem]) {
+    for problem in problems {
+        let kind = if problem.is_warning() {
+            "warning"
+        } else {
+            "error"
+        };
+        eprintln!("{kind}: {problem}");
     }
 }
 
@@ -672,9 +700,7 @@ fn build(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
     let out = out.ok_or_else(|| Usage("build needs --out DIR".into()))?;
     let build = crate::site::build(&root);
-    for problem in &build.problems {
-        eprintln!("{problem}");
-    }
+    print_problems(&build.problems);
     let Some(site) = build.site else {
         eprintln!("nothing to export");
         return Ok(ExitCode::FAILURE);
@@ -686,7 +712,8 @@ fn build(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
                 site.resources.len() + 1,
                 out.display()
             );
-            Ok(if build.problems.is_empty() {
+            // Warnings leave the site whole: a deploy script may go on.
+            Ok(if build.problems.iter().all(|p| p.is_warning()) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -295,3 +295,69 @@ fn video_embeds_from_known_players_survive_the_sanitiser() {
         !html.contains("evil.example") && !html.contains("javascript:") && !html.contains("onload")
     );
 }
+
+#[test]
+fn check_and_build_tell_warnings_from_errors() {
+    let s = Scratch::new("severity");
+    let root = s.dest();
+    std::fs::create_dir_all(root.join("posts")).unwrap();
+    // A post with no date anywhere and a broken link: the site is still whole.
+    std::fs::write(
+        root.join("posts/undated.md"),
+        "---\ntitle: Undated\n---\nSee [gone](/nowhere/).\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_forkblog"))
+            .args(args)
+            .output()
+            .expect("run forkblog")
+    };
+    let root_arg = root.to_str().unwrap();
+    let out_dir = s.dir.join("out");
+    let check = run(&["check", "--root", root_arg]);
+    let said = String::from_utf8_lossy(&check.stderr).into_owned();
+    assert!(check.status.success(), "{said}");
+    assert!(
+        said.contains("warning: ") && said.contains("undated.md"),
+        "{said}"
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("2 warning(s)"));
+    assert_eq!(
+        run(&["check", "--strict", "--root", root_arg])
+            .status
+            .code(),
+        Some(1)
+    );
+    let build = run(&[
+        "build",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--root",
+        root_arg,
+    ]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(out_dir.join("index.html").is_file());
+    // A post that cannot be read as a post is an error: check and build fail.
+    std::fs::write(
+        root.join("posts/broken.md"),
+        "---\ntitle: [unclosed\n---\nx\n",
+    )
+    .unwrap();
+    let check = run(&["check", "--root", root_arg]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("error: "));
+    let again = s.dir.join("out2");
+    let build = run(&[
+        "build",
+        "--out",
+        again.to_str().unwrap(),
+        "--root",
+        root_arg,
+    ]);
+    assert_eq!(build.status.code(), Some(1));
+}

@@ -71,6 +71,24 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// Whether the site still renders whole despite this problem (a post dated by its file,
+    /// leftover template syntax, a link or URL setting that leads nowhere): a warning, which
+    /// `check --strict` makes fatal. Anything else (a post or template that cannot render, a
+    /// clash, an unreadable file) is an error.
+    pub fn is_warning(&self) -> bool {
+        const WARNINGS: &[&str] = &[
+            "no date in front matter, file name or URL",
+            "it would show as raw text",
+            "broken link: ",
+            "names no post or page",
+            "; ignored",
+            "no redirect made",
+        ];
+        WARNINGS.iter().any(|w| self.message.contains(w))
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
