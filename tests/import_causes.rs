@@ -361,3 +361,33 @@ fn check_and_build_tell_warnings_from_errors() {
     ]);
     assert_eq!(build.status.code(), Some(1));
 }
+
+#[test]
+fn hugo_builtin_shortcodes_are_written_out() {
+    let s = Scratch::new("shortcodes");
+    s.file(
+        "hugo.toml",
+        "baseURL = \"https://ex.org/\"\n[params]\nversion = \"1.2\"\n",
+    )
+    .file("content/blog/target.md", "---\ntitle: Target\nslug: aim\n---\nx\n")
+    .file(
+        "content/blog/uses.md",
+        "---\ntitle: Uses\n---\nVersion {{< param version >}}, see [it]({{< relref \"target.md\" >}}).\n\n{{< youtube w7Ft2ymGmfc >}}\n",
+    );
+    let site = moved(&s, Generator::Hugo);
+    let page = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/blog/uses/")
+        .expect("/blog/uses/");
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains("Version 1.2, see <a href=\"/blog/aim/\">it</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("src=\"https://www.youtube-nocookie.com/embed/w7Ft2ymGmfc\""),
+        "{html}"
+    );
+    assert!(!html.contains("{{"), "{html}");
+}

@@ -82,6 +82,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
     s.language =
         text_of(&config, "languageCode").or_else(|| text_of(&config, "defaultContentLanguage"));
     let params = config.get("params").cloned().unwrap_or(Value::Null);
+    plan.hugo_params = Some(params.clone());
     s.description = text_of(&params, "description");
     s.author = text_of(&config, "author").or_else(|| text_of(&params, "author"));
     s.posts_per_page = config
