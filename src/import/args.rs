@@ -13,7 +13,7 @@ Copies a Jekyll, Hugo or Zola site at SRC into a forkblog root at DEST: forkblog
 source's settings, posts under posts/, pages under pages/, static files under templates/root/.
 Every old post URL keeps answering: the permalink pattern is carried over, and a post whose old
 URL the pattern cannot give gets its own `permalink:`. Prints what it could not carry, as
-file:line. Files already in DEST are never overwritten: a file with the same content counts as
+file:line, and ends with a summary: posts, pages, files, old URLs, feeds, what needs a hand. Files already in DEST are never overwritten: a file with the same content counts as
 done (so running it twice changes nothing), a different one is reported and left alone.
 Nothing is written outside DEST, and symlinks in SRC are not followed.
 
