@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use lexopt::prelude::*;
 
-use crate::server::{self, limits::Limits, status, Settings};
+use crate::server::{self, client::ClientFrom, limits::Limits, status, Settings};
 
 /// A command-line mistake: printed with the command's usage, exit status 2.
 #[derive(Debug)]
@@ -319,6 +319,8 @@ struct ServeArgs {
     acme_ca: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     force_public: bool,
+    /// `--client-from`, or `--proxy-protocol`, as written.
+    client_from: Option<ClientFrom>,
 }
 
 impl Args for ServeArgs {
@@ -446,7 +448,7 @@ impl Args for ServeArgs {
             flag(
                 "trusted-proxy",
                 Some("CIDR"),
-                "a front whose PROXY header / X-Forwarded-For names the client (repeatable)",
+                "a front whose word names the client (repeatable)",
                 |a, p| {
                     let text = p.value()?.string()?;
                     let range = text
@@ -458,10 +460,28 @@ impl Args for ServeArgs {
             )
             .or("none"),
             flag(
+                "client-from",
+                Some("SOURCE"),
+                "the only place trusted fronts name the client: peer|proxy-protocol|\
+                 x-forwarded-for|forwarded|x-real-ip",
+                |a, p| {
+                    let from = p
+                        .value()?
+                        .string()?
+                        .parse()
+                        .map_err(|e| Usage(format!("--client-from: {e}")))?;
+                    a.client_from(from)
+                },
+            )
+            .or(format!(
+                "{}, with --trusted-proxy",
+                ClientFrom::default().name()
+            )),
+            flag(
                 "proxy-protocol",
                 None,
-                "trusted fronts send a PROXY header (v1 or v2) before each connection",
-                |a, _| set(&mut a.settings.trust.proxy_protocol, true),
+                "the same as --client-from proxy-protocol",
+                |a, _| a.client_from(ClientFrom::ProxyProtocol),
             ),
             flag(
                 "tls-listen",
@@ -558,6 +578,19 @@ fn set<T>(slot: &mut T, value: T) -> Result<(), Usage> {
 }
 
 impl ServeArgs {
+    /// Records where the client's address comes from: one source, however many times named.
+    fn client_from(&mut self, from: ClientFrom) -> Result<(), Usage> {
+        if self.client_from.is_some_and(|before| before != from) {
+            return Err(Usage(
+                "one source of the client's address: --client-from (or --proxy-protocol) given \
+                 twice with different sources"
+                    .into(),
+            ));
+        }
+        self.client_from = Some(from);
+        Ok(())
+    }
+
     /// The settings, once the flags that only make sense together have been checked.
     fn finish(mut self) -> Result<(Settings, bool), Usage> {
         if let Some(readers) = self.readers {
@@ -571,11 +604,24 @@ impl ServeArgs {
                 self.settings.listen
             )));
         }
-        if self.settings.trust.proxy_protocol && self.settings.trust.proxies.is_empty() {
-            return Err(Usage(
-                "--proxy-protocol needs --trusted-proxy CIDR: only a trusted front's header is read"
-                    .into(),
-            ));
+        let trusted = !self.settings.trust.proxies.is_empty();
+        match self.client_from {
+            Some(ClientFrom::Peer) if trusted => {
+                return Err(Usage(
+                    "--client-from peer believes no front: drop --trusted-proxy, or say where \
+                     the front names the client"
+                        .into(),
+                ))
+            }
+            Some(from) if from != ClientFrom::Peer && !trusted => {
+                return Err(Usage(format!(
+                    "--client-from {} needs --trusted-proxy CIDR: only a trusted front's word is \
+                     read",
+                    from.name()
+                )))
+            }
+            Some(from) => self.settings.trust.client_from = from,
+            None => {}
         }
         if !self.acme_domains.is_empty() {
             if self.tls_cert.is_some() || self.tls_key.is_some() {
@@ -1042,6 +1088,7 @@ mod tests {
             "PEM" => "/k.pem",
             "IP" => "::1",
             "CIDR" => "10.0.0.0/8",
+            "SOURCE" => "forwarded",
             "PATH" => "/x",
             _ => "x",
         }

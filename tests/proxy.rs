@@ -139,9 +139,33 @@ fn a_trusted_chain_yields_the_right_most_untrusted_address() {
         200
     );
     assert_eq!(logged_client(&server, "/?chain", 1), "198.51.100.2");
+    // Forwarded is not the chosen source (the default is X-Forwarded-For): ignored.
     let fwd = "Forwarded: for=192.0.2.60;proto=https, for=\"10.0.0.3\"\r\n";
     assert_eq!(status_of(&exchange(server.addr, &get("/?fwd", fwd))), 200);
+    assert_eq!(logged_client(&server, "/?fwd", 1), "127.0.0.1");
+    drop(server);
+
+    let server = Server::start(
+        blog.root(),
+        &[
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--trusted-proxy",
+            "10.0.0.0/8",
+            "--client-from",
+            "forwarded",
+        ],
+    );
+    let both = format!("{fwd}X-Forwarded-For: 198.51.100.2\r\n");
+    assert_eq!(status_of(&exchange(server.addr, &get("/?fwd", &both))), 200);
     assert_eq!(logged_client(&server, "/?fwd", 1), "192.0.2.60");
+    // A front that does not know the client: unknown ("-"), not the front's 127.0.0.1.
+    let unknown = "Forwarded: for=unknown\r\n";
+    assert_eq!(
+        status_of(&exchange(server.addr, &get(STATUS, unknown))),
+        404
+    );
+    assert_eq!(logged_client(&server, STATUS, 1), "-");
 }
 
 #[test]

@@ -222,17 +222,13 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -> ! {
 /// Serves a connection that came in through the HTTPS listener: the handshake happens in the
 /// first reads of the request loop, under the head timeout.
 ///
-/// PROXY protocol is read on the plain listener only: inside TLS there is none to read, and a
-/// front that terminates TLS itself talks to the plain listener. Forwarding headers still count.
+/// PROXY protocol is read on the plain listener only (`Trust::inside_tls`).
 ///
 /// Not inlined: its TLS state is large, and a plain child should not probe (and so fault in)
 /// the stack pages it would take.
 #[inline(never)]
 fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
-    let trust = Trust {
-        proxy_protocol: false,
-        ..ctx.trust.clone()
-    };
+    let trust = ctx.trust.inside_tls();
     let ctx = Context {
         trust: &trust,
         responder: ctx.responder,
@@ -313,7 +309,7 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
         if filled > 0 && proxy_pending {
             match client::proxy_header(&buf[..filled]) {
                 ProxyHeader::Complete { len, source } => {
-                    out.conn = source.or(out.conn);
+                    out.conn = source.client(out.conn);
                     buf.copy_within(len..filled, 0);
                     filled -= len;
                     proxy_pending = false;
@@ -330,12 +326,7 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
             match request::parse(&buf[..filled]) {
                 Parsed::Complete { len, request } => {
                     first_head = false;
-                    let client = client::from_headers(
-                        out.conn,
-                        request.forwarded_for,
-                        request.forwarded,
-                        ctx.trust,
-                    );
+                    let client = client::from_headers(out.conn, &request, ctx.trust);
                     let response = ctx.responder.respond(&request, client, path);
                     let sent = out.send(&response, request.minor == 0);
                     out.log(client, Some(&request), response.status, sent);

@@ -8,8 +8,9 @@
 //! - `child.rs`: dup2 onto stdin/stdout, close the rest, the request loop, `_exit`.
 //! - `stream.rs`: the byte stream a child reads and writes (plain TCP on stdin/stdout), and
 //!   the peer's address when no `accept` gave it.
-//! - `client.rs`: **the client's address** behind a trusted front (PROXY protocol,
-//!   `X-Forwarded-For`, `Forwarded`), and the `--trusted-proxy` ranges.
+//! - `client.rs`: **the client's address** behind a trusted front, from the one source the
+//!   operator chose (`--client-from`: PROXY protocol, `X-Forwarded-For`, `Forwarded`,
+//!   `X-Real-IP`), and the `--trusted-proxy` ranges.
 //! - `tls/`: **TLS**: the certificate carried in the snapshot, the configuration the parent
 //!   builds before forking, session tickets in shared memory, the child's TLS stream. Its
 //!   certificates may come from `crate::acme` (a worker the parent schedules).
@@ -92,7 +93,7 @@ pub struct Settings {
     pub limits: Limits,
     /// Where the status endpoint is and who may read it.
     pub status: status::Access,
-    /// Which peers may name the client (`--trusted-proxy`, `--proxy-protocol`).
+    /// Which peers may name the client, and where (`--trusted-proxy`, `--client-from`).
     pub trust: client::Trust,
     /// How often the leak watchdog samples the parent.
     pub watchdog_interval: Duration,

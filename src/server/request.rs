@@ -41,6 +41,8 @@ pub struct Request<'b> {
     pub forwarded_for: Option<&'b [u8]>,
     /// The last `Forwarded` line, if sent (likewise).
     pub forwarded: Option<&'b [u8]>,
+    /// The last `X-Real-IP` line, if sent (likewise).
+    pub real_ip: Option<&'b [u8]>,
 }
 
 /// What [`parse`] made of the bytes received so far.
@@ -166,6 +168,8 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             request.forwarded_for = Some(value);
         } else if name.eq_ignore_ascii_case("forwarded") {
             request.forwarded = Some(value);
+        } else if name.eq_ignore_ascii_case("x-real-ip") {
+            request.real_ip = Some(value);
         }
     }
     request.gzip = encodings.gzip();
