@@ -100,9 +100,10 @@ pub enum ClientFrom {
     /// A PROXY protocol header before the first request, required from every trusted peer.
     ProxyProtocol,
     /// `X-Forwarded-For`, read from the right. The default: what nginx, Caddy, HAProxy and
-    /// most load balancers send, and what the units in deploy/ always relied on; an operator
-    /// who names a front with `--trusted-proxy` alone gets the header that front most likely
-    /// sets, and a client's own `Forwarded` or `X-Real-IP` is never read.
+    /// most load balancers send, and what the configs in deploy/ set; an operator who names a
+    /// front with `--trusted-proxy` alone gets the header that front most likely sets, and a
+    /// client's own `Forwarded` or `X-Real-IP` is never read. (`Peer` as the default would make
+    /// every client the front, and the status endpoint public through it.)
     #[default]
     XForwardedFor,
     /// `Forwarded` (RFC 7239), its `for=` parameters read from the right.
@@ -113,7 +114,7 @@ pub enum ClientFrom {
 
 impl ClientFrom {
     /// Every choice, as `--client-from` spells it.
-    pub const ALL: [ClientFrom; 5] = [
+    const ALL: [ClientFrom; 5] = [
         ClientFrom::Peer,
         ClientFrom::ProxyProtocol,
         ClientFrom::XForwardedFor,
