@@ -472,7 +472,7 @@ fn skipped(why: &str) {
 fn nginx() -> Option<PathBuf> {
     let found = which("nginx");
     if found.is_none() {
-        skipped(&format!("nginx is not installed (Debian package 'nginx'); the shipped deploy/nginx.conf was not tried"));
+        skipped("nginx is not installed (Debian package 'nginx'); the shipped deploy/nginx.conf was not tried");
     }
     found
 }
@@ -558,7 +558,7 @@ fn shipped_nginx_stream(upstream: SocketAddr) -> Option<Front> {
     let nginx = nginx()?;
     let module = Path::new("/usr/lib/nginx/modules/ngx_stream_module.so");
     if !module.exists() {
-        skipped(&format!("nginx's stream module is not installed (Debian package 'libnginx-mod-stream'); the PROXY protocol through nginx was not tried"));
+        skipped("nginx's stream module is not installed (Debian package 'libnginx-mod-stream'); the PROXY protocol through nginx was not tried");
         return None;
     }
     let (dir, client) = Front::prepare("nginx-stream");
@@ -594,7 +594,7 @@ fn shipped_nginx_stream(upstream: SocketAddr) -> Option<Front> {
 /// (local_certs covers the www name); blog.test gets the test certificate.
 fn shipped_caddy(upstream: SocketAddr) -> Option<Front> {
     let Some(caddy) = which("caddy") else {
-        skipped(&format!("caddy is not installed (Debian package 'caddy'); the shipped deploy/Caddyfile was not tried"));
+        skipped("caddy is not installed (Debian package 'caddy'); the shipped deploy/Caddyfile was not tried");
         return None;
     };
     let (dir, client) = Front::prepare("caddy");
