@@ -1,14 +1,21 @@
 //! Certificates obtained and renewed over ACME (RFC 8555), in a worker process.
 //!
 //! The parent forks a worker ([`spawn`]) when a check is due, the way it forks the render
-//! worker; it never speaks ACME itself, and no child does. The worker reads the state
-//! directory, and if the certificate there is missing or past two thirds of its lifetime, it
-//! orders a new one: it answers HTTP-01 through the shared counters page (`challenge.rs`), which
-//! every child serving the plain listener reads, then writes `key.pem` and `cert.pem` (0600)
-//! and exits 0. The parent then reloads, and the render worker carries the new certificate
-//! into the snapshot like any other. Until then the old one keeps serving.
+//! worker; it never speaks ACME itself, and no child does. The worker looks at the certificate
+//! in the state directory and the one in service: if the one on disk is good and not yet two
+//! thirds through its lifetime, there is nothing to order (or, if it is not the one in service,
+//! only to load it). Otherwise it orders a new one: it answers HTTP-01 through the shared
+//! counters page (`challenge.rs`), which every child serving the plain listener reads, then
+//! writes `key.pem` and `cert.pem` (0600) and exits 0. The parent then reads them and serves
+//! the new certificate at once, apart from the site (see `server/tls`).
 //!
-//! Exit statuses of the worker: 0 a new certificate, [`NOTHING_DUE`] nothing to do, 1 failed.
+//! Each ACME directory has its own account and certificate, under `acme/NAME/` in the state
+//! directory, NAME being the directory URL without its scheme (as Caddy keeps them): staging
+//! and production side by side, and an account or certificate of one never used with the
+//! other. An account the CA no longer knows (`accountDoesNotExist`) is replaced by a new one.
+//!
+//! Exit statuses of the worker: 0 a certificate to load, [`NOTHING_DUE`] nothing to do, 1
+//! failed.
 
 pub mod challenge;
 mod http;
@@ -16,21 +23,18 @@ pub mod validity;
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
-    NewOrder, OrderStatus,
+    NewOrder, Order, OrderStatus,
 };
 use nix::unistd::{ForkResult, Pid};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 
-use crate::server::status::{Counters, ACME_NEXT_CHECK};
-use crate::server::tls::Files;
+use crate::server::status::Counters;
+use crate::server::tls::{Certificate, Files};
 use crate::sys;
 
 /// Let's Encrypt's production directory.
@@ -44,9 +48,6 @@ pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// The worker's exit status when the certificate is still good.
 pub const NOTHING_DUE: i32 = 3;
-
-/// How long a check waits when the certificate's lifetime gives no better answer.
-const DEFAULT_RECHECK: u64 = 3600;
 
 /// What `--acme-*` and `--state-dir` configure.
 #[derive(Debug, Clone)]
@@ -64,14 +65,36 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The certificate and key files the render worker serves from.
+    /// Where this directory's account and certificate live: `acme/NAME/` in the state
+    /// directory.
+    pub fn directory_dir(&self) -> PathBuf {
+        self.state_dir
+            .join("acme")
+            .join(directory_name(&self.directory))
+    }
+
+    /// The certificate and key files the parent serves from.
     pub fn files(&self) -> Files {
+        let dir = self.directory_dir();
         Files {
-            cert: self.state_dir.join("cert.pem"),
-            key: self.state_dir.join("key.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
             missing_ok: true,
         }
     }
+}
+
+/// A directory URL as a file name: without its scheme, every character but letters, digits,
+/// `.` and `_` a `-` (`acme-v02.api.letsencrypt.org-directory`).
+fn directory_name(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.trim_end_matches('/')
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' => c,
+            _ => '-',
+        })
+        .collect()
 }
 
 /// Creates the state directory (0700) for the user the server will run as. Called as root
@@ -84,20 +107,58 @@ pub fn prepare_state_dir(
     fs::create_dir_all(dir).map_err(fail)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(fail)?;
     if let Some((uid, gid)) = owner {
-        nix::unistd::chown(dir, Some(uid), Some(gid))
+        chown_tree(dir, uid, gid)
             .map_err(|e| format!("state directory {}: chown: {e}", dir.display()))?;
-        for file in ["account.json", "cert.pem", "key.pem"] {
-            let path = dir.join(file);
-            if path.exists() {
-                let _ = nix::unistd::chown(&path, Some(uid), Some(gid));
-            }
+    }
+    Ok(())
+}
+
+/// Hands `path` and what is under it to `uid`:`gid`, not following symbolic links.
+fn chown_tree(path: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> nix::Result<()> {
+    nix::unistd::fchownat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        Some(uid),
+        Some(gid),
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?;
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+            chown_tree(&entry.path(), uid, gid)?;
         }
     }
     Ok(())
 }
 
-/// Forks the worker. The parent reaps it like any child and reads its exit status.
-pub fn spawn(settings: &Settings, counters: &Counters) -> std::io::Result<Pid> {
+/// What the worker's exit status says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// A certificate not in service is on disk (just ordered, or left by an earlier image).
+    ToLoad,
+    /// The certificate in service is good for a while yet.
+    NothingDue,
+    /// The attempt failed; the worker logged why.
+    Failed,
+}
+
+impl Checked {
+    /// The outcome of a worker that exited with `code`.
+    pub fn from_exit_code(code: i32) -> Checked {
+        match code {
+            0 => Checked::ToLoad,
+            NOTHING_DUE => Checked::NothingDue,
+            _ => Checked::Failed,
+        }
+    }
+}
+
+/// Forks the worker, which compares the state directory with `in_service`. The parent reaps it
+/// like any child and reads its exit status ([`Checked::from_exit_code`]).
+pub fn spawn(
+    settings: &Settings,
+    counters: &Counters,
+    in_service: Option<&Certificate>,
+) -> std::io::Result<Pid> {
     match sys::fork().map_err(|e| std::io::Error::other(format!("fork for ACME: {e}")))? {
         ForkResult::Child => {
             // Keep only stderr; the counters page stays mapped after its descriptor closes.
@@ -112,11 +173,11 @@ pub fn spawn(settings: &Settings, counters: &Counters) -> std::io::Result<Pid> {
                 ],
                 &[],
             );
-            let code = match run(settings, counters) {
-                Ok(true) => 0,
-                Ok(false) => NOTHING_DUE,
+            let code = match run(settings, counters, in_service) {
+                Ok(Checked::ToLoad) => 0,
+                Ok(_) => NOTHING_DUE,
                 Err(e) => {
-                    log::error!("ACME: {e}; the current certificate keeps serving");
+                    log::error!("ACME: {e}");
                     1
                 }
             };
@@ -127,46 +188,79 @@ pub fn spawn(settings: &Settings, counters: &Counters) -> std::io::Result<Pid> {
     }
 }
 
-/// When the parent should check next, as the worker left it in the counters page.
-pub fn next_check(counters: &Counters) -> Option<u64> {
-    match counters.words()[ACME_NEXT_CHECK].load(Ordering::Relaxed) {
-        0 => None,
-        at => Some(at),
-    }
-}
-
 fn now_unix() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// The time two thirds into the certificate's lifetime, if there is a readable one.
-fn renew_at(cert: &Path) -> Option<i64> {
-    let pem = fs::read(cert).ok()?;
-    let leaf = CertificateDer::pem_slice_iter(&pem).next()?.ok()?;
-    let (not_before, not_after) = validity::of(&leaf)?;
-    Some(not_before + (not_after - not_before) * 2 / 3)
-}
-
-/// Obtains a certificate if one is due. `Ok(true)`: a new one was written.
-fn run(settings: &Settings, counters: &Counters) -> Result<bool, String> {
+/// Obtains a certificate if one is due.
+fn run(
+    settings: &Settings,
+    counters: &Counters,
+    in_service: Option<&Certificate>,
+) -> Result<Checked, String> {
+    let dir = settings.directory_dir();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    adopt_unsorted(settings);
     let files = settings.files();
-    let next = &counters.words()[ACME_NEXT_CHECK];
-    if let Some(at) = renew_at(&files.cert) {
-        if at > now_unix() {
-            let wait = (at - now_unix()).clamp(1, DEFAULT_RECHECK as i64);
-            next.store((now_unix() + wait) as u64, Ordering::Relaxed);
-            return Ok(false);
+    match Certificate::load(&files) {
+        Ok(Some(on_disk)) if on_disk.renew_at() > now_unix() => {
+            return Ok(match in_service == Some(&on_disk) {
+                true => Checked::NothingDue,
+                false => Checked::ToLoad,
+            });
         }
+        Ok(_) => {}
+        Err(e) => log::warn!("ACME: {e}; ordering a new certificate"),
     }
-    let http = http::Client::new(settings.directory_ca.as_deref())?;
-    let account = account(settings, http)?;
+    let mut account = account(settings)?;
     let identifiers: Vec<Identifier> = settings
         .domains
         .iter()
         .map(|d| Identifier::Dns(d.clone()))
         .collect();
-    let mut order = pollster::block_on(account.new_order(&NewOrder::new(&identifiers)))
-        .map_err(|e| format!("new order at {}: {e}", settings.directory))?;
+    let order = match pollster::block_on(account.new_order(&NewOrder::new(&identifiers))) {
+        Err(instant_acme::Error::Api(problem))
+            if problem.r#type.as_deref() == Some(ACCOUNT_GONE) =>
+        {
+            log::warn!(
+                "ACME: {} no longer knows the account in {}; registering a new one",
+                settings.directory,
+                dir.display()
+            );
+            account = register(settings)?;
+            pollster::block_on(account.new_order(&NewOrder::new(&identifiers)))
+        }
+        other => other,
+    };
+    let mut order = order.map_err(|e| format!("new order at {}: {e}", settings.directory))?;
+    authorize(&mut order, settings, counters)?;
+    let key = pollster::block_on(order.finalize()).map_err(|e| format!("finalize: {e}"))?;
+    let mut chain = None;
+    wait_for(|| {
+        chain = pollster::block_on(order.certificate()).map_err(|e| format!("certificate: {e}"))?;
+        Ok(chain.is_some())
+    })?;
+    let chain = chain.unwrap_or_default();
+    write_private(&files.key, key.as_bytes())?;
+    write_private(&files.cert, chain.as_bytes())?;
+    log::info!(
+        "ACME: new certificate for {} from {} written to {}",
+        settings.domains.join(", "),
+        settings.directory,
+        files.cert.display()
+    );
+    Ok(Checked::ToLoad)
+}
+
+/// The problem type of a CA that does not know the account (RFC 8555 section 6.7).
+const ACCOUNT_GONE: &str = "urn:ietf:params:acme:error:accountDoesNotExist";
+
+/// Answers each pending authorization's HTTP-01 challenge and waits until the order is ready.
+fn authorize(order: &mut Order, settings: &Settings, counters: &Counters) -> Result<(), String> {
     let mut authorizations = order.authorizations();
     let mut slot = 0;
     while let Some(authorization) = pollster::block_on(authorizations.next()) {
@@ -194,36 +288,70 @@ fn run(settings: &Settings, counters: &Counters) -> Result<bool, String> {
             )),
             _ => Ok(false),
         }
-    })?;
-    let key = pollster::block_on(order.finalize()).map_err(|e| format!("finalize: {e}"))?;
-    let mut chain = None;
-    wait_for(|| {
-        chain = pollster::block_on(order.certificate()).map_err(|e| format!("certificate: {e}"))?;
-        Ok(chain.is_some())
-    })?;
-    let chain = chain.unwrap_or_default();
-    write_private(&files.key, key.as_bytes())?;
-    write_private(&files.cert, chain.as_bytes())?;
-    let at = renew_at(&files.cert).unwrap_or(now_unix() + DEFAULT_RECHECK as i64);
-    next.store(at.max(now_unix() + 1) as u64, Ordering::Relaxed);
-    log::info!(
-        "ACME: new certificate for {} written to {}",
-        settings.domains.join(", "),
-        files.cert.display()
-    );
-    Ok(true)
+    })
 }
 
-/// The account in the state directory, or a new one (saved there, 0600).
-fn account(settings: &Settings, http: http::Client) -> Result<Account, String> {
-    let path = settings.state_dir.join("account.json");
-    let builder = Account::builder_with_http(Box::new(http));
-    if let Ok(text) = fs::read_to_string(&path) {
-        let credentials: AccountCredentials =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return pollster::block_on(builder.from_credentials(credentials))
-            .map_err(|e| format!("account from {}: {e}", path.display()));
+/// The directory an account file was made at, if it says.
+fn account_directory(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(value.get("directory")?.as_str()?.to_string())
+}
+
+/// A state directory written before accounts were kept per directory holds `account.json`,
+/// `cert.pem` and `key.pem` at its top: moved into this directory's folder if the account was
+/// made there (and the folder has none), left alone otherwise.
+fn adopt_unsorted(settings: &Settings) {
+    let top = &settings.state_dir;
+    let dir = settings.directory_dir();
+    let Ok(text) = fs::read_to_string(top.join("account.json")) else {
+        return;
+    };
+    if account_directory(&text).as_deref() != Some(settings.directory.as_str())
+        || dir.join("account.json").exists()
+    {
+        return;
     }
+    for file in ["cert.pem", "key.pem", "account.json"] {
+        if top.join(file).exists() {
+            if let Err(e) = fs::rename(top.join(file), dir.join(file)) {
+                log::warn!("ACME: moving {file} into {}: {e}", dir.display());
+            }
+        }
+    }
+    log::info!(
+        "ACME: the account and certificate in {} are {}'s: moved to {}",
+        top.display(),
+        settings.directory,
+        dir.display()
+    );
+}
+
+/// This directory's account, or a new one.
+fn account(settings: &Settings) -> Result<Account, String> {
+    let path = settings.directory_dir().join("account.json");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return register(settings);
+    };
+    // Made elsewhere (a copied file): never used with this directory.
+    if account_directory(&text).as_deref() != Some(settings.directory.as_str()) {
+        log::warn!(
+            "ACME: {} belongs to another directory; registering at {}",
+            path.display(),
+            settings.directory
+        );
+        return register(settings);
+    }
+    let credentials: AccountCredentials =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let http = http::Client::new(settings.directory_ca.as_deref())?;
+    pollster::block_on(Account::builder_with_http(Box::new(http)).from_credentials(credentials))
+        .map_err(|e| format!("account from {}: {e}", path.display()))
+}
+
+/// Registers a new account at the directory and saves it in the directory's folder (0600),
+/// replacing any account there.
+fn register(settings: &Settings) -> Result<Account, String> {
+    let path = settings.directory_dir().join("account.json");
     let contact: Vec<String> = settings
         .email
         .iter()
@@ -235,11 +363,18 @@ fn account(settings: &Settings, http: http::Client) -> Result<Account, String> {
         terms_of_service_agreed: true,
         only_return_existing: false,
     };
-    let (account, credentials) =
-        pollster::block_on(builder.create(&new, settings.directory.clone(), None))
-            .map_err(|e| format!("creating an account at {}: {e}", settings.directory))?;
+    let http = http::Client::new(settings.directory_ca.as_deref())?;
+    let (account, credentials) = pollster::block_on(
+        Account::builder_with_http(Box::new(http)).create(&new, settings.directory.clone(), None),
+    )
+    .map_err(|e| format!("creating an account at {}: {e}", settings.directory))?;
     let text = serde_json::to_string(&credentials).map_err(|e| e.to_string())?;
     write_private(&path, text.as_bytes())?;
+    log::info!(
+        "ACME: new account at {} saved in {}",
+        settings.directory,
+        path.display()
+    );
     Ok(account)
 }
 

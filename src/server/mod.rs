@@ -231,12 +231,13 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     let exe = std::env::current_exe().doing("finding this program's binary")?;
     // Watching starts before the first render, so an edit saved while it runs is not missed.
     let watcher = settings.watch.then(|| open_watcher(settings)).flatten();
+    let certificate = first_certificate(settings)?;
     let site = render::spawn(
         &exe,
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.preview(),
-        settings.tls.as_ref().map(|t| &t.files),
+        None,
         None,
     )
     .doing("starting the render worker")?
@@ -272,6 +273,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     Ok(Inherited {
         listener,
         tls_listener,
+        certificate,
         site,
         log,
         lock: Some(lock),
@@ -283,6 +285,34 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
             .doing("mapping the table of children")?,
         watcher,
     })
+}
+
+/// The certificate a first start serves: `--tls-cert`'s files (which must be good), or what
+/// ACME left in the state directory (nothing yet is fine: HTTPS waits for it).
+fn first_certificate(settings: &Settings) -> Result<Option<tls::Certificate>, Error> {
+    let Some(files) = settings.tls.as_ref().map(|t| &t.files) else {
+        return Ok(None);
+    };
+    let certificate = tls::Certificate::load(files).map_err(|e| {
+        Error::new(
+            format!("cannot serve HTTPS from {}", files.cert.display()),
+            e,
+        )
+    })?;
+    match (&certificate, &settings.acme) {
+        (None, Some(acme)) => log::info!(
+            "no certificate for {} yet: HTTPS waits for the first one from {}",
+            acme.domains.join(", "),
+            acme.directory
+        ),
+        (Some(c), _) => log::info!(
+            "serving the certificate in {}, valid until {}",
+            files.cert.display(),
+            tls::date(c.not_after)
+        ),
+        (None, None) => {}
+    }
+    Ok(certificate)
 }
 
 /// `--watch`'s inotify watches; a site that cannot be watched is still served.
@@ -336,6 +366,13 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         None => None,
     };
     let site = snapshot::Snapshot::seal_and_map(handover.site).doing("mapping the new site")?;
+    // An image older than the certificate's own memfd left it at the end of the snapshot.
+    let certificate = match handover.certificate {
+        Some(fd) => {
+            Some(tls::Certificate::from_memfd(fd).doing("reading the handed-over certificate")?)
+        }
+        None => tls::Certificate::from_snapshot(site.view()),
+    };
     let log = match handover.log {
         Some(fd) => AccessLog::adopt(&settings.access_log, File::from(fd)),
         None => AccessLog::Stderr(std::io::stderr()),
@@ -371,6 +408,7 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
     Ok(Inherited {
         listener,
         tls_listener,
+        certificate,
         site,
         log,
         lock,
