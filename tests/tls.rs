@@ -219,6 +219,33 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
 }
 
 #[test]
+fn sighup_never_puts_an_expired_certificate_in_place_of_a_valid_one() {
+    let h = start(&[]);
+    let first = client_config(&h.cert);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2001, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2002, 1, 1);
+    let expired = params.self_signed(&key).unwrap();
+    for (file, text) in [
+        ("cert.pem", expired.pem()),
+        ("key.pem", key.serialize_pem()),
+    ] {
+        std::fs::write(h.blog.root().join(file), text).unwrap();
+    }
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("reload failed", 1, Duration::from_secs(20)));
+    assert!(
+        h.server.log_text().contains("expired on 2002-01-01"),
+        "{}",
+        h.server.log_text()
+    );
+    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
+}
+
+#[test]
 fn a_stalled_handshake_ends_at_the_head_timeout() {
     let h = start(&["--head-timeout", "1"]);
     let mut stream = connect(h.tls);

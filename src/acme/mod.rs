@@ -88,13 +88,19 @@ impl Settings {
 /// `.` and `_` a `-` (`acme-v02.api.letsencrypt.org-directory`).
 fn directory_name(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.trim_end_matches('/')
+    let name: String = rest
+        .trim_end_matches('/')
         .chars()
         .map(|c| match c {
             'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' => c,
             _ => '-',
         })
-        .collect()
+        .collect();
+    // `.` and `..` would name the folder above.
+    match name.chars().all(|c| c == '.') {
+        true => name.replace('.', "-") + "-",
+        false => name,
+    }
 }
 
 /// Creates the state directory (0700) for the user the server will run as. Called as root
@@ -107,14 +113,29 @@ pub fn prepare_state_dir(
     fs::create_dir_all(dir).map_err(fail)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(fail)?;
     if let Some((uid, gid)) = owner {
-        chown_tree(dir, uid, gid)
-            .map_err(|e| format!("state directory {}: chown: {e}", dir.display()))?;
+        // ACME's own files only: whatever else shares the directory (a lock) keeps its owner.
+        for name in ["", "acme", "account.json", "cert.pem", "key.pem"] {
+            let path = match name {
+                "" => dir.to_path_buf(),
+                name => dir.join(name),
+            };
+            if path.symlink_metadata().is_ok() {
+                chown_tree(&path, uid, gid, !name.is_empty())
+                    .map_err(|e| format!("{}: chown: {e}", path.display()))?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Hands `path` and what is under it to `uid`:`gid`, not following symbolic links.
-fn chown_tree(path: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> nix::Result<()> {
+/// Hands `path` (and with `deep`, what is under it) to `uid`:`gid`, not following symbolic
+/// links.
+fn chown_tree(
+    path: &Path,
+    uid: nix::unistd::Uid,
+    gid: nix::unistd::Gid,
+    deep: bool,
+) -> nix::Result<()> {
     nix::unistd::fchownat(
         nix::fcntl::AT_FDCWD,
         path,
@@ -122,9 +143,9 @@ fn chown_tree(path: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> nix:
         Some(gid),
         nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
     )?;
-    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+    if deep && fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
         for entry in fs::read_dir(path).into_iter().flatten().flatten() {
-            chown_tree(&entry.path(), uid, gid)?;
+            chown_tree(&entry.path(), uid, gid, true)?;
         }
     }
     Ok(())
@@ -403,4 +424,38 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     file.write_all(bytes).map_err(fail)?;
     file.sync_all().map_err(fail)?;
     fs::rename(&temporary, path).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_directory_url_has_a_folder_of_its_own() {
+        assert_eq!(
+            directory_name(LETS_ENCRYPT),
+            "acme-v02.api.letsencrypt.org-directory"
+        );
+        assert_eq!(
+            directory_name(LETS_ENCRYPT_STAGING),
+            "acme-staging-v02.api.letsencrypt.org-directory"
+        );
+        assert_eq!(
+            directory_name("https://127.0.0.1:14000/dir/"),
+            "127.0.0.1-14000-dir"
+        );
+        // Nothing in a URL climbs out of the state directory.
+        assert_eq!(directory_name("https://x/../../etc"), "x-..-..-etc");
+        assert!(!directory_name("https://x/../..").contains('/'));
+        assert_eq!(directory_name("https://.."), "---");
+        assert_eq!(directory_name(""), "-");
+    }
+
+    #[test]
+    fn an_account_file_says_which_directory_it_was_made_at() {
+        let text = r#"{"id":"https://ca/acct/1","key_pkcs8":"AA","directory":"https://ca/dir"}"#;
+        assert_eq!(account_directory(text).as_deref(), Some("https://ca/dir"));
+        assert_eq!(account_directory(r#"{"id":"x"}"#), None);
+        assert_eq!(account_directory("not json"), None);
+    }
 }

@@ -317,3 +317,52 @@ pub fn date(unix: i64) -> String {
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|_| unix.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A self-signed certificate valid from `from` to `until` (years), as checked material.
+    fn certificate(from: i32, until: i32) -> Certificate {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(from, 1, 1);
+        params.not_after = rcgen::date_time_ymd(until, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        let material = Material {
+            cert: cert.pem().into_bytes(),
+            key: key.serialize_pem().into_bytes(),
+        };
+        material.certified_key().ok().unwrap();
+        Certificate::new(material).unwrap()
+    }
+
+    #[test]
+    fn the_certificate_crosses_a_memfd_and_an_old_snapshot_tail_whole() {
+        let original = certificate(2020, 2040);
+        let handed = Certificate::from_memfd(original.to_memfd().unwrap()).unwrap();
+        assert!(handed == original);
+        // As an older image left it: after the site's bytes.
+        let mut blob = b"the site's tables".to_vec();
+        original.material.append_to(&mut blob);
+        assert!(Material::from_tail(&blob) == Some(original.material));
+        assert!(Material::from_tail(b"a snapshot without a certificate").is_none());
+        assert!(Material::from_tail(&blob[..blob.len() - 1]).is_none());
+    }
+
+    #[test]
+    fn an_expired_certificate_never_replaces_a_valid_one() {
+        let now = jiff::Timestamp::now().as_second();
+        let (valid, expired, later) = (
+            certificate(2020, 2090),
+            certificate(2000, 2001),
+            certificate(2021, 2095),
+        );
+        assert!(!valid.may_give_way_to(&expired, now));
+        assert!(valid.may_give_way_to(&later, now));
+        assert!(expired.may_give_way_to(&valid, now));
+        // With nothing valid in hand, any certificate is as good.
+        assert!(expired.may_give_way_to(&certificate(2001, 2002), now));
+        assert!(valid.renew_at() > valid.not_before && valid.renew_at() < valid.not_after);
+    }
+}
