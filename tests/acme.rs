@@ -320,6 +320,8 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
     let config = client(std::slice::from_ref(&root));
     let (status, first_leaf) = get(&config, tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
+    assert!(server.wait_settled(Duration::from_secs(10)));
+    let fds = server.fd_count();
     let json = server.get(STATUS).text();
     assert!(
         json.contains(&format!(
@@ -345,6 +347,14 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
         server.log_text()
     );
     assert!(!server.log_text().contains("generation 1"));
+    // Reading and serving a certificate leaves no descriptor behind in the parent.
+    assert!(server.wait_settled(Duration::from_secs(10)));
+    assert_eq!(
+        server.fd_count(),
+        fds,
+        "{}",
+        common::fd_listing(server.pid())
+    );
 
     // Pebble gone: the next attempt fails and says so; the certificate in hand keeps serving.
     pebble.stop();

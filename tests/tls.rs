@@ -1,6 +1,6 @@
 //! HTTPS served by the children: the handshake after fork, resumption across children with
 //! tickets whose keys the parent shares, the plain door's redirect and HSTS, a certificate
-//! swapped by SIGHUP (and a broken one refused), the HTTPS port without a certificate (a TLS
+//! swapped by SIGHUP (and a broken or expired one refused), the HTTPS port without a certificate (a TLS
 //! alert, plain HTTP serving meanwhile), and the fd and zombie regression over TLS with clients
 //! that abort, stall or send garbage, and with handshakes refused for want of a certificate.
 //!
@@ -208,7 +208,10 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
     );
     assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
 
-    // A new certificate and key: after the reload, clients see the new one.
+    // A new certificate and key: after the reload, clients see the new one, and the next
+    // image, which got it in a memfd of its own, keeps no descriptor of it.
+    assert!(h.server.wait_settled(Duration::from_secs(10)));
+    let fds = h.server.fd_count();
     let second_cert = write_certificate(h.blog.root(), "second");
     h.server.signal("HUP");
     assert!(h
@@ -216,6 +219,18 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
         .wait_for_log("generation 1 serving", 1, Duration::from_secs(20)));
     let second = client_config(&second_cert);
     assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("generation 2 serving", 1, Duration::from_secs(20)));
+    assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+    assert!(h.server.wait_settled(Duration::from_secs(10)));
+    assert_eq!(
+        h.server.fd_count(),
+        fds,
+        "{}",
+        common::fd_listing(h.server.pid())
+    );
 }
 
 #[test]

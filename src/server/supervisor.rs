@@ -488,11 +488,16 @@ impl Supervisor {
             Some(_) => "ACME has not renewed it yet (see the ACME lines in this log)",
             None => "replace --tls-cert and --tls-key and reload",
         };
+        let left = expiry - now;
+        let left = match left {
+            86400.. => format!("{} day(s)", left / 86400),
+            3600.. => format!("{} hour(s)", left / 3600),
+            _ => format!("{} minute(s)", left / 60),
+        };
         match expiry > now {
             true => log::warn!(
-                "the certificate in service expires on {} (in {} day(s)); {renewal}",
+                "the certificate in service expires on {} (in {left}); {renewal}",
                 tls::date(expiry),
-                (expiry - now) / (24 * 3600)
             ),
             false => log::warn!(
                 "the certificate in service expired on {}; {renewal}",
