@@ -10,9 +10,10 @@
 //!   the peer's address when no `accept` gave it.
 //! - `client.rs`: **the client's address** behind a trusted front (PROXY protocol,
 //!   `X-Forwarded-For`, `Forwarded`), and the `--trusted-proxy` ranges.
-//! - `tls/`: **TLS**: the certificate carried in the snapshot, the configuration the parent
-//!   builds before forking, session tickets in shared memory, the child's TLS stream. Its
-//!   certificates may come from `crate::acme` (a worker the parent schedules).
+//! - `tls/`: **TLS**: the certificate in service, the parent's apart from the site (handed
+//!   across re-exec in a memfd of its own), the configuration the parent builds before forking,
+//!   session tickets in shared memory, the child's TLS stream. Its certificates may come from
+//!   `crate::acme` (a worker the parent schedules, one account per CA directory).
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
