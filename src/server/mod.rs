@@ -372,7 +372,10 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         Some(fd) => {
             Some(tls::Certificate::from_memfd(fd).doing("reading the handed-over certificate")?)
         }
-        None => tls::Certificate::from_snapshot(site.view()),
+        None => settings
+            .tls
+            .as_ref()
+            .and_then(|_| tls::Certificate::from_snapshot(site.view())),
     };
     let log = match handover.log {
         Some(fd) => AccessLog::adopt(&settings.access_log, File::from(fd)),
