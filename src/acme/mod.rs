@@ -220,12 +220,7 @@ fn run(
     in_service: Option<&Certificate>,
 ) -> Result<Checked, String> {
     let dir = settings.directory_dir();
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    adopt_unsorted(settings);
+    sort_state_dir(settings)?;
     let files = settings.files();
     match Certificate::load(&files) {
         Ok(Some(on_disk)) if on_disk.renew_at() > now_unix() => {
@@ -318,19 +313,26 @@ fn account_directory(text: &str) -> Option<String> {
     Some(value.get("directory")?.as_str()?.to_string())
 }
 
-/// A state directory written before accounts were kept per directory holds `account.json`,
-/// `cert.pem` and `key.pem` at its top: moved into this directory's folder if the account was
-/// made there (and the folder has none), left alone otherwise.
-fn adopt_unsorted(settings: &Settings) {
+/// Creates this directory's folder (0700). A state directory written before accounts were kept
+/// per directory holds `account.json`, `cert.pem` and `key.pem` at its top: they are moved into
+/// the folder if the account was made at this directory (and the folder has none), left alone
+/// otherwise. Run by the server's user: at a first start, and by the worker (after a re-exec
+/// from an image that kept them at the top).
+pub fn sort_state_dir(settings: &Settings) -> Result<(), String> {
     let top = &settings.state_dir;
     let dir = settings.directory_dir();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
     let Ok(text) = fs::read_to_string(top.join("account.json")) else {
-        return;
+        return Ok(());
     };
     if account_directory(&text).as_deref() != Some(settings.directory.as_str())
         || dir.join("account.json").exists()
     {
-        return;
+        return Ok(());
     }
     for file in ["cert.pem", "key.pem", "account.json"] {
         if top.join(file).exists() {
@@ -345,6 +347,7 @@ fn adopt_unsorted(settings: &Settings) {
         settings.directory,
         dir.display()
     );
+    Ok(())
 }
 
 /// This directory's account, or a new one.
@@ -449,6 +452,41 @@ mod tests {
         assert!(!directory_name("https://x/../..").contains('/'));
         assert_eq!(directory_name("https://.."), "---");
         assert_eq!(directory_name(""), "-");
+    }
+
+    #[test]
+    fn files_of_one_directory_at_the_top_move_into_its_folder_and_no_other() {
+        let state = std::env::temp_dir().join(format!("forkblog-acme-sort-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&state);
+        fs::create_dir_all(&state).unwrap();
+        let settings = |directory: &str| Settings {
+            domains: vec!["blog.test".into()],
+            email: None,
+            directory: directory.into(),
+            directory_ca: None,
+            state_dir: state.clone(),
+        };
+        let (staging, production) = (settings(LETS_ENCRYPT_STAGING), settings(LETS_ENCRYPT));
+        let account = format!(r#"{{"id":"x","directory":"{LETS_ENCRYPT_STAGING}"}}"#);
+        for (file, text) in [
+            ("account.json", account.as_str()),
+            ("cert.pem", "C"),
+            ("key.pem", "K"),
+        ] {
+            fs::write(state.join(file), text).unwrap();
+        }
+        // Another directory's files are never taken.
+        sort_state_dir(&production).unwrap();
+        assert!(state.join("account.json").exists());
+        assert!(!production.directory_dir().join("account.json").exists());
+        assert!(!production.files().cert.exists());
+        // Their own directory's folder gets them.
+        sort_state_dir(&staging).unwrap();
+        assert!(!state.join("cert.pem").exists());
+        assert_eq!(fs::read_to_string(staging.files().cert).unwrap(), "C");
+        assert_eq!(fs::read_to_string(staging.files().key).unwrap(), "K");
+        assert!(staging.directory_dir().join("account.json").exists());
+        let _ = fs::remove_dir_all(&state);
     }
 
     #[test]

@@ -294,6 +294,10 @@ fn first_certificate(settings: &Settings) -> Result<Option<tls::Certificate>, Er
     let Some(files) = settings.tls.as_ref().map(|t| &t.files) else {
         return Ok(None);
     };
+    if let Some(acme) = &settings.acme {
+        crate::acme::sort_state_dir(acme)
+            .map_err(|e| Error::new("preparing the ACME state directory", e))?;
+    }
     let certificate = tls::Certificate::load(files).map_err(|e| {
         Error::new(
             format!("cannot serve HTTPS from {}", files.cert.display()),
