@@ -2,9 +2,9 @@
 //!
 //! The parent forks a worker ([`spawn`]) when a check is due, the way it forks the render
 //! worker; it never speaks ACME itself, and no child does. The worker looks at the certificate
-//! in the state directory and the one in service: if the one on disk is good and not yet two
-//! thirds through its lifetime, there is nothing to order (or, if it is not the one in service,
-//! only to load it). Otherwise it orders a new one: it answers HTTP-01 through the shared
+//! in the state directory and the one in service: one on disk that is valid and not in service
+//! is for the parent to load first; the one in service not yet two thirds through its lifetime
+//! leaves nothing to do. Otherwise it orders a new one: it answers HTTP-01 through the shared
 //! counters page (`challenge.rs`), which every child serving the plain listener reads, then
 //! writes `key.pem` and `cert.pem` (0600) and exits 0. The parent then reads them and serves
 //! the new certificate at once, apart from the site (see `server/tls`).
@@ -222,13 +222,18 @@ fn run(
     let dir = settings.directory_dir();
     sort_state_dir(settings)?;
     let files = settings.files();
+    let now = now_unix();
     match Certificate::load(&files) {
-        Ok(Some(on_disk)) if on_disk.renew_at() > now_unix() => {
-            return Ok(match in_service == Some(&on_disk) {
-                true => Checked::NothingDue,
-                false => Checked::ToLoad,
-            });
+        // Still valid and not in service (the parent could not read it, or a re-exec came
+        // between): served first, even if due, and ordered after.
+        Ok(Some(on_disk))
+            if in_service != Some(&on_disk)
+                && on_disk.not_after > now
+                && in_service.is_none_or(|c| c.may_give_way_to(&on_disk, now)) =>
+        {
+            return Ok(Checked::ToLoad)
         }
+        Ok(Some(on_disk)) if on_disk.renew_at() > now => return Ok(Checked::NothingDue),
         Ok(_) => {}
         Err(e) => log::warn!("ACME: {e}; ordering a new certificate"),
     }
