@@ -4,6 +4,8 @@
 //! counters (one atomic add per response), the parent stores what only it knows (live children,
 //! connections accepted, its own fds and RSS, sampled by the watchdog). A child answering the
 //! status path reads the page and formats it, so the parent never formats or serves anything.
+//! The parent also stores when the certificate in service expires and when and how the last
+//! ACME attempt and the last reload ended; what has not happened yet is left out of both forms.
 //! The memfd is handed across re-exec, so counters survive reloads.
 
 use std::fmt::Write as _;
@@ -149,7 +151,7 @@ impl Ended {
         }
     }
 
-    fn word(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Ended::None => "none",
             Ended::Succeeded => "succeeded",
@@ -246,14 +248,14 @@ impl Counters {
         self.map.words()[c as usize].fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Records that an ACME attempt or a reload (`at` and its outcome word) ended now.
-    pub fn record(&self, at: Counter, outcome_word: Counter, outcome: Ended) {
+    /// Records that an ACME attempt or a reload ended now (`when`), and how (`how`).
+    pub fn record(&self, when: Counter, how: Counter, ended: Ended) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        self.set(outcome_word, outcome as u64);
-        self.set(at, now);
+        self.set(how, ended as u64);
+        self.set(when, now);
     }
 
     /// Counts one response with `code`.
@@ -439,7 +441,7 @@ impl Counters {
             let _ = write!(out, "\"{}\":{value},", metric.json);
         }
         for (json, _, _, outcome) in self.outcomes() {
-            let _ = write!(out, "\"{json}\":\"{}\",", outcome.word());
+            let _ = write!(out, "\"{json}\":\"{}\",", outcome.as_str());
         }
         out.push_str("\"requests_by_status\":{");
         for (i, class) in CLASSES.iter().enumerate() {
