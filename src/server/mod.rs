@@ -11,9 +11,10 @@
 //! - `client.rs`: **the client's address** behind a trusted front, from the one source the
 //!   operator chose (`--client-from`: PROXY protocol, `X-Forwarded-For`, `Forwarded`,
 //!   `X-Real-IP`), and the `--trusted-proxy` ranges.
-//! - `tls/`: **TLS**: the certificate carried in the snapshot, the configuration the parent
-//!   builds before forking, session tickets in shared memory, the child's TLS stream. Its
-//!   certificates may come from `crate::acme` (a worker the parent schedules).
+//! - `tls/`: **TLS**: the certificate in service, the parent's apart from the site (handed
+//!   across re-exec in a memfd of its own), the configuration the parent builds before forking,
+//!   session tickets in shared memory, the child's TLS stream. Its certificates may come from
+//!   `crate::acme` (a worker the parent schedules, one account per CA directory).
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
 //!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
@@ -232,12 +233,13 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     let exe = std::env::current_exe().doing("finding this program's binary")?;
     // Watching starts before the first render, so an edit saved while it runs is not missed.
     let watcher = settings.watch.then(|| open_watcher(settings)).flatten();
+    let certificate = first_certificate(settings)?;
     let site = render::spawn(
         &exe,
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.preview(),
-        settings.tls.as_ref().map(|t| &t.files),
+        None,
         None,
     )
     .doing("starting the render worker")?
@@ -273,6 +275,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     Ok(Inherited {
         listener,
         tls_listener,
+        certificate,
         site,
         log,
         lock: Some(lock),
@@ -284,6 +287,38 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
             .doing("mapping the table of children")?,
         watcher,
     })
+}
+
+/// The certificate a first start serves: `--tls-cert`'s files (which must be good), or what
+/// ACME left in the state directory (nothing yet is fine: HTTPS waits for it).
+fn first_certificate(settings: &Settings) -> Result<Option<tls::Certificate>, Error> {
+    let Some(files) = settings.tls.as_ref().map(|t| &t.files) else {
+        return Ok(None);
+    };
+    if let Some(acme) = &settings.acme {
+        crate::acme::sort_state_dir(acme)
+            .map_err(|e| Error::new("preparing the ACME state directory", e))?;
+    }
+    let certificate = tls::Certificate::load(files).map_err(|e| {
+        Error::new(
+            format!("cannot serve HTTPS from {}", files.cert.display()),
+            e,
+        )
+    })?;
+    match (&certificate, &settings.acme) {
+        (None, Some(acme)) => log::info!(
+            "no certificate for {} yet: HTTPS waits for the first one from {}",
+            acme.domains.join(", "),
+            acme.directory
+        ),
+        (Some(c), _) => log::info!(
+            "serving the certificate in {}, valid until {}",
+            files.cert.display(),
+            tls::date(c.not_after)
+        ),
+        (None, None) => {}
+    }
+    Ok(certificate)
 }
 
 /// `--watch`'s inotify watches; a site that cannot be watched is still served.
@@ -337,6 +372,16 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         None => None,
     };
     let site = snapshot::Snapshot::seal_and_map(handover.site).doing("mapping the new site")?;
+    // An image older than the certificate's own memfd left it at the end of the snapshot.
+    let certificate = match handover.certificate {
+        Some(fd) => {
+            Some(tls::Certificate::from_memfd(fd).doing("reading the handed-over certificate")?)
+        }
+        None => settings
+            .tls
+            .as_ref()
+            .and_then(|_| tls::Certificate::from_snapshot(site.view())),
+    };
     let log = match handover.log {
         Some(fd) => AccessLog::adopt(&settings.access_log, File::from(fd)),
         None => AccessLog::Stderr(std::io::stderr()),
@@ -372,6 +417,7 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
     Ok(Inherited {
         listener,
         tls_listener,
+        certificate,
         site,
         log,
         lock,
