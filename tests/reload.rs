@@ -139,3 +139,45 @@ fn a_truncated_binary_fails_the_reload_not_the_server() {
     assert!(server.get(PAGE).text().contains("The new text."));
     assert_eq!(server.pid(), pid);
 }
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The units' `UMask=0027`, then the rest of the command.
+const UNIT_UMASK: [&str; 3] = ["sh", "-c", "umask 0027 && exec \"$0\" \"$@\""];
+
+#[test]
+fn reload_as_the_service_user_under_the_units_umask() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (a server started as root, reloaded as nobody)");
+        return;
+    }
+    let blog = Blog::sample();
+    blog.write_post("2026-06-01-reload-me.md", POST);
+    // As systemd starts forkblog-https: root, under the unit's umask; it drops to nobody.
+    let server = Server::start_wrapped(&UNIT_UMASK, blog.root(), &["--user", "nobody"]);
+    let lock = format!("{}.lock", server.access_log.display());
+    let meta = {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(&lock).unwrap();
+        (m.uid(), m.mode() & 0o777)
+    };
+    assert_eq!(meta, (65534, 0o644), "the lock's owner and mode");
+
+    blog.write_post(
+        "2026-06-01-reload-me.md",
+        &POST.replace("The first text.", "The second text."),
+    );
+    // As ExecReload= runs it: the service user, the same umask.
+    let out = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .args(UNIT_UMASK)
+        .args([BIN, "reload", "--lock", &lock, "--timeout", "60"])
+        .output()
+        .expect("setpriv (util-linux) is needed for this test");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("generation 1"), "{}", text(&out));
+    assert!(server.get(PAGE).text().contains("The second text."));
+}
