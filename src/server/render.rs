@@ -169,20 +169,28 @@ pub fn render_into(
     for problem in &build.problems {
         log::error!("{problem}");
     }
-    // Anything already written is dropped by the caller with the error.
-    let site = match build.site {
-        None => {
-            return Err(RenderError::Site(format!(
-                "nothing to serve from {}",
-                root.display()
-            )))
+    // Every problem goes into the error, not only the log: it is what `forkblog reload` and a
+    // failed start print. Anything already written is dropped by the caller with the error.
+    let listed = |headline: String| {
+        let mut text = headline;
+        for problem in &build.problems {
+            text.push_str(&format!("\n{problem}"));
         }
-        Some(_) if strictness == Strictness::AllOrNothing && !build.problems.is_empty() => {
-            let mut text = format!("{} problem(s) in {}:", build.problems.len(), root.display());
-            for problem in &build.problems {
-                text.push_str(&format!("\n{problem}"));
-            }
-            return Err(RenderError::Site(text));
+        RenderError::Site(text)
+    };
+    let count = build.problems.len();
+    let site = match build.site {
+        None if count == 0 => {
+            return Err(listed(format!("nothing to serve from {}", root.display())));
+        }
+        None => {
+            return Err(listed(format!(
+                "nothing to serve from {}: {count} problem(s):",
+                root.display()
+            )));
+        }
+        Some(_) if strictness == Strictness::AllOrNothing && count > 0 => {
+            return Err(listed(format!("{count} problem(s) in {}:", root.display())));
         }
         Some(site) => site,
     };
