@@ -7,7 +7,8 @@
 #      whose ExecStart points at a stub there; nothing outside that directory is written, and line
 #      numbers are unchanged. systemd ignores a bad setting with only a "file:line:" warning and
 #      exit 0, so any such line about our files counts as an error here.
-#   2. Invariants between the units and the server's flags (grace < stop timeout, and so on).
+#   2. Invariants between the units and the server's flags (grace < stop timeout, and so on), and
+#      the logrotate snippet's list of units to signal against the unit files here.
 #   3. logrotate --debug on the logrotate snippet, if logrotate is installed.
 #
 # Exit 0 when everything checked is fine or a check had to be skipped (said on stdout);
@@ -154,9 +155,44 @@ check_invariants() {
         else
             error "logrotate.conf: must send USR1 with --kill-whom=main (children die of USR1) and use delaycompress"
         fi
+        check_rotated_units "$f"
     else
         error "deploy/logrotate.conf is missing"
     fi
+}
+
+# The units the logrotate snippet signals must be exactly the units in deploy/ that keep the
+# access log open: every *.service whose ExecStart runs "serve --access-log" without --inetd
+# (an inetd instance opens the log per connection). One left out writes access.log.1 for ever
+# after a rotation; one that does not exist is a typo.
+check_rotated_units() {
+    local snippet=$1 f unit
+    local -A want=() have=()
+    for f in "$here"/*.service; do
+        [[ -f $f ]] || continue
+        local exec
+        exec=$(awk '/^[#;]/ { next }
+                    { line = line $0 }
+                    /\\$/ { sub(/\\$/, "", line); next }
+                    { if (line ~ /^ExecStart=/) print line; line = "" }' "$f")
+        [[ $exec == *" serve"* && $exec == *--access-log* && $exec != *--inetd* ]] &&
+            want[$(basename "$f")]=1
+    done
+    for unit in $(sed -n 's/^[[:space:]]*for unit in \(.*\); do$/\1/p' "$snippet"); do
+        have[$unit]=1
+    done
+    local n0=$errors
+    ((${#have[@]})) || error "logrotate.conf: no 'for unit in ...; do' list of units to signal found"
+    for unit in "${!want[@]}"; do
+        [[ -n ${have[$unit]:-} ]] ||
+            error "logrotate.conf: does not signal $unit, which holds the access log open (it would write access.log.1 for ever)"
+    done
+    for unit in "${!have[@]}"; do
+        [[ -n ${want[$unit]:-} ]] ||
+            error "logrotate.conf: signals $unit, which is not a unit in deploy/ holding the access log"
+    done
+    ((errors == n0)) &&
+        echo "  ok  logrotate.conf: signals every unit that holds the log: $(printf '%s\n' "${!want[@]}" | sort | paste -sd' ')"
 }
 
 # --- 3. logrotate --------------------------------------------------------------------------------
