@@ -15,7 +15,8 @@
 //!   certificates may come from `crate::acme` (a worker the parent schedules).
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
-//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker;
+//!   `cgroup.rs`: whether the OOM killer ended it (the cgroup's `oom_kill` count).
 //! - `base_url.rs`: whether the site's `base_url` suits a public address (a warning).
 //! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
 //! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
@@ -26,6 +27,7 @@
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod base_url;
+mod cgroup;
 pub mod child;
 pub mod children;
 pub mod client;
