@@ -661,13 +661,14 @@ impl RenderJob {
                 }
                 text => Err(text),
             },
-            WaitStatus::Signaled(_, signal, _) => Err(signal
-                .eq(&Signal::SIGKILL)
-                .then(|| self.killed_for_memory())
-                .flatten()
-                .unwrap_or_else(|| {
+            WaitStatus::Signaled(_, signal, _) => {
+                let for_memory = (signal == Signal::SIGKILL)
+                    .then(|| self.killed_for_memory())
+                    .flatten();
+                Err(for_memory.unwrap_or_else(|| {
                     format!("the render worker died of {signal} (a broken or truncated binary?)")
-                })),
+                }))
+            }
             other => Err(format!("render worker ended abnormally: {other:?}")),
         }
     }
