@@ -123,7 +123,7 @@ seconds() {
 
 check_invariants() {
     echo "invariants:"
-    local unit f
+    local unit f memory_first= memory_errors=$errors
     for unit in forkblog.service forkblog-https.service forkblog-activated.service; do
         f=$here/$unit
         [[ -f $f ]] || continue
@@ -147,7 +147,18 @@ check_invariants() {
         [[ $reload == *-HUP*'$MAINPID'* || $reload == *'forkblog reload --lock '* ]] ||
             error "$unit: ExecReload must be 'forkblog reload --lock LOCK' (HUP to the lock's holder only)"
         ((errors == n0)) && echo "  ok  $unit: grace ${grace}s < stop ${stop}s, tasks $tasks > children $children, no restart on 3, KillMode=mixed, reload signals the main process only"
+        # One memory budget, measured for a full re-render (deploy/README.md): the same in every
+        # long-running unit, MemoryHigh below it.
+        local memory="MemoryMax=$(setting "$f" MemoryMax) MemoryHigh=$(setting "$f" MemoryHigh)"
+        : "${memory_first:=$memory}"
+        [[ $memory == "$memory_first" ]] ||
+            error "$unit: $memory differs from the other units' $memory_first"
+        local max high
+        max=$(setting "$f" MemoryMax) high=$(setting "$f" MemoryHigh)
+        [[ $max =~ ^[0-9]+M$ && $high =~ ^[0-9]+M$ ]] && ((${high%M} < ${max%M})) ||
+            error "$unit: MemoryHigh ($high) must be below MemoryMax ($max), both in M"
     done
+    ((errors == memory_errors)) && echo "  ok  memory budget of the long-running units: $memory_first"
     f=$here/logrotate.conf
     if [[ -f $f ]]; then
         if grep -q -- '--kill-whom=main' "$f" && grep -q 'USR1' "$f" && grep -q '^ *delaycompress' "$f"; then
