@@ -17,7 +17,8 @@
 //!   `crate::acme` (a worker the parent schedules, one account per CA directory).
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
-//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker;
+//!   `cgroup.rs`: whether the OOM killer ended it (the cgroup's `oom_kill` count).
 //! - `base_url.rs`: whether the site's `base_url` suits a public address (a warning).
 //! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
 //! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
@@ -28,6 +29,7 @@
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod base_url;
+mod cgroup;
 pub mod child;
 pub mod children;
 pub mod client;
@@ -216,7 +218,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     }
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
-    before_dropping(settings, &log)?;
+    before_dropping(settings, &log, &lock)?;
     if let Some(acme) = &settings.acme {
         let owner = privileges::service_account(settings.user.as_deref())
             .doing("looking up the service user")?
@@ -331,7 +333,8 @@ fn open_watcher(settings: &Settings) -> Option<watch::Watcher> {
 /// Started as root: what root could do but the service user will not. A site that user cannot
 /// read is an error naming the directory in the way; the log is handed to that user, so that it
 /// can reopen it on USR1, and a log directory it cannot create the file in again is a warning.
-fn before_dropping(settings: &Settings, log: &AccessLog) -> Result<(), Error> {
+/// The lock is that user's too (see `lock.rs`).
+fn before_dropping(settings: &Settings, log: &AccessLog, lock: &Lock) -> Result<(), Error> {
     let Some(account) =
         privileges::service_account(settings.user.as_deref()).doing("dropping privileges")?
     else {
@@ -342,6 +345,13 @@ fn before_dropping(settings: &Settings, log: &AccessLog) -> Result<(), Error> {
             format!("cannot serve {}", settings.root.display()),
             problem,
         ));
+    }
+    if let Err(e) = lock.hand_to(account.uid, account.gid) {
+        log::warn!(
+            "could not hand the lock {} to {}: {e}",
+            settings.lock_path().display(),
+            account.name
+        );
     }
     if let AccessLog::File { path, file } = log {
         let owned_by_root = file.metadata().is_ok_and(|m| {
