@@ -271,3 +271,62 @@ fn the_page_an_open_tab_reloads_is_always_the_new_one() {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Fixed."));
 }
+
+#[test]
+fn a_broken_template_shows_its_file_line_and_source_until_fixed() {
+    let blog = Blog::sample();
+    blog.write_post("watched.md", &post("Good."));
+    let server = Server::start(blog.root(), &["--watch"]);
+    let template = blog.root().join("templates/post.html");
+    let good = std::fs::read_to_string(&template).unwrap();
+    let line = good
+        .lines()
+        .position(|l| l.contains("{{ post.title }}</h1>"))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        &template,
+        good.replace("{{ post.title }}</h1>", "{{ post.title </h1>"),
+    )
+    .unwrap();
+    wait_for(&server, PAGE, 500, &format!("post.html:{line}</code>"));
+    let page = server.get(PAGE).text();
+    // The failing line, marked, with its neighbours.
+    assert!(
+        page.contains(&format!("<span class=\"hit\"><b>{line}</b>")),
+        "{page}"
+    );
+    assert!(page.contains("{{ post.title &lt;/h1&gt;"), "{page}");
+    assert!(page.contains(&format!("<b>{}</b>", line - 1)));
+    std::fs::write(&template, good).unwrap();
+    wait_for(&server, PAGE, 200, "Good.");
+}
+
+#[test]
+fn site_folders_made_after_the_start_are_watched() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--watch"]);
+    assert_eq!(server.get("/about/").status, 404);
+    // pages/ did not exist: made while serving, with a page written into it at once.
+    let pages = blog.root().join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    set_mode(&pages, 0o755);
+    let about = pages.join("about.md");
+    std::fs::write(
+        &about,
+        "---\ntitle: About\n---\nWritten into a new folder.\n",
+    )
+    .unwrap();
+    set_mode(&about, 0o644);
+    wait_for(&server, "/about/", 200, "Written into a new folder.");
+    // A folder under it, then an edit there: noticed without touching anything else.
+    let deeper = pages.join("projects");
+    std::fs::create_dir(&deeper).unwrap();
+    set_mode(&deeper, 0o755);
+    let index = deeper.join("index.md");
+    std::fs::write(&index, "# Projects\n\nFirst list.\n").unwrap();
+    set_mode(&index, 0o644);
+    wait_for(&server, "/projects/", 200, "First list.");
+    std::fs::write(&index, "# Projects\n\nSecond list.\n").unwrap();
+    wait_for(&server, "/projects/", 200, "Second list.");
+}

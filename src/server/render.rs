@@ -171,11 +171,14 @@ pub fn render_into(
     }
     // Anything already written is dropped by the caller with the error.
     let site = match build.site {
+        // The problems name the file and line (a template's, say), which is what the log, the
+        // reload record and `--watch`'s failure page need.
         None => {
-            return Err(RenderError::Site(format!(
-                "nothing to serve from {}",
-                root.display()
-            )))
+            let mut text = format!("nothing to serve from {}", root.display());
+            for problem in &build.problems {
+                text.push_str(&format!("\n{problem}"));
+            }
+            return Err(RenderError::Site(text));
         }
         Some(_) if strictness == Strictness::AllOrNothing && !build.problems.is_empty() => {
             let mut text = format!("{} problem(s) in {}:", build.problems.len(), root.display());
