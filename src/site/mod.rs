@@ -464,7 +464,15 @@ fn build_site(
         );
     }
     tmark("files");
-    let map = sitemap::sitemap(&config, &site.list);
+    // A post's page changed when its `updated` (else `date`) says, as the feed has it; its
+    // file's mtime changes on every checkout.
+    let post_dates: std::collections::HashMap<&str, jiff::Timestamp> = served
+        .iter()
+        .map(|p| (p.url.as_str(), p.updated_or_date()))
+        .collect();
+    let map = sitemap::sitemap(&config, &site.list, |r| {
+        post_dates.get(r.path.as_str()).copied()
+    });
     site.add(
         Resource {
             path: "/sitemap.xml".into(),
