@@ -75,3 +75,45 @@ fn task_list_boxes_are_labelled() {
         "{page}"
     );
 }
+
+#[test]
+fn pages_carry_open_graph_and_twitter_card_tags() {
+    let t = blog();
+    let site = t.site();
+    let post = text(&site, "/posts/second/");
+    for tag in [
+        "<meta property=\"og:type\" content=\"article\">",
+        "<meta property=\"og:title\" content=\"Second\">",
+        "<meta property=\"og:description\" content=\"Text.\">",
+        "<meta property=\"og:url\" content=\"https://blog.example/posts/second/\">",
+        "<meta property=\"og:site_name\" content=\"Theme\">",
+        "<meta name=\"twitter:card\" content=\"summary\">",
+    ] {
+        assert!(post.contains(tag), "{tag} not in\n{post}");
+    }
+    let home = text(&site, "/");
+    assert!(home.contains("<meta property=\"og:type\" content=\"website\">"));
+    // No description set: none claimed, and no empty one.
+    assert!(!home.contains("og:description"), "{home}");
+    assert!(!home.contains("name=\"description\""), "{home}");
+    assert!(post.contains("<meta name=\"description\" content=\"Text.\">"));
+}
+
+#[test]
+fn footnotes_link_back_to_their_reference() {
+    let t = blog();
+    t.file(
+        "posts/2021-04-01-notes.md",
+        "---\ntitle: Notes\n---\nA claim.[^1]\n\n[^1]: The source.\n",
+    );
+    let site = t.site();
+    let page = text(&site, "/posts/notes/");
+    assert!(
+        page.contains("id=\"fnref-1\"><a href=\"#1\">1</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"#fnref-1\" class=\"footnote-backref\">"),
+        "{page}"
+    );
+}

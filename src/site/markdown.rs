@@ -75,7 +75,7 @@ pub fn render_with(markdown: &str, take_title: bool, extras: Extras) -> Rendered
         needs_sanitizing: false,
     };
     let mut html = String::with_capacity(markdown.len() * 2);
-    pulldown_cmark::html::push_html(&mut html, &mut events);
+    pulldown_cmark::html::push_html(&mut html, super::footnote::BackLinks::new(&mut events));
     Rendered {
         html,
         title: events.title,

@@ -104,6 +104,7 @@ pub mod date;
 pub mod export;
 pub mod feed;
 pub mod files;
+mod footnote;
 pub mod frontmatter;
 pub mod highlight;
 pub mod incremental;
