@@ -117,3 +117,41 @@ fn footnotes_link_back_to_their_reference() {
         "{page}"
     );
 }
+
+#[test]
+fn pages_are_listed_in_the_navigation_by_weight_then_title() {
+    let t = blog();
+    t.file("pages/about.md", "---\ntitle: About\nweight: 2\n---\nMe.\n")
+        .file(
+            "pages/contact.md",
+            "---\ntitle: Contact\nweight: 1\n---\nMail.\n",
+        )
+        .file("pages/colophon.md", "---\ntitle: Colophon\n---\nTools.\n");
+    let site = t.site();
+    for path in ["/", "/posts/first/", "/about/"] {
+        let page = text(&site, path);
+        let nav = &page[page.find("<nav aria-label=\"Site\">").unwrap()..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let order: Vec<usize> = [
+            "/contact/\">Contact",
+            "/about/\">About",
+            "/colophon/\">Colophon",
+        ]
+        .iter()
+        .map(|link| {
+            nav.find(link)
+                .unwrap_or_else(|| panic!("{link} not in {nav}"))
+        })
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{path}: {nav}");
+    }
+    let broken = TempSite::new("theme-weight");
+    broken.file("pages/x.md", "---\ntitle: X\nweight: first\n---\n");
+    let problems = broken.build().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("x.md:3: `weight`")),
+        "{problems:?}"
+    );
+}

@@ -403,6 +403,7 @@ fn build_site(
         &config,
         &templates,
         &posts,
+        &standalone,
         &tags,
         site_modified,
         &record,

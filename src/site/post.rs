@@ -69,6 +69,8 @@ pub struct Post {
     pub url_problems: Vec<String>,
     /// The language of a translation (`index.ca.md`, `lang = "ca"`) other than the site's.
     pub lang: Option<String>,
+    /// A page's place in the navigation (front matter `weight`).
+    pub weight: Option<i64>,
     /// Relative `src`/`href` targets in the body (`photo.png`, `./img/a.jpg`), without `./`.
     pub relative_links: Vec<String>,
     /// Links to other posts and pages still to resolve (see [`super::liquid`]), with the line
@@ -323,6 +325,7 @@ pub fn from_source_in(
         undated,
         url_problems,
         lang,
+        weight: front.weight,
         relative_links,
         links,
         leftovers,
