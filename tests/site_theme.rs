@@ -155,3 +155,51 @@ fn pages_are_listed_in_the_navigation_by_weight_then_title() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_table_of_contents_only_when_asked_for() {
+    let body =
+        "Intro.\n\n## First part\n\nText.\n\n### A detail\n\nMore.\n\n## Second part\n\nEnd.\n";
+    let t = blog();
+    t.file(
+        "posts/2021-05-01-long.md",
+        format!("---\ntitle: Long\ntoc: true\n---\n{body}"),
+    )
+    .file(
+        "posts/2021-05-02-plain.md",
+        format!("---\ntitle: Plain\n---\n{body}"),
+    );
+    let site = t.site();
+    let long = text(&site, "/posts/long/");
+    let toc = &long[long
+        .find("<nav class=\"toc\" aria-label=\"Contents\">")
+        .expect("a toc")..];
+    let toc = &toc[..toc.find("</nav>").unwrap()];
+    for link in [
+        "#first-part\">First part",
+        "#a-detail\">A detail",
+        "#second-part\">Second part",
+    ] {
+        assert!(toc.contains(link), "{link} not in {toc}");
+    }
+    assert!(long.contains("id=\"first-part\""));
+    assert!(!text(&site, "/posts/plain/").contains("class=\"toc\""));
+
+    // The setting turns it on for every post; a post's `toc: false` still wins.
+    let all = blog();
+    all.file(
+        "forkblog.toml",
+        "title = \"T\"\nbase_url = \"https://blog.example\"\ntoc = true\n",
+    )
+    .file(
+        "posts/2021-05-01-long.md",
+        format!("---\ntitle: Long\n---\n{body}"),
+    )
+    .file(
+        "posts/2021-05-02-plain.md",
+        format!("---\ntitle: Plain\ntoc: false\n---\n{body}"),
+    );
+    let site = all.site();
+    assert!(text(&site, "/posts/long/").contains("class=\"toc\""));
+    assert!(!text(&site, "/posts/plain/").contains("class=\"toc\""));
+}

@@ -53,6 +53,8 @@ pub struct FrontMatter {
     pub lang: Option<String>,
     /// Where a page from `pages/` comes in the navigation (lower first; Hugo's `weight`).
     pub weight: Option<i64>,
+    /// A table of contents before the text (`toc`), over the site's setting.
+    pub toc: Option<bool>,
 }
 
 /// Why front matter could not be read: a message and, when known, the 1-based line in the whole
@@ -162,6 +164,7 @@ pub fn parse(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> {
         entry_id: fields.string(&["entry_id", "guid"])?,
         lang: fields.string(&["lang", "language"])?,
         weight: fields.whole("weight")?,
+        toc: fields.optional_flag("toc")?,
     };
     Ok((front, start + body_start))
 }

@@ -54,6 +54,8 @@ pub struct Extras {
     pub highlight: bool,
     /// `$...$` and `$$...$$` rendered to MathML ([`math`]).
     pub math: bool,
+    /// A table of contents before the text, from its headings ([`super::toc`]).
+    pub toc: bool,
 }
 
 /// [`render`], with the `extras` the site turns on.
@@ -73,9 +75,13 @@ pub fn render_with(markdown: &str, take_title: bool, extras: Extras) -> Rendered
         summary_state: SummaryState::Waiting,
         at_start: true,
         needs_sanitizing: false,
+        headings: Vec::new(),
     };
     let mut html = String::with_capacity(markdown.len() * 2);
     pulldown_cmark::html::push_html(&mut html, super::footnote::BackLinks::new(&mut events));
+    if extras.toc {
+        html.insert_str(0, &super::toc::contents(&events.headings));
+    }
     Rendered {
         html,
         title: events.title,
@@ -126,6 +132,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_generic_attributes(["id", "class"])
         .add_tags(["input"])
         .add_tag_attributes("input", ["checked", "disabled", "aria-label"])
+        .add_tag_attributes("nav", ["aria-label"])
         .add_tag_attribute_values("input", "type", ["checkbox"])
         .add_tag_attributes("th", ["style"])
         .add_tag_attributes("td", ["style"])
@@ -206,6 +213,8 @@ struct Events<'a> {
     needs_sanitizing: bool,
     /// Code blocks go through [`super::highlight`].
     highlight: bool,
+    /// Every heading written (not the one taken as the title): level, id, text.
+    headings: Vec<(u8, String, String)>,
 }
 
 enum SummaryState {
@@ -306,6 +315,8 @@ impl<'a> Iterator for Events<'a> {
                         }
                         None => CowStr::from(unique_id(&text, &mut self.used_ids)),
                     };
+                    self.headings
+                        .push((level as u8, id.to_string(), text.clone()));
                     Tag::Heading {
                         level,
                         id: Some(id),

@@ -120,6 +120,7 @@ pub mod redirect;
 pub mod sitemap;
 pub mod templates;
 pub mod text;
+mod toc;
 
 pub use export::export;
 pub use newpost::new_post;
@@ -340,6 +341,7 @@ fn build_site(
         site_url: &config.base_url,
         highlight: config.highlight,
         math: config.math,
+        toc: config.toc,
         page_root: None,
     };
     let (all_posts, sources, others) = load_posts(
@@ -830,6 +832,7 @@ fn load_pages(
         site_url: &config.base_url,
         highlight: config.highlight,
         math: config.math,
+        toc: config.toc,
         page_root: Some(pages_dir),
     };
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = files

@@ -95,6 +95,8 @@ pub struct Context<'a> {
     pub highlight: bool,
     /// Whether `$...$` / `$$...$$` are TeX rendered to MathML (the site's `math` setting).
     pub math: bool,
+    /// Whether posts get a table of contents unless their front matter says (`toc`).
+    pub toc: bool,
     /// For pages (not posts): the `pages/` folder; a page's URL is its path under it
     /// (`pages/about.md` at `/about/`) unless it sets its own.
     pub page_root: Option<&'a Path>,
@@ -109,6 +111,7 @@ impl Default for Context<'_> {
             site_url: "",
             highlight: false,
             math: false,
+            toc: false,
             page_root: None,
         }
     }
@@ -222,6 +225,7 @@ pub fn from_source_in(
             markdown::Extras {
                 highlight: context.highlight,
                 math: context.math,
+                toc: front.toc.unwrap_or(context.toc),
             },
         )
     };
