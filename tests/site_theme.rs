@@ -203,3 +203,21 @@ fn a_table_of_contents_only_when_asked_for() {
     assert!(text(&site, "/posts/long/").contains("class=\"toc\""));
     assert!(!text(&site, "/posts/plain/").contains("class=\"toc\""));
 }
+
+#[test]
+fn images_beside_a_post_get_their_width_and_height() {
+    let t = blog();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let svg = std::fs::read(repo.join("posts/2026-02-02-reaping-zombies/lifecycle.svg")).unwrap();
+    t.file(
+        "posts/2021-06-01-bundle/index.md",
+        "---\ntitle: Bundle\n---\n![Life](lifecycle.svg)\n",
+    )
+    .file("posts/2021-06-01-bundle/lifecycle.svg", svg);
+    let site = t.site();
+    let page = text(&site, "/posts/bundle/");
+    assert!(
+        page.contains("<img width=\"560\" height=\"120\" src=\"lifecycle.svg\" alt=\"Life\""),
+        "{page}"
+    );
+}

@@ -107,6 +107,7 @@ pub mod files;
 mod footnote;
 pub mod frontmatter;
 pub mod highlight;
+mod imagesize;
 pub mod incremental;
 pub mod links;
 pub mod liquid;

@@ -210,7 +210,7 @@ pub fn from_source_in(
         .iter()
         .map(|(line, what)| (line + body_line - 1, what.clone()))
         .collect();
-    let rendered = if is_html(path) {
+    let mut rendered = if is_html(path) {
         // Hugo content written as HTML: the body is the page, as it is.
         markdown::Rendered {
             html: processed.text,
@@ -308,6 +308,12 @@ pub fn from_source_in(
             None => url,
         }
     });
+    if let Some(sized) = path
+        .parent()
+        .and_then(|dir| super::imagesize::add_sizes(&rendered.html, dir))
+    {
+        rendered.html = sized;
+    }
     let relative_links = relative_links(&rendered.html);
     let mut aliases = Vec::new();
     for alias in &front.aliases {
