@@ -221,3 +221,23 @@ fn images_beside_a_post_get_their_width_and_height() {
         "{page}"
     );
 }
+
+#[test]
+fn a_post_with_an_image_previews_it() {
+    let t = blog();
+    t.file(
+        "posts/2021-07-01-photo/index.md",
+        "---\ntitle: Photo\n---\nText.\n\n![A view](view.png)\n",
+    )
+    .file("posts/2021-07-01-photo/view.png", b"not really a png");
+    let site = t.site();
+    let page = text(&site, "/posts/photo/");
+    assert!(
+        page.contains(
+            "<meta property=\"og:image\" content=\"https://blog.example/posts/photo/view.png\">"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
+    assert!(!text(&site, "/posts/second/").contains("og:image"));
+}

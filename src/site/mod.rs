@@ -119,6 +119,7 @@ pub mod permalink;
 pub mod post;
 pub mod redirect;
 pub mod sitemap;
+mod social;
 pub mod templates;
 pub mod text;
 mod toc;

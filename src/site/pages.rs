@@ -301,6 +301,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 context! {
                     post => context! {
                         content => Value::from_safe_string(whole_html().to_string()),
+                        image => super::social::first_image(whole_html(), post.folder()),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -328,6 +329,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             context! {
                 post => context! {
                     content => Value::from_safe_string(post.html.clone()),
+                    image => super::social::first_image(&post.html, post.folder()),
                     lang => post.lang.clone(),
                     ..Value::from_serialize(view(post))
                 },
