@@ -485,6 +485,7 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         peer: stream::peer_of_stdin(),
         tls: None,
         trust: &settings.trust,
+        current: child::Current::ALWAYS,
     });
     Ok(ExitCode::SUCCESS)
 }

@@ -307,6 +307,7 @@ impl Supervisor {
                 Ended::Succeeded,
             );
         }
+        self.retire_children();
         self.record_reloads();
         self.reap();
         child::warm_up(self.responder(Door::Plain));
@@ -740,6 +741,7 @@ impl Supervisor {
             }
         };
         self.scratch.stamp(crate::clock::now());
+        let current = child::Current::read(&self.counters, self.preview.live);
         match sys::fork_connection_child() {
             Ok(ForkResult::Child) => {
                 // Field by field, so that the scratch buffers can be lent mutably: the child
@@ -765,6 +767,7 @@ impl Supervisor {
                             Door::Plain => None,
                         },
                         trust: &self.trust,
+                        current,
                     },
                     &mut self.scratch,
                 )
@@ -895,8 +898,22 @@ impl Supervisor {
         };
         self.counters
             .record(Counter::ReloadLast, Counter::ReloadLastOutcome, ended);
+        // A new site, or under `--watch` a new failure page: what earlier children answer is
+        // out of date (see `child::Current`).
+        if self.preview.live || matches!(outcome, Outcome::Ok) {
+            self.retire_children();
+        }
         self.last_reload = outcome;
         self.record_reloads();
+    }
+
+    /// Asks every child forked before the counters `child::Current` reads changed to end its
+    /// connection as soon as it owes nothing (the signal eviction uses; the child tells the two
+    /// apart by those counters).
+    fn retire_children(&self) {
+        for pid in self.children.pids() {
+            let _ = kill(pid, Signal::SIGUSR2);
+        }
     }
 
     /// Writes the reload record into the lock file (see `reload.rs`).

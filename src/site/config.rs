@@ -16,6 +16,7 @@
 //! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
 //! highlight = false                       # highlight code blocks (costs render time)
 //! math = false                            # $...$ and $$...$$ rendered to MathML
+//! toc = false                             # a table of contents atop each post (or `toc` in one)
 //! ```
 //!
 //! Tables (`[server]`, ...) are left to other parts of forkblog; unknown top-level keys are
@@ -69,6 +70,9 @@ pub struct Config {
     /// Whether `$...$` and `$$...$$` are TeX, rendered to MathML at render time. Off by
     /// default: a blog that writes prices in dollars should not grow formulas.
     pub math: bool,
+    /// Whether posts get a table of contents from their headings (a post's `toc` decides for
+    /// itself).
+    pub toc: bool,
 }
 
 /// How feed entry ids are made, so that readers do not see old posts as new after a move.
@@ -98,6 +102,7 @@ impl Default for Config {
             feed_ids: FeedIds::Url,
             highlight: false,
             math: false,
+            toc: false,
         }
     }
 }
@@ -245,6 +250,10 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
             "math" => match value.as_bool() {
                 Some(on) => config.math = on,
                 None => return Err((key_line(key), "`math` must be true or false".into())),
+            },
+            "toc" => match value.as_bool() {
+                Some(on) => config.toc = on,
+                None => return Err((key_line(key), "`toc` must be true or false".into())),
             },
             "highlight" => match value.as_bool() {
                 Some(on) => config.highlight = on,
