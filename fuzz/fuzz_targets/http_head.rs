@@ -24,7 +24,7 @@ fn snapshot() -> &'static [u8] {
             path: path.into(),
             content_type: content_type.into(),
             last_modified: at,
-            body,
+            body: body.into(),
         };
         let html = "text/html; charset=utf-8";
         let long = "<p>fork, close, reap</p>\n".repeat(64).into_bytes();
@@ -96,6 +96,7 @@ fn check_log_line(line: &mut Vec<u8>, request: Option<&Request<'_>>, status: u16
     let entry = LogEntry {
         remote: Some("127.0.0.1".parse().unwrap()),
         time: 1_767_225_600,
+        date: None,
         request: request.map(|r| (r.method, r.target, r.minor)),
         status,
         bytes: 0,

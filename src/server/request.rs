@@ -20,6 +20,10 @@ pub struct Request<'b> {
     pub minor: u8,
     /// Whether the client asked to keep the connection open (after HTTP version defaults).
     pub keep_alive: bool,
+    /// `If-Match`, if sent.
+    pub if_match: Option<&'b [u8]>,
+    /// `If-Unmodified-Since`, if sent.
+    pub if_unmodified_since: Option<&'b [u8]>,
     /// `If-None-Match`, if sent.
     pub if_none_match: Option<&'b [u8]>,
     /// `If-Modified-Since`, if sent.
@@ -152,6 +156,10 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             request.if_none_match = Some(value);
         } else if name.eq_ignore_ascii_case("if-modified-since") {
             request.if_modified_since = Some(value);
+        } else if name.eq_ignore_ascii_case("if-match") {
+            request.if_match = Some(value);
+        } else if name.eq_ignore_ascii_case("if-unmodified-since") {
+            request.if_unmodified_since = Some(value);
         } else if name.eq_ignore_ascii_case("accept-encoding") {
             encodings.add(value);
         } else if name.eq_ignore_ascii_case("range") {
@@ -266,6 +274,19 @@ fn is_host(value: &[u8]) -> bool {
     name_ok && port_ok
 }
 
+/// The host of a `host[:port]` value that [`is_host`] accepted, without its port: an IP
+/// literal keeps its brackets. Empty when there is no host (`Host:` sent empty, or `:80`).
+pub fn host_name(value: &[u8]) -> &[u8] {
+    let end = match value.first() {
+        Some(b'[') => value
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(value.len(), |e| e + 1),
+        _ => value.iter().position(|&b| b == b':').unwrap_or(value.len()),
+    };
+    &value[..end]
+}
+
 /// Transfer codings this server can at least recognise (it reads no bodies either way).
 fn is_known_coding(coding: &[u8]) -> bool {
     let name = coding
@@ -350,6 +371,153 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
     Some(s.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
 }
 
+/// An HTTP-date (RFC 9110 5.6.7) as seconds since the epoch, in any of the three forms a
+/// recipient must accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850
+/// form (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime's (`Sun Nov  6 08:49:37 1994`). `None`
+/// for anything else, a list of dates included: the conditional headers then ignore the field
+/// (RFC 9110 13.1.3, 13.1.4). Names are matched without regard to case, as recipients are
+/// encouraged to be robust; the weekday is not checked against the date. No allocation.
+pub fn http_date(value: &[u8]) -> Option<i64> {
+    http_date_at(value, crate::clock::now)
+}
+
+/// [`http_date`], with `now` read only for an RFC 850 date's two-digit year.
+fn http_date_at(value: &[u8], now: impl FnOnce() -> i64) -> Option<i64> {
+    let (year, month, day, time) = match value.iter().position(|&b| b == b',') {
+        Some(3) => {
+            // IMF-fixdate: day-name ", " DD SP Mon SP YYYY SP time " GMT".
+            let v: &[u8; 29] = value.try_into().ok()?;
+            weekday(&v[..3], false)?;
+            let ok = &v[3..5] == b", " && v[7] == b' ' && v[11] == b' ' && v[16] == b' ';
+            if !ok || &v[25..] != b" GMT" {
+                return None;
+            }
+            (
+                digits(&v[12..16])?,
+                month(&v[8..11])?,
+                digits(&v[5..7])?,
+                &v[17..25],
+            )
+        }
+        Some(n) => {
+            // RFC 850: day-name-l ", " DD "-" Mon "-" YY SP time " GMT".
+            weekday(&value[..n], true)?;
+            let v: &[u8; 24] = value[n..].try_into().ok()?;
+            let ok = &v[..2] == b", " && v[4] == b'-' && v[8] == b'-' && v[11] == b' ';
+            if !ok || &v[20..] != b" GMT" {
+                return None;
+            }
+            let yy = digits(&v[9..11])?;
+            // RFC 9110 5.6.7: a year more than 50 years ahead is the last one in the past
+            // with those two digits.
+            let this_year = year_of(now());
+            let mut year = this_year - this_year.rem_euclid(100) + yy;
+            if year > this_year + 50 {
+                year -= 100;
+            }
+            (year, month(&v[5..8])?, digits(&v[2..4])?, &v[12..20])
+        }
+        None => {
+            // asctime: day-name SP Mon SP (DD / SP D) SP time SP YYYY.
+            let v: &[u8; 24] = value.try_into().ok()?;
+            weekday(&v[..3], false)?;
+            if v[3] != b' ' || v[7] != b' ' || v[10] != b' ' || v[19] != b' ' {
+                return None;
+            }
+            let day = match v[8] {
+                b' ' => digits(&v[9..10])?,
+                _ => digits(&v[8..10])?,
+            };
+            (digits(&v[20..24])?, month(&v[4..7])?, day, &v[11..19])
+        }
+    };
+    if time[2] != b':' || time[5] != b':' {
+        return None;
+    }
+    let (hour, minute, second) = (
+        digits(&time[..2])?,
+        digits(&time[3..5])?,
+        digits(&time[6..])?,
+    );
+    // Second 60 is a leap second (RFC 9110 5.6.7); a day past the month's end is refused.
+    if !(1..=days_in_month(year, month)).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// A weekday's name, short (`Sun`) or long (`Sunday`).
+fn weekday(name: &[u8], long: bool) -> Option<()> {
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    DAYS.iter()
+        .any(|day| match long {
+            true => name.eq_ignore_ascii_case(day.as_bytes()),
+            false => name.eq_ignore_ascii_case(&day.as_bytes()[..3]),
+        })
+        .then_some(())
+}
+
+/// A month's short name, as 1 to 12.
+fn month(name: &[u8]) -> Option<i64> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let at = MONTHS.iter().position(|m| name.eq_ignore_ascii_case(*m))?;
+    Some(at as i64 + 1)
+}
+
+/// A run of ASCII digits (at most four here) as a number.
+fn digits(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0, |n, &d| n * 10 + i64::from(d - b'0')))
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`,
+/// the inverse of `clock.rs`'s `civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The UTC year a Unix time falls in.
+fn year_of(secs: i64) -> i64 {
+    let days = secs.div_euclid(86_400);
+    let mut year = 1970 + days * 400 / 146_097;
+    while days_from_civil(year + 1, 1, 1) <= days {
+        year += 1;
+    }
+    while days_from_civil(year, 1, 1) > days {
+        year -= 1;
+    }
+    year
+}
+
 /// Whether the bytes received so far start a HEAD request (after the empty lines a request may
 /// be preceded by), so that a refusal before or without a full parse still sends no body.
 pub fn starts_head(buf: &[u8]) -> bool {
@@ -363,6 +531,8 @@ pub fn starts_head(buf: &[u8]) -> bool {
 /// A request target split once, for routing and for redirects alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target<'t> {
+    /// The authority of an absolute-form target (`host[:port]`), empty for the origin form.
+    pub authority: &'t [u8],
     /// The path as sent, still percent-encoded, beginning with `/`.
     pub path: &'t [u8],
     /// The query without its `?` (empty when there is none).
@@ -372,10 +542,12 @@ pub struct Target<'t> {
 impl<'t> Target<'t> {
     /// Splits an origin-form (`/p?q`) or absolute-form (`http://host/p?q`) target. The
     /// authority of an absolute form ends at the first `/`, `?` or `#`; a fragment is dropped.
-    /// Anything else (`*`, authority-form, other schemes) is `None`.
+    /// Anything else (`*`, authority-form, other schemes) is `None`, and so is an authority
+    /// that is not a host: user information (RFC 9110 4.2.4 has a recipient treat it as an
+    /// error) or an empty host (4.2.1: such a URI is invalid).
     pub fn split(target: &'t [u8]) -> Option<Target<'t>> {
-        let rest = if target.starts_with(b"/") {
-            target
+        let (authority, rest) = if target.starts_with(b"/") {
+            (&b""[..], target)
         } else {
             let scheme = [&b"http://"[..], b"https://"]
                 .into_iter()
@@ -385,10 +557,11 @@ impl<'t> Target<'t> {
                 .iter()
                 .position(|&b| matches!(b, b'/' | b'?' | b'#'))
                 .unwrap_or(after.len());
-            if authority_end == 0 {
+            let authority = &after[..authority_end];
+            if !is_host(authority) || host_name(authority).is_empty() {
                 return None;
             }
-            &after[authority_end..]
+            (authority, &after[authority_end..])
         };
         let without_fragment = &rest[..rest.iter().position(|&b| b == b'#').unwrap_or(rest.len())];
         let (path, query) = match without_fragment.iter().position(|&b| b == b'?') {
@@ -397,7 +570,11 @@ impl<'t> Target<'t> {
         };
         // An absolute form with no path (`http://h` or `http://h?q`) asks for `/`.
         let path = if path.is_empty() { &b"/"[..] } else { path };
-        Some(Target { path, query })
+        Some(Target {
+            authority,
+            path,
+            query,
+        })
     }
 
     /// Whether the path has percent-escapes (otherwise it is its own decoding).
@@ -657,6 +834,97 @@ mod tests {
         assert_eq!(split(b"http://"), None);
         assert_eq!(split(b"%2e%2e%2f"), None);
         assert_eq!(split(b"ftp://h/x"), None);
+    }
+
+    #[test]
+    fn absolute_forms_keep_their_authority_and_refuse_what_is_no_host() {
+        let authority = |t: &'static [u8]| Target::split(t).map(|t| t.authority);
+        assert_eq!(authority(b"/x"), Some(&b""[..]));
+        assert_eq!(authority(b"http://h:8080/x"), Some(&b"h:8080"[..]));
+        assert_eq!(authority(b"https://[::1]?q"), Some(&b"[::1]"[..]));
+        for refused in [
+            &b"http://user@h/"[..],
+            b"http://u:p@h/",
+            b"http://:80/",
+            b"http://[::1/",
+            b"http://h h/",
+        ] {
+            assert_eq!(
+                authority(refused),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(refused)
+            );
+        }
+        for (value, name) in [
+            (&b"h"[..], &b"h"[..]),
+            (b"h:80", b"h"),
+            (b"[::1]:80", b"[::1]"),
+            (b":80", b""),
+            (b"", b""),
+        ] {
+            assert_eq!(host_name(value), name);
+        }
+    }
+
+    /// Every form against jiff's formatting of the same instant, over four centuries.
+    #[test]
+    fn http_dates_are_read_in_all_three_forms() {
+        let now = 1_796_000_000; // 2026-11-29
+        for secs in (-2_208_988_800_i64..4_102_444_800)
+            .step_by(7_777_777)
+            .chain([0, 951_782_400, 1_795_341_600])
+        {
+            let at = jiff::Timestamp::from_second(secs).unwrap();
+            for format in ["%a, %d %b %Y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"] {
+                let text = at.strftime(format).to_string();
+                assert_eq!(http_date_at(text.as_bytes(), || now), Some(secs), "{text}");
+            }
+            // Two-digit years: within 50 years ahead of now, else the century before.
+            let text = at.strftime("%A, %d-%b-%y %H:%M:%S GMT").to_string();
+            let year = at.to_zoned(jiff::tz::TimeZone::UTC).year();
+            let read = http_date_at(text.as_bytes(), || now).expect(&text);
+            if (1977..=2076).contains(&year) {
+                assert_eq!(read, secs, "{text}");
+            } else {
+                assert_eq!(
+                    (read - secs) % 86_400,
+                    0,
+                    "{text}: only the century may differ"
+                );
+            }
+        }
+        let read = |text: &str| http_date_at(text.as_bytes(), || now);
+        assert_eq!(read("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(read("Friday, 06-Nov-76 08:49:37 GMT"), Some(3_371_878_177));
+        assert_eq!(read("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(read("sun, 06 nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(read("Sat, 31 Dec 2016 23:59:60 GMT"), Some(1_483_228_800));
+        for bad in [
+            "",
+            "Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 31 Feb 2026 08:49:37 GMT",
+            "Sun, 29 Feb 2100 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:60:00 GMT",
+            "Sun, 06 Nov 1994 08:49:61 GMT",
+            "Sun, 00 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Noe 1994 08:49:37 GMT",
+            "Sun, 06 Nov +994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08-49-37 GMT",
+            "Sonntag, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov 6 08:49:37 1994",
+            "Sun Nov  6 08:49:37 94",
+            "1994-11-06T08:49:37Z",
+            ",",
+            "Sunday,",
+        ] {
+            assert_eq!(read(bad), None, "{bad:?}");
+        }
+        assert!(http_date(b"Sun, 06 Nov 1994 08:49:37 GMT").is_some());
     }
 
     #[test]
