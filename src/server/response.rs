@@ -3,9 +3,9 @@
 //! [`Responder::respond`] turns a parsed request into a [`Response`]: a page from the snapshot
 //! (200, gzip or identity), part of one (206/416), a redirect to the slash form (301), a
 //! revalidation (304) or a failed precondition (412), the 404 page, the status endpoint, or a
-//! refusal (405/501). The canned
-//! refusals of the parser and the child (400, 408, 413, 414, 431, 505) and the parent's 503 live
-//! here too. Pure functions over the snapshot: no I/O, so the fuzz target reaches this exactly.
+//! refusal (405/501). The canned refusals of the parser and the child (400, 408, 413, 414, 431,
+//! 505) and the parent's 503 live here too. Pure functions over the snapshot: no I/O, so the
+//! fuzz target reaches this exactly.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -450,8 +450,10 @@ enum Precondition {
 /// an HTTP-date in one of its three forms is ignored, as those sections ask; dates compare as
 /// instants, so a client's date later than Last-Modified also means "not modified".
 fn preconditions(request: &Request<'_>, entry: &Entry<'_>) -> Precondition {
-    let last_modified = || request::http_date(header_value(entry.plain.head, b"Last-Modified")?);
-    let since = |field: Option<&[u8]>| Some((request::http_date(field?)?, last_modified()?));
+    let last_modified =
+        || crate::clock::parse_http_date(header_value(entry.plain.head, b"Last-Modified")?);
+    let since =
+        |field: Option<&[u8]>| Some((crate::clock::parse_http_date(field?)?, last_modified()?));
     let failed = match request.if_match {
         Some(tags) => !strong_match(tags, entry),
         None => since(request.if_unmodified_since).is_some_and(|(date, lm)| lm > date),
@@ -508,8 +510,8 @@ fn range_applies(request: &Request<'_>, entry: &Entry<'_>) -> bool {
         Some(tag) if tag.starts_with(b"W/") => false,
         Some(date) => {
             let last_modified = header_value(entry.plain.head, b"Last-Modified");
-            request::http_date(date)
-                .is_some_and(|d| last_modified.and_then(request::http_date) == Some(d))
+            crate::clock::parse_http_date(date)
+                .is_some_and(|d| last_modified.and_then(crate::clock::parse_http_date) == Some(d))
         }
     }
 }
