@@ -71,6 +71,19 @@ fuzz_target!(|data: &[u8]| {
                 let response = responder.respond(&request, client, &mut path);
                 assert!(response.head.starts_with(b"HTTP/1.1 "));
                 assert!(response.head.ends_with(b"\r\n"));
+                // The plain door of a server with HTTPS on.
+                let https = Responder {
+                    https_port: Some(8443),
+                    ..responder
+                };
+                let redirect = https.respond(&request, client, &mut path);
+                assert!(redirect.head.starts_with(b"HTTP/1.1 "));
+                // Never `https://:PORT/` nor `https:///`: a redirect names a host.
+                let to = b"Location: https://";
+                if let Some(at) = redirect.head.windows(to.len()).position(|w| w == to) {
+                    let host = redirect.head[at + to.len()..].first();
+                    assert!(!matches!(host, Some(b':' | b'/' | b'\r') | None));
+                }
                 check_log_line(&mut line, Some(&request), response.status.code());
                 if response.close {
                     return;
