@@ -174,28 +174,42 @@ fn parse_http_date_at(value: &[u8], now: impl FnOnce() -> i64) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
+/// Weekday names, each padded to nine bytes with NULs. The name tables are statics of bytes,
+/// not constants of references: a named static's section is named after it, so `child-text.ld`
+/// puts it beside the child's other read-only data, where the byte strings a constant points to
+/// would be anonymous constants anywhere in `.rodata` (a page fault more for a child reading one).
+static WEEKDAYS: [[u8; 9]; 7] = [
+    *b"Monday\0\0\0",
+    *b"Tuesday\0\0",
+    *b"Wednesday",
+    *b"Thursday\0",
+    *b"Friday\0\0\0",
+    *b"Saturday\0",
+    *b"Sunday\0\0\0",
+];
+
+/// Month names, three bytes each (see [`WEEKDAYS`]).
+static MONTH_NAMES: [u8; 36] = *b"JanFebMarAprMayJunJulAugSepOctNovDec";
+
 /// A weekday's name, short (`Sun`) or long (`Sunday`).
 fn weekday(name: &[u8], long: bool) -> Option<()> {
-    const DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    DAYS.iter()
-        .any(|day| match long {
-            true => name.eq_ignore_ascii_case(day.as_bytes()),
-            false => name.eq_ignore_ascii_case(&day.as_bytes()[..3]),
+    WEEKDAYS
+        .iter()
+        .any(|day| {
+            let len = match long {
+                true => day.iter().position(|&b| b == 0).unwrap_or(day.len()),
+                false => 3,
+            };
+            name.eq_ignore_ascii_case(&day[..len])
         })
         .then_some(())
 }
 
 /// A month's short name, as 1 to 12.
 fn month(name: &[u8]) -> Option<i64> {
-    let at = MONTHS.iter().position(|m| name.eq_ignore_ascii_case(*m))?;
+    let at = MONTH_NAMES
+        .chunks_exact(3)
+        .position(|m| name.eq_ignore_ascii_case(m))?;
     Some(at as i64 + 1)
 }
 
