@@ -48,12 +48,13 @@ const ROWS: &[Row] = &[
         301, &[("location", Some("{post}"))]),
     ("3986 6.2.2.2", Plain, "GET /%69ndex.html HTTP/1.1\r\nHost: t\r\n",
         301, &[("location", Some("/"))]),
-    ("3986 6.2.2.2", Plain, "GET {post}%69NDEX%2Ehtml?a=1 HTTP/1.1\r\nHost: t\r\n",
-        404, &[("location", None)]),
     ("3986 6.2.2.2", Plain, "GET {post}%69ndex%2Ehtml?a=1 HTTP/1.1\r\nHost: t\r\n",
         301, &[("location", Some("{post}?a=1"))]),
     ("3986 6.2.2.2", Plain, "GET {post}index.html HTTP/1.1\r\nHost: t\r\n",
         301, &[("location", Some("{post}"))]),
+    // A path's case is its own (6.2.2.1 folds the scheme and host only): `iNDEX.html` is no index.
+    ("3986 6.2.2.1", Plain, "GET {post}%69NDEX%2Ehtml?a=1 HTTP/1.1\r\nHost: t\r\n",
+        404, &[("location", None)]),
     // ... but `%2F` is not `/` (a reserved character escaped is data): no folder there.
     ("3986 2.2", Plain, "GET {post_stem}%2Findex.html HTTP/1.1\r\nHost: t\r\n",
         404, &[("location", None)]),
