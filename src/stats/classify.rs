@@ -47,10 +47,15 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     let text = masked.as_deref().unwrap_or(ua);
 
     let found = signals(text.as_bytes());
+    // An app's name alone (`Viber`, `WhatsApp`), with no version or platform, is the app's
+    // link-preview fetcher announcing itself, not the app a person holds.
+    let bare = !ua.contains(|c: char| c.is_whitespace() || c == '/' || c == '(');
+    let app = found.app && !bare;
     let word = found
         .bot
-        .or_else(|| email_address(text.as_bytes()).then_some((None, None)));
-    let app = found.app;
+        .or(if app { None } else { found.weak })
+        .or_else(|| email_address(text.as_bytes()).then_some((None, None)))
+        .or_else(|| unnamed_platform(ua).map(|at| (None, Some(at))));
     if word.is_some() || !app {
         if let Some(info) = crawlerdex::lookup(text) {
             return Agent {
@@ -80,6 +85,40 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     }
     // Nothing says a person runs it: a script, a tool, or a bot naming only itself.
     bot(ua, None)
+}
+
+/// Where the first field of a `Mozilla/` agent's system comment stands, when it names no
+/// platform: browsers put their system there (`Windows NT 10.0`, `X11`, `iPhone`, `Linux`,
+/// `compatible`), a bot dressed as a browser puts its own name (`(Mixnode)`, `(watchTowr; ...`).
+fn unnamed_platform(ua: &str) -> Option<std::ops::Range<usize>> {
+    let rest = ua.strip_prefix("Mozilla/")?;
+    let open = rest.find('(')?;
+    if rest[..open].trim_end().contains(' ') {
+        return None;
+    }
+    let start = "Mozilla/".len() + open + 1;
+    let comment = &ua[start..];
+    let len = comment.find([';', ')'])?;
+    let field = comment[..len].trim();
+    let generic = [
+        "compatible",
+        "u",
+        "mobile",
+        "tablet",
+        "tv",
+        "unknown",
+        "pc",
+        "x",
+        "",
+    ];
+    if human_marker(field.as_bytes())
+        || generic.iter().any(|g| field.eq_ignore_ascii_case(g))
+        || !field.starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let skip = comment.len() - comment.trim_start().len();
+    Some(start + skip..start + skip + field.len())
 }
 
 /// A bot the database does not know, classed by `class` or else by its words.
