@@ -128,7 +128,7 @@ fn terminal_summary_names_classes_and_bots() {
         "By class",
         "AI crawler",
         "GPTBot",
-        "Top paths for humans",
+        "What people read (pages)",
         "Requests per day",
         "malformed.log:2",
     ] {

@@ -68,6 +68,7 @@ fn cards(page: &mut String, report: &Report) {
         ("requests", thousands(report.requests)),
         ("made by bots", format!("{:.1}%", report.bot_percent())),
         ("made by people", format!("{human_percent:.1}%")),
+        ("no user agent", format!("{:.1}%", report.no_agent_percent)),
         ("sent", human_bytes(report.bytes)),
         ("clients", thousands(report.distinct_clients)),
         ("answered 4xx", format!("{:.1}%", report.status_4xx_percent)),
@@ -295,16 +296,24 @@ fn class_table(page: &mut String, report: &Report) {
 
 /// What people read.
 fn paths_table(page: &mut String, report: &Report) {
-    if report.top_human_paths.is_empty() {
+    if report.top_human_paths.is_empty() && report.human_assets.requests == 0 {
         return;
     }
-    page.push_str("<section><h2>What people read</h2>\n<table><thead><tr><th>Path</th><th>Requests</th></tr></thead><tbody>\n");
+    page.push_str("<section><h2>What people read</h2>\n<table><thead><tr><th>Page</th><th>Requests</th></tr></thead><tbody>\n");
     for path in &report.top_human_paths {
         let _ = writeln!(
             page,
             "<tr><td><code>{}</code></td><td>{}</td></tr>",
             escape(&path.path),
             thousands(path.requests)
+        );
+    }
+    if report.human_assets.requests > 0 {
+        let _ = writeln!(
+            page,
+            "<tr><td>assets (styles, scripts, images, fonts), {}</td><td>{}</td></tr>",
+            human_bytes(report.human_assets.bytes),
+            thousands(report.human_assets.requests)
         );
     }
     page.push_str("</tbody></table>\n</section>\n");

@@ -37,6 +37,12 @@ pub struct Report {
     pub bytes: u64,
     /// Requests made by bots (every class but human and unknown).
     pub bot_requests: u64,
+    /// Share of the counted requests made by bots, in percent.
+    pub bot_percent: f64,
+    /// Requests that carried no user agent (the `unknown` class).
+    pub no_agent_requests: u64,
+    /// Share of the counted requests that carried no user agent, in percent.
+    pub no_agent_percent: f64,
     /// Share of the counted requests answered 4xx, in percent.
     pub status_4xx_percent: f64,
     /// Share of the counted requests answered 5xx, in percent.
@@ -45,8 +51,10 @@ pub struct Report {
     pub classes: Vec<ClassRow>,
     /// The busiest bots, most requests first.
     pub top_bots: Vec<BotRow>,
-    /// The paths humans asked for most, most requests first.
+    /// The pages humans read most (answered below 400, no asset extension), most first.
     pub top_human_paths: Vec<PathRow>,
+    /// Human requests for assets (stylesheets, scripts, images, fonts), counted apart.
+    pub human_assets: AssetTotals,
     /// Requests per day and class, oldest day first.
     pub days: Vec<DayRow>,
     /// The first few malformed lines.
@@ -115,6 +123,15 @@ pub struct PathRow {
     pub path: String,
     /// Requests.
     pub requests: u64,
+}
+
+/// Requests and bytes for assets.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct AssetTotals {
+    /// Requests.
+    pub requests: u64,
+    /// Body bytes sent.
+    pub bytes: u64,
 }
 
 /// Requests on one day.
@@ -228,6 +245,12 @@ impl Report {
             .collect();
         days.sort_by(|a, b| a.date.cmp(&b.date));
 
+        let bot_requests = classes
+            .iter()
+            .filter(|c| c.class.is_bot())
+            .map(|c| c.requests)
+            .sum();
+        let no_agent_requests = classes[Class::Unknown.index()].requests;
         let status_4xx = classes.iter().map(|c| c.status_4xx).sum();
         let status_5xx = classes.iter().map(|c| c.status_5xx).sum();
         let sources = tally
@@ -258,11 +281,14 @@ impl Report {
             distinct_agents: tally.agents.distinct_agents() as u64,
             distinct_clients: tally.clients.len() as u64,
             bytes: classes.iter().map(|c| c.bytes).sum(),
-            bot_requests: classes
-                .iter()
-                .filter(|c| c.class.is_bot())
-                .map(|c| c.requests)
-                .sum(),
+            bot_requests,
+            bot_percent: percent(bot_requests),
+            no_agent_requests,
+            no_agent_percent: percent(no_agent_requests),
+            human_assets: AssetTotals {
+                requests: tally.human_assets.requests,
+                bytes: tally.human_assets.bytes,
+            },
             status_4xx_percent: percent(status_4xx),
             status_5xx_percent: percent(status_5xx),
             classes,
@@ -284,11 +310,7 @@ impl Report {
 
     /// The share of counted requests made by bots, in percent.
     pub fn bot_percent(&self) -> f64 {
-        if self.requests == 0 {
-            0.0
-        } else {
-            self.bot_requests as f64 * 100.0 / self.requests as f64
-        }
+        self.bot_percent
     }
 }
 

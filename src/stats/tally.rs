@@ -117,8 +117,11 @@ pub struct Tally {
     pub days: Vec<(Date, [u64; Class::COUNT])>,
     /// Per client address: a bit for each class it made requests in.
     pub clients: HashMap<Box<[u8]>, u16>,
-    /// Requests per path (without query string, escapes kept) made by humans.
+    /// Requests per page (without query string, escapes kept) that humans read: answered below
+    /// 400, with no asset extension ([`is_asset`]).
     pub human_paths: HashMap<Box<[u8]>, u64>,
+    /// Human requests for assets (stylesheets, scripts, images, fonts, media).
+    pub human_assets: BotTotals,
     day_index: HashMap<Date, usize>,
     last_day: Option<([u8; 11], Option<Date>)>,
     probe_names: [Option<NameId>; Class::COUNT],
@@ -242,8 +245,10 @@ impl Tally {
         }
 
         let verdict = self.agents.lookup(line.user_agent);
+        // Whatever the agent claims, a request for a probe path is scanning.
         let (class, name) = match verdict.class {
-            Class::Human | Class::Unknown | Class::OtherBot if is_probe_path(line.target) => (
+            Class::Scanner => (verdict.class, verdict.name),
+            _ if is_probe_path(line.target) => (
                 Class::Scanner,
                 Some(self.probe_name(verdict.class, verdict.name)),
             ),
@@ -286,7 +291,10 @@ impl Tally {
             }
         }
 
-        if class == Class::Human {
+        if class == Class::Human && is_asset(line.path()) {
+            self.human_assets.requests += 1;
+            self.human_assets.bytes += line.bytes;
+        } else if class == Class::Human && line.status < 400 {
             match self.human_paths.get_mut(line.path()) {
                 Some(n) => *n += 1,
                 None => {
@@ -344,6 +352,25 @@ impl Tally {
     pub fn requests(&self) -> u64 {
         self.classes.iter().map(|c| c.requests).sum()
     }
+}
+
+/// File extensions of what a page loads rather than what a person reads.
+const ASSET_EXTENSIONS: &[&str] = &[
+    "css", "js", "mjs", "map", "json", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif",
+    "bmp", "woff", "woff2", "ttf", "otf", "eot", "mp3", "mp4", "webm", "ogg", "wav", "m4a",
+];
+
+/// True when `path` (escapes kept, no query) ends in an asset's extension (`/favicon.ico`,
+/// `/css/site.css`); a page is anything else (`/`, `/posts/a/`, `/about.html`).
+pub fn is_asset(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let ext = &name[dot + 1..];
+    ASSET_EXTENSIONS
+        .iter()
+        .any(|e| e.as_bytes().eq_ignore_ascii_case(ext))
 }
 
 /// `22/Nov/2026` as a date.

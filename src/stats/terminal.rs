@@ -23,11 +23,12 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{} requests from {} clients, {} sent; {:.1}% by bots",
+        "{} requests from {} clients, {} sent; {:.1}% by bots, {:.1}% with no user agent",
         thousands(report.requests),
         thousands(report.distinct_clients),
         human_bytes(report.bytes),
         report.bot_percent(),
+        report.no_agent_percent,
     )?;
     writeln!(
         out,
@@ -81,7 +82,7 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
 
     if !report.top_human_paths.is_empty() {
-        writeln!(out, "\nTop paths for humans")?;
+        writeln!(out, "\nWhat people read (pages)")?;
         for path in &report.top_human_paths {
             writeln!(
                 out,
@@ -90,6 +91,14 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 truncate(&path.path, 64)
             )?;
         }
+    }
+    if report.human_assets.requests > 0 {
+        writeln!(
+            out,
+            "  {:>11}  assets (styles, scripts, images, fonts), {}",
+            thousands(report.human_assets.requests),
+            human_bytes(report.human_assets.bytes)
+        )?;
     }
 
     if !report.days.is_empty() {
