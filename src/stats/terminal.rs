@@ -23,11 +23,16 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{} requests from {} clients, {} sent; {:.1}% by bots, {:.1}% with no user agent",
+        "{} requests from {} clients, {} sent",
         thousands(report.requests),
         thousands(report.distinct_clients),
         human_bytes(report.bytes),
+    )?;
+    writeln!(
+        out,
+        "{:.1}% by bots, {:.1}% by people, {:.1}% with no user agent",
         report.bot_percent(),
+        report.classes[Class::Human.index()].percent,
         report.no_agent_percent,
     )?;
     writeln!(
