@@ -149,3 +149,28 @@ pub fn class_from_tags<S: AsRef<str>>(tags: &[S]) -> Class {
         Class::OtherBot
     }
 }
+
+/// The subscriber count a feed reader announces in its agent (`Feedly/1.0 (...; 123
+/// subscribers; ...)`, `NewsBlur Feed Fetcher - 45 subscribers - ...`, `LiveJournal.com (...;
+/// 1 readers)`): the number right before the word `subscribers` or `readers`.
+pub fn announced_subscribers(ua: &str) -> Option<u32> {
+    let lower = ua.to_ascii_lowercase();
+    ["subscriber", "reader"].iter().find_map(|word| {
+        lower.match_indices(word).find_map(|(at, _)| {
+            let before = lower[..at].trim_end();
+            let digits = before.len()
+                - before
+                    .trim_end_matches(|c: char| c.is_ascii_digit() || c == ',')
+                    .len();
+            if digits == 0
+                || lower[at + word.len()..].starts_with(|c: char| c.is_alphabetic() && c != 's')
+            {
+                return None;
+            }
+            before[before.len() - digits..]
+                .replace(',', "")
+                .parse()
+                .ok()
+        })
+    })
+}

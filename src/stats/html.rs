@@ -45,6 +45,8 @@ pub fn render(report: &Report) -> String {
         bots_chart(&mut page, report);
         page.push_str("</section>\n</div>\n");
         class_table(&mut page, report);
+        clients_table(&mut page, report);
+        subscribers_table(&mut page, report);
         paths_table(&mut page, report);
     }
     malformed(&mut page, report);
@@ -289,6 +291,53 @@ fn class_table(page: &mut String, report: &Report) {
             row.clients,
             row.status_4xx,
             row.status_5xx
+        );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// The heaviest client addresses, impostors first.
+fn clients_table(page: &mut String, report: &Report) {
+    if report.top_clients.is_empty() {
+        return;
+    }
+    page.push_str("<section><h2>Heaviest clients</h2>\n<table><thead><tr><th>Address</th><th>Classes</th><th>Requests</th><th>Bytes</th></tr></thead><tbody>\n");
+    for client in &report.top_clients {
+        let classes: Vec<&str> = client.classes.iter().map(|c| c.label()).collect();
+        let _ = writeln!(
+            page,
+            "<tr{}><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if client.impostor {
+                " class=\"impostor\""
+            } else {
+                ""
+            },
+            escape(&client.address),
+            escape(&classes.join(", ")),
+            thousands(client.requests),
+            human_bytes(client.bytes)
+        );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Feed subscribers per reader.
+fn subscribers_table(page: &mut String, report: &Report) {
+    if report.feed_subscribers.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<section><h2>Feed subscribers: {}</h2>\n<table><thead><tr><th>Reader</th><th>Subscribers</th><th>Feeds</th></tr></thead><tbody>",
+        thousands(report.feed_subscribers_total)
+    );
+    for row in &report.feed_subscribers {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.reader),
+            thousands(row.subscribers),
+            thousands(row.feeds)
         );
     }
     page.push_str("</tbody></table>\n</section>\n");

@@ -74,14 +74,57 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "bot", "class", "requests", "share", "bytes"
         )?;
         for bot in &report.top_bots {
+            let name = if bot.verified_requests == bot.requests {
+                format!("{} (verified)", bot.name)
+            } else {
+                bot.name.clone()
+            };
             writeln!(
                 out,
                 "  {:<28} {:<15} {:>11} {:>5.1}% {:>10}",
-                truncate(&bot.name, 28),
+                truncate(&name, 28),
                 bot.class.label(),
                 thousands(bot.requests),
                 bot.percent,
                 human_bytes(bot.bytes)
+            )?;
+        }
+    }
+
+    if !report.top_clients.is_empty() {
+        writeln!(out, "\nHeaviest clients (impostors first)")?;
+        writeln!(
+            out,
+            "  {:<39} {:>11} {:>6} {:>10}  {}",
+            "address", "requests", "share", "bytes", "classes"
+        )?;
+        for client in &report.top_clients {
+            let classes: Vec<&str> = client.classes.iter().map(|c| c.key()).collect();
+            writeln!(
+                out,
+                "  {:<39} {:>11} {:>5.1}% {:>10}  {}",
+                truncate(&client.address, 39),
+                thousands(client.requests),
+                client.percent,
+                human_bytes(client.bytes),
+                truncate(&classes.join(","), 16)
+            )?;
+        }
+    }
+
+    if !report.feed_subscribers.is_empty() {
+        writeln!(
+            out,
+            "\nFeed subscribers: {} in all (latest count per reader and feed)",
+            thousands(report.feed_subscribers_total)
+        )?;
+        for row in &report.feed_subscribers {
+            writeln!(
+                out,
+                "  {:<28} {:>11} subscribers, {} feeds",
+                truncate(&row.reader, 28),
+                thousands(row.subscribers),
+                thousands(row.feeds)
             )?;
         }
     }
