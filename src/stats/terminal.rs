@@ -95,19 +95,19 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\nHeaviest clients (impostors first)")?;
         writeln!(
             out,
-            "  {:<39} {:>11} {:>6} {:>10}  {}",
+            "  {:<32} {:>9} {:>6} {:>10}  {}",
             "address", "requests", "share", "bytes", "classes"
         )?;
         for client in &report.top_clients {
             let classes: Vec<&str> = client.classes.iter().map(|c| c.key()).collect();
             writeln!(
                 out,
-                "  {:<39} {:>11} {:>5.1}% {:>10}  {}",
-                truncate(&client.address, 39),
+                "  {:<32} {:>9} {:>5.1}% {:>10}  {}",
+                truncate(&client.address, 32),
                 thousands(client.requests),
                 client.percent,
                 human_bytes(client.bytes),
-                truncate(&classes.join(","), 16)
+                truncate(&classes.join(","), 14)
             )?;
         }
     }
