@@ -78,7 +78,7 @@ impl Class {
             Class::Feed => "Feed reader",
             Class::Monitor => "Monitor/uptime",
             Class::Scanner => "Scanner/probe",
-            Class::Impostor => "Impostor crawler",
+            Class::Impostor => "Impostor",
             Class::OtherBot => "Other bot",
             Class::Unknown => "Unknown agent",
         }

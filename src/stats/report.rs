@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// The version of the JSON layout (`docs/stats-json.md`): raised when a key changes meaning or
 /// goes away, not when one is added.
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
 /// A finished report.
 #[derive(Debug, Clone, Serialize)]
