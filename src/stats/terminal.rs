@@ -95,8 +95,8 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\nHeaviest clients (impostors first)")?;
         writeln!(
             out,
-            "  {:<32} {:>9} {:>6} {:>10}  {}",
-            "address", "requests", "share", "bytes", "classes"
+            "  {:<32} {:>9} {:>6} {:>10}  classes",
+            "address", "requests", "share", "bytes"
         )?;
         for client in &report.top_clients {
             let classes: Vec<&str> = client.classes.iter().map(|c| c.key()).collect();

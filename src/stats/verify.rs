@@ -93,9 +93,7 @@ impl Ranges {
     /// The section covering the crawler called `name` (ignoring case), if any.
     fn section_for(&self, name: &str) -> Option<usize> {
         let name = name.to_ascii_lowercase();
-        self.sections
-            .iter()
-            .position(|s| s.agents.iter().any(|a| *a == name))
+        self.sections.iter().position(|s| s.agents.contains(&name))
     }
 
     /// True when `ip` is in one of section `i`'s ranges.
