@@ -87,9 +87,10 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     bot(ua, None)
 }
 
-/// Where the first field of a `Mozilla/` agent's system comment stands, when it names no
-/// platform: browsers put their system there (`Windows NT 10.0`, `X11`, `iPhone`, `Linux`,
-/// `compatible`), a bot dressed as a browser puts its own name (`(Mixnode)`, `(watchTowr; ...`).
+/// Where the name stands in a `Mozilla/` agent whose system comment is one product name and
+/// no platform (`Mozilla/5.0 (Mixnode) AppleWebKit/537.36`): browsers put their system there
+/// (`Windows NT 10.0; ...`, `X11; ...`, `Linux; ...`), and devices a platform or a model in
+/// capitals (`(DTV)`, `(Java; U; ...)`).
 fn unnamed_platform(ua: &str) -> Option<std::ops::Range<usize>> {
     let rest = ua.strip_prefix("Mozilla/")?;
     let open = rest.find('(')?;
@@ -100,20 +101,14 @@ fn unnamed_platform(ua: &str) -> Option<std::ops::Range<usize>> {
     let comment = &ua[start..];
     let len = comment.find([';', ')'])?;
     let field = comment[..len].trim();
-    let generic = [
-        "compatible",
-        "u",
-        "mobile",
-        "tablet",
-        "tv",
-        "unknown",
-        "pc",
-        "x",
-        "",
-    ];
-    if human_marker(field.as_bytes())
+    let one_name = comment.as_bytes().get(len) == Some(&b')')
+        && field.starts_with(|c: char| c.is_ascii_uppercase())
+        && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && field.chars().any(|c| c.is_ascii_lowercase());
+    let generic = ["compatible", "mobile", "tablet", "unknown"];
+    if !one_name
+        || human_marker(field.as_bytes())
         || generic.iter().any(|g| field.eq_ignore_ascii_case(g))
-        || !field.starts_with(|c: char| c.is_ascii_alphabetic())
     {
         return None;
     }

@@ -361,6 +361,7 @@ const HUMAN_MARKERS: &[Word] = &[
     ("mot-", Edge::Start, None),
     ("lg-", Edge::Start, None),
     ("lge", Edge::Whole, None),
+    ("lg", Edge::Whole, None),
     ("htc", Edge::Whole, None),
     ("zte", Edge::Start, None),
     ("huawei", Edge::Inside, None),
