@@ -6,7 +6,7 @@
 //! A claim that fails is an impostor. A claim with no check to make (an operator that
 //! publishes no ranges, without `--verify-dns`; a client logged as a host name) is unchecked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -36,8 +36,9 @@ pub enum Status {
 struct Section {
     agents: Vec<String>,
     rdns: Vec<String>,
-    /// Networks as IPv6 (IPv4 mapped into `::ffff:0:0/96`) and prefix length over 128 bits.
-    nets: Vec<(u128, u8)>,
+    /// Networks as IPv6 (IPv4 mapped into `::ffff:0:0/96`), masked, by prefix length over 128
+    /// bits: a lookup is one hash probe per prefix length, however many ranges a list has.
+    nets: Vec<(u8, HashSet<u128>)>,
 }
 
 /// Published crawler address ranges and DNS domains, by crawler name.
@@ -72,8 +73,14 @@ impl Ranges {
             let section = sections
                 .last_mut()
                 .ok_or_else(|| format!("line {}: {line:?} before any [section]", n + 1))?;
-            if let Some(net) = parse_net(line) {
-                section.nets.push(net);
+            if let Some((net, len)) = parse_net(line) {
+                let masked = net & mask(len);
+                match section.nets.iter_mut().find(|(l, _)| *l == len) {
+                    Some((_, set)) => {
+                        set.insert(masked);
+                    }
+                    None => section.nets.push((len, HashSet::from([masked]))),
+                }
                 continue;
             }
             let (key, value) = line
@@ -99,14 +106,19 @@ impl Ranges {
     /// True when `ip` is in one of section `i`'s ranges.
     fn contains(&self, i: usize, ip: IpAddr) -> bool {
         let addr = as_u128(ip);
-        self.sections[i].nets.iter().any(|&(net, len)| {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            addr & mask == net & mask
-        })
+        self.sections[i]
+            .nets
+            .iter()
+            .any(|(len, set)| set.contains(&(addr & mask(*len))))
+    }
+}
+
+/// The mask of a prefix `len` bits long.
+fn mask(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
     }
 }
 
