@@ -22,8 +22,9 @@ Options:
   --since DATE       count only requests on or after DATE (YYYY-MM-DD, the log's own day)
   --until DATE       count only requests on or before DATE
   --class LIST       count only these classes (comma-separated, option may repeat):
-                     human, search, ai, social, feed, monitor, scanner, other-bot, unknown
-  --top N            rows in the top bots and top paths lists (default 10)
+                     human, search, ai, social, feed, monitor, scanner, impostor,
+                     other-bot, unknown
+  --top N            rows in the top bots, clients and pages lists (default 10)
   --client WHICH     the client address behind a proxy: forwarded (first X-Forwarded-For
                      address), peer (the connection), or auto (forwarded when logged; default)
   --verify-dns       also check crawlers by reverse-then-forward DNS (Googlebot, bingbot,
