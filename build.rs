@@ -103,7 +103,11 @@ fn static_link() -> Result<(), String> {
         &cc,
         &[args.as_slice(), std::slice::from_ref(&layout)].concat(),
     ) {
-        Ok(()) => println!("cargo:rustc-link-arg-bin=forkblog={layout}"),
+        Ok(()) => {
+            println!("cargo:rustc-link-arg-bin=forkblog={layout}");
+            // tests/child_layout.rs checks the layout only where it was applied.
+            println!("cargo:rustc-env=FORKBLOG_CHILD_LAYOUT=1");
+        }
         Err(why) => println!("cargo:warning=the child's code is not laid out together: {why}"),
     }
     Ok(())

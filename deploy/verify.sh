@@ -7,7 +7,8 @@
 #      whose ExecStart points at a stub there; nothing outside that directory is written, and line
 #      numbers are unchanged. systemd ignores a bad setting with only a "file:line:" warning and
 #      exit 0, so any such line about our files counts as an error here.
-#   2. Invariants between the units and the server's flags (grace < stop timeout, and so on).
+#   2. Invariants between the units and the server's flags (grace < stop timeout, and so on), and
+#      the logrotate snippet's list of units to signal against the unit files here.
 #   3. logrotate --debug on the logrotate snippet, if logrotate is installed.
 #
 # Exit 0 when everything checked is fine or a check had to be skipped (said on stdout);
@@ -122,7 +123,7 @@ seconds() {
 
 check_invariants() {
     echo "invariants:"
-    local unit f
+    local unit f memory_first= memory_errors=$errors
     for unit in forkblog.service forkblog-https.service forkblog-activated.service; do
         f=$here/$unit
         [[ -f $f ]] || continue
@@ -146,7 +147,18 @@ check_invariants() {
         [[ $reload == *-HUP*'$MAINPID'* || $reload == *'forkblog reload --lock '* ]] ||
             error "$unit: ExecReload must be 'forkblog reload --lock LOCK' (HUP to the lock's holder only)"
         ((errors == n0)) && echo "  ok  $unit: grace ${grace}s < stop ${stop}s, tasks $tasks > children $children, no restart on 3, KillMode=mixed, reload signals the main process only"
+        # One memory budget, measured for a full re-render (deploy/README.md): the same in every
+        # long-running unit, MemoryHigh below it.
+        local memory="MemoryMax=$(setting "$f" MemoryMax) MemoryHigh=$(setting "$f" MemoryHigh)"
+        : "${memory_first:=$memory}"
+        [[ $memory == "$memory_first" ]] ||
+            error "$unit: $memory differs from the other units' $memory_first"
+        local max high
+        max=$(setting "$f" MemoryMax) high=$(setting "$f" MemoryHigh)
+        [[ $max =~ ^[0-9]+M$ && $high =~ ^[0-9]+M$ ]] && ((${high%M} < ${max%M})) ||
+            error "$unit: MemoryHigh ($high) must be below MemoryMax ($max), both in M"
     done
+    ((errors == memory_errors)) && echo "  ok  memory budget of the long-running units: $memory_first"
     f=$here/logrotate.conf
     if [[ -f $f ]]; then
         if grep -q -- '--kill-whom=main' "$f" && grep -q 'USR1' "$f" && grep -q '^ *delaycompress' "$f"; then
@@ -154,9 +166,44 @@ check_invariants() {
         else
             error "logrotate.conf: must send USR1 with --kill-whom=main (children die of USR1) and use delaycompress"
         fi
+        check_rotated_units "$f"
     else
         error "deploy/logrotate.conf is missing"
     fi
+}
+
+# The units the logrotate snippet signals must be exactly the units in deploy/ that keep the
+# access log open: every *.service whose ExecStart runs "serve --access-log" without --inetd
+# (an inetd instance opens the log per connection). One left out writes access.log.1 for ever
+# after a rotation; one that does not exist is a typo.
+check_rotated_units() {
+    local snippet=$1 f unit
+    local -A want=() have=()
+    for f in "$here"/*.service; do
+        [[ -f $f ]] || continue
+        local exec
+        exec=$(awk '/^[#;]/ { next }
+                    { line = line $0 }
+                    /\\$/ { sub(/\\$/, "", line); next }
+                    { if (line ~ /^ExecStart=/) print line; line = "" }' "$f")
+        [[ $exec == *" serve"* && $exec == *--access-log* && $exec != *--inetd* ]] &&
+            want[$(basename "$f")]=1
+    done
+    for unit in $(sed -n 's/^[[:space:]]*for unit in \(.*\); do$/\1/p' "$snippet"); do
+        have[$unit]=1
+    done
+    local n0=$errors
+    ((${#have[@]})) || error "logrotate.conf: no 'for unit in ...; do' list of units to signal found"
+    for unit in "${!want[@]}"; do
+        [[ -n ${have[$unit]:-} ]] ||
+            error "logrotate.conf: does not signal $unit, which holds the access log open (it would write access.log.1 for ever)"
+    done
+    for unit in "${!have[@]}"; do
+        [[ -n ${want[$unit]:-} ]] ||
+            error "logrotate.conf: signals $unit, which is not a unit in deploy/ holding the access log"
+    done
+    ((errors == n0)) &&
+        echo "  ok  logrotate.conf: signals every unit that holds the log: $(printf '%s\n' "${!want[@]}" | sort | paste -sd' ')"
 }
 
 # --- 3. logrotate --------------------------------------------------------------------------------

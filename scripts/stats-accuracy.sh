@@ -51,10 +51,16 @@ mkdir -p "$work/isbot/src" && touch "$work/isbot/src/lib.rs"
 printf '[package]\nname = "fetch-isbot"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nisbot = "=0.1.3"\n' >"$work/isbot/Cargo.toml"
 (cd "$work/isbot" && cargo fetch --quiet)
 isbot_dir=$(crate_dir "$work/isbot/Cargo.toml" isbot)
+# So is the woothee crate, which ships uap-core's test resources in benches/uap-core: measured
+# only (never tuned on), added after the classifier's tuning for issue 27.
+mkdir -p "$work/woothee/src" && touch "$work/woothee/src/lib.rs"
+printf '[package]\nname = "fetch-woothee"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nwoothee = "=0.13.0"\n' >"$work/woothee/Cargo.toml"
+(cd "$work/woothee" && cargo fetch --quiet)
+woothee_dir=$(crate_dir "$work/woothee/Cargo.toml" woothee)
 
-python3 - "$work/dl" "$iscrawl_dir" "$corpora" "$isbot_dir" <<'PY'
+python3 - "$work/dl" "$iscrawl_dir" "$corpora" "$isbot_dir" "$woothee_dir" <<'PY'
 import glob, json, os, sys, yaml
-dl, iscrawl, out, isbot = sys.argv[1:]
+dl, iscrawl, out, isbot, woothee = sys.argv[1:]
 def write(name, uas):
     with open(os.path.join(out, name), "w") as f:
         f.write("\n".join(sorted(set(u.replace("\n", " ").strip() for u in uas if u and u.strip()))) + "\n")
@@ -95,6 +101,16 @@ write("crate-isbot-browsers.browsers.txt", open(f"{fx}/browsers.txt", errors="re
 for name, kind in [("myip-ms-live-bots", "bots"), ("ua-parser-bots", "bots"),
                    ("omrilotan-browsers", "browsers"), ("ua-parser-browsers", "browsers")]:
     write(f"crate-isbot-{name}.{kind}.txt", json.load(open(f"{fx}/{name}.json")))
+# uap-core's device tests label crawlers with the device family `Spider`; every other named
+# device is a person's (the family `Other`, which holds libraries and tools, is left out).
+uap = f"{woothee}/benches/uap-core"
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+devices = yaml.load(open(f"{uap}/tests/test_device.yaml"), Loader=loader)["test_cases"]
+write("crate-woothee-uap-spiders.bots.txt", [d["user_agent_string"] for d in devices if d["family"] == "Spider"])
+write("crate-woothee-uap-devices.browsers.txt",
+      [d["user_agent_string"] for d in devices if d["family"] not in ("Spider", "Other")])
+write("crate-woothee-uap-firefox.browsers.txt",
+      open(f"{uap}/test_resources/firefox_user_agent_strings.txt", errors="replace").read().splitlines())
 PY
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"

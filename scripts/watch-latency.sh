@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Edit-to-visible latency of `serve --watch`: how long from saving a post until the server
-# answers with the new text. Opt-in, not part of .ci/run; talks to 127.0.0.1 only and stops by
-# itself.
+# Save-to-visible latency of `serve --watch`, measured in the open page of a real browser:
+# from writing a post until its new text shows in the page, with no action on the page.
+# Opt-in, not part of .ci/run; talks to 127.0.0.1 only and stops by itself.
 #
-#   scripts/watch-latency.sh [TRIALS]     default 20
+#   scripts/watch-latency.sh [SAVES]     default 10
+#   FORKBLOG_BIN=path/to/forkblog scripts/watch-latency.sh   an existing build instead
 #
-# Builds target/release/forkblog, serves a copy of the sample blog with --watch, then TRIALS
-# times: writes a post with a new marker and polls the page (curl, every 5 ms) until the marker
-# is there. Prints each latency and the median and worst. The open page itself would see the
-# change up to one poll interval (1 s) later: the live script asks once a second.
+# Builds target/release/forkblog, serves a copy of the sample blog with --watch, opens a post
+# in Debian's chromium (tests/browser/run.js, driven through the DevTools protocol), then SAVES
+# times appends a paragraph to the post and polls the page's text (every 5 ms) until the new
+# paragraph is there. Prints each time, the median and the worst.
 #
-# Needs: cargo, curl.
+# Needs: cargo, node, chromium, `npm install --prefix tests/browser`.
 set -euo pipefail
-trials=${1:-20}
+saves=${1:-10}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
-(cd "$repo" && cargo build --release --quiet)
-bin=$target/release/forkblog
+[ -d "$repo/tests/browser/node_modules/playwright-core" ] ||
+    { echo "run: npm install --prefix tests/browser"; exit 1; }
+bin=${FORKBLOG_BIN:-}
+if [ -z "$bin" ]; then
+    (cd "$repo" && cargo build --release --quiet)
+    bin=$target/release/forkblog
+fi
 
 root=$(mktemp -d)
 state=$(mktemp -d)
@@ -35,23 +41,11 @@ for _ in $(seq 200); do
 done
 [ -n "${addr:-}" ] || { echo "server did not start"; cat "$state/stderr"; exit 1; }
 
-now_ms() { date +%s%3N; }
-results=()
-for i in $(seq "$trials"); do
-    marker="marker-$i-$RANDOM"
-    printf -- '---\ntitle: Latency\ndate: 2026-06-01\n---\n\n%s\n' "$marker" >"$root/posts/latency.md"
-    chmod 644 "$root/posts/latency.md"
-    start=$(now_ms)
-    until curl -s "http://$addr/posts/latency/" | grep -q "$marker"; do
-        [ $(( $(now_ms) - start )) -lt 10000 ] || { echo "trial $i: not visible after 10 s"; exit 1; }
-        sleep 0.005
-    done
-    took=$(( $(now_ms) - start ))
-    results+=("$took")
-    echo "trial $i: $took ms"
-    sleep 0.3 # let the re-exec settle before the next edit
-done
-sorted=$(printf '%s\n' "${results[@]}" | sort -n)
-median=$(echo "$sorted" | sed -n "$(( (trials + 1) / 2 ))p")
-worst=$(echo "$sorted" | tail -1)
-echo "edit to visible over $trials edits on the sample blog: median $median ms, worst $worst ms"
+post=posts/2026-01-05-why-fork-per-connection.md
+result=$(node "$repo/tests/browser/run.js" latency "http://$addr" "$root" "$root/$post" \
+    /posts/why-fork-per-connection/ "$saves")
+node -e '
+const r = JSON.parse(process.argv[1]);
+r.times_ms.forEach((t, i) => console.log(`save ${i + 1}: ${t} ms`));
+console.log(`save to visible in the open page, ${r.times_ms.length} saves on the sample blog: median ${r.median_ms} ms, max ${r.max_ms} ms`);
+' "$result"

@@ -1,9 +1,11 @@
 //! The command line: every command and flag declared once, help generated from the
 //! declarations, defaults taken from the settings' own `Default`s.
 //!
-//! [`run`] reads the command word and hands the rest to that command. `serve`, `check`, `build`
-//! and `new` are declared here; `stats` and `import` own their flags in their modules and are
-//! dispatched the same way.
+//! [`run`] reads the command word and hands the rest to that command. A command's arguments are
+//! a struct implementing [`Args`], whose [`Flag`]s each carry their name, value, help, default
+//! and how they are applied: `parse` and `--help` both read that one list, so a flag cannot be
+//! accepted without being documented (ripgrep's `Flag` works the same way). `stats` and
+//! `import` still own their flags in their modules.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use lexopt::prelude::*;
 
-use crate::server::{self, limits::Limits, status, Settings};
+use crate::server::{self, client::ClientFrom, limits::Limits, status, Settings};
 
 /// A command-line mistake: printed with the command's usage, exit status 2.
 #[derive(Debug)]
@@ -24,8 +26,16 @@ impl From<lexopt::Error> for Usage {
     }
 }
 
-/// One flag: its name, the name of its value (none for a switch), what it does, its default.
-pub struct Flag {
+/// How a flag changes its command's arguments `A`, reading its value from the parser.
+type Apply<A> = fn(&mut A, &mut lexopt::Parser) -> Result<(), Usage>;
+
+/// How a bare word (a command's operand, such as `new`'s TITLE) changes its arguments `A`.
+type Word<A> = fn(&mut A, OsString) -> Result<(), Usage>;
+
+/// One flag, declared once: its name, its value's name (none for a switch), what it does, its
+/// default, and how it is applied. Parsing and every `--help` are driven by these declarations,
+/// so a flag cannot be accepted without being documented.
+pub struct Flag<A> {
     /// The long name, without `--`.
     pub name: &'static str,
     /// The value's placeholder, e.g. `DIR`; `None` for a switch.
@@ -34,30 +44,78 @@ pub struct Flag {
     pub help: &'static str,
     /// The default, as shown in the help.
     pub default: Option<String>,
+    apply: Apply<A>,
 }
 
-fn flag(name: &'static str, value: Option<&'static str>, help: &'static str) -> Flag {
+fn flag<A>(
+    name: &'static str,
+    value: Option<&'static str>,
+    help: &'static str,
+    apply: Apply<A>,
+) -> Flag<A> {
     Flag {
         name,
         value,
         help,
         default: None,
+        apply,
     }
 }
 
-impl Flag {
-    fn or(mut self, default: impl ToString) -> Flag {
+impl<A> Flag<A> {
+    fn or(mut self, default: impl ToString) -> Flag<A> {
         self.default = Some(default.to_string());
         self
     }
 }
 
-/// One command: its name, its synopsis, what it does, its flags, and what runs it.
+/// Reads a command's arguments: each `--name` through its declaration in `A::flags()`, `--help`,
+/// and bare words through `word` (`None` when the command takes none). `Ok(None)` means help
+/// was asked for and printed.
+fn parse<A: Args>(
+    parser: &mut lexopt::Parser,
+    command: &str,
+    word: Option<Word<A>>,
+) -> Result<Option<A>, Usage> {
+    let flags = A::flags();
+    let mut args = A::default();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("help") | Short('h') => {
+                help(command);
+                return Ok(None);
+            }
+            Long(name) => {
+                let name = name.to_string();
+                let f = flags
+                    .iter()
+                    .find(|f| f.name == name)
+                    .ok_or_else(|| Usage(format!("unknown option '--{name}'")))?;
+                (f.apply)(&mut args, parser)?;
+            }
+            Value(v) => match word {
+                Some(word) => word(&mut args, v)?,
+                None => return Err(Value(v).unexpected().into()),
+            },
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(Some(args))
+}
+
+/// A command's arguments, filled by the flags declared for them.
+trait Args: Default {
+    /// Every flag of the command, in the order `--help` lists them.
+    fn flags() -> Vec<Flag<Self>>;
+}
+
+/// One command: its name, its synopsis, what it does, its flags' help, and what runs it.
 struct Command {
     name: &'static str,
     synopsis: &'static str,
     about: &'static str,
-    flags: fn() -> Vec<Flag>,
+    /// The command's OPTIONS lines (empty for a command that documents its own flags).
+    options: fn() -> String,
     run: fn(lexopt::Parser) -> Result<ExitCode, Usage>,
 }
 
@@ -66,56 +124,56 @@ const COMMANDS: &[Command] = &[
         name: "init",
         synopsis: "DIR [--title T] [--base-url URL] [--author A] [--templates]",
         about: "create a new site in DIR (asks on a terminal for what is not given)",
-        flags: init_flags,
+        options: flag_lines::<InitArgs>,
         run: init,
     },
     Command {
         name: "serve",
         synopsis: "[OPTIONS]",
         about: "serve the blog (posts/, templates/) until SIGTERM",
-        flags: serve_flags,
+        options: flag_lines::<ServeArgs>,
         run: serve,
     },
     Command {
         name: "check",
         synopsis: "[--root DIR] [--user NAME] [--strict]",
         about: "render everything, report every problem with file:line",
-        flags: check_flags,
+        options: flag_lines::<CheckArgs>,
         run: check,
     },
     Command {
         name: "build",
         synopsis: "--out DIR [--root DIR]",
         about: "write the whole site as static files",
-        flags: build_flags,
+        options: flag_lines::<BuildArgs>,
         run: build,
     },
     Command {
         name: "new",
         synopsis: "TITLE [--root DIR]",
         about: "create a dated post and print its path",
-        flags: new_flags,
+        options: flag_lines::<NewArgs>,
         run: new,
     },
     Command {
         name: "reload",
         synopsis: "[--root DIR | --lock PATH]",
         about: "reload the running server; wait for the outcome",
-        flags: reload_flags,
+        options: flag_lines::<ReloadArgs>,
         run: reload,
     },
     Command {
         name: "import",
         synopsis: "jekyll|hugo|zola SRC [--root DIR]",
         about: "move a site in, keeping every old URL (forkblog import --help)",
-        flags: Vec::new,
+        options: String::new,
         run: import,
     },
     Command {
         name: "stats",
         synopsis: "[OPTIONS] [FILES...]",
         about: "how much of an access log is bots (forkblog stats --help)",
-        flags: Vec::new,
+        options: String::new,
         run: stats,
     },
 ];
@@ -149,10 +207,10 @@ pub fn usage() -> String {
         }
     }
     for c in COMMANDS {
-        let flags = (c.flags)();
-        if !flags.is_empty() {
+        let options = (c.options)();
+        if !options.is_empty() {
             out.push_str(&format!("\n{} OPTIONS:\n", c.name.to_uppercase()));
-            out.push_str(&flag_lines(&flags));
+            out.push_str(&options);
         }
     }
     out.push('\n');
@@ -163,19 +221,20 @@ pub fn usage() -> String {
 /// One command's usage, for `forkblog CMD --help` and its usage errors.
 fn command_usage(c: &Command) -> String {
     format!(
-        "forkblog {}: {}\n\nUSAGE:\n    forkblog {} {}\n\nOPTIONS:\n{}    --help{:<19}print this help\n",
+        "forkblog {}: {}\n\nUSAGE:\n    forkblog {} {}\n\nOPTIONS:\n{}    --help{:<17}print this help\n",
         c.name,
         c.about,
         c.name,
         c.synopsis,
-        flag_lines(&(c.flags)()),
+        (c.options)(),
         ""
     )
 }
 
-fn flag_lines(flags: &[Flag]) -> String {
+/// The OPTIONS lines of the command whose arguments are `A`.
+fn flag_lines<A: Args>() -> String {
     let mut out = String::new();
-    for f in flags {
+    for f in A::flags() {
         let left = match f.value {
             Some(v) => format!("--{} {v}", f.name),
             None => format!("--{}", f.name),
@@ -238,108 +297,10 @@ fn usage_error(message: &str, usage: &str) -> ExitCode {
 }
 
 /// `--help` for a command: prints its usage.
-fn help(name: &str) -> Result<ExitCode, Usage> {
+fn help(name: &str) {
     if let Some(c) = COMMANDS.iter().find(|c| c.name == name) {
         print!("{}", command_usage(c));
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn serve_flags() -> Vec<Flag> {
-    let d = Settings::default();
-    let l = Limits::default();
-    vec![
-        flag(
-            "root",
-            Some("DIR"),
-            "blog root holding posts/, templates/, forkblog.toml",
-        )
-        .or(d.root.display()),
-        flag(
-            "listen",
-            Some("ADDR:PORT"),
-            "address to listen on, IPv4 or [IPv6]",
-        )
-        .or(d.listen),
-        flag(
-            "access-log",
-            Some("PATH"),
-            "Combined Log Format access log, '-' for stderr",
-        )
-        .or(&d.access_log),
-        flag("lock", Some("PATH"), "single-instance lock file").or("ACCESS_LOG.lock"),
-        flag("max-children", Some("N"), "most connections served at once").or(l.max_children),
-        flag(
-            "head-timeout",
-            Some("SECS"),
-            "time allowed to send a request head",
-        )
-        .or(l.head_timeout.as_secs()),
-        flag(
-            "idle-timeout",
-            Some("SECS"),
-            "keep-alive idle time between requests",
-        )
-        .or(l.idle_timeout.as_secs()),
-        flag("lifetime", Some("SECS"), "longest a connection may live").or(l.lifetime.as_secs()),
-        flag(
-            "grace",
-            Some("SECS"),
-            "on SIGTERM, time given to in-flight connections",
-        )
-        .or(l.grace.as_secs()),
-        flag(
-            "user",
-            Some("NAME"),
-            "when started as root, the user to serve as",
-        )
-        .or(server::privileges::DEFAULT_USER),
-        flag(
-            "inetd",
-            None,
-            "serve one connection already on stdin/stdout (Accept=yes)",
-        ),
-        flag(
-            "status-path",
-            Some("PATH"),
-            "status endpoint (JSON, ?format=prometheus), or 'off'",
-        )
-        .or(status::DEFAULT_PATH),
-        flag(
-            "status-allow",
-            Some("IP"),
-            "a client allowed to read it (repeatable), or 'any'",
-        )
-        .or("127.0.0.1 and ::1"),
-        flag(
-            "trusted-proxy",
-            Some("CIDR"),
-            "a front whose PROXY header / X-Forwarded-For names the client (repeatable)",
-        )
-        .or("none"),
-        flag(
-            "proxy-protocol",
-            None,
-            "trusted fronts send a PROXY header (v1 or v2) before each connection",
-        ),
-        flag(
-            "watchdog",
-            Some("SECS"),
-            "how often the parent checks its fds and children",
-        )
-        .or(d.watchdog_interval.as_secs()),
-        flag(
-            "watch",
-            None,
-            "preview while writing: reload on edits, open pages follow, errors shown",
-        ),
-        flag("drafts", None, "preview: include drafts, marked \"Draft\""),
-        flag(
-            "force-public",
-            None,
-            "allow --watch/--drafts on a non-loopback --listen",
-        ),
-    ]
 }
 
 /// What `serve`'s flags set.
@@ -358,9 +319,278 @@ struct ServeArgs {
     acme_ca: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     force_public: bool,
+    /// `--client-from`, or `--proxy-protocol`, as written.
+    client_from: Option<ClientFrom>,
+}
+
+impl Args for ServeArgs {
+    fn flags() -> Vec<Flag<ServeArgs>> {
+        // Fixes the arguments' type once, for every closure below.
+        let flag = flag::<Self>;
+        let d = Settings::default();
+        let l = Limits::default();
+        vec![
+            flag(
+                "root",
+                Some("DIR"),
+                "blog root holding posts/, templates/, forkblog.toml",
+                |a, p| set(&mut a.settings.root, p.value()?.into()),
+            )
+            .or(d.root.display()),
+            flag(
+                "listen",
+                Some("ADDR:PORT"),
+                "address to listen on, IPv4 or [IPv6]",
+                |a, p| set(&mut a.settings.listen, address("listen", p)?),
+            )
+            .or(d.listen),
+            flag(
+                "access-log",
+                Some("PATH"),
+                "Combined Log Format access log, '-' for stderr",
+                |a, p| set(&mut a.settings.access_log, p.value()?.string()?),
+            )
+            .or(&d.access_log),
+            flag("lock", Some("PATH"), "single-instance lock file", |a, p| {
+                set(&mut a.settings.lock, Some(p.value()?.into()))
+            })
+            .or("ACCESS_LOG.lock"),
+            flag(
+                "max-children",
+                Some("N"),
+                "most connections served at once",
+                |a, p| match p.value()?.parse()? {
+                    0 => Err(Usage("--max-children must be at least 1".into())),
+                    n => set(&mut a.settings.limits.max_children, n),
+                },
+            )
+            .or(l.max_children),
+            flag(
+                "head-timeout",
+                Some("SECS"),
+                "time allowed to send a request head",
+                |a, p| set(&mut a.settings.limits.head_timeout, seconds(p)?),
+            )
+            .or(l.head_timeout.as_secs()),
+            flag(
+                "idle-timeout",
+                Some("SECS"),
+                "keep-alive idle time between requests",
+                |a, p| set(&mut a.settings.limits.idle_timeout, seconds(p)?),
+            )
+            .or(l.idle_timeout.as_secs()),
+            flag(
+                "lifetime",
+                Some("SECS"),
+                "longest a connection may live",
+                |a, p| set(&mut a.settings.limits.lifetime, seconds(p)?),
+            )
+            .or(l.lifetime.as_secs()),
+            flag(
+                "grace",
+                Some("SECS"),
+                "on SIGTERM, time given to in-flight connections",
+                |a, p| set(&mut a.settings.limits.grace, seconds(p)?),
+            )
+            .or(l.grace.as_secs()),
+            flag(
+                "user",
+                Some("NAME"),
+                "when started as root, the user to serve as",
+                |a, p| set(&mut a.settings.user, Some(p.value()?.string()?)),
+            )
+            .or(server::privileges::DEFAULT_USER),
+            flag(
+                "inetd",
+                None,
+                "serve one connection already on stdin/stdout (Accept=yes)",
+                |a, _| set(&mut a.inetd, true),
+            ),
+            flag(
+                "status-path",
+                Some("PATH"),
+                "status endpoint (JSON, ?format=prometheus), or 'off'",
+                |a, p| {
+                    let path = p.value()?.string()?;
+                    a.settings.status.path = match path.as_str() {
+                        "off" => None,
+                        s if s.starts_with('/') => Some(path),
+                        _ => {
+                            return Err(Usage(format!(
+                                "--status-path wants a path starting with / or 'off', not '{path}'"
+                            )))
+                        }
+                    };
+                    Ok(())
+                },
+            )
+            .or(status::DEFAULT_PATH),
+            flag(
+                "status-allow",
+                Some("IP"),
+                "a client allowed to read it (repeatable), or 'any'",
+                |a, p| {
+                    let text = p.value()?.string()?;
+                    let readers = a.readers.get_or_insert(status::Readers::Only(Vec::new()));
+                    if text == "any" {
+                        *readers = status::Readers::Anyone;
+                    } else if let status::Readers::Only(list) = readers {
+                        list.push(text.parse().map_err(|_| {
+                            Usage(format!(
+                                "--status-allow wants an IP address or 'any', not '{text}'"
+                            ))
+                        })?);
+                    }
+                    Ok(())
+                },
+            )
+            .or("127.0.0.1 and ::1"),
+            flag(
+                "trusted-proxy",
+                Some("CIDR"),
+                "a front whose word names the client (repeatable)",
+                |a, p| {
+                    let text = p.value()?.string()?;
+                    let range = text
+                        .parse()
+                        .map_err(|e| Usage(format!("--trusted-proxy: {e}")))?;
+                    a.settings.trust.proxies.push(range);
+                    Ok(())
+                },
+            )
+            .or("none"),
+            flag(
+                "client-from",
+                Some("SOURCE"),
+                "the only place trusted fronts name the client: peer|proxy-protocol|\
+                 x-forwarded-for|forwarded|x-real-ip",
+                |a, p| {
+                    let from = p
+                        .value()?
+                        .string()?
+                        .parse()
+                        .map_err(|e| Usage(format!("--client-from: {e}")))?;
+                    a.client_from(from)
+                },
+            )
+            .or(format!(
+                "{}, with --trusted-proxy",
+                ClientFrom::default().name()
+            )),
+            flag(
+                "proxy-protocol",
+                None,
+                "the same as --client-from proxy-protocol",
+                |a, _| a.client_from(ClientFrom::ProxyProtocol),
+            ),
+            flag(
+                "tls-listen",
+                Some("ADDR:PORT"),
+                "also serve HTTPS here (plain HTTP then redirects to it)",
+                |a, p| set(&mut a.tls_listen, Some(address("tls-listen", p)?)),
+            ),
+            flag(
+                "tls-cert",
+                Some("PEM"),
+                "certificate chain for --tls-listen (re-read on SIGHUP)",
+                |a, p| set(&mut a.tls_cert, Some(p.value()?.into())),
+            ),
+            flag(
+                "tls-key",
+                Some("PEM"),
+                "private key of --tls-cert",
+                |a, p| set(&mut a.tls_key, Some(p.value()?.into())),
+            ),
+            flag(
+                "hsts",
+                None,
+                "send Strict-Transport-Security (one year) over HTTPS",
+                |a, _| set(&mut a.hsts, true),
+            ),
+            flag(
+                "acme-domain",
+                Some("NAME"),
+                "get and renew a certificate for NAME over ACME (repeatable)",
+                |a, p| {
+                    a.acme_domains.push(p.value()?.string()?);
+                    Ok(())
+                },
+            ),
+            flag(
+                "acme-email",
+                Some("ADDR"),
+                "contact address given to the certificate authority",
+                |a, p| set(&mut a.acme_email, Some(p.value()?.string()?)),
+            ),
+            flag(
+                "acme-directory",
+                Some("URL"),
+                "the ACME directory (e.g. a staging one for a first try)",
+                |a, p| set(&mut a.acme_directory, Some(p.value()?.string()?)),
+            )
+            .or(crate::acme::LETS_ENCRYPT),
+            flag(
+                "acme-ca",
+                Some("PEM"),
+                "extra root to trust for the ACME directory (a test CA)",
+                |a, p| set(&mut a.acme_ca, Some(p.value()?.into())),
+            ),
+            flag(
+                "state-dir",
+                Some("DIR"),
+                "where the ACME account, key and certificate are kept",
+                |a, p| set(&mut a.state_dir, Some(p.value()?.into())),
+            )
+            .or(crate::acme::DEFAULT_STATE_DIR),
+            flag(
+                "watchdog",
+                Some("SECS"),
+                "how often the parent checks its fds and children",
+                |a, p| set(&mut a.settings.watchdog_interval, seconds(p)?),
+            )
+            .or(d.watchdog_interval.as_secs()),
+            flag(
+                "watch",
+                None,
+                "preview while writing: reload on edits, open pages follow, errors shown",
+                |a, _| set(&mut a.settings.watch, true),
+            ),
+            flag(
+                "drafts",
+                None,
+                "preview: include drafts, marked \"Draft\"",
+                |a, _| set(&mut a.settings.drafts, true),
+            ),
+            flag(
+                "force-public",
+                None,
+                "allow --watch/--drafts on a non-loopback --listen",
+                |a, _| set(&mut a.force_public, true),
+            ),
+        ]
+    }
+}
+
+/// Stores a flag's value: the common body of a flag's `apply`.
+fn set<T>(slot: &mut T, value: T) -> Result<(), Usage> {
+    *slot = value;
+    Ok(())
 }
 
 impl ServeArgs {
+    /// Records where the client's address comes from: one source, however many times named.
+    fn client_from(&mut self, from: ClientFrom) -> Result<(), Usage> {
+        if self.client_from.is_some_and(|before| before != from) {
+            return Err(Usage(
+                "one source of the client's address: --client-from (or --proxy-protocol) given \
+                 twice with different sources"
+                    .into(),
+            ));
+        }
+        self.client_from = Some(from);
+        Ok(())
+    }
+
     /// The settings, once the flags that only make sense together have been checked.
     fn finish(mut self) -> Result<(Settings, bool), Usage> {
         if let Some(readers) = self.readers {
@@ -374,11 +604,24 @@ impl ServeArgs {
                 self.settings.listen
             )));
         }
-        if self.settings.trust.proxy_protocol && self.settings.trust.proxies.is_empty() {
-            return Err(Usage(
-                "--proxy-protocol needs --trusted-proxy CIDR: only a trusted front's header is read"
-                    .into(),
-            ));
+        let trusted = !self.settings.trust.proxies.is_empty();
+        match self.client_from {
+            Some(ClientFrom::Peer) if trusted => {
+                return Err(Usage(
+                    "--client-from peer believes no front: drop --trusted-proxy, or say where \
+                     the front names the client"
+                        .into(),
+                ))
+            }
+            Some(from) if from != ClientFrom::Peer && !trusted => {
+                return Err(Usage(format!(
+                    "--client-from {} needs --trusted-proxy CIDR: only a trusted front's word is \
+                     read",
+                    from.name()
+                )))
+            }
+            Some(from) => self.settings.trust.client_from = from,
+            None => {}
         }
         if !self.acme_domains.is_empty() {
             if self.tls_cert.is_some() || self.tls_key.is_some() {
@@ -445,82 +688,6 @@ impl ServeArgs {
     }
 }
 
-/// Applies one `serve` flag. Every name in [`serve_flags`] is handled here (a test checks).
-fn apply_serve(args: &mut ServeArgs, name: &str, parser: &mut lexopt::Parser) -> Result<(), Usage> {
-    let s = &mut args.settings;
-    match name {
-        "root" => s.root = parser.value()?.into(),
-        "listen" => s.listen = address("listen", parser)?,
-        "tls-listen" => args.tls_listen = Some(address("tls-listen", parser)?),
-        "tls-cert" => args.tls_cert = Some(parser.value()?.into()),
-        "tls-key" => args.tls_key = Some(parser.value()?.into()),
-        "hsts" => args.hsts = true,
-        "acme-domain" => args.acme_domains.push(parser.value()?.string()?),
-        "acme-email" => args.acme_email = Some(parser.value()?.string()?),
-        "acme-directory" => args.acme_directory = Some(parser.value()?.string()?),
-        "acme-ca" => args.acme_ca = Some(parser.value()?.into()),
-        "state-dir" => args.state_dir = Some(parser.value()?.into()),
-        "access-log" => s.access_log = parser.value()?.string()?,
-        "lock" => s.lock = Some(parser.value()?.into()),
-        "user" => s.user = Some(parser.value()?.string()?),
-        "max-children" => {
-            s.limits.max_children = parser.value()?.parse()?;
-            if s.limits.max_children == 0 {
-                return Err(Usage("--max-children must be at least 1".into()));
-            }
-        }
-        "head-timeout" => s.limits.head_timeout = seconds(parser)?,
-        "idle-timeout" => s.limits.idle_timeout = seconds(parser)?,
-        "lifetime" => s.limits.lifetime = seconds(parser)?,
-        "grace" => s.limits.grace = seconds(parser)?,
-        "watchdog" => s.watchdog_interval = seconds(parser)?,
-        "inetd" => args.inetd = true,
-        "watch" => s.watch = true,
-        "drafts" => s.drafts = true,
-        "force-public" => args.force_public = true,
-        "trusted-proxy" => {
-            let text = parser.value()?.string()?;
-            let range = text
-                .parse()
-                .map_err(|e| Usage(format!("--trusted-proxy: {e}")))?;
-            s.trust.proxies.push(range);
-        }
-        "proxy-protocol" => s.trust.proxy_protocol = true,
-        "status-path" => {
-            let path = parser.value()?.string()?;
-            s.status.path = match path.as_str() {
-                "off" => None,
-                p if p.starts_with('/') => Some(path),
-                _ => {
-                    return Err(Usage(format!(
-                        "--status-path wants a path starting with / or 'off', not '{path}'"
-                    )))
-                }
-            };
-        }
-        "status-allow" => {
-            let text = parser.value()?.string()?;
-            let readers = args
-                .readers
-                .get_or_insert(status::Readers::Only(Vec::new()));
-            if text == "any" {
-                *readers = status::Readers::Anyone;
-            } else {
-                let ip = text.parse().map_err(|_| {
-                    Usage(format!(
-                        "--status-allow wants an IP address or 'any', not '{text}'"
-                    ))
-                })?;
-                if let status::Readers::Only(list) = readers {
-                    list.push(ip);
-                }
-            }
-        }
-        other => return Err(Usage(format!("unknown option '--{other}'"))),
-    }
-    Ok(())
-}
-
 fn address(flag: &str, parser: &mut lexopt::Parser) -> Result<std::net::SocketAddr, Usage> {
     let text = parser.value()?.string()?;
     text.parse().map_err(|_| {
@@ -544,17 +711,9 @@ fn seconds(parser: &mut lexopt::Parser) -> Result<Duration, Usage> {
 }
 
 fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
-    let mut args = ServeArgs::default();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("help") | Short('h') => return help("serve"),
-            Long(name) => {
-                let name = name.to_string();
-                apply_serve(&mut args, &name, &mut parser)?;
-            }
-            other => return Err(other.unexpected().into()),
-        }
-    }
+    let Some(args) = parse::<ServeArgs>(&mut parser, "serve", None)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let (settings, inetd) = args.finish()?;
     let result = match inetd {
         true => server::inetd(settings),
@@ -566,57 +725,209 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }))
 }
 
-fn root_flag() -> Flag {
+/// `--root`, as the commands that work on a site's files declare it.
+fn root_flag<A>(apply: Apply<A>) -> Flag<A> {
     flag(
         "root",
         Some("DIR"),
         "blog root holding posts/, templates/, forkblog.toml",
+        apply,
     )
     .or(".")
 }
 
-fn check_flags() -> Vec<Flag> {
-    vec![
-        root_flag(),
-        flag(
-            "user",
-            Some("NAME"),
-            "run as root: check the site as this user (serve's --user) would read it",
-        )
-        .or(server::privileges::DEFAULT_USER),
-        flag(
-            "strict",
-            None,
-            "exit 1 on warnings too (a post dated by its file, leftover template syntax, a \
-             broken link), not only on errors",
-        ),
-    ]
+/// What `check`'s flags set.
+struct CheckArgs {
+    root: PathBuf,
+    user: Option<String>,
+    strict: bool,
 }
 
-fn build_flags() -> Vec<Flag> {
-    vec![
-        flag("out", Some("DIR"), "where to write the files (required)"),
-        root_flag(),
-    ]
-}
-
-fn new_flags() -> Vec<Flag> {
-    vec![root_flag()]
-}
-
-fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
-    let mut root = PathBuf::from(".");
-    let mut user: Option<String> = None;
-    let mut strict = false;
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("root") => root = parser.value()?.into(),
-            Long("user") => user = Some(parser.value()?.string()?),
-            Long("strict") => strict = true,
-            Long("help") | Short('h') => return help("check"),
-            other => return Err(other.unexpected().into()),
+impl Default for CheckArgs {
+    fn default() -> CheckArgs {
+        CheckArgs {
+            root: PathBuf::from("."),
+            user: None,
+            strict: false,
         }
     }
+}
+
+impl Args for CheckArgs {
+    fn flags() -> Vec<Flag<CheckArgs>> {
+        // Fixes the arguments' type once, for every closure below.
+        let flag = flag::<Self>;
+        vec![
+            root_flag(|a, p| set(&mut a.root, p.value()?.into())),
+            flag(
+                "user",
+                Some("NAME"),
+                "run as root: check the site as this user (serve's --user) would read it",
+                |a, p| set(&mut a.user, Some(p.value()?.string()?)),
+            )
+            .or(server::privileges::DEFAULT_USER),
+            flag(
+                "strict",
+                None,
+                "exit 1 on warnings too (a post dated by its file, leftover template syntax, a \
+                 broken link), not only on errors",
+                |a, _| set(&mut a.strict, true),
+            ),
+        ]
+    }
+}
+
+/// What `build`'s flags set.
+struct BuildArgs {
+    out: Option<PathBuf>,
+    root: PathBuf,
+}
+
+impl Default for BuildArgs {
+    fn default() -> BuildArgs {
+        BuildArgs {
+            out: None,
+            root: PathBuf::from("."),
+        }
+    }
+}
+
+impl Args for BuildArgs {
+    fn flags() -> Vec<Flag<BuildArgs>> {
+        // Fixes the arguments' type once, for every closure below.
+        let flag = flag::<Self>;
+        vec![
+            flag(
+                "out",
+                Some("DIR"),
+                "where to write the files (required)",
+                |a, p| set(&mut a.out, Some(p.value()?.into())),
+            ),
+            root_flag(|a, p| set(&mut a.root, p.value()?.into())),
+        ]
+    }
+}
+
+/// What `new`'s flags and word set.
+struct NewArgs {
+    title: Option<String>,
+    root: PathBuf,
+}
+
+impl Default for NewArgs {
+    fn default() -> NewArgs {
+        NewArgs {
+            title: None,
+            root: PathBuf::from("."),
+        }
+    }
+}
+
+impl Args for NewArgs {
+    fn flags() -> Vec<Flag<NewArgs>> {
+        vec![root_flag(|a, p| set(&mut a.root, p.value()?.into()))]
+    }
+}
+
+/// What `init`'s flags and word set.
+#[derive(Default)]
+struct InitArgs {
+    options: crate::init::Options,
+    dir: Option<PathBuf>,
+}
+
+impl Args for InitArgs {
+    fn flags() -> Vec<Flag<InitArgs>> {
+        // Fixes the arguments' type once, for every closure below.
+        let flag = flag::<Self>;
+        let d = crate::site::config::Config::default();
+        vec![
+            flag("title", Some("TEXT"), "the blog's name", |a, p| {
+                set(&mut a.options.title, Some(p.value()?.string()?))
+            })
+            .or(d.title),
+            flag(
+                "base-url",
+                Some("URL"),
+                "where readers will reach it (feed and sitemap links)",
+                |a, p| set(&mut a.options.base_url, Some(p.value()?.string()?)),
+            )
+            .or(d.base_url),
+            flag(
+                "author",
+                Some("NAME"),
+                "the author named in the feed",
+                |a, p| set(&mut a.options.author, Some(p.value()?.string()?)),
+            )
+            .or("$USER"),
+            flag(
+                "templates",
+                None,
+                "also copy the built-in templates and stylesheet out to edit",
+                |a, _| set(&mut a.options.templates, true),
+            ),
+        ]
+    }
+}
+
+/// What `reload`'s flags set.
+struct ReloadArgs {
+    settings: Settings,
+    root: Option<PathBuf>,
+    timeout: Duration,
+}
+
+impl Default for ReloadArgs {
+    fn default() -> ReloadArgs {
+        ReloadArgs {
+            settings: Settings::default(),
+            root: None,
+            timeout: DEFAULT_RELOAD_WAIT,
+        }
+    }
+}
+
+impl Args for ReloadArgs {
+    fn flags() -> Vec<Flag<ReloadArgs>> {
+        // Fixes the arguments' type once, for every closure below.
+        let flag = flag::<Self>;
+        vec![
+            flag(
+                "root",
+                Some("DIR"),
+                "where the server was started (relative --lock/--access-log paths)",
+                |a, p| set(&mut a.root, Some(p.value()?.into())),
+            )
+            .or("."),
+            flag("lock", Some("PATH"), "the server's --lock", |a, p| {
+                set(&mut a.settings.lock, Some(p.value()?.into()))
+            })
+            .or("ACCESS_LOG.lock"),
+            flag(
+                "access-log",
+                Some("PATH"),
+                "the server's --access-log",
+                |a, p| set(&mut a.settings.access_log, p.value()?.string()?),
+            )
+            .or(server::DEFAULT_ACCESS_LOG),
+            flag(
+                "timeout",
+                Some("SECS"),
+                "how long to wait for the outcome",
+                |a, p| set(&mut a.timeout, seconds(p)?),
+            )
+            .or(DEFAULT_RELOAD_WAIT.as_secs()),
+        ]
+    }
+}
+
+/// How long `forkblog reload` waits by default: under systemd's default reload timeout (90 s).
+const DEFAULT_RELOAD_WAIT: Duration = Duration::from_secs(80);
+
+fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let Some(CheckArgs { root, user, strict }) = parse(&mut parser, "check", None)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     // Root reads everything: what matters is whether the user serve drops to can.
     match server::privileges::service_account(user.as_deref()) {
         Ok(Some(account)) => {
@@ -688,16 +999,9 @@ fn print_problems(problems: &[crate::site::Problem]) {
 }
 
 fn build(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
-    let mut out: Option<PathBuf> = None;
-    let mut root = PathBuf::from(".");
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("root") => root = parser.value()?.into(),
-            Long("out") => out = Some(parser.value()?.into()),
-            Long("help") | Short('h') => return help("build"),
-            other => return Err(other.unexpected().into()),
-        }
-    }
+    let Some(BuildArgs { out, root }) = parse(&mut parser, "build", None)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let out = out.ok_or_else(|| Usage("build needs --out DIR".into()))?;
     let build = crate::site::build(&root);
     print_problems(&build.problems);
@@ -727,16 +1031,13 @@ fn build(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
 }
 
 fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
-    let mut title: Option<String> = None;
-    let mut root = PathBuf::from(".");
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("root") => root = parser.value()?.into(),
-            Long("help") | Short('h') => return help("new"),
-            Value(v) if title.is_none() => title = Some(v.string()?),
-            other => return Err(other.unexpected().into()),
-        }
-    }
+    let word: Word<NewArgs> = |a, v| match a.title {
+        None => set(&mut a.title, Some(v.string()?)),
+        Some(_) => Err(Usage(format!("unexpected argument {v:?}"))),
+    };
+    let Some(NewArgs { title, root }) = parse(&mut parser, "new", Some(word))? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let title = title.ok_or_else(|| Usage("new needs a TITLE".into()))?;
     match crate::site::new_post(&root, &title) {
         Ok(path) => {
@@ -750,39 +1051,14 @@ fn new(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
 }
 
-fn init_flags() -> Vec<Flag> {
-    let d = crate::site::config::Config::default();
-    vec![
-        flag("title", Some("TEXT"), "the blog's name").or(d.title),
-        flag(
-            "base-url",
-            Some("URL"),
-            "where readers will reach it (feed and sitemap links)",
-        )
-        .or(d.base_url),
-        flag("author", Some("NAME"), "the author named in the feed").or("$USER"),
-        flag(
-            "templates",
-            None,
-            "also copy the built-in templates and stylesheet out to edit",
-        ),
-    ]
-}
-
 fn init(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
-    let mut options = crate::init::Options::default();
-    let mut dir: Option<PathBuf> = None;
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("title") => options.title = Some(parser.value()?.string()?),
-            Long("base-url") => options.base_url = Some(parser.value()?.string()?),
-            Long("author") => options.author = Some(parser.value()?.string()?),
-            Long("templates") => options.templates = true,
-            Long("help") | Short('h') => return help("init"),
-            Value(v) if dir.is_none() => dir = Some(v.into()),
-            other => return Err(other.unexpected().into()),
-        }
-    }
+    let word: Word<InitArgs> = |a, v| match a.dir {
+        None => set(&mut a.dir, Some(v.into())),
+        Some(_) => Err(Usage(format!("unexpected argument {v:?}"))),
+    };
+    let Some(InitArgs { mut options, dir }) = parse(&mut parser, "init", Some(word))? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     options.dir = dir.ok_or_else(|| Usage("init needs a DIR for the new site".into()))?;
     match crate::init::run(&options) {
         Ok(next_steps) => {
@@ -796,39 +1072,15 @@ fn init(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
 }
 
-fn reload_flags() -> Vec<Flag> {
-    vec![
-        flag(
-            "root",
-            Some("DIR"),
-            "where the server was started (relative --lock/--access-log paths)",
-        )
-        .or("."),
-        flag("lock", Some("PATH"), "the server's --lock").or("ACCESS_LOG.lock"),
-        flag("access-log", Some("PATH"), "the server's --access-log")
-            .or(server::DEFAULT_ACCESS_LOG),
-        flag("timeout", Some("SECS"), "how long to wait for the outcome")
-            .or(DEFAULT_RELOAD_WAIT.as_secs()),
-    ]
-}
-
-/// How long `forkblog reload` waits by default: under systemd's default reload timeout (90 s).
-const DEFAULT_RELOAD_WAIT: Duration = Duration::from_secs(80);
-
 fn reload(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
-    let mut settings = Settings::default();
-    let mut root: Option<PathBuf> = None;
-    let mut timeout = DEFAULT_RELOAD_WAIT;
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("root") => root = Some(parser.value()?.into()),
-            Long("lock") => settings.lock = Some(parser.value()?.into()),
-            Long("access-log") => settings.access_log = parser.value()?.string()?,
-            Long("timeout") => timeout = seconds(&mut parser)?,
-            Long("help") | Short('h') => return help("reload"),
-            other => return Err(other.unexpected().into()),
-        }
-    }
+    let Some(ReloadArgs {
+        settings,
+        root,
+        timeout,
+    }) = parse(&mut parser, "reload", None)?
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let lock = match root {
         Some(root) => root.join(settings.lock_path()),
         None => settings.lock_path(),
@@ -864,27 +1116,46 @@ mod tests {
             "PEM" => "/k.pem",
             "IP" => "::1",
             "CIDR" => "10.0.0.0/8",
+            "SOURCE" => "forwarded",
             "PATH" => "/x",
             _ => "x",
         }
     }
 
-    #[test]
-    fn every_declared_serve_flag_is_handled() {
-        for f in serve_flags() {
+    /// Every flag of `A` parses with a sample value, and is named in the command's `--help`
+    /// and in the README: parsing and help come from one declaration, and the README is
+    /// checked against it.
+    fn declared_flags_parse_and_are_documented<A: Args>(command: &str) {
+        let help = command_usage(COMMANDS.iter().find(|c| c.name == command).unwrap());
+        let readme = include_str!("../README.md");
+        for f in A::flags() {
             let mut argv = vec![OsString::from(format!("--{}", f.name))];
             argv.extend(f.value.map(|v| OsString::from(sample(v))));
             let mut parser = lexopt::Parser::from_args(argv);
             parser.next().unwrap();
-            let mut args = ServeArgs::default();
             assert!(
-                apply_serve(&mut args, f.name, &mut parser).is_ok(),
-                "--{} is declared but not handled",
-                f.name
+                (f.apply)(&mut A::default(), &mut parser).is_ok(),
+                "{command} --{} does not take {:?}",
+                f.name,
+                f.value.map(sample)
             );
+            let name = format!("--{}", f.name);
+            assert!(help.contains(&name), "{command} --help lacks {name}");
+            assert!(readme.contains(&name), "README.md lacks {command} {name}");
         }
-        let mut parser = lexopt::Parser::from_args(Vec::<OsString>::new());
-        assert!(apply_serve(&mut ServeArgs::default(), "no-such", &mut parser).is_err());
+        let mut parser = lexopt::Parser::from_args(["--no-such"]);
+        let refused = parse::<A>(&mut parser, command, None);
+        assert!(refused.is_err_and(|Usage(m)| m.contains("--no-such")));
+    }
+
+    #[test]
+    fn every_flag_is_parsed_and_documented_from_one_declaration() {
+        declared_flags_parse_and_are_documented::<ServeArgs>("serve");
+        declared_flags_parse_and_are_documented::<CheckArgs>("check");
+        declared_flags_parse_and_are_documented::<BuildArgs>("build");
+        declared_flags_parse_and_are_documented::<NewArgs>("new");
+        declared_flags_parse_and_are_documented::<InitArgs>("init");
+        declared_flags_parse_and_are_documented::<ReloadArgs>("reload");
     }
 
     #[test]
@@ -909,13 +1180,9 @@ mod tests {
     #[test]
     fn previews_stay_on_loopback_unless_forced() {
         let finish = |argv: &[&str]| {
-            let mut args = ServeArgs::default();
             let mut parser = lexopt::Parser::from_args(argv.iter().map(OsString::from));
-            while let Some(Long(name)) = parser.next().unwrap() {
-                let name = name.to_string();
-                apply_serve(&mut args, &name, &mut parser).unwrap();
-            }
-            args.finish().map(|(settings, _)| settings)
+            let args = parse::<ServeArgs>(&mut parser, "serve", None).unwrap();
+            args.unwrap().finish().map(|(settings, _)| settings)
         };
         assert!(finish(&["--watch", "--drafts"]).is_ok());
         assert!(finish(&["--listen", "[::1]:8080", "--watch"]).is_ok());
@@ -927,11 +1194,9 @@ mod tests {
 
     #[test]
     fn status_readers_are_a_policy() {
-        let mut args = ServeArgs::default();
-        for value in ["10.0.0.1", "any"] {
-            let mut parser = lexopt::Parser::from_args([OsString::from(value)]);
-            apply_serve(&mut args, "status-allow", &mut parser).unwrap();
-        }
-        assert_eq!(args.readers, Some(status::Readers::Anyone));
+        let argv = ["--status-allow", "10.0.0.1", "--status-allow", "any"];
+        let mut parser = lexopt::Parser::from_args(argv);
+        let args = parse::<ServeArgs>(&mut parser, "serve", None).unwrap();
+        assert_eq!(args.unwrap().readers, Some(status::Readers::Anyone));
     }
 }

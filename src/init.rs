@@ -119,7 +119,8 @@ fn settings_text(answers: &Answers) -> String {
          # Where readers reach the site: absolute URLs in /feed.xml, /sitemap.xml and /robots.txt.\n\
          base_url = {}\n\
          author = {}\n\
-         description = \"\"\n\
+         # A sentence about the site, for search results and link previews (none if unset).\n\
+         # description = \"\"\n\
          language = \"en\"\n\
          # Raw HTML in posts is sanitised (scripts, event handlers and unknown tags removed).\n\
          # Set to true only if every post's author is trusted to publish scripts on this site.\n\

@@ -64,6 +64,16 @@ fn a_new_site_checks_clean_and_serves_its_example_post() {
         "{}",
         index.text()
     );
+    // No description was given: none is written, so the home page claims no empty one.
+    assert!(
+        !settings.lines().any(|l| l.starts_with("description")),
+        "{settings}"
+    );
+    assert!(
+        !index.text().contains("name=\"description\""),
+        "{}",
+        index.text()
+    );
 }
 
 #[test]

@@ -488,3 +488,97 @@ fn sigchld_ignored_by_the_launcher_still_frees_every_slot() {
     assert!(server.wait_settled(Duration::from_secs(10)));
     assert_eq!(server.stop().code(), Some(0));
 }
+
+/// Reads until the server closes or a whole response is in; `None` for a close. Panics if
+/// neither happens within `within`.
+fn response_or_close(stream: &mut std::net::TcpStream, within: Duration) -> Option<Response> {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some((response, _)) = parse_response(&bytes, false) {
+            return Some(response);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+            Err(e) => panic!("no response and no close within {within:?}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn connections_opened_before_a_reload_never_get_the_old_site_after_it() {
+    let blog = Blog::sample();
+    let post = "2026-01-05-why-fork-per-connection.md";
+    let path = blog.root().join("posts").join(post);
+    let page = "/posts/why-fork-per-connection/";
+    // Timeouts far longer than the test: any close it sees comes from the new generation.
+    let server = Server::start(
+        blog.root(),
+        &["--idle-timeout", "60", "--head-timeout", "60"],
+    );
+    let baseline = server.fd_count();
+    let baseline_fds = fd_listing(server.pid());
+    let ask = format!("GET {page} HTTP/1.1\r\nHost: t\r\n\r\n");
+
+    // Idle keep-alive connections, each having had one answer from generation 0.
+    let mut idle: Vec<_> = (0..4)
+        .map(|_| {
+            let mut stream = connect(server.addr);
+            stream.write_all(ask.as_bytes()).unwrap();
+            let r = read_one(&mut stream, &mut Vec::new(), false);
+            assert_eq!(r.status, 200);
+            assert!(!r.text().contains("Appended after the reload"));
+            stream
+        })
+        .collect();
+    // A first request on its way: half a head sent before the reload, the rest after.
+    let mut half = connect(server.addr);
+    half.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || server.children().len() == 5),
+        "children: {:?}",
+        server.children()
+    );
+
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\nAppended after the reload.\n");
+    std::fs::write(&path, text).unwrap();
+    server.signal("HUP");
+    assert!(
+        server.wait_for_log("generation 1 serving", 1, Duration::from_secs(60)),
+        "no reload:\n{}",
+        server.log_text()
+    );
+    let live = Instant::now();
+
+    // The idle ones: closed promptly (nothing to wait for), long before any timeout; one that
+    // asks first gets the new page or a close, never the old page.
+    let mut asking = idle.pop().unwrap();
+    let _ = asking.write_all(ask.as_bytes());
+    if let Some(r) = response_or_close(&mut asking, Duration::from_secs(10)) {
+        assert!(r.text().contains("Appended after the reload"), "old page");
+    }
+    for mut stream in idle {
+        let closed = response_or_close(&mut stream, Duration::from_secs(10));
+        assert!(closed.is_none(), "an idle connection got {closed:?}");
+    }
+    let waited = live.elapsed();
+    assert!(waited < Duration::from_secs(5), "closed after {waited:?}");
+
+    // The request on its way is answered, and told the connection ends.
+    half.write_all(b"\r\n").unwrap();
+    let r = response_or_close(&mut half, Duration::from_secs(10)).expect("an answer");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("connection"), Some("close"));
+
+    // A new connection: the new site.
+    assert!(server
+        .get(page)
+        .text()
+        .contains("Appended after the reload"));
+    assert_clean(&server, baseline, &baseline_fds, "after the reload");
+    assert_eq!(server.stop().code(), Some(0));
+}

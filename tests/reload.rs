@@ -1,6 +1,7 @@
 //! Reloads that never lose the server: `forkblog reload` reports the outcome (0 on a good
-//! post, non-zero with the problem on a broken one), and a truncated binary installed in place
-//! fails the render, not the server.
+//! post, non-zero with every problem, file and line, on a broken post or template), a
+//! truncated binary installed in place fails the render, not the server, and the service user
+//! can reload a server root started under the units' umask.
 
 mod common;
 
@@ -67,6 +68,47 @@ fn reload_command_reports_a_broken_post_and_a_good_one() {
         "{}",
         text(&again)
     );
+}
+
+/// Writes `templates/NAME` in `blog`.
+fn write_template(blog: &Blog, name: &str, text: &str) {
+    let path = blog.root().join("templates").join(name);
+    fs::write(&path, text).unwrap();
+    set_mode(&path, 0o644);
+}
+
+#[test]
+fn reload_command_names_every_broken_template_with_its_line() {
+    let blog = Blog::sample();
+    blog.write_post("2026-06-01-reload-me.md", POST);
+    let server = Server::start(blog.root(), &[]);
+    let good_post = fs::read_to_string(blog.root().join("templates/post.html")).unwrap();
+
+    // Line 5: an endblock inside an unclosed if. Line 4: where the variable opened on line 3
+    // meets the next tag.
+    write_template(
+        &blog,
+        "post.html",
+        "{% extends \"base.html\" %}\n{% block content %}\n{% if post.title %}\n<p>x</p>\n{% endblock %}\n",
+    );
+    write_template(
+        &blog,
+        "tag.html",
+        "{% extends \"base.html\" %}\n{% block content %}\n{{ tag.name \n{% endblock %}\n",
+    );
+    let out = reload(&server);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    for named in ["templates/post.html:5: ", "templates/tag.html:4: "] {
+        assert!(said.contains(named), "{named:?} missing from: {said}");
+    }
+    assert!(server.get(PAGE).text().contains("The first text."));
+
+    // One fixed: the other is still named, the fixed one no longer.
+    write_template(&blog, "post.html", &good_post);
+    let said = text(&reload(&server));
+    assert!(said.contains("templates/tag.html:4: "), "{said}");
+    assert!(!said.contains("templates/post.html"), "{said}");
 }
 
 #[test]
@@ -138,4 +180,46 @@ fn a_truncated_binary_fails_the_reload_not_the_server() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(server.get(PAGE).text().contains("The new text."));
     assert_eq!(server.pid(), pid);
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The units' `UMask=0027`, then the rest of the command.
+const UNIT_UMASK: [&str; 3] = ["sh", "-c", "umask 0027 && exec \"$0\" \"$@\""];
+
+#[test]
+fn reload_as_the_service_user_under_the_units_umask() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (a server started as root, reloaded as nobody)");
+        return;
+    }
+    let blog = Blog::sample();
+    blog.write_post("2026-06-01-reload-me.md", POST);
+    // As systemd starts forkblog-https: root, under the unit's umask; it drops to nobody.
+    let server = Server::start_wrapped(&UNIT_UMASK, blog.root(), &["--user", "nobody"]);
+    let lock = format!("{}.lock", server.access_log.display());
+    let meta = {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(&lock).unwrap();
+        (m.uid(), m.mode() & 0o777)
+    };
+    assert_eq!(meta, (65534, 0o644), "the lock's owner and mode");
+
+    blog.write_post(
+        "2026-06-01-reload-me.md",
+        &POST.replace("The first text.", "The second text."),
+    );
+    // As ExecReload= runs it: the service user, the same umask.
+    let out = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .args(UNIT_UMASK)
+        .args([BIN, "reload", "--lock", &lock, "--timeout", "60"])
+        .output()
+        .expect("setpriv (util-linux) is needed for this test");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("generation 1"), "{}", text(&out));
+    assert!(server.get(PAGE).text().contains("The second text."));
 }

@@ -242,7 +242,10 @@ fn the_sample_blog_renders_byte_for_byte_as_before() {
         assert!(a.body == b.body, "{} differs", a.path);
     }
     // As pulldown-cmark spells them (the sanitiser would write `<input ...>` and `text-align:right`).
-    for written in ["type=\"checkbox\"/>", "style=\"text-align: right\""] {
+    for written in [
+        "type=\"checkbox\" disabled=\"\" aria-label=",
+        "style=\"text-align: right\"",
+    ] {
         assert!(
             clean
                 .resources

@@ -231,3 +231,61 @@ fn empty_agents_are_unknown() {
         assert_eq!(classify_agent(ua).class, Class::Unknown, "{ua:?}");
     }
 }
+
+/// Every agent an issue quoted as misread on corpora never used for tuning: people's apps,
+/// WebViews and mail clients are people; monitors, tools and fetchers that announce themselves
+/// are bots, each named by its own product token.
+const UNSEEN: &[(&str, Class, Option<&str>)] = &[
+    ("Mozilla/5.0 (Linux; Android 12; moto g(50) 5G Build/S1RSS32.38-20-9-13; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/124.0.6367.179 Mobile Safari/537.36", Class::Human, None),
+    ("Mozilla/5.0 (Linux; Android 12; moto g(50) 5G Build/S1RSS32.38-20-9-13) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36", Class::Human, None),
+    ("Outlook-iOS/709.2189947.prod.iphone (3.24.0)", Class::Human, None),
+    ("Outlook-iOS/696.1188109.prod.iphone (2.102.0)", Class::Human, None),
+    ("Outlook-Express/7.0 (MSIE 7.0; Windows NT 6.1; WOW64; Trident/7.0; .NET4.0C; .NET4.0E; TmstmpExt)", Class::Human, None),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/127.0.6533.103 Mobile Safari/537.36 GoogleApp/14.35.27.29.arm64", Class::Human, None),
+    ("GOGGalaxyClient/2.0.20.39 (GOG Galaxy) 83b6745cff679691b69876bc7ee33e05e5d90bda (win10 x64)", Class::Human, None),
+    ("MozacFetch/49.0.20200702190156", Class::Human, None),
+    ("Mozilla/5.0 (Linux; Android 15; SM-S918W Build/AP3A.240905.015.A2; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/139.0.7258.158 Mobile Safari/537.36 genspark_flutter genspark_android PushAppearanceStyle", Class::Human, None),
+    ("Mozilla/5.0 (Linux; Android 11; M2101K7AG Build/RKQ1.201022.002; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 CamScanner/6.56.0.2312040000", Class::Human, None),
+    ("ELinks/0.12pre6 (textmode; Linux; -)", Class::Human, None),
+    ("ELinks (0.4.3; NetBSD 3.0.2_PATCH sparc64; 80x24)", Class::Human, None),
+    ("Mozilla/5.0 (Windows NT 6.3; WOW64; Trident/7.0; rv:11.0; Catchpoint) like Gecko", Class::Monitor, Some("Catchpoint")),
+    ("Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/83.0.4103.97 Safari/537.36 (Dotcom-Monitor)", Class::Monitor, Some("Dotcom-Monitor")),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:91.0) Gecko/20100101 Firefox/91.0 DejaClick/2.9.1.0", Class::Monitor, Some("DejaClick")),
+    ("ClamAV/0.103.8 (OS: linux-gnu, ARCH: x86_64, CPU: x86_64)", Class::OtherBot, Some("ClamAV")),
+    ("grpc-node/1.24.2 grpc-c/8.0.0 (linux; chttp2; ganges)", Class::OtherBot, Some("grpc-node")),
+    ("Mozilla/5.0 (Windows NT 6.1; WOW64; rv:27.0) Gecko/20100101 Firefox/27.0 FirePHP/0.7.4", Class::OtherBot, Some("FirePHP")),
+    ("iGetter/2 (Macintosh; U; PPC Mac OS X; en)", Class::OtherBot, Some("iGetter")),
+    ("WhatsApp", Class::Social, Some("WhatsApp")),
+    ("WhatsApp/2.23.20.0 A", Class::Social, Some("WhatsApp")),
+    ("Viber", Class::Social, Some("Viber")),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36 GoogleMessages/15.1", Class::Social, Some("GoogleMessages")),
+    ("swcd (unknown version) CFNetwork/1125.2 Darwin/19.4.0", Class::OtherBot, Some("swcd")),
+    ("Downcast/2.9.11 (iPhone; iOS 9.2; Scale/2.00)", Class::Feed, Some("Downcast")),
+    ("Mozilla/5.0 (Mixnode) AppleWebKit/537.36 (KHTML, like Gecko)", Class::OtherBot, Some("Mixnode")),
+    ("Mozilla/5.0 (watchTowr; Windows NT 10.0; Win64; x64; rv:84.0) Gecko/20100101 Firefox/84.0", Class::Scanner, Some("watchTowr")),
+    ("Mozilla/5.0 (compatible; BackupLand/1.0; https://go.backupland.com/; Domain check for viruses;)", Class::Monitor, Some("BackupLand")),
+    ("LiveJournal.com (webmaster@livejournal.com; for https://www.livejournal.com/users/example/; 1 readers)", Class::Feed, Some("LiveJournal.com")),
+    ("Mozilla/5.0 (compatible; MSIE or Firefox mutant; not on Windows server; +http://ws.daum.net/aboutWebSearch.html) Daumoa/3.0", Class::Search, Some("Daumoa")),
+    ("Digg Feed Fetcher 1.0 (Mozilla/5.0 (Macintosh; Intel Mac OS X 10_7_1) AppleWebKit/534.48.3 (KHTML, like Gecko) Version/5.1 Safari/534.48.3)", Class::Feed, Some("Digg Feed Fetcher")),
+    ("eZ Publish Link Validator", Class::OtherBot, Some("eZ Publish Link Validator")),
+];
+
+#[test]
+fn agents_misread_on_unseen_corpora_are_classified_and_named() {
+    let mut wrong = Vec::new();
+    for &(ua, class, name) in UNSEEN {
+        let agent = classify_agent(ua);
+        if agent.class != class || agent.name.as_deref() != name {
+            wrong.push(format!(
+                "{ua}\n  want {class:?} {name:?}, got {:?} {:?}",
+                agent.class, agent.name
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} misread:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

@@ -37,7 +37,7 @@ fn each_format_is_told_and_read_whole() {
         assert_eq!(malformed, 0, "{file}: {}", v["malformed_examples"]);
         assert!(well_formed >= 2, "{file}");
         assert_eq!(v["requests"].as_u64(), Some(well_formed), "{file}");
-        assert_eq!(v["version"], 1);
+        assert_eq!(v["version"], 2);
     }
 }
 

@@ -1,7 +1,8 @@
 //! HTTPS served by the children: the handshake after fork, resumption across children with
 //! tickets whose keys the parent shares, the plain door's redirect and HSTS, a certificate
-//! swapped by SIGHUP (and a broken one refused), and the fd and zombie regression over TLS with
-//! clients that abort, stall or send garbage.
+//! swapped by SIGHUP (and a broken or expired one refused), the HTTPS port without a certificate (a TLS
+//! alert, plain HTTP serving meanwhile), and the fd and zombie regression over TLS with clients
+//! that abort, stall or send garbage, and with handshakes refused for want of a certificate.
 //!
 //! Certificates are made at test time with rcgen; clients are rustls with that certificate as
 //! their only root.
@@ -62,6 +63,17 @@ fn start(extra: &[&str]) -> Https {
     ];
     args.extend_from_slice(extra);
     let server = Server::start(blog.root(), &args);
+    let tls = https_addr(&server);
+    Https {
+        blog,
+        server,
+        tls,
+        cert,
+    }
+}
+
+/// The HTTPS address the server announced.
+fn https_addr(server: &Server) -> SocketAddr {
     let mut tls = None;
     assert!(wait_until(Duration::from_secs(10), || {
         tls = server.log_text().lines().find_map(|line| {
@@ -70,12 +82,7 @@ fn start(extra: &[&str]) -> Https {
         });
         tls.is_some()
     }));
-    Https {
-        blog,
-        server,
-        tls: tls.unwrap(),
-        cert,
-    }
+    tls.unwrap()
 }
 
 fn client_config(cert: &CertificateDer<'static>) -> Arc<ClientConfig> {
@@ -201,7 +208,10 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
     );
     assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
 
-    // A new certificate and key: after the reload, clients see the new one.
+    // A new certificate and key: after the reload, clients see the new one, and the next
+    // image, which got it in a memfd of its own, keeps no descriptor of it.
+    assert!(h.server.wait_settled(Duration::from_secs(10)));
+    let fds = h.server.fd_count();
     let second_cert = write_certificate(h.blog.root(), "second");
     h.server.signal("HUP");
     assert!(h
@@ -209,6 +219,45 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
         .wait_for_log("generation 1 serving", 1, Duration::from_secs(20)));
     let second = client_config(&second_cert);
     assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("generation 2 serving", 1, Duration::from_secs(20)));
+    assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+    assert!(h.server.wait_settled(Duration::from_secs(10)));
+    assert_eq!(
+        h.server.fd_count(),
+        fds,
+        "{}",
+        common::fd_listing(h.server.pid())
+    );
+}
+
+#[test]
+fn sighup_never_puts_an_expired_certificate_in_place_of_a_valid_one() {
+    let h = start(&[]);
+    let first = client_config(&h.cert);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2001, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2002, 1, 1);
+    let expired = params.self_signed(&key).unwrap();
+    for (file, text) in [
+        ("cert.pem", expired.pem()),
+        ("key.pem", key.serialize_pem()),
+    ] {
+        std::fs::write(h.blog.root().join(file), text).unwrap();
+    }
+    h.server.signal("HUP");
+    assert!(h
+        .server
+        .wait_for_log("reload failed", 1, Duration::from_secs(20)));
+    assert!(
+        h.server.log_text().contains("expired on 2002-01-01"),
+        "{}",
+        h.server.log_text()
+    );
+    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
 }
 
 #[test]
@@ -292,6 +341,112 @@ fn tls_connections_leak_no_descriptor_and_leave_no_zombie() {
     );
     assert_eq!(after, baseline, "{}", common::fd_listing(h.server.pid()));
     assert_eq!(h.server.stop().code(), Some(0));
+}
+
+/// A server waiting for its first certificate from an ACME directory nobody answers.
+fn start_without_certificate(state: &Path) -> (Blog, Server, SocketAddr) {
+    let blog = Blog::sample();
+    let server = Server::start(
+        blog.root(),
+        &[
+            "--tls-listen",
+            "127.0.0.1:0",
+            "--acme-domain",
+            "blog.test",
+            "--acme-directory",
+            "https://127.0.0.1:9/dir",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    );
+    let tls = https_addr(&server);
+    (blog, server, tls)
+}
+
+/// A handshake with the server at `addr`: the alert it ended with, if it ended with one.
+fn alert_from(addr: SocketAddr) -> Option<rustls::AlertDescription> {
+    // Any root: the server never gets as far as showing a certificate.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let config = client_config(params.self_signed(&key).unwrap().der());
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut conn = ClientConnection::new(config, name).unwrap();
+    let mut socket = connect(addr);
+    let error = conn.complete_io(&mut socket).err()?;
+    match error.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(alert) => Some(*alert),
+        _ => None,
+    }
+}
+
+#[test]
+fn without_a_certificate_the_https_port_sends_an_alert_and_plain_http_serves() {
+    let state = common::TempDir::new("no-cert");
+    set_mode(state.path(), 0o755);
+    let (_blog, server, tls) = start_without_certificate(&state.path().join("state"));
+    assert_eq!(
+        alert_from(tls),
+        Some(rustls::AlertDescription::AccessDenied),
+        "{}",
+        server.log_text()
+    );
+    // Not plaintext either: what a ClientHello gets is TLS records only (an alert is 0x15).
+    let mut raw = connect(tls);
+    raw.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00])
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = raw.read_to_end(&mut answer);
+    assert!(!answer.starts_with(b"HTTP/"), "{answer:?}");
+    // Meanwhile plain HTTP serves the site instead of redirecting to a port that cannot.
+    assert_eq!(server.get("/").status, 200);
+    let log = server.log_text();
+    assert_eq!(
+        log.matches("waits for the first one").count(),
+        1,
+        "said once:\n{log}"
+    );
+    // The only errors are the ACME attempts against a directory nobody answers.
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("ERROR"))
+            .all(|l| l.contains("ACME")),
+        "{log}"
+    );
+    assert!(!log.contains("HTTPS connections will be closed"), "{log}");
+    assert_eq!(server.stop().code(), Some(0));
+}
+
+/// The fd and zombie regression for handshakes refused for want of a certificate.
+#[test]
+fn refused_handshakes_leak_no_descriptor_and_leave_no_zombie() {
+    let state = common::TempDir::new("no-cert-leaks");
+    set_mode(state.path(), 0o755);
+    let (_blog, server, tls) = start_without_certificate(&state.path().join("state"));
+    assert!(alert_from(tls).is_some());
+    assert!(server.wait_settled(Duration::from_secs(10)));
+    let baseline = server.fd_count();
+    let refused = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(move || (0..40).filter(|_| alert_from(tls).is_some()).count()))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .sum::<usize>()
+    });
+    assert_eq!(refused, 160, "every handshake ended with an alert");
+    assert!(
+        server.wait_settled(Duration::from_secs(15)),
+        "children left: {:?}",
+        server.children()
+    );
+    assert_eq!(
+        server.fd_count(),
+        baseline,
+        "{}",
+        common::fd_listing(server.pid())
+    );
+    assert_eq!(server.stop().code(), Some(0));
 }
 
 #[test]

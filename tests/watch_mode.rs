@@ -186,3 +186,147 @@ fn a_folder_made_after_the_start_is_watched_too() {
     blog.write_post("later/later.md", &post("Written in a new folder."));
     wait_for(&server, "/posts/later/", 200, "Written in a new folder.");
 }
+
+/// A client like a browser's open page: one keep-alive connection, reopened only when the
+/// server closes it (a browser retries a request on a reused connection that closes without
+/// an answer).
+struct Tab {
+    addr: std::net::SocketAddr,
+    stream: std::net::TcpStream,
+}
+
+impl Tab {
+    fn new(addr: std::net::SocketAddr) -> Tab {
+        Tab {
+            addr,
+            stream: connect(addr),
+        }
+    }
+
+    /// GET `path` on the kept connection; on a close before the answer, once more on a new one.
+    fn get(&mut self, path: &str) -> Response {
+        use std::io::{Read, Write};
+        let ask = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
+        for _ in 0..2 {
+            let _ = self.stream.write_all(ask.as_bytes());
+            let mut bytes = Vec::new();
+            let mut chunk = [0u8; 16384];
+            loop {
+                if let Some((response, _)) = parse_response(&bytes, false) {
+                    if response.header("connection") == Some("close") {
+                        self.stream = connect(self.addr);
+                    }
+                    return response;
+                }
+                match self.stream.read(&mut chunk) {
+                    Ok(n) if n > 0 => bytes.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
+            assert!(bytes.is_empty(), "closed mid-response");
+            self.stream = connect(self.addr);
+        }
+        panic!("{path}: closed twice without an answer");
+    }
+
+    /// Polls the generation as the live-reload script does until it changes, then reloads the
+    /// page on the same connection, as the script does.
+    fn reload_on_change(&mut self, before: &str) -> Response {
+        let changed = wait_until(Duration::from_secs(30), || {
+            self.get(GENERATION).text() != before
+        });
+        assert!(changed, "the generation never changed");
+        self.get(PAGE)
+    }
+}
+
+#[test]
+fn the_page_an_open_tab_reloads_is_always_the_new_one() {
+    let blog = Blog::sample();
+    blog.write_post("watched.md", &post("Version 0."));
+    // An idle timeout longer than the test: the tab's connection lasts unless the server ends it.
+    let server = Server::start(blog.root(), &["--watch", "--idle-timeout", "60"]);
+    let mut tab = Tab::new(server.addr);
+    assert!(tab.get(PAGE).text().contains("Version 0."));
+    for round in 1..=3 {
+        let before = tab.get(GENERATION).text();
+        blog.write_post("watched.md", &post(&format!("Version {round}.")));
+        let page = tab.reload_on_change(&before);
+        assert_eq!(page.status, 200);
+        assert!(
+            page.text().contains(&format!("Version {round}.")),
+            "round {round}: the reload got {}",
+            page.text()
+        );
+    }
+    // A broken edit: the reload shows the failure; the fix: the reload shows the page again.
+    let before = tab.get(GENERATION).text();
+    blog.write_post("watched.md", "---\ntitle: [unclosed\n---\n");
+    let page = tab.reload_on_change(&before);
+    assert_eq!(page.status, 500, "{}", page.text());
+    assert!(page.text().contains("watched.md"));
+    let before = tab.get(GENERATION).text();
+    blog.write_post("watched.md", &post("Fixed."));
+    let page = tab.reload_on_change(&before);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Fixed."));
+}
+
+#[test]
+fn a_broken_template_shows_its_file_line_and_source_until_fixed() {
+    let blog = Blog::sample();
+    blog.write_post("watched.md", &post("Good."));
+    let server = Server::start(blog.root(), &["--watch"]);
+    let template = blog.root().join("templates/post.html");
+    let good = std::fs::read_to_string(&template).unwrap();
+    let line = good
+        .lines()
+        .position(|l| l.contains("{{ post.title }}</h1>"))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        &template,
+        good.replace("{{ post.title }}</h1>", "{{ post.title </h1>"),
+    )
+    .unwrap();
+    wait_for(&server, PAGE, 500, &format!("post.html:{line}</code>"));
+    let page = server.get(PAGE).text();
+    // The failing line, marked, with its neighbours.
+    assert!(
+        page.contains(&format!("<span class=\"hit\"><b>{line}</b>")),
+        "{page}"
+    );
+    assert!(page.contains("{{ post.title &lt;/h1&gt;"), "{page}");
+    assert!(page.contains(&format!("<b>{}</b>", line - 1)));
+    std::fs::write(&template, good).unwrap();
+    wait_for(&server, PAGE, 200, "Good.");
+}
+
+#[test]
+fn site_folders_made_after_the_start_are_watched() {
+    let blog = Blog::sample();
+    let server = Server::start(blog.root(), &["--watch"]);
+    assert_eq!(server.get("/about/").status, 404);
+    // pages/ did not exist: made while serving, with a page written into it at once.
+    let pages = blog.root().join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    set_mode(&pages, 0o755);
+    let about = pages.join("about.md");
+    std::fs::write(
+        &about,
+        "---\ntitle: About\n---\nWritten into a new folder.\n",
+    )
+    .unwrap();
+    set_mode(&about, 0o644);
+    wait_for(&server, "/about/", 200, "Written into a new folder.");
+    // A folder under it, then an edit there: noticed without touching anything else.
+    let deeper = pages.join("projects");
+    std::fs::create_dir(&deeper).unwrap();
+    set_mode(&deeper, 0o755);
+    let index = deeper.join("index.md");
+    std::fs::write(&index, "# Projects\n\nFirst list.\n").unwrap();
+    set_mode(&index, 0o644);
+    wait_for(&server, "/projects/", 200, "First list.");
+    std::fs::write(&index, "# Projects\n\nSecond list.\n").unwrap();
+    wait_for(&server, "/projects/", 200, "Second list.");
+}

@@ -24,7 +24,7 @@ fn snapshot() -> &'static [u8] {
             path: path.into(),
             content_type: content_type.into(),
             last_modified: at,
-            body,
+            body: body.into(),
         };
         let html = "text/html; charset=utf-8";
         let long = "<p>fork, close, reap</p>\n".repeat(64).into_bytes();
@@ -71,6 +71,19 @@ fuzz_target!(|data: &[u8]| {
                 let response = responder.respond(&request, client, &mut path);
                 assert!(response.head.starts_with(b"HTTP/1.1 "));
                 assert!(response.head.ends_with(b"\r\n"));
+                // The plain door of a server with HTTPS on.
+                let https = Responder {
+                    https_port: Some(8443),
+                    ..responder
+                };
+                let redirect = https.respond(&request, client, &mut path);
+                assert!(redirect.head.starts_with(b"HTTP/1.1 "));
+                // Never `https://:PORT/` nor `https:///`: a redirect names a host.
+                let to = b"Location: https://";
+                if let Some(at) = redirect.head.windows(to.len()).position(|w| w == to) {
+                    let host = redirect.head[at + to.len()..].first();
+                    assert!(!matches!(host, Some(b':' | b'/' | b'\r') | None));
+                }
                 check_log_line(&mut line, Some(&request), response.status.code());
                 if response.close {
                     return;
@@ -96,6 +109,7 @@ fn check_log_line(line: &mut Vec<u8>, request: Option<&Request<'_>>, status: u16
     let entry = LogEntry {
         remote: Some("127.0.0.1".parse().unwrap()),
         time: 1_767_225_600,
+        date: None,
         request: request.map(|r| (r.method, r.target, r.minor)),
         status,
         bytes: 0,

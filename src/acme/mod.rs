@@ -1,14 +1,21 @@
 //! Certificates obtained and renewed over ACME (RFC 8555), in a worker process.
 //!
 //! The parent forks a worker ([`spawn`]) when a check is due, the way it forks the render
-//! worker; it never speaks ACME itself, and no child does. The worker reads the state
-//! directory, and if the certificate there is missing or past two thirds of its lifetime, it
-//! orders a new one: it answers HTTP-01 through the shared counters page (`challenge.rs`), which
-//! every child serving the plain listener reads, then writes `key.pem` and `cert.pem` (0600)
-//! and exits 0. The parent then reloads, and the render worker carries the new certificate
-//! into the snapshot like any other. Until then the old one keeps serving.
+//! worker; it never speaks ACME itself, and no child does. The worker looks at the certificate
+//! in the state directory and the one in service: one on disk that is valid and not in service
+//! is for the parent to load first; the one in service not yet two thirds through its lifetime
+//! leaves nothing to do. Otherwise it orders a new one: it answers HTTP-01 through the shared
+//! counters page (`challenge.rs`), which every child serving the plain listener reads, then
+//! writes `key.pem` and `cert.pem` (0600) and exits 0. The parent then reads them and serves
+//! the new certificate at once, apart from the site (see `server/tls`).
 //!
-//! Exit statuses of the worker: 0 a new certificate, [`NOTHING_DUE`] nothing to do, 1 failed.
+//! Each ACME directory has its own account and certificate, under `acme/NAME/` in the state
+//! directory, NAME being the directory URL without its scheme (as Caddy keeps them): staging
+//! and production side by side, and an account or certificate of one never used with the
+//! other. An account the CA no longer knows (`accountDoesNotExist`) is replaced by a new one.
+//!
+//! Exit statuses of the worker: 0 a certificate to load, [`NOTHING_DUE`] nothing to do, 1
+//! failed.
 
 pub mod challenge;
 mod http;
@@ -16,21 +23,18 @@ pub mod validity;
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
-    NewOrder, OrderStatus,
+    NewOrder, Order, OrderStatus,
 };
 use nix::unistd::{ForkResult, Pid};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 
-use crate::server::status::{Counters, ACME_NEXT_CHECK};
-use crate::server::tls::Files;
+use crate::server::status::Counters;
+use crate::server::tls::{Certificate, Files};
 use crate::sys;
 
 /// Let's Encrypt's production directory.
@@ -44,9 +48,6 @@ pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// The worker's exit status when the certificate is still good.
 pub const NOTHING_DUE: i32 = 3;
-
-/// How long a check waits when the certificate's lifetime gives no better answer.
-const DEFAULT_RECHECK: u64 = 3600;
 
 /// What `--acme-*` and `--state-dir` configure.
 #[derive(Debug, Clone)]
@@ -64,13 +65,41 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The certificate and key files the render worker serves from.
+    /// Where this directory's account and certificate live: `acme/NAME/` in the state
+    /// directory.
+    pub fn directory_dir(&self) -> PathBuf {
+        self.state_dir
+            .join("acme")
+            .join(directory_name(&self.directory))
+    }
+
+    /// The certificate and key files the parent serves from.
     pub fn files(&self) -> Files {
+        let dir = self.directory_dir();
         Files {
-            cert: self.state_dir.join("cert.pem"),
-            key: self.state_dir.join("key.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
             missing_ok: true,
         }
+    }
+}
+
+/// A directory URL as a file name: without its scheme, every character but letters, digits,
+/// `.` and `_` a `-` (`acme-v02.api.letsencrypt.org-directory`).
+fn directory_name(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let name: String = rest
+        .trim_end_matches('/')
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' => c,
+            _ => '-',
+        })
+        .collect();
+    // `.` and `..` would name the folder above.
+    match name.chars().all(|c| c == '.') {
+        true => name.replace('.', "-") + "-",
+        false => name,
     }
 }
 
@@ -84,20 +113,73 @@ pub fn prepare_state_dir(
     fs::create_dir_all(dir).map_err(fail)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(fail)?;
     if let Some((uid, gid)) = owner {
-        nix::unistd::chown(dir, Some(uid), Some(gid))
-            .map_err(|e| format!("state directory {}: chown: {e}", dir.display()))?;
-        for file in ["account.json", "cert.pem", "key.pem"] {
-            let path = dir.join(file);
-            if path.exists() {
-                let _ = nix::unistd::chown(&path, Some(uid), Some(gid));
+        // ACME's own files only: whatever else shares the directory (a lock) keeps its owner.
+        for name in ["", "acme", "account.json", "cert.pem", "key.pem"] {
+            let path = match name {
+                "" => dir.to_path_buf(),
+                name => dir.join(name),
+            };
+            if path.symlink_metadata().is_ok() {
+                chown_tree(&path, uid, gid, !name.is_empty())
+                    .map_err(|e| format!("{}: chown: {e}", path.display()))?;
             }
         }
     }
     Ok(())
 }
 
-/// Forks the worker. The parent reaps it like any child and reads its exit status.
-pub fn spawn(settings: &Settings, counters: &Counters) -> std::io::Result<Pid> {
+/// Hands `path` (and with `deep`, what is under it) to `uid`:`gid`, not following symbolic
+/// links.
+fn chown_tree(
+    path: &Path,
+    uid: nix::unistd::Uid,
+    gid: nix::unistd::Gid,
+    deep: bool,
+) -> nix::Result<()> {
+    nix::unistd::fchownat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        Some(uid),
+        Some(gid),
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?;
+    if deep && fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+            chown_tree(&entry.path(), uid, gid, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// What the worker's exit status says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// A certificate not in service is on disk (just ordered, or left by an earlier image).
+    ToLoad,
+    /// The certificate in service is good for a while yet.
+    NothingDue,
+    /// The attempt failed; the worker logged why.
+    Failed,
+}
+
+impl Checked {
+    /// The outcome of a worker that exited with `code`.
+    pub fn from_exit_code(code: i32) -> Checked {
+        match code {
+            0 => Checked::ToLoad,
+            NOTHING_DUE => Checked::NothingDue,
+            _ => Checked::Failed,
+        }
+    }
+}
+
+/// Forks the worker, which compares the state directory with `in_service`. The parent reaps it
+/// like any child and reads its exit status ([`Checked::from_exit_code`]).
+pub fn spawn(
+    settings: &Settings,
+    counters: &Counters,
+    in_service: Option<&Certificate>,
+) -> std::io::Result<Pid> {
     match sys::fork().map_err(|e| std::io::Error::other(format!("fork for ACME: {e}")))? {
         ForkResult::Child => {
             // Keep only stderr; the counters page stays mapped after its descriptor closes.
@@ -112,11 +194,11 @@ pub fn spawn(settings: &Settings, counters: &Counters) -> std::io::Result<Pid> {
                 ],
                 &[],
             );
-            let code = match run(settings, counters) {
-                Ok(true) => 0,
-                Ok(false) => NOTHING_DUE,
+            let code = match run(settings, counters, in_service) {
+                Ok(Checked::ToLoad) => 0,
+                Ok(_) => NOTHING_DUE,
                 Err(e) => {
-                    log::error!("ACME: {e}; the current certificate keeps serving");
+                    log::error!("ACME: {e}");
                     1
                 }
             };
@@ -127,46 +209,79 @@ pub fn spawn(settings: &Settings, counters: &Counters) -> std::io::Result<Pid> {
     }
 }
 
-/// When the parent should check next, as the worker left it in the counters page.
-pub fn next_check(counters: &Counters) -> Option<u64> {
-    match counters.words()[ACME_NEXT_CHECK].load(Ordering::Relaxed) {
-        0 => None,
-        at => Some(at),
-    }
-}
-
 fn now_unix() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// The time two thirds into the certificate's lifetime, if there is a readable one.
-fn renew_at(cert: &Path) -> Option<i64> {
-    let pem = fs::read(cert).ok()?;
-    let leaf = CertificateDer::pem_slice_iter(&pem).next()?.ok()?;
-    let (not_before, not_after) = validity::of(&leaf)?;
-    Some(not_before + (not_after - not_before) * 2 / 3)
-}
-
-/// Obtains a certificate if one is due. `Ok(true)`: a new one was written.
-fn run(settings: &Settings, counters: &Counters) -> Result<bool, String> {
+/// Obtains a certificate if one is due.
+fn run(
+    settings: &Settings,
+    counters: &Counters,
+    in_service: Option<&Certificate>,
+) -> Result<Checked, String> {
+    let dir = settings.directory_dir();
+    sort_state_dir(settings)?;
     let files = settings.files();
-    let next = &counters.words()[ACME_NEXT_CHECK];
-    if let Some(at) = renew_at(&files.cert) {
-        if at > now_unix() {
-            let wait = (at - now_unix()).clamp(1, DEFAULT_RECHECK as i64);
-            next.store((now_unix() + wait) as u64, Ordering::Relaxed);
-            return Ok(false);
+    let now = now_unix();
+    match Certificate::load(&files) {
+        // Still valid and not in service (the parent could not read it, or a re-exec came
+        // between): served first, even if due, and ordered after.
+        Ok(Some(on_disk))
+            if in_service != Some(&on_disk)
+                && on_disk.not_after > now
+                && in_service.is_none_or(|c| c.may_give_way_to(&on_disk, now)) =>
+        {
+            return Ok(Checked::ToLoad)
         }
+        Ok(Some(on_disk)) if on_disk.renew_at() > now => return Ok(Checked::NothingDue),
+        Ok(_) => {}
+        Err(e) => log::warn!("ACME: {e}; ordering a new certificate"),
     }
-    let http = http::Client::new(settings.directory_ca.as_deref())?;
-    let account = account(settings, http)?;
+    let mut account = account(settings)?;
     let identifiers: Vec<Identifier> = settings
         .domains
         .iter()
         .map(|d| Identifier::Dns(d.clone()))
         .collect();
-    let mut order = pollster::block_on(account.new_order(&NewOrder::new(&identifiers)))
-        .map_err(|e| format!("new order at {}: {e}", settings.directory))?;
+    let order = match pollster::block_on(account.new_order(&NewOrder::new(&identifiers))) {
+        Err(instant_acme::Error::Api(problem))
+            if problem.r#type.as_deref() == Some(ACCOUNT_GONE) =>
+        {
+            log::warn!(
+                "ACME: {} no longer knows the account in {}; registering a new one",
+                settings.directory,
+                dir.display()
+            );
+            account = register(settings)?;
+            pollster::block_on(account.new_order(&NewOrder::new(&identifiers)))
+        }
+        other => other,
+    };
+    let mut order = order.map_err(|e| format!("new order at {}: {e}", settings.directory))?;
+    authorize(&mut order, settings, counters)?;
+    let key = pollster::block_on(order.finalize()).map_err(|e| format!("finalize: {e}"))?;
+    let mut chain = None;
+    wait_for(|| {
+        chain = pollster::block_on(order.certificate()).map_err(|e| format!("certificate: {e}"))?;
+        Ok(chain.is_some())
+    })?;
+    let chain = chain.unwrap_or_default();
+    write_private(&files.key, key.as_bytes())?;
+    write_private(&files.cert, chain.as_bytes())?;
+    log::info!(
+        "ACME: new certificate for {} from {} written to {}",
+        settings.domains.join(", "),
+        settings.directory,
+        files.cert.display()
+    );
+    Ok(Checked::ToLoad)
+}
+
+/// The problem type of a CA that does not know the account (RFC 8555 section 6.7).
+const ACCOUNT_GONE: &str = "urn:ietf:params:acme:error:accountDoesNotExist";
+
+/// Answers each pending authorization's HTTP-01 challenge and waits until the order is ready.
+fn authorize(order: &mut Order, settings: &Settings, counters: &Counters) -> Result<(), String> {
     let mut authorizations = order.authorizations();
     let mut slot = 0;
     while let Some(authorization) = pollster::block_on(authorizations.next()) {
@@ -194,36 +309,78 @@ fn run(settings: &Settings, counters: &Counters) -> Result<bool, String> {
             )),
             _ => Ok(false),
         }
-    })?;
-    let key = pollster::block_on(order.finalize()).map_err(|e| format!("finalize: {e}"))?;
-    let mut chain = None;
-    wait_for(|| {
-        chain = pollster::block_on(order.certificate()).map_err(|e| format!("certificate: {e}"))?;
-        Ok(chain.is_some())
-    })?;
-    let chain = chain.unwrap_or_default();
-    write_private(&files.key, key.as_bytes())?;
-    write_private(&files.cert, chain.as_bytes())?;
-    let at = renew_at(&files.cert).unwrap_or(now_unix() + DEFAULT_RECHECK as i64);
-    next.store(at.max(now_unix() + 1) as u64, Ordering::Relaxed);
-    log::info!(
-        "ACME: new certificate for {} written to {}",
-        settings.domains.join(", "),
-        files.cert.display()
-    );
-    Ok(true)
+    })
 }
 
-/// The account in the state directory, or a new one (saved there, 0600).
-fn account(settings: &Settings, http: http::Client) -> Result<Account, String> {
-    let path = settings.state_dir.join("account.json");
-    let builder = Account::builder_with_http(Box::new(http));
-    if let Ok(text) = fs::read_to_string(&path) {
-        let credentials: AccountCredentials =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return pollster::block_on(builder.from_credentials(credentials))
-            .map_err(|e| format!("account from {}: {e}", path.display()));
+/// The directory an account file was made at, if it says.
+fn account_directory(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(value.get("directory")?.as_str()?.to_string())
+}
+
+/// Creates this directory's folder (0700). A state directory written before accounts were kept
+/// per directory holds `account.json`, `cert.pem` and `key.pem` at its top: they are moved into
+/// the folder if the account was made at this directory (and the folder has none), left alone
+/// otherwise. Run by the server's user: at a first start, and by the worker (after a re-exec
+/// from an image that kept them at the top).
+pub fn sort_state_dir(settings: &Settings) -> Result<(), String> {
+    let top = &settings.state_dir;
+    let dir = settings.directory_dir();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let Ok(text) = fs::read_to_string(top.join("account.json")) else {
+        return Ok(());
+    };
+    if account_directory(&text).as_deref() != Some(settings.directory.as_str())
+        || dir.join("account.json").exists()
+    {
+        return Ok(());
     }
+    for file in ["cert.pem", "key.pem", "account.json"] {
+        if top.join(file).exists() {
+            if let Err(e) = fs::rename(top.join(file), dir.join(file)) {
+                log::warn!("ACME: moving {file} into {}: {e}", dir.display());
+            }
+        }
+    }
+    log::info!(
+        "ACME: the account and certificate in {} are {}'s: moved to {}",
+        top.display(),
+        settings.directory,
+        dir.display()
+    );
+    Ok(())
+}
+
+/// This directory's account, or a new one.
+fn account(settings: &Settings) -> Result<Account, String> {
+    let path = settings.directory_dir().join("account.json");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return register(settings);
+    };
+    // Made elsewhere (a copied file): never used with this directory.
+    if account_directory(&text).as_deref() != Some(settings.directory.as_str()) {
+        log::warn!(
+            "ACME: {} belongs to another directory; registering at {}",
+            path.display(),
+            settings.directory
+        );
+        return register(settings);
+    }
+    let credentials: AccountCredentials =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let http = http::Client::new(settings.directory_ca.as_deref())?;
+    pollster::block_on(Account::builder_with_http(Box::new(http)).from_credentials(credentials))
+        .map_err(|e| format!("account from {}: {e}", path.display()))
+}
+
+/// Registers a new account at the directory and saves it in the directory's folder (0600),
+/// replacing any account there.
+fn register(settings: &Settings) -> Result<Account, String> {
+    let path = settings.directory_dir().join("account.json");
     let contact: Vec<String> = settings
         .email
         .iter()
@@ -235,11 +392,18 @@ fn account(settings: &Settings, http: http::Client) -> Result<Account, String> {
         terms_of_service_agreed: true,
         only_return_existing: false,
     };
-    let (account, credentials) =
-        pollster::block_on(builder.create(&new, settings.directory.clone(), None))
-            .map_err(|e| format!("creating an account at {}: {e}", settings.directory))?;
+    let http = http::Client::new(settings.directory_ca.as_deref())?;
+    let (account, credentials) = pollster::block_on(
+        Account::builder_with_http(Box::new(http)).create(&new, settings.directory.clone(), None),
+    )
+    .map_err(|e| format!("creating an account at {}: {e}", settings.directory))?;
     let text = serde_json::to_string(&credentials).map_err(|e| e.to_string())?;
     write_private(&path, text.as_bytes())?;
+    log::info!(
+        "ACME: new account at {} saved in {}",
+        settings.directory,
+        path.display()
+    );
     Ok(account)
 }
 
@@ -268,4 +432,73 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     file.write_all(bytes).map_err(fail)?;
     file.sync_all().map_err(fail)?;
     fs::rename(&temporary, path).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_directory_url_has_a_folder_of_its_own() {
+        assert_eq!(
+            directory_name(LETS_ENCRYPT),
+            "acme-v02.api.letsencrypt.org-directory"
+        );
+        assert_eq!(
+            directory_name(LETS_ENCRYPT_STAGING),
+            "acme-staging-v02.api.letsencrypt.org-directory"
+        );
+        assert_eq!(
+            directory_name("https://127.0.0.1:14000/dir/"),
+            "127.0.0.1-14000-dir"
+        );
+        // Nothing in a URL climbs out of the state directory.
+        assert_eq!(directory_name("https://x/../../etc"), "x-..-..-etc");
+        assert!(!directory_name("https://x/../..").contains('/'));
+        assert_eq!(directory_name("https://.."), "---");
+        assert_eq!(directory_name(""), "-");
+    }
+
+    #[test]
+    fn files_of_one_directory_at_the_top_move_into_its_folder_and_no_other() {
+        let state = std::env::temp_dir().join(format!("forkblog-acme-sort-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&state);
+        fs::create_dir_all(&state).unwrap();
+        let settings = |directory: &str| Settings {
+            domains: vec!["blog.test".into()],
+            email: None,
+            directory: directory.into(),
+            directory_ca: None,
+            state_dir: state.clone(),
+        };
+        let (staging, production) = (settings(LETS_ENCRYPT_STAGING), settings(LETS_ENCRYPT));
+        let account = format!(r#"{{"id":"x","directory":"{LETS_ENCRYPT_STAGING}"}}"#);
+        for (file, text) in [
+            ("account.json", account.as_str()),
+            ("cert.pem", "C"),
+            ("key.pem", "K"),
+        ] {
+            fs::write(state.join(file), text).unwrap();
+        }
+        // Another directory's files are never taken.
+        sort_state_dir(&production).unwrap();
+        assert!(state.join("account.json").exists());
+        assert!(!production.directory_dir().join("account.json").exists());
+        assert!(!production.files().cert.exists());
+        // Their own directory's folder gets them.
+        sort_state_dir(&staging).unwrap();
+        assert!(!state.join("cert.pem").exists());
+        assert_eq!(fs::read_to_string(staging.files().cert).unwrap(), "C");
+        assert_eq!(fs::read_to_string(staging.files().key).unwrap(), "K");
+        assert!(staging.directory_dir().join("account.json").exists());
+        let _ = fs::remove_dir_all(&state);
+    }
+
+    #[test]
+    fn an_account_file_says_which_directory_it_was_made_at() {
+        let text = r#"{"id":"https://ca/acct/1","key_pkcs8":"AA","directory":"https://ca/dir"}"#;
+        assert_eq!(account_directory(text).as_deref(), Some("https://ca/dir"));
+        assert_eq!(account_directory(r#"{"id":"x"}"#), None);
+        assert_eq!(account_directory("not json"), None);
+    }
 }

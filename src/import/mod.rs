@@ -300,6 +300,7 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             site_url: "",
             highlight: false,
             math: false,
+            toc: false,
             page_root: is_page.then_some(pages_dir.as_path()),
         };
         let mut text = text;

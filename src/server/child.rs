@@ -42,6 +42,49 @@ pub struct Context<'a> {
     pub tls: Option<&'a Https>,
     /// Which peers may name the client (PROXY header, forwarding headers): see `client.rs`.
     pub trust: &'a Trust,
+    /// What the snapshot and answers this child inherited are current for.
+    pub current: Current,
+}
+
+/// What a child's answers are current for, read by the parent before it forks: the generation
+/// (the snapshot it maps), and under `--watch` the count of settled reloads instead (a failed
+/// one turns every page into the failure page, which a child learns only at fork).
+///
+/// When it changes, the parent sends every child SIGUSR2 (see `Supervisor::retire_children`),
+/// the signal that already ends a wait for the client: an outdated child then closes its
+/// connection when it owes nothing (RFC 9112 9.3.1: a client retries a request on a reused
+/// connection that closes without an answer, and opens a new one, served by the new generation)
+/// and answers a request already under way with `Connection: close`. The check is one load from
+/// the counters page, which every response touches anyway, so the hot path gains no page.
+#[derive(Clone, Copy)]
+pub struct Current {
+    counter: Counter,
+    value: u64,
+}
+
+impl Current {
+    /// As the counters say now; `live` under `--watch`.
+    pub fn read(counters: &Counters, live: bool) -> Current {
+        let counter = match live {
+            true => Counter::ReloadsSettled,
+            false => Counter::Generation,
+        };
+        Current {
+            counter,
+            value: counters.get(counter),
+        }
+    }
+
+    /// For a server without shared counters (`--inetd`): never outdated.
+    pub const ALWAYS: Current = Current {
+        counter: Counter::Generation,
+        value: u64::MAX,
+    };
+
+    /// Whether a reload since made this child's answers outdated.
+    fn outdated(self, counters: Option<&Counters>) -> bool {
+        self.value != u64::MAX && counters.is_some_and(|c| c.get(self.counter) != self.value)
+    }
 }
 
 /// The buffers a child writes into, allocated by the parent once, before it forks: a child
@@ -222,17 +265,13 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -> ! {
 /// Serves a connection that came in through the HTTPS listener: the handshake happens in the
 /// first reads of the request loop, under the head timeout.
 ///
-/// PROXY protocol is read on the plain listener only: inside TLS there is none to read, and a
-/// front that terminates TLS itself talks to the plain listener. Forwarding headers still count.
+/// PROXY protocol is read on the plain listener only (`Trust::inside_tls`).
 ///
 /// Not inlined: its TLS state is large, and a plain child should not probe (and so fault in)
 /// the stack pages it would take.
 #[inline(never)]
 fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
-    let trust = Trust {
-        proxy_protocol: false,
-        ..ctx.trust.clone()
-    };
+    let trust = ctx.trust.inside_tls();
     let ctx = Context {
         trust: &trust,
         responder: ctx.responder,
@@ -313,7 +352,7 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
         if filled > 0 && proxy_pending {
             match client::proxy_header(&buf[..filled]) {
                 ProxyHeader::Complete { len, source } => {
-                    out.conn = source.or(out.conn);
+                    out.conn = source.client(out.conn);
                     buf.copy_within(len..filled, 0);
                     filled -= len;
                     proxy_pending = false;
@@ -329,14 +368,16 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
             request::accept_later_minors(&mut buf[..filled]);
             match request::parse(&buf[..filled]) {
                 Parsed::Complete { len, request } => {
+                    let outdated = ctx.current.outdated(counters);
+                    if outdated && !first_head {
+                        // A reused connection: closed unanswered, the request is retried on a
+                        // new one (see [`Current`]), never answered from the old site.
+                        return out.stream.close();
+                    }
                     first_head = false;
-                    let client = client::from_headers(
-                        out.conn,
-                        request.forwarded_for,
-                        request.forwarded,
-                        ctx.trust,
-                    );
-                    let response = ctx.responder.respond(&request, client, path);
+                    let client = client::from_headers(out.conn, &request, ctx.trust);
+                    let mut response = ctx.responder.respond(&request, client, path);
+                    response.close |= outdated;
                     let sent = out.send(&response, request.minor == 0);
                     out.log(client, Some(&request), response.status, sent);
                     // Any later request comes after an unknown wait: ask the clock.
@@ -384,13 +425,18 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
             }
         };
         let evicted = matches!(read, Read::Evicted);
+        let outdated = evicted && ctx.current.outdated(counters);
         let draining = evicted && counters.is_some_and(|c| c.get(Counter::Draining) != 0);
-        if let (true, Some(counters), false) = (evicted, counters, draining) {
+        if let (true, Some(counters), false) = (evicted, counters, draining || outdated) {
             counters.add(Counter::Evicted, 1);
         }
         match read {
+            // A new generation: a connection that asked nothing yet, or only part of a later
+            // request, closes (its client retries on a new connection); a first request on its
+            // way is answered, with `Connection: close`.
+            Read::Evicted if outdated && (filled == 0 || !first_head) => return,
             // A shutdown closes idle connections; a request on its way is still served.
-            Read::Evicted if draining && !idle => {}
+            Read::Evicted if (draining || outdated) && !idle => {}
             Read::Data(n) => {
                 filled += n;
                 if idle {

@@ -2,12 +2,22 @@
 //! balancer) connects on the client's behalf.
 //!
 //! The socket's peer is the client unless that peer is trusted (`--trusted-proxy CIDR`). A
-//! trusted peer may say who the client is in two ways, and only a trusted peer is believed:
-//! - a PROXY protocol header (v1 text or v2 binary) before the HTTP head, with
-//!   `--proxy-protocol`: [`proxy_header`] reads it, the child's loop calls it before the head;
+//! trusted peer names the client in the one way the operator chose (`--client-from`, see
+//! [`ClientFrom`]); every other way is ignored, because a front passes on whatever headers it
+//! does not set itself, and a client's own `Forwarded` or `X-Real-IP` would otherwise be read as
+//! the front's word:
+//! - a PROXY protocol header (v1 text or v2 binary) before the HTTP head: [`proxy_header`] reads
+//!   it, the child's loop calls it before the head;
 //! - `X-Forwarded-For` or `Forwarded` on each request: [`from_headers`] walks the chain from the
 //!   right and takes the right-most address that is not trusted. Addresses to its left were
-//!   written by whoever sent the request and prove nothing.
+//!   written by whoever sent the request and prove nothing;
+//! - `X-Real-IP`: one address, set by the front.
+//!
+//! A trusted front that says it does not know the client (`for=unknown`, an obfuscated `_node`,
+//! `PROXY UNKNOWN`, garbage) leaves the client unknown (`None`: `-` in the access log, never a
+//! reader of the status endpoint): taking the front's own address instead would make every such
+//! request the machine itself. A request without the chosen header did not come through the
+//! front (a check on the machine itself): its peer is the client.
 //!
 //! Everything that cares about the client (the access log, the status endpoint's reader check)
 //! uses what this file decides. Pure functions over byte slices, unit-tested below.
@@ -15,6 +25,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+
+use super::request::Request;
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a /32 or /128.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +91,70 @@ impl fmt::Display for Cidr {
     }
 }
 
+/// Where a trusted front names the client (`--client-from`): one source per deployment, the
+/// one the front sets; the others are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientFrom {
+    /// The peer is always the client; no front is believed.
+    Peer,
+    /// A PROXY protocol header before the first request, required from every trusted peer.
+    ProxyProtocol,
+    /// `X-Forwarded-For`, read from the right. The default: what nginx, Caddy, HAProxy and
+    /// most load balancers send, and what the configs in deploy/ set; an operator who names a
+    /// front with `--trusted-proxy` alone gets the header that front most likely sets, and a
+    /// client's own `Forwarded` or `X-Real-IP` is never read. (`Peer` as the default would make
+    /// every client the front, and the status endpoint public through it.)
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239), its `for=` parameters read from the right.
+    Forwarded,
+    /// `X-Real-IP`: one address.
+    XRealIp,
+}
+
+impl ClientFrom {
+    /// Every choice, as `--client-from` spells it.
+    const ALL: [ClientFrom; 5] = [
+        ClientFrom::Peer,
+        ClientFrom::ProxyProtocol,
+        ClientFrom::XForwardedFor,
+        ClientFrom::Forwarded,
+        ClientFrom::XRealIp,
+    ];
+
+    /// The flag's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientFrom::Peer => "peer",
+            ClientFrom::ProxyProtocol => "proxy-protocol",
+            ClientFrom::XForwardedFor => "x-forwarded-for",
+            ClientFrom::Forwarded => "forwarded",
+            ClientFrom::XRealIp => "x-real-ip",
+        }
+    }
+}
+
+impl FromStr for ClientFrom {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ClientFrom, String> {
+        ClientFrom::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(text))
+            .ok_or_else(|| {
+                let names: Vec<&str> = ClientFrom::ALL.iter().map(|c| c.name()).collect();
+                format!("'{text}' is not one of {}", names.join(", "))
+            })
+    }
+}
+
 /// Whom the server believes about the client's address.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
-    /// Peers whose PROXY header and forwarding headers are believed (`--trusted-proxy`).
+    /// Peers whose word about the client is believed (`--trusted-proxy`).
     pub proxies: Vec<Cidr>,
-    /// `--proxy-protocol`: a trusted peer must start with a PROXY header.
-    pub proxy_protocol: bool,
+    /// Where they give it (`--client-from`).
+    pub client_from: ClientFrom,
 }
 
 impl Trust {
@@ -96,7 +165,21 @@ impl Trust {
 
     /// Whether a connection from `peer` must start with a PROXY header.
     pub fn expects_proxy_header(&self, peer: Option<IpAddr>) -> bool {
-        self.proxy_protocol && peer.is_some_and(|ip| self.trusts(ip))
+        self.client_from == ClientFrom::ProxyProtocol && peer.is_some_and(|ip| self.trusts(ip))
+    }
+
+    /// The trust on the HTTPS listener: a front that terminates TLS itself talks to the plain
+    /// listener, and inside TLS there is no PROXY header to read, so a trusted peer there is the
+    /// client. The headers are read as on the plain listener.
+    pub fn inside_tls(&self) -> Trust {
+        let client_from = match self.client_from {
+            ClientFrom::ProxyProtocol => ClientFrom::Peer,
+            other => other,
+        };
+        Trust {
+            proxies: self.proxies.clone(),
+            client_from,
+        }
     }
 }
 
@@ -105,16 +188,37 @@ impl Trust {
 pub enum ProxyHeader {
     /// Not complete yet.
     Partial,
-    /// A complete header of `len` bytes. `source` is the client it names; `None` for
-    /// `UNKNOWN` (v1) or `LOCAL` and non-IP families (v2), where the peer stays the client.
+    /// A complete header of `len` bytes, naming `source`.
     Complete {
         /// Bytes the header took.
         len: usize,
-        /// The client's address, when the header gives one.
-        source: Option<IpAddr>,
+        /// Whom the header names.
+        source: Proxied,
     },
     /// Not a valid PROXY header.
     Invalid,
+}
+
+/// Whom a complete PROXY header names.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Proxied {
+    /// A client at this address.
+    Client(IpAddr),
+    /// Nobody: the front's own connection (v2 `LOCAL`, a health check); the peer is the client.
+    Local,
+    /// A client the front cannot name (v1 `UNKNOWN`, v2 `UNSPEC` or a Unix socket).
+    Unknown,
+}
+
+impl Proxied {
+    /// The connection's client, given its `peer`.
+    pub fn client(self, peer: Option<IpAddr>) -> Option<IpAddr> {
+        match self {
+            Proxied::Client(ip) => Some(ip),
+            Proxied::Local => peer,
+            Proxied::Unknown => None,
+        }
+    }
 }
 
 /// The 12-byte signature that starts a PROXY protocol v2 header.
@@ -170,7 +274,7 @@ fn proxy_v1(buf: &[u8]) -> ProxyHeader {
         source,
     };
     match words.as_slice() {
-        ["PROXY", "UNKNOWN", ..] => complete(None),
+        ["PROXY", "UNKNOWN", ..] => complete(Proxied::Unknown),
         ["PROXY", family, src, dst, sport, dport] => {
             let ports_ok = [sport, dport]
                 .iter()
@@ -187,7 +291,7 @@ fn proxy_v1(buf: &[u8]) -> ProxyHeader {
                 _ => return ProxyHeader::Invalid,
             };
             match (src, dst, ports_ok) {
-                (Some(src), Some(_), true) => complete(Some(src)),
+                (Some(src), Some(_), true) => complete(Proxied::Client(src)),
                 _ => ProxyHeader::Invalid,
             }
         }
@@ -216,57 +320,56 @@ fn proxy_v2(buf: &[u8]) -> ProxyHeader {
     let body = &buf[16..len];
     let source = match (version_command & 0x0f, family) {
         // LOCAL: the front's own connection (a health check); the peer is the client.
-        (0x0, _) => None,
+        (0x0, _) => Proxied::Local,
         // PROXY over TCP or UDP, IPv4: src(4) dst(4) sport(2) dport(2).
-        (0x1, 0x11 | 0x12) if body.len() >= 12 => Some(IpAddr::V4(Ipv4Addr::new(
+        (0x1, 0x11 | 0x12) if body.len() >= 12 => Proxied::Client(IpAddr::V4(Ipv4Addr::new(
             body[0], body[1], body[2], body[3],
         ))),
         // IPv6: src(16) dst(16) sport(2) dport(2).
         (0x1, 0x21 | 0x22) if body.len() >= 36 => {
             let mut octets = [0u8; 16];
             octets.copy_from_slice(&body[..16]);
-            Some(IpAddr::V6(Ipv6Addr::from(octets)))
+            Proxied::Client(IpAddr::V6(Ipv6Addr::from(octets)))
         }
-        // UNSPEC or a Unix socket: no IP to log; the peer stays the client.
-        (0x1, 0x00 | 0x31 | 0x32) => None,
+        // UNSPEC or a Unix socket: a client with no address to give.
+        (0x1, 0x00 | 0x31 | 0x32) => Proxied::Unknown,
         _ => return ProxyHeader::Invalid,
     };
     ProxyHeader::Complete { len, source }
 }
 
-/// The client of one request: `conn` (the peer, or what a PROXY header named) unless it is a
-/// trusted front, in which case the forwarding headers are read from the right, and the first
-/// address that is not trusted is the client. `Forwarded` (RFC 7239) wins over
-/// `X-Forwarded-For` when both are present. Each header is its last line as sent: fronts append
-/// to one line, so the right-most entries are there.
+/// The client of one request: `conn` (the peer, or whom a PROXY header named) unless it is a
+/// trusted front and `--client-from` names a header, which is then read and every other
+/// forwarding header ignored. Each header is its last line as sent: fronts append to one line,
+/// or add their line last.
 ///
-/// When every address is trusted, the left-most is the client. An entry that is not an IP
-/// address (`unknown`, an obfuscated `_node`, garbage) ends the walk: the last address believed
-/// so far is the client.
-pub fn from_headers(
-    conn: Option<IpAddr>,
-    forwarded_for: Option<&[u8]>,
-    forwarded: Option<&[u8]>,
-    trust: &Trust,
-) -> Option<IpAddr> {
-    let mut client = conn?;
-    if !trust.trusts(client) {
-        return Some(client);
+/// `X-Forwarded-For` and `Forwarded` are read from the right, and the first address that is not
+/// trusted is the client; when every address is trusted, the left-most. An entry that is not an
+/// address (`unknown`, an obfuscated `_node`, an element without `for=`, garbage) makes the
+/// client unknown (`None`), as does an `X-Real-IP` that is not one address. Without the chosen
+/// header the peer is the client.
+pub fn from_headers(conn: Option<IpAddr>, request: &Request<'_>, trust: &Trust) -> Option<IpAddr> {
+    let peer = conn?;
+    if !trust.trusts(peer) {
+        return Some(peer);
     }
-    let entries: Vec<&[u8]> = match (forwarded, forwarded_for) {
-        (Some(value), _) => value
-            .split(|&b| b == b',')
-            .map(forwarded_for_param)
-            .collect(),
-        (None, Some(value)) => value.split(|&b| b == b',').collect(),
-        (None, None) => return Some(client),
+    let (value, elements) = match trust.client_from {
+        ClientFrom::Peer | ClientFrom::ProxyProtocol => return Some(peer),
+        ClientFrom::XRealIp => return request.real_ip.map_or(Some(peer), parse_node),
+        ClientFrom::XForwardedFor => (request.forwarded_for, false),
+        ClientFrom::Forwarded => (request.forwarded, true),
     };
-    for entry in entries.iter().rev() {
-        let Some(ip) = parse_node(entry) else {
-            break;
+    let Some(value) = value else {
+        return Some(peer);
+    };
+    let mut client = peer;
+    for entry in value.split(|&b| b == b',').rev() {
+        let node = match elements {
+            true => forwarded_for_param(entry),
+            false => entry,
         };
-        client = ip;
-        if !trust.trusts(ip) {
+        client = parse_node(node)?;
+        if !trust.trusts(client) {
             break;
         }
     }
@@ -311,10 +414,10 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn trust(ranges: &[&str]) -> Trust {
+    fn trust(ranges: &[&str], client_from: ClientFrom) -> Trust {
         Trust {
             proxies: ranges.iter().map(|r| r.parse().unwrap()).collect(),
-            proxy_protocol: false,
+            client_from,
         }
     }
 
@@ -350,15 +453,18 @@ mod tests {
             proxy_header(h),
             ProxyHeader::Complete {
                 len: 45,
-                source: Some(ip("203.0.113.7"))
+                source: Proxied::Client(ip("203.0.113.7"))
             }
         );
         let h6 = b"PROXY TCP6 2001:db8::7 ::1 51000 443\r\n";
         assert!(matches!(proxy_header(h6),
-            ProxyHeader::Complete { source: Some(s), .. } if s == ip("2001:db8::7")));
+            ProxyHeader::Complete { source: Proxied::Client(s), .. } if s == ip("2001:db8::7")));
         assert!(matches!(
             proxy_header(b"PROXY UNKNOWN\r\n"),
-            ProxyHeader::Complete { source: None, .. }
+            ProxyHeader::Complete {
+                source: Proxied::Unknown,
+                ..
+            }
         ));
         assert_eq!(proxy_header(b"PRO"), ProxyHeader::Partial);
         assert_eq!(proxy_header(b"PROXY TCP4 1.2.3.4"), ProxyHeader::Partial);
@@ -394,7 +500,7 @@ mod tests {
             proxy_header(&h),
             ProxyHeader::Complete {
                 len: h.len(),
-                source: Some(ip("198.51.100.4"))
+                source: Proxied::Client(ip("198.51.100.4"))
             }
         );
         for cut in 1..h.len() {
@@ -404,11 +510,18 @@ mod tests {
         body6.extend_from_slice(&ip6("::1"));
         body6.extend_from_slice(&[0, 1, 0, 2]);
         assert!(matches!(proxy_header(&v2(1, 0x21, &body6)),
-            ProxyHeader::Complete { source: Some(s), .. } if s == ip("2001:db8::9")));
+            ProxyHeader::Complete { source: Proxied::Client(s), .. } if s == ip("2001:db8::9")));
         assert!(matches!(
             proxy_header(&v2(0, 0x00, &[])),
             ProxyHeader::Complete {
-                source: None,
+                source: Proxied::Local,
+                len: 16
+            }
+        ));
+        assert!(matches!(
+            proxy_header(&v2(1, 0x00, &[])),
+            ProxyHeader::Complete {
+                source: Proxied::Unknown,
                 len: 16
             }
         ));
@@ -436,11 +549,181 @@ mod tests {
     }
 
     #[test]
+    fn what_a_proxy_header_names_becomes_the_client() {
+        let peer = Some(ip("127.0.0.1"));
+        assert_eq!(
+            Proxied::Client(ip("192.0.2.1")).client(peer),
+            Some(ip("192.0.2.1"))
+        );
+        assert_eq!(Proxied::Local.client(peer), peer);
+        assert_eq!(Proxied::Unknown.client(peer), None);
+    }
+
+    /// A request head carrying `headers`, parsed as the child parses it.
+    fn with_headers(headers: &str, check: impl FnOnce(&Request<'_>)) {
+        let head = format!("GET / HTTP/1.1\r\nHost: t\r\n{headers}\r\n");
+        match super::super::request::parse(head.as_bytes()) {
+            super::super::request::Parsed::Complete { request, .. } => check(&request),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The client `from_headers` finds for a request with `headers` from `conn`.
+    fn client_of(conn: &str, headers: &str, trust: &Trust) -> Option<IpAddr> {
+        let mut found = None;
+        with_headers(headers, |r| found = from_headers(Some(ip(conn)), r, trust));
+        found
+    }
+
+    /// What a client forges: every header a front might be told to read, each claiming the
+    /// machine itself.
+    const FORGED: &str = "Forwarded: for=127.0.0.1\r\nX-Forwarded-For: 127.0.0.1\r\n\
+                          X-Real-IP: 127.0.0.1\r\n";
+
+    #[test]
+    fn only_the_chosen_source_is_read() {
+        let front = &["127.0.0.1"];
+        // What each shipped front sends after the client's forged headers: its own value of
+        // the chosen header (nginx replaces it; the client's copy is gone), the others deleted.
+        let from =
+            |choice: ClientFrom, sent: &str| client_of("127.0.0.1", sent, &trust(front, choice));
+        let xff = ClientFrom::XForwardedFor;
+        assert_eq!(
+            from(xff, "X-Forwarded-For: 192.0.2.9\r\n"),
+            Some(ip("192.0.2.9"))
+        );
+        assert_eq!(
+            from(ClientFrom::Forwarded, "Forwarded: for=192.0.2.9\r\n"),
+            Some(ip("192.0.2.9"))
+        );
+        assert_eq!(
+            from(ClientFrom::XRealIp, "X-Real-IP: 192.0.2.9\r\n"),
+            Some(ip("192.0.2.9"))
+        );
+        // A forged header the operator did not choose is ignored, whichever it is.
+        for (choice, own) in [
+            (xff, "X-Forwarded-For: 192.0.2.9\r\n"),
+            (ClientFrom::Forwarded, "Forwarded: for=192.0.2.9\r\n"),
+            (ClientFrom::XRealIp, "X-Real-IP: 192.0.2.9\r\n"),
+        ] {
+            for forged in [
+                "Forwarded: for=127.0.0.1\r\n",
+                "X-Forwarded-For: 127.0.0.1\r\n",
+                "X-Real-IP: 127.0.0.1\r\n",
+            ] {
+                if forged.split(':').next() == own.split(':').next() {
+                    continue;
+                }
+                let both = format!("{forged}{own}");
+                assert_eq!(
+                    from(choice, &both),
+                    Some(ip("192.0.2.9")),
+                    "{choice:?} {forged}"
+                );
+                // The chosen header missing: the peer, never the forged address.
+                assert_eq!(
+                    client_of("127.0.0.9", forged, &trust(&["127.0.0.9"], choice)),
+                    Some(ip("127.0.0.9")),
+                    "{choice:?} {forged}"
+                );
+            }
+        }
+        // Peer and PROXY protocol read no header at all.
+        for choice in [ClientFrom::Peer, ClientFrom::ProxyProtocol] {
+            assert_eq!(
+                client_of("127.0.0.9", FORGED, &trust(&["127.0.0.9"], choice)),
+                Some(ip("127.0.0.9")),
+                "{choice:?}"
+            );
+        }
+        // From a peer that is not trusted, nothing is read, whatever the choice.
+        for choice in ClientFrom::ALL {
+            assert_eq!(
+                client_of("127.0.0.9", FORGED, &trust(front, choice)),
+                Some(ip("127.0.0.9")),
+                "{choice:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_front_appending_to_a_forged_value_still_names_the_client() {
+        // nginx's $proxy_add_x_forwarded_for, or a front that appends a Forwarded element.
+        let t = trust(&["127.0.0.1"], ClientFrom::XForwardedFor);
+        let forged = "X-Forwarded-For: 127.0.0.1, 127.0.0.9\r\n";
+        assert_eq!(client_of("127.0.0.1", forged, &t), Some(ip("127.0.0.9")));
+        let t = trust(&["127.0.0.1"], ClientFrom::Forwarded);
+        let forged = "Forwarded: for=127.0.0.1, for=127.0.0.9\r\n";
+        assert_eq!(client_of("127.0.0.1", forged, &t), Some(ip("127.0.0.9")));
+        // A client's own line before the front's: the front's (last) line is read.
+        let t = trust(&["127.0.0.1"], ClientFrom::XRealIp);
+        let two = "X-Real-IP: 127.0.0.1\r\nX-Real-IP: 127.0.0.9\r\n";
+        assert_eq!(client_of("127.0.0.1", two, &t), Some(ip("127.0.0.9")));
+    }
+
+    #[test]
+    fn an_address_nobody_gave_is_unknown_not_the_front() {
+        let fwd = [
+            "for=unknown",
+            "for=_hidden",
+            "for=\"_hidden:1234\"",
+            "proto=https",
+            "for=",
+            "for=unknown, for=127.0.0.1",
+            "for=198.51.100.2, for=unknown",
+        ];
+        let xff = [
+            "unknown",
+            "garbage",
+            "",
+            "198.51.100.2, unknown",
+            "127.0.0.1, x",
+        ];
+        let real = ["unknown", "198.51.100.2, 127.0.0.9", "_hidden", ""];
+        for (choice, name, values) in [
+            (ClientFrom::Forwarded, "Forwarded", &fwd[..]),
+            (ClientFrom::XForwardedFor, "X-Forwarded-For", &xff[..]),
+            (ClientFrom::XRealIp, "X-Real-IP", &real[..]),
+        ] {
+            let t = trust(&["127.0.0.1"], choice);
+            for value in values {
+                let header = format!("{name}: {value}\r\n");
+                assert_eq!(client_of("127.0.0.1", &header, &t), None, "{header}");
+            }
+        }
+    }
+
+    #[test]
+    fn choices_parse_by_their_flag_names() {
+        for choice in ClientFrom::ALL {
+            assert_eq!(choice.name().parse::<ClientFrom>(), Ok(choice));
+        }
+        assert_eq!("X-Real-IP".parse::<ClientFrom>(), Ok(ClientFrom::XRealIp));
+        let err = "xff".parse::<ClientFrom>().unwrap_err();
+        assert!(
+            err.contains("x-forwarded-for") && err.contains("peer"),
+            "{err}"
+        );
+        assert_eq!(ClientFrom::default(), ClientFrom::XForwardedFor);
+    }
+
+    #[test]
+    fn proxy_protocol_is_expected_on_the_plain_listener_only() {
+        let t = trust(&["127.0.0.1"], ClientFrom::ProxyProtocol);
+        assert!(t.expects_proxy_header(Some(ip("127.0.0.1"))));
+        assert!(!t.expects_proxy_header(Some(ip("127.0.0.9"))));
+        assert!(!t.expects_proxy_header(None));
+        assert!(!t.inside_tls().expects_proxy_header(Some(ip("127.0.0.1"))));
+        let x = trust(&["127.0.0.1"], ClientFrom::XForwardedFor);
+        assert!(!x.expects_proxy_header(Some(ip("127.0.0.1"))));
+        assert_eq!(x.inside_tls().client_from, ClientFrom::XForwardedFor);
+    }
+
+    #[test]
     fn forwarding_headers_believed_only_from_trusted_fronts() {
-        let t = trust(&["127.0.0.1", "10.0.0.0/8"]);
-        let xff = |conn: &str, value: &str| {
-            from_headers(Some(ip(conn)), Some(value.as_bytes()), None, &t)
-        };
+        let t = trust(&["127.0.0.1", "10.0.0.0/8"], ClientFrom::XForwardedFor);
+        let xff =
+            |conn: &str, value: &str| client_of(conn, &format!("X-Forwarded-For: {value}\r\n"), &t);
         assert_eq!(xff("203.0.113.1", "127.0.0.5"), Some(ip("203.0.113.1")));
         assert_eq!(xff("127.0.0.1", "127.0.0.5"), Some(ip("127.0.0.5")));
         assert_eq!(
@@ -448,20 +731,15 @@ mod tests {
             Some(ip("198.51.100.2"))
         );
         assert_eq!(xff("127.0.0.1", "10.0.0.9, 10.0.0.3"), Some(ip("10.0.0.9")));
-        assert_eq!(xff("127.0.0.1", "unknown, 10.0.0.3"), Some(ip("10.0.0.3")));
-        assert_eq!(xff("127.0.0.1", "garbage"), Some(ip("127.0.0.1")));
         assert_eq!(
             xff("127.0.0.1", "198.51.100.2:5555"),
             Some(ip("198.51.100.2"))
         );
         assert_eq!(xff("127.0.0.1", "2001:db8::5"), Some(ip("2001:db8::5")));
+        let t = trust(&["127.0.0.1", "10.0.0.0/8"], ClientFrom::Forwarded);
         let fwd = |value: &str| {
-            from_headers(
-                Some(ip("127.0.0.1")),
-                Some(b"9.9.9.9"),
-                Some(value.as_bytes()),
-                &t,
-            )
+            let headers = format!("X-Forwarded-For: 9.9.9.9\r\nForwarded: {value}\r\n");
+            client_of("127.0.0.1", &headers, &t)
         };
         assert_eq!(
             fwd("for=192.0.2.60;proto=http;by=203.0.113.43"),
@@ -471,11 +749,14 @@ mod tests {
             fwd("for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\""),
             Some(ip("2001:db8:cafe::17"))
         );
-        assert_eq!(fwd("For=_hidden, for=10.1.1.1"), Some(ip("10.1.1.1")));
+        assert_eq!(fwd("For=_hidden, for=10.1.1.1"), None);
         assert_eq!(
-            from_headers(Some(ip("127.0.0.1")), None, None, &t),
-            Some(ip("127.0.0.1"))
+            fwd("For=198.51.100.7, for=10.1.1.1"),
+            Some(ip("198.51.100.7"))
         );
-        assert_eq!(from_headers(None, Some(b"1.1.1.1"), None, &t), None);
+        assert_eq!(client_of("127.0.0.1", "", &t), Some(ip("127.0.0.1")));
+        with_headers("X-Forwarded-For: 1.1.1.1\r\n", |r| {
+            assert_eq!(from_headers(None, r, &t), None)
+        });
     }
 }

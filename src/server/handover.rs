@@ -1,7 +1,7 @@
 //! Re-exec in place: the next generation of the same PID, with the listening socket inherited.
 //!
-//! On a successful reload the supervisor calls [`exec`]: the listening socket, the new site's
-//! memfd, the access log and the lock are made inheritable (every other descriptor is
+//! On a successful reload the supervisor calls [`exec`]: the listening sockets, the new site's
+//! memfd, the certificate's memfd, the access log and the lock are made inheritable (every other descriptor is
 //! close-on-exec), the handled signals are blocked so none can strike between `execve` and the
 //! new image's handlers, and the binary is executed again with the same arguments. The new image
 //! reads `FORKBLOG_HANDOVER` in [`Handover::from_env`] and carries on: same PID, same socket (never
@@ -31,6 +31,9 @@ pub struct Handover {
     pub tls_listener: Option<OwnedFd>,
     /// The sealed memfd of the rendered site.
     pub site: OwnedFd,
+    /// The certificate in service (`tls::Certificate::to_memfd`); absent from an image that
+    /// left it at the end of the site snapshot instead.
+    pub certificate: Option<OwnedFd>,
     /// The access log file, unless it is stderr.
     pub log: Option<OwnedFd>,
     /// The lock file, holding the lock.
@@ -55,6 +58,8 @@ pub struct Outgoing<'a> {
     pub tls_listener: Option<BorrowedFd<'a>>,
     /// The new site.
     pub site: BorrowedFd<'a>,
+    /// The certificate in service, if any.
+    pub certificate: Option<BorrowedFd<'a>>,
     /// The access log file, if not stderr.
     pub log: Option<BorrowedFd<'a>>,
     /// The lock file.
@@ -77,6 +82,7 @@ pub fn exec(out: &Outgoing<'_>) -> io::Error {
         Some(out.listener),
         out.tls_listener,
         Some(out.site),
+        out.certificate,
         Some(out.counters),
         out.log,
         out.lock,
@@ -145,10 +151,11 @@ fn encode(out: &Outgoing<'_>) -> String {
         .unwrap_or_default()
         .as_secs();
     format!(
-        "{VAR}=listen={};tls={};site={};counters={};log={};lock={};generation={};started={};children={};exe={}",
+        "{VAR}=listen={};tls={};site={};cert={};counters={};log={};lock={};generation={};started={};children={};exe={}",
         out.listener.as_raw_fd(),
         raw(out.tls_listener),
         out.site.as_raw_fd(),
+        raw(out.certificate),
         out.counters.as_raw_fd(),
         raw(out.log),
         raw(out.lock),
@@ -176,6 +183,11 @@ impl Handover {
                 None => None,
             },
             site: fd_field(fields, "site")?.ok_or_else(|| bad("site"))?,
+            // Absent when the previous image carried the certificate in the snapshot.
+            certificate: match field(fields, "cert") {
+                Some(_) => fd_field(fields, "cert")?,
+                None => None,
+            },
             counters: fd_field(fields, "counters")?.ok_or_else(|| bad("counters"))?,
             log: fd_field(fields, "log")?,
             lock: fd_field(fields, "lock")?,

@@ -4,14 +4,25 @@
 //!
 //! The file holds the holder's PID on its first line, then what the server records about its
 //! last reload (`reload.rs` owns that text), so `forkblog reload` finds both in one place.
+//!
+//! Who may read it: `forkblog reload` only opens it to read (the PID, the record, a shared
+//! `flock` probe), and it runs as root or as the server's user (systemd's `ExecReload=`). So the
+//! file is set to 0644 whatever the umask (a unit's `UMask=0027` would otherwise make it 0640,
+//! unreadable to that user when root created it), and a server started as root hands it to the
+//! user it drops to, like the access log: it lies in that user's state directory, and a later
+//! start as that user opens it read-write. Writing it after the drop needs no permission at
+//! all: the server writes through the descriptor it opened before.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use nix::fcntl::{Flock, FlockArg};
+
+/// The lock file's mode: readable by whoever runs `forkblog reload` (see the top).
+const MODE: u32 = 0o644;
 
 /// Exit status of `forkblog serve` when another instance holds the lock. A systemd unit lists
 /// it in `RestartPreventExitStatus=` so that a duplicate start never becomes a restart loop.
@@ -49,7 +60,7 @@ impl Lock {
             .write(true)
             .create(true)
             .truncate(false)
-            .mode(0o644)
+            .mode(MODE)
             .custom_flags(libc::O_CLOEXEC)
             .open(path)
             .map_err(|e| {
@@ -58,7 +69,26 @@ impl Lock {
                     format!("opening lock file {}: {e}", path.display()),
                 ))
             })?;
-        Lock::take(file, true)
+        let lock = Lock::take(file, true)?;
+        // Set, not left to the umask; also repairs a file an older server left 0640. Only the
+        // owner or root may: anyone else keeps the mode they find, and is warned.
+        if let Err(e) = lock.file.set_permissions(Permissions::from_mode(MODE)) {
+            log::warn!(
+                "could not make the lock file {} readable ({MODE:o}) for `forkblog reload`: {e}",
+                path.display()
+            );
+        }
+        Ok(lock)
+    }
+
+    /// Hands the file to the user a root-started server drops to (see the top).
+    pub fn hand_to(&self, uid: u32, gid: u32) -> io::Result<()> {
+        nix::unistd::fchown(
+            self.file.as_fd(),
+            Some(nix::unistd::Uid::from_raw(uid)),
+            Some(nix::unistd::Gid::from_raw(gid)),
+        )
+        .map_err(io::Error::from)
     }
 
     /// Re-takes the lock on a descriptor inherited from the previous image (a no-op for the

@@ -8,14 +8,17 @@
 //! - `child.rs`: dup2 onto stdin/stdout, close the rest, the request loop, `_exit`.
 //! - `stream.rs`: the byte stream a child reads and writes (plain TCP on stdin/stdout), and
 //!   the peer's address when no `accept` gave it.
-//! - `client.rs`: **the client's address** behind a trusted front (PROXY protocol,
-//!   `X-Forwarded-For`, `Forwarded`), and the `--trusted-proxy` ranges.
-//! - `tls/`: **TLS**: the certificate carried in the snapshot, the configuration the parent
-//!   builds before forking, session tickets in shared memory, the child's TLS stream. Its
-//!   certificates may come from `crate::acme` (a worker the parent schedules).
+//! - `client.rs`: **the client's address** behind a trusted front, from the one source the
+//!   operator chose (`--client-from`: PROXY protocol, `X-Forwarded-For`, `Forwarded`,
+//!   `X-Real-IP`), and the `--trusted-proxy` ranges.
+//! - `tls/`: **TLS**: the certificate in service, the parent's apart from the site (handed
+//!   across re-exec in a memfd of its own), the configuration the parent builds before forking,
+//!   session tickets in shared memory, the child's TLS stream. Its certificates may come from
+//!   `crate::acme` (a worker the parent schedules, one account per CA directory).
 //! - `request.rs`: parsing a request head; `response.rs`: every response, chosen and built.
 //! - `snapshot.rs`: the site's layout in shared memory and lookups in it; `encode.rs`: heads,
-//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker.
+//!   gzip bodies and entity tags, computed at render time; `render.rs`: the render worker;
+//!   `cgroup.rs`: whether the OOM killer ended it (the cgroup's `oom_kill` count).
 //! - `base_url.rs`: whether the site's `base_url` suits a public address (a warning).
 //! - `notify.rs`: `READY=1` and `STATUS=` for systemd's `Type=notify`.
 //! - `reload.rs`: `forkblog reload`, and the record of reloads kept in the lock file for it.
@@ -26,6 +29,7 @@
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 pub mod base_url;
+mod cgroup;
 pub mod child;
 pub mod children;
 pub mod client;
@@ -92,7 +96,7 @@ pub struct Settings {
     pub limits: Limits,
     /// Where the status endpoint is and who may read it.
     pub status: status::Access,
-    /// Which peers may name the client (`--trusted-proxy`, `--proxy-protocol`).
+    /// Which peers may name the client, and where (`--trusted-proxy`, `--client-from`).
     pub trust: client::Trust,
     /// How often the leak watchdog samples the parent.
     pub watchdog_interval: Duration,
@@ -214,7 +218,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     }
     let log = AccessLog::open(&settings.access_log)
         .doing(format!("opening the access log {}", settings.access_log))?;
-    before_dropping(settings, &log)?;
+    before_dropping(settings, &log, &lock)?;
     if let Some(acme) = &settings.acme {
         let owner = privileges::service_account(settings.user.as_deref())
             .doing("looking up the service user")?
@@ -231,12 +235,13 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     let exe = std::env::current_exe().doing("finding this program's binary")?;
     // Watching starts before the first render, so an edit saved while it runs is not missed.
     let watcher = settings.watch.then(|| open_watcher(settings)).flatten();
+    let certificate = first_certificate(settings)?;
     let site = render::spawn(
         &exe,
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.preview(),
-        settings.tls.as_ref().map(|t| &t.files),
+        None,
         None,
     )
     .doing("starting the render worker")?
@@ -272,6 +277,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     Ok(Inherited {
         listener,
         tls_listener,
+        certificate,
         site,
         log,
         lock: Some(lock),
@@ -285,6 +291,38 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     })
 }
 
+/// The certificate a first start serves: `--tls-cert`'s files (which must be good), or what
+/// ACME left in the state directory (nothing yet is fine: HTTPS waits for it).
+fn first_certificate(settings: &Settings) -> Result<Option<tls::Certificate>, Error> {
+    let Some(files) = settings.tls.as_ref().map(|t| &t.files) else {
+        return Ok(None);
+    };
+    if let Some(acme) = &settings.acme {
+        crate::acme::sort_state_dir(acme)
+            .map_err(|e| Error::new("preparing the ACME state directory", e))?;
+    }
+    let certificate = tls::Certificate::load(files).map_err(|e| {
+        Error::new(
+            format!("cannot serve HTTPS from {}", files.cert.display()),
+            e,
+        )
+    })?;
+    match (&certificate, &settings.acme) {
+        (None, Some(acme)) => log::info!(
+            "no certificate for {} yet: HTTPS waits for the first one from {}",
+            acme.domains.join(", "),
+            acme.directory
+        ),
+        (Some(c), _) => log::info!(
+            "serving the certificate in {}, valid until {}",
+            files.cert.display(),
+            tls::date(c.not_after)
+        ),
+        (None, None) => {}
+    }
+    Ok(certificate)
+}
+
 /// `--watch`'s inotify watches; a site that cannot be watched is still served.
 fn open_watcher(settings: &Settings) -> Option<watch::Watcher> {
     watch::Watcher::new(&settings.root)
@@ -295,7 +333,8 @@ fn open_watcher(settings: &Settings) -> Option<watch::Watcher> {
 /// Started as root: what root could do but the service user will not. A site that user cannot
 /// read is an error naming the directory in the way; the log is handed to that user, so that it
 /// can reopen it on USR1, and a log directory it cannot create the file in again is a warning.
-fn before_dropping(settings: &Settings, log: &AccessLog) -> Result<(), Error> {
+/// The lock is that user's too (see `lock.rs`).
+fn before_dropping(settings: &Settings, log: &AccessLog, lock: &Lock) -> Result<(), Error> {
     let Some(account) =
         privileges::service_account(settings.user.as_deref()).doing("dropping privileges")?
     else {
@@ -306,6 +345,13 @@ fn before_dropping(settings: &Settings, log: &AccessLog) -> Result<(), Error> {
             format!("cannot serve {}", settings.root.display()),
             problem,
         ));
+    }
+    if let Err(e) = lock.hand_to(account.uid, account.gid) {
+        log::warn!(
+            "could not hand the lock {} to {}: {e}",
+            settings.lock_path().display(),
+            account.name
+        );
     }
     if let AccessLog::File { path, file } = log {
         let owned_by_root = file.metadata().is_ok_and(|m| {
@@ -336,6 +382,16 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
         None => None,
     };
     let site = snapshot::Snapshot::seal_and_map(handover.site).doing("mapping the new site")?;
+    // An image older than the certificate's own memfd left it at the end of the snapshot.
+    let certificate = match handover.certificate {
+        Some(fd) => {
+            Some(tls::Certificate::from_memfd(fd).doing("reading the handed-over certificate")?)
+        }
+        None => settings
+            .tls
+            .as_ref()
+            .and_then(|_| tls::Certificate::from_snapshot(site.view())),
+    };
     let log = match handover.log {
         Some(fd) => AccessLog::adopt(&settings.access_log, File::from(fd)),
         None => AccessLog::Stderr(std::io::stderr()),
@@ -371,6 +427,7 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
     Ok(Inherited {
         listener,
         tls_listener,
+        certificate,
         site,
         log,
         lock,
@@ -428,6 +485,7 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         peer: stream::peer_of_stdin(),
         tls: None,
         trust: &settings.trust,
+        current: child::Current::ALWAYS,
     });
     Ok(ExitCode::SUCCESS)
 }

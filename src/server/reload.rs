@@ -125,11 +125,17 @@ fn read_record(path: &Path) -> Result<(u32, Record), String> {
 /// Whether some process holds the lock at `path`: probed with a shared lock taken and
 /// released at once, which never disturbs a holder of the exclusive lock.
 fn held(path: &Path) -> Result<bool, String> {
-    let file = File::open(path).map_err(|e| {
-        format!(
+    // Read-only is all this command ever needs of the file (see `lock.rs` for its mode).
+    let file = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => format!(
+            "opening {}: {e} (run as root or as the server's user; a server of an older \
+             version may have left it unreadable: restart it once)",
+            path.display()
+        ),
+        _ => format!(
             "opening {}: {e} (is the server running, and is this its --lock?)",
             path.display()
-        )
+        ),
     })?;
     match Flock::lock(file, FlockArg::LockSharedNonblock) {
         Ok(_released_on_drop) => Ok(false),

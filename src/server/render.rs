@@ -27,6 +27,7 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 
+use super::cgroup::MemoryCgroup;
 use super::encode;
 use super::limits::RENDER_DEADLINE;
 use super::snapshot::{self, Snapshot, View};
@@ -169,20 +170,28 @@ pub fn render_into(
     for problem in &build.problems {
         log::error!("{problem}");
     }
-    // Anything already written is dropped by the caller with the error.
-    let site = match build.site {
-        None => {
-            return Err(RenderError::Site(format!(
-                "nothing to serve from {}",
-                root.display()
-            )))
+    // Every problem goes into the error, not only the log: it is what `forkblog reload` and a
+    // failed start print. Anything already written is dropped by the caller with the error.
+    let listed = |headline: String| {
+        let mut text = headline;
+        for problem in &build.problems {
+            text.push_str(&format!("\n{problem}"));
         }
-        Some(_) if strictness == Strictness::AllOrNothing && !build.problems.is_empty() => {
-            let mut text = format!("{} problem(s) in {}:", build.problems.len(), root.display());
-            for problem in &build.problems {
-                text.push_str(&format!("\n{problem}"));
-            }
-            return Err(RenderError::Site(text));
+        RenderError::Site(text)
+    };
+    let count = build.problems.len();
+    let site = match build.site {
+        None if count == 0 => {
+            return Err(listed(format!("nothing to serve from {}", root.display())));
+        }
+        None => {
+            return Err(listed(format!(
+                "nothing to serve from {}: {count} problem(s):",
+                root.display()
+            )));
+        }
+        Some(_) if strictness == Strictness::AllOrNothing && count > 0 => {
+            return Err(listed(format!("{count} problem(s) in {}:", root.display())));
         }
         Some(site) => site,
     };
@@ -305,6 +314,9 @@ pub struct RenderJob {
     /// The pipe the worker says on that the snapshot is written, before its exit (which takes
     /// milliseconds to free a render's memory): read end, non-blocking. `None` once read.
     rendered: Option<OwnedFd>,
+    /// The server's memory cgroup (the worker's too) and its OOM-kill count at the start:
+    /// a worker dead of SIGKILL while the count grew was killed for memory.
+    memory: Option<(MemoryCgroup, u64)>,
 }
 
 /// The descriptor the worker finds the memfd on.
@@ -388,6 +400,10 @@ pub fn spawn(
     let (rendered, rendered_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
         .map_err(|e| io::Error::other(format!("pipe for the render worker: {e}")))?;
     env.push(cstring(format!("{RENDERED_ENV}={RENDERED_FD}").as_bytes())?);
+    let memory = MemoryCgroup::of_this_process().and_then(|cgroup| {
+        let kills = cgroup.oom_kills()?;
+        Some((cgroup, kills))
+    });
     match sys::fork().map_err(|e| io::Error::other(format!("fork for rendering: {e}")))? {
         ForkResult::Child => {
             // Only stdio (stderr: diagnostics), the memfd as fd 3, the previous snapshot as
@@ -423,6 +439,7 @@ pub fn spawn(
             memfd,
             started: Instant::now(),
             rendered: Some(rendered),
+            memory,
         }),
     }
 }
@@ -502,6 +519,10 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
         }
     };
     let (root, strictness) = (Path::new(root), strictness_of(strictness));
+    // Of the server's processes this is the one whose loss costs only a reload (the old site
+    // keeps serving): the OOM killer takes it first, not the parent or a reader's child.
+    // Raising one's own score needs no privilege; a failure changes nothing else.
+    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
     let tls = tls.map(|(cert, key, missing)| tls::Files {
         cert: cert.into(),
         key: key.into(),
@@ -640,11 +661,34 @@ impl RenderJob {
                 }
                 text => Err(text),
             },
-            WaitStatus::Signaled(_, signal, _) => Err(format!(
-                "the render worker died of {signal} (a broken or truncated binary?)"
-            )),
+            WaitStatus::Signaled(_, signal, _) => {
+                let for_memory = (signal == Signal::SIGKILL)
+                    .then(|| self.killed_for_memory())
+                    .flatten();
+                Err(for_memory.unwrap_or_else(|| {
+                    format!("the render worker died of {signal} (a broken or truncated binary?)")
+                }))
+            }
             other => Err(format!("render worker ended abnormally: {other:?}")),
         }
+    }
+
+    /// What to say of a worker dead of SIGKILL when its cgroup's OOM-kill count grew since it
+    /// started (the OOM killer's signal is SIGKILL); `None` when it did not, or is unknown.
+    fn killed_for_memory(&self) -> Option<String> {
+        let (cgroup, before) = self.memory.as_ref()?;
+        let after = cgroup.oom_kills().filter(|after| after > before)?;
+        let limit = cgroup
+            .limit()
+            .map(|bytes| format!("; the limit is {} MiB", bytes >> 20))
+            .unwrap_or_default();
+        Some(format!(
+            "the render worker was killed for memory by the OOM killer (oom_kill went from \
+             {before} to {after} in {}{limit}): rendering this site needs more memory than the \
+             server may use. Raise MemoryMax= (and MemoryHigh=) in the unit, or make the site \
+             smaller (deploy/README.md, \"Memory and task budget\")",
+            cgroup.events_file().display()
+        ))
     }
 
     /// Whether the worker has run past [`RENDER_DEADLINE`].

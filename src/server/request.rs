@@ -20,6 +20,10 @@ pub struct Request<'b> {
     pub minor: u8,
     /// Whether the client asked to keep the connection open (after HTTP version defaults).
     pub keep_alive: bool,
+    /// `If-Match`, if sent.
+    pub if_match: Option<&'b [u8]>,
+    /// `If-Unmodified-Since`, if sent.
+    pub if_unmodified_since: Option<&'b [u8]>,
     /// `If-None-Match`, if sent.
     pub if_none_match: Option<&'b [u8]>,
     /// `If-Modified-Since`, if sent.
@@ -41,6 +45,8 @@ pub struct Request<'b> {
     pub forwarded_for: Option<&'b [u8]>,
     /// The last `Forwarded` line, if sent (likewise).
     pub forwarded: Option<&'b [u8]>,
+    /// The last `X-Real-IP` line, if sent (likewise).
+    pub real_ip: Option<&'b [u8]>,
 }
 
 /// What [`parse`] made of the bytes received so far.
@@ -152,6 +158,10 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             request.if_none_match = Some(value);
         } else if name.eq_ignore_ascii_case("if-modified-since") {
             request.if_modified_since = Some(value);
+        } else if name.eq_ignore_ascii_case("if-match") {
+            request.if_match = Some(value);
+        } else if name.eq_ignore_ascii_case("if-unmodified-since") {
+            request.if_unmodified_since = Some(value);
         } else if name.eq_ignore_ascii_case("accept-encoding") {
             encodings.add(value);
         } else if name.eq_ignore_ascii_case("range") {
@@ -166,6 +176,8 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
             request.forwarded_for = Some(value);
         } else if name.eq_ignore_ascii_case("forwarded") {
             request.forwarded = Some(value);
+        } else if name.eq_ignore_ascii_case("x-real-ip") {
+            request.real_ip = Some(value);
         }
     }
     request.gzip = encodings.gzip();
@@ -266,6 +278,19 @@ fn is_host(value: &[u8]) -> bool {
     name_ok && port_ok
 }
 
+/// The host of a `host[:port]` value that [`is_host`] accepted, without its port: an IP
+/// literal keeps its brackets. Empty when there is no host (`Host:` sent empty, or `:80`).
+pub fn host_name(value: &[u8]) -> &[u8] {
+    let end = match value.first() {
+        Some(b'[') => value
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(value.len(), |e| e + 1),
+        _ => value.iter().position(|&b| b == b':').unwrap_or(value.len()),
+    };
+    &value[..end]
+}
+
 /// Transfer codings this server can at least recognise (it reads no bodies either way).
 fn is_known_coding(coding: &[u8]) -> bool {
     let name = coding
@@ -363,6 +388,8 @@ pub fn starts_head(buf: &[u8]) -> bool {
 /// A request target split once, for routing and for redirects alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target<'t> {
+    /// The authority of an absolute-form target (`host[:port]`), empty for the origin form.
+    pub authority: &'t [u8],
     /// The path as sent, still percent-encoded, beginning with `/`.
     pub path: &'t [u8],
     /// The query without its `?` (empty when there is none).
@@ -372,10 +399,12 @@ pub struct Target<'t> {
 impl<'t> Target<'t> {
     /// Splits an origin-form (`/p?q`) or absolute-form (`http://host/p?q`) target. The
     /// authority of an absolute form ends at the first `/`, `?` or `#`; a fragment is dropped.
-    /// Anything else (`*`, authority-form, other schemes) is `None`.
+    /// Anything else (`*`, authority-form, other schemes) is `None`, and so is an authority
+    /// that is not a host: user information (RFC 9110 4.2.4 has a recipient treat it as an
+    /// error) or an empty host (4.2.1: such a URI is invalid).
     pub fn split(target: &'t [u8]) -> Option<Target<'t>> {
-        let rest = if target.starts_with(b"/") {
-            target
+        let (authority, rest) = if target.starts_with(b"/") {
+            (&b""[..], target)
         } else {
             let scheme = [&b"http://"[..], b"https://"]
                 .into_iter()
@@ -385,10 +414,11 @@ impl<'t> Target<'t> {
                 .iter()
                 .position(|&b| matches!(b, b'/' | b'?' | b'#'))
                 .unwrap_or(after.len());
-            if authority_end == 0 {
+            let authority = &after[..authority_end];
+            if !is_host(authority) || host_name(authority).is_empty() {
                 return None;
             }
-            &after[authority_end..]
+            (authority, &after[authority_end..])
         };
         let without_fragment = &rest[..rest.iter().position(|&b| b == b'#').unwrap_or(rest.len())];
         let (path, query) = match without_fragment.iter().position(|&b| b == b'?') {
@@ -397,7 +427,11 @@ impl<'t> Target<'t> {
         };
         // An absolute form with no path (`http://h` or `http://h?q`) asks for `/`.
         let path = if path.is_empty() { &b"/"[..] } else { path };
-        Some(Target { path, query })
+        Some(Target {
+            authority,
+            path,
+            query,
+        })
     }
 
     /// Whether the path has percent-escapes (otherwise it is its own decoding).
@@ -657,6 +691,37 @@ mod tests {
         assert_eq!(split(b"http://"), None);
         assert_eq!(split(b"%2e%2e%2f"), None);
         assert_eq!(split(b"ftp://h/x"), None);
+    }
+
+    #[test]
+    fn absolute_forms_keep_their_authority_and_refuse_what_is_no_host() {
+        let authority = |t: &'static [u8]| Target::split(t).map(|t| t.authority);
+        assert_eq!(authority(b"/x"), Some(&b""[..]));
+        assert_eq!(authority(b"http://h:8080/x"), Some(&b"h:8080"[..]));
+        assert_eq!(authority(b"https://[::1]?q"), Some(&b"[::1]"[..]));
+        for refused in [
+            &b"http://user@h/"[..],
+            b"http://u:p@h/",
+            b"http://:80/",
+            b"http://[::1/",
+            b"http://h h/",
+        ] {
+            assert_eq!(
+                authority(refused),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(refused)
+            );
+        }
+        for (value, name) in [
+            (&b"h"[..], &b"h"[..]),
+            (b"h:80", b"h"),
+            (b"[::1]:80", b"[::1]"),
+            (b":80", b""),
+            (b"", b""),
+        ] {
+            assert_eq!(host_name(value), name);
+        }
     }
 
     #[test]

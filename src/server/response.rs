@@ -2,9 +2,10 @@
 //!
 //! [`Responder::respond`] turns a parsed request into a [`Response`]: a page from the snapshot
 //! (200, gzip or identity), part of one (206/416), a redirect to the slash form (301), a
-//! revalidation (304), the 404 page, the status endpoint, or a refusal (405/501). The canned
-//! refusals of the parser and the child (400, 408, 413, 414, 431, 505) and the parent's 503 live
-//! here too. Pure functions over the snapshot: no I/O, so the fuzz target reaches this exactly.
+//! revalidation (304) or a failed precondition (412), the 404 page, the status endpoint, or a
+//! refusal (405/501). The canned refusals of the parser and the child (400, 408, 413, 414, 431,
+//! 505) and the parent's 503 live here too. Pure functions over the snapshot: no I/O, so the
+//! fuzz target reaches this exactly.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -32,6 +33,8 @@ pub enum Status {
     MethodNotAllowed,
     /// 408
     RequestTimeout,
+    /// 412: `If-Match` or `If-Unmodified-Since` does not hold.
+    PreconditionFailed,
     /// 413: forkblog accepts no request bodies.
     ContentTooLarge,
     /// 414
@@ -62,6 +65,7 @@ impl Status {
             Status::NotFound => 404,
             Status::MethodNotAllowed => 405,
             Status::RequestTimeout => 408,
+            Status::PreconditionFailed => 412,
             Status::ContentTooLarge => 413,
             Status::UriTooLong => 414,
             Status::RangeNotSatisfiable => 416,
@@ -80,6 +84,7 @@ impl Status {
             Status::BadRequest => (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n", b"Bad Request\n"),
             Status::MethodNotAllowed => (b"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 19\r\n", b"Method Not Allowed\n"),
             Status::RequestTimeout => (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\n", b"Request Timeout\n"),
+            Status::PreconditionFailed => (b"HTTP/1.1 412 Precondition Failed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n", b"Precondition Failed\n"),
             Status::ContentTooLarge => (b"HTTP/1.1 413 Content Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\n", b"Request bodies are not accepted here\n"),
             Status::UriTooLong => (b"HTTP/1.1 414 URI Too Long\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n", b"URI Too Long\n"),
             Status::HeaderFieldsTooLarge => (b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 32\r\n", b"Request Header Fields Too Large\n"),
@@ -182,9 +187,14 @@ impl<'a> Responder<'a> {
                 return challenge_answer(answer, head_only, close);
             }
         }
-        if let (Some(port), Some(host)) = (self.https_port, request.host) {
+        if let Some(port) = self.https_port {
             if !path.starts_with(ACME_CHALLENGES) {
-                return to_https(host, port, target, close);
+                // RFC 9112 3.2.2: an absolute form's authority wins over Host.
+                let authority = match target.authority {
+                    b"" => request.host.unwrap_or_default(),
+                    authority => authority,
+                };
+                return to_https(authority, port, target, head_only, close);
             }
         }
         let Some(entry) = self.site.lookup(path) else {
@@ -198,8 +208,10 @@ impl<'a> Responder<'a> {
         if let Some(location) = redirect_location(&entry) {
             return moved(location, b"", target.query, close);
         }
-        if not_modified(request, &entry) {
-            return revalidated(request, &entry, close);
+        match preconditions(request, &entry) {
+            Precondition::Hold => {}
+            Precondition::NotModified => return revalidated(request, &entry, close),
+            Precondition::Failed => return canned(Status::PreconditionFailed, head_only, close),
         }
         if request.method == "GET" {
             if let Some(range) = request.range.filter(|_| range_applies(request, &entry)) {
@@ -232,19 +244,21 @@ impl<'a> Responder<'a> {
         head_only: bool,
         close: bool,
     ) -> Response<'a> {
-        // `/x/index.html`, as static hosts answered it: the page at `/x/`.
+        // `/x/index.html`, as static hosts answered it: the page at `/x/`. Decoded, since an
+        // escaped unreserved character is that character (RFC 3986 6.2.2.2: `index%2ehtml` is
+        // `index.html`), but behind a slash sent as one: `%2F` is not `/` (2.2), so
+        // `/x%2Findex.html` names no folder. The location is the page's own path, encoded.
         if let Some(dir) = scratch
-            .strip_suffix(b"index.html")
-            .filter(|d| d.ends_with(b"/"))
+            .strip_suffix(INDEX)
+            .filter(|d| d.ends_with(b"/") && slash_sent_before(target.path, INDEX.len()))
         {
-            if self.site.lookup(dir).is_some() {
-                let raw = target.path;
-                return moved(
-                    &raw[..raw.len() - b"index.html".len()],
-                    b"",
-                    target.query,
-                    close,
-                );
+            if let Some(dir) = self
+                .site
+                .lookup(dir)
+                .and_then(|e| std::str::from_utf8(e.path).ok())
+            {
+                let location = crate::site::text::encode_path(dir);
+                return moved(location.as_bytes(), b"", target.query, close);
             }
         }
         if !scratch.ends_with(b"/") {
@@ -288,6 +302,27 @@ impl<'a> Responder<'a> {
 /// Where ACME's HTTP-01 challenges are asked for: served on the plain listener even when every
 /// other page redirects to HTTPS.
 pub const ACME_CHALLENGES: &[u8] = b"/.well-known/acme-challenge/";
+
+/// The file name static hosts serve a folder's page as.
+const INDEX: &[u8] = b"index.html";
+
+/// Whether the last `decoded` characters of the raw (still percent-encoded) `path` come right
+/// after a `/` sent as such. Walks back one character at a time: a `%` two bytes before the
+/// end starts an escape (hex digits are never `%`), anything else is one byte.
+fn slash_sent_before(path: &[u8], decoded: usize) -> bool {
+    let mut end = path.len();
+    for _ in 0..decoded {
+        let step = match end.checked_sub(3).map(|at| path[at]) {
+            Some(b'%') => 3,
+            _ => 1,
+        };
+        let Some(before) = end.checked_sub(step) else {
+            return false;
+        };
+        end = before;
+    }
+    path[..end].ends_with(b"/")
+}
 
 /// Where a redirect resource (an old address of a moved page) leads, from its prebuilt head.
 fn redirect_location<'a>(entry: &Entry<'a>) -> Option<&'a [u8]> {
@@ -361,17 +396,23 @@ pub fn uncached<'a>(
     }
 }
 
-/// A 301 to the same path and query over HTTPS, on `port` (omitted when 443).
-fn to_https<'a>(host: &[u8], port: u16, target: Target<'_>, close: bool) -> Response<'a> {
-    let name = match host.strip_prefix(b"[") {
-        Some(_) => {
-            &host[..host
-                .iter()
-                .position(|&b| b == b']')
-                .map_or(host.len(), |e| e + 1)]
-        }
-        None => &host[..host.iter().position(|&b| b == b':').unwrap_or(host.len())],
-    };
+/// A 301 to the same path and query over HTTPS, on `port` (omitted when 443), at the host of
+/// `authority` (`host[:port]`). With no host to name (an empty `Host`, or none in HTTP/1.0)
+/// there is no URI to send the client to: RFC 9112 3.3 lets a server reject a request whose
+/// authority is empty, and a 400 is also what HTTP/1.1 gets for a missing Host. Guessing a
+/// name instead would be guessing: `base_url` defaults to a loopback address, and a
+/// certificate from `--tls-cert` may name many hosts.
+fn to_https<'a>(
+    authority: &[u8],
+    port: u16,
+    target: Target<'_>,
+    head_only: bool,
+    close: bool,
+) -> Response<'a> {
+    let name = request::host_name(authority);
+    if name.is_empty() {
+        return canned(Status::BadRequest, head_only, true);
+    }
     let mut head = b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://".to_vec();
     head.extend_from_slice(name);
     if port != 443 {
@@ -392,16 +433,53 @@ fn to_https<'a>(host: &[u8], port: u16, target: Target<'_>, close: bool) -> Resp
     }
 }
 
-/// If-None-Match wins when both are sent (RFC 9110 13.1.3). If-Modified-Since matches when it
-/// repeats our Last-Modified exactly, as clients do (nginx's default rule): parsing dates in
-/// every child to compare them buys nothing a client would notice.
-fn not_modified(request: &Request<'_>, entry: &Entry<'_>) -> bool {
-    match request.if_none_match {
-        Some(tags) => etag_matches(tags, entry.etag),
-        None => request
-            .if_modified_since
-            .is_some_and(|since| Some(since) == header_value(entry.plain.head, b"Last-Modified")),
+/// What a request's preconditions say about `entry`.
+#[derive(Debug, PartialEq, Eq)]
+enum Precondition {
+    /// Go on: range, then the representation.
+    Hold,
+    /// 304.
+    NotModified,
+    /// 412.
+    Failed,
+}
+
+/// The preconditions in RFC 9110 13.2.2's order. `If-Match` (strong comparison, 13.1.1) or,
+/// without it, `If-Unmodified-Since` (13.1.4) failing is a 412; then `If-None-Match` (weak,
+/// 13.1.2) or, without it, `If-Modified-Since` (13.1.3) failing is a 304. A date that is not
+/// an HTTP-date in one of its three forms is ignored, as those sections ask; dates compare as
+/// instants, so a client's date later than Last-Modified also means "not modified".
+fn preconditions(request: &Request<'_>, entry: &Entry<'_>) -> Precondition {
+    let last_modified =
+        || crate::clock::parse_http_date(header_value(entry.plain.head, b"Last-Modified")?);
+    let since =
+        |field: Option<&[u8]>| Some((crate::clock::parse_http_date(field?)?, last_modified()?));
+    let failed = match request.if_match {
+        Some(tags) => !strong_match(tags, entry),
+        None => since(request.if_unmodified_since).is_some_and(|(date, lm)| lm > date),
+    };
+    if failed {
+        return Precondition::Failed;
     }
+    let not_modified = match request.if_none_match {
+        Some(tags) => etag_matches(tags, entry.etag),
+        None => since(request.if_modified_since).is_some_and(|(date, lm)| lm <= date),
+    };
+    match not_modified {
+        true => Precondition::NotModified,
+        false => Precondition::Hold,
+    }
+}
+
+/// `If-Match` (RFC 9110 13.1.1): `*`, or a listed strong tag identical to the tag of a current
+/// representation of the resource: the identity body's or, when there is one, the gzip body's.
+/// A weak tag never matches.
+fn strong_match(list: &[u8], entry: &Entry<'_>) -> bool {
+    list.split(|&b| b == b',').map(trim).any(|tag| {
+        tag == b"*"
+            || (!entry.etag.is_empty()
+                && (tag == entry.etag || (entry.gzip.is_some() && is_gz_tag(tag, entry.etag))))
+    })
 }
 
 fn revalidated<'a>(request: &Request<'_>, entry: &Entry<'_>, close: bool) -> Response<'a> {
@@ -430,7 +508,11 @@ fn range_applies(request: &Request<'_>, entry: &Entry<'_>) -> bool {
         None => true,
         Some(tag) if tag.starts_with(b"\"") => !entry.etag.is_empty() && tag == entry.etag,
         Some(tag) if tag.starts_with(b"W/") => false,
-        Some(date) => Some(date) == header_value(entry.plain.head, b"Last-Modified"),
+        Some(date) => {
+            let last_modified = header_value(entry.plain.head, b"Last-Modified");
+            crate::clock::parse_http_date(date)
+                .is_some_and(|d| last_modified.and_then(crate::clock::parse_http_date) == Some(d))
+        }
     }
 }
 
@@ -500,7 +582,8 @@ fn partial<'a>(entry: &Entry<'a>, first: usize, last: usize, close: bool) -> Res
     let total = entry.plain.body.len();
     let mut head = b"HTTP/1.1 206 Partial Content\r\n".to_vec();
     for line in header_lines(entry.plain.head).skip(1) {
-        if !starts_with_name(line, b"Content-Length") && !starts_with_name(line, b"Vary") {
+        // RFC 9110 15.3.7: everything a 200 would carry (Vary and ETag included) but its length.
+        if !starts_with_name(line, b"Content-Length") {
             head.extend_from_slice(line);
             head.extend_from_slice(b"\r\n");
         }
@@ -562,16 +645,21 @@ fn gz_tag(etag: &[u8]) -> Vec<u8> {
     tag
 }
 
+/// Whether `tag` is [`gz_tag`] of `etag`, without making it.
+fn is_gz_tag(tag: &[u8], etag: &[u8]) -> bool {
+    let stem = &etag[..etag.len().saturating_sub(1)];
+    tag.len() == etag.len() + 3 && tag.starts_with(stem) && tag.ends_with(b"-gz\"")
+}
+
 /// Weak comparison (RFC 9110 13.1.2): `*`, or any listed tag equal to ours or its gzip twin,
 /// ignoring `W/`.
 fn etag_matches(list: &[u8], etag: &[u8]) -> bool {
     if etag.is_empty() {
         return false;
     }
-    let gz = gz_tag(etag);
     list.split(|&b| b == b',').map(trim).any(|tag| {
         let tag = tag.strip_prefix(b"W/").unwrap_or(tag);
-        tag == b"*" || tag == etag || tag == gz.as_slice()
+        tag == b"*" || tag == etag || is_gz_tag(tag, etag)
     })
 }
 
@@ -585,6 +673,7 @@ mod tests {
             Status::BadRequest,
             Status::MethodNotAllowed,
             Status::RequestTimeout,
+            Status::PreconditionFailed,
             Status::ContentTooLarge,
             Status::UriTooLong,
             Status::HeaderFieldsTooLarge,
@@ -645,6 +734,52 @@ mod tests {
         );
         assert_eq!(header_value(head, b"ETag"), None);
         assert_eq!(header_value(head, b"Content"), None);
+    }
+
+    #[test]
+    fn index_html_follows_a_slash_sent_as_one() {
+        for (path, slash) in [
+            (&b"/x/index.html"[..], true),
+            (b"/x/index%2ehtml", true),
+            (b"/%69ndex.html", true),
+            (b"/%69%6E%64%65%78%2E%68%74%6D%6C", true),
+            (b"/x%2Findex.html", false),
+            (b"/x%2findex%2ehtml", false),
+            (b"index.html", false),
+            (b"%2e", false),
+            (b"", false),
+        ] {
+            assert_eq!(
+                slash_sent_before(path, INDEX.len()),
+                slash,
+                "{:?}",
+                String::from_utf8_lossy(path)
+            );
+        }
+    }
+
+    #[test]
+    fn etags_compare_strongly_for_if_match() {
+        let entry = |gzip| Entry {
+            path: b"/a/",
+            plain: crate::server::snapshot::Variant {
+                head: b"HTTP/1.1 200 OK\r\n",
+                body: b"",
+            },
+            gzip,
+            etag: b"\"abc\"",
+        };
+        let (plain, both) = (entry(None), entry(Some(entry(None).plain)));
+        assert!(strong_match(b"\"abc\"", &plain));
+        assert!(strong_match(b"\"x\", *", &plain));
+        assert!(!strong_match(b"W/\"abc\"", &plain));
+        assert!(
+            !strong_match(b"\"abc-gz\"", &plain),
+            "no gzip body, no gzip tag"
+        );
+        assert!(strong_match(b"\"abc-gz\"", &both));
+        assert!(!strong_match(b"\"abd\"", &both));
+        assert!(!strong_match(b"", &both));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! counters (one atomic add per response), the parent stores what only it knows (live children,
 //! connections accepted, its own fds and RSS, sampled by the watchdog). A child answering the
 //! status path reads the page and formats it, so the parent never formats or serves anything.
+//! The parent also stores when the certificate in service expires and when and how the last
+//! ACME attempt and the last reload ended; what has not happened yet is left out of both forms.
 //! The memfd is handed across re-exec, so counters survive reloads.
 
 use std::fmt::Write as _;
@@ -111,6 +113,51 @@ pub enum Counter {
     AccessLogLinesLost,
     /// The errno of the last line left out, for the parent's log message.
     AccessLogLastErrno,
+    /// When the certificate in service expires (Unix seconds; 0: none).
+    TlsCertificateExpiry,
+    /// When the parent last warned that it expires soon (Unix seconds), so that it warns once a
+    /// day across re-execs.
+    TlsExpiryWarned,
+    /// When the last ACME attempt ended (Unix seconds; 0: none yet).
+    AcmeLastAttempt,
+    /// How it ended: an [`Ended`] word.
+    AcmeLastOutcome,
+    /// When the next certificate check is due (Unix seconds).
+    AcmeNextCheck,
+    /// When the last reload settled (Unix seconds; 0: none yet).
+    ReloadLast,
+    /// How it ended: an [`Ended`] word.
+    ReloadLastOutcome,
+}
+
+/// How an ACME attempt or a reload ended, as stored in the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Ended {
+    /// None yet.
+    None = 0,
+    /// It succeeded (a new site; a new certificate in service).
+    Succeeded = 1,
+    /// It failed; the log says why.
+    Failed = 2,
+}
+
+impl Ended {
+    fn of(word: u64) -> Ended {
+        match word {
+            1 => Ended::Succeeded,
+            2 => Ended::Failed,
+            _ => Ended::None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Ended::None => "none",
+            Ended::Succeeded => "succeeded",
+            Ended::Failed => "failed",
+        }
+    }
 }
 
 /// Words in the shared page.
@@ -118,9 +165,6 @@ pub const WORDS: usize = 512;
 
 /// Where the session-ticket keys start in the page (`tls/tickets.rs`); counters stay below.
 pub const TICKET_KEYS_AT: usize = 256;
-
-/// When the ACME worker wants the next check (Unix seconds; 0: no opinion).
-pub const ACME_NEXT_CHECK: usize = 300;
 
 /// Where the HTTP-01 challenge answers start (`acme/challenge.rs`), to the end of the page.
 pub const CHALLENGES_AT: usize = 384;
@@ -204,6 +248,16 @@ impl Counters {
         self.map.words()[c as usize].fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Records that an ACME attempt or a reload ended now (`when`), and how (`how`).
+    pub fn record(&self, when: Counter, how: Counter, ended: Ended) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        self.set(how, ended as u64);
+        self.set(when, now);
+    }
+
     /// Counts one response with `code`.
     pub fn count_response(&self, code: u16) {
         let class = (code / 100).clamp(1, 5) as usize - 1;
@@ -224,7 +278,7 @@ impl Counters {
             help,
             value,
         };
-        vec![
+        let mut figures = vec![
             m(
                 "uptime_seconds",
                 "uptime_seconds",
@@ -316,7 +370,65 @@ impl Counters {
                 "How long the site being served took to render.",
                 Value::Micros(site.render_micros()),
             ),
+        ];
+        // Times of what has not happened are left out rather than shown as 1970.
+        let times = [
+            m(
+                "tls_certificate_expiry_seconds",
+                "tls_certificate_expiry_seconds",
+                Gauge,
+                "Unix time the certificate being served expires.",
+                Value::Whole(self.get(Counter::TlsCertificateExpiry)),
+            ),
+            m(
+                "acme_last_attempt_seconds",
+                "acme_last_attempt_timestamp_seconds",
+                Gauge,
+                "Unix time the last ACME attempt ended.",
+                Value::Whole(self.get(Counter::AcmeLastAttempt)),
+            ),
+            m(
+                "acme_next_check_seconds",
+                "acme_next_check_timestamp_seconds",
+                Gauge,
+                "Unix time the certificate is checked next.",
+                Value::Whole(self.get(Counter::AcmeNextCheck)),
+            ),
+            m(
+                "reload_last_seconds",
+                "reload_last_timestamp_seconds",
+                Gauge,
+                "Unix time the last reload settled.",
+                Value::Whole(self.get(Counter::ReloadLast)),
+            ),
+        ];
+        figures.extend(
+            times
+                .into_iter()
+                .filter(|m| !matches!(m.value, Value::Whole(0))),
+        );
+        figures
+    }
+
+    /// The outcome of the last ACME attempt and of the last reload, once there was one: JSON
+    /// key, Prometheus name (a 0/1 gauge), help text, outcome.
+    fn outcomes(&self) -> impl Iterator<Item = (&'static str, &'static str, &'static str, Ended)> {
+        [
+            (
+                "acme_last_attempt_outcome",
+                "acme_last_attempt_success",
+                "Whether the last ACME attempt put a new certificate in service.",
+                Ended::of(self.get(Counter::AcmeLastOutcome)),
+            ),
+            (
+                "reload_last_outcome",
+                "reload_last_success",
+                "Whether the last reload put a new site in service.",
+                Ended::of(self.get(Counter::ReloadLastOutcome)),
+            ),
         ]
+        .into_iter()
+        .filter(|o| o.3 != Ended::None)
     }
 
     /// The status as JSON.
@@ -327,6 +439,9 @@ impl Counters {
                 Value::Whole(n) | Value::Micros(n) => n,
             };
             let _ = write!(out, "\"{}\":{value},", metric.json);
+        }
+        for (json, _, _, outcome) in self.outcomes() {
+            let _ = write!(out, "\"{json}\":\"{}\",", outcome.as_str());
         }
         out.push_str("\"requests_by_status\":{");
         for (i, class) in CLASSES.iter().enumerate() {
@@ -363,6 +478,13 @@ impl Counters {
                 Value::Whole(n) => writeln!(out, "{n}"),
                 Value::Micros(n) => writeln!(out, "{}.{:06}", n / 1_000_000, n % 1_000_000),
             };
+        }
+        for (_, name, help, outcome) in self.outcomes() {
+            let value = u8::from(outcome == Ended::Succeeded);
+            let _ = write!(
+                out,
+                "# HELP forkblog_{name} {help}\n# TYPE forkblog_{name} gauge\nforkblog_{name} {value}\n"
+            );
         }
         out.push_str("# HELP forkblog_requests_total Responses sent, by status class.\n# TYPE forkblog_requests_total counter\n");
         for (i, class) in CLASSES.iter().enumerate() {

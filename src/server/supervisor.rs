@@ -37,11 +37,12 @@ use super::render::{self, Preview, RenderJob, Strictness};
 use super::response::{self, Responder};
 use super::signals::{Signals, Woken};
 use super::snapshot::Snapshot;
-use super::status::{Access, Counter, Counters};
+use super::status::{Access, Counter, Counters, Ended};
 use super::tls;
 use super::watch::Watcher;
 use super::watchdog::{self, Watchdog};
 use super::Settings;
+use crate::acme::Checked;
 use crate::logs::AccessLog;
 use crate::sys;
 
@@ -70,7 +71,31 @@ impl Acme {
     const MAX_BACKOFF: Duration = Duration::from_secs(3600);
     /// The longest between two checks when all is well.
     const RECHECK: Duration = Duration::from_secs(3600);
+    /// The shortest wait after a failure when the certificate in service is about to expire.
+    const MIN_RETRY: Duration = Duration::from_secs(10);
+
+    /// How long until the next check, set by the certificate in service (never by one on
+    /// disk that is not serving): its renewal time when all is well; after a failure, the
+    /// back-off, but at most half the time it has left, so a failing CA is asked again
+    /// before it expires.
+    fn wait(&mut self, failed: bool, in_service: Option<&tls::Certificate>, now: i64) -> Duration {
+        let until = |at: i64| Duration::from_secs(at.saturating_sub(now).max(0) as u64);
+        if !failed {
+            self.backoff = Acme::FIRST_BACKOFF;
+            let due = in_service.map_or(Acme::RECHECK, |c| until(c.renew_at()));
+            return due.clamp(Duration::from_secs(1), Acme::RECHECK);
+        }
+        let wait = self.backoff;
+        self.backoff = (self.backoff * 2).min(Acme::MAX_BACKOFF);
+        match in_service.filter(|c| c.not_after > now) {
+            Some(c) => wait.min((until(c.not_after) / 2).max(Acme::MIN_RETRY)),
+            None => wait,
+        }
+    }
 }
+
+/// A certificate in service warns once a day from this long before it expires.
+const EXPIRY_WARNING: i64 = 14 * 24 * 3600;
 
 /// Which listener a connection came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +128,8 @@ pub struct Inherited {
     pub started: SystemTime,
     /// Children of earlier generations still serving, and when each started.
     pub children: Children,
+    /// The certificate to serve, if HTTPS has one yet.
+    pub certificate: Option<tls::Certificate>,
     /// `--watch`: the inotify watches, opened before this image's first render (or after its
     /// re-exec), so they are part of the fd baseline the watchdog samples first.
     pub watcher: Option<Watcher>,
@@ -114,10 +141,11 @@ pub struct Supervisor {
     listener: Option<TcpListener>,
     /// The HTTPS listening socket, if any; `None` once draining.
     tls_listener: Option<TcpListener>,
-    /// The TLS configuration children of this generation share, and the HTTPS port.
+    /// The TLS configuration TLS children share, the certificate in service, the HTTPS port.
     tls: Option<tls::Https>,
-    /// What a reload reads the certificate and key from.
-    tls_files: Option<tls::Files>,
+    /// `--tls-cert` and `--tls-key`, read again on SIGHUP (ACME's certificate is read when its
+    /// worker wrote one).
+    cert_files: Option<tls::Files>,
     site: Snapshot,
     log: AccessLog,
     lock: Option<Lock>,
@@ -166,18 +194,24 @@ impl Supervisor {
         let tls = settings.tls.as_ref().and_then(|wanted| {
             let port = inherited.tls_listener.as_ref()?.local_addr().ok()?.port();
             tls::Https::new(
-                inherited.site.view(),
+                inherited.certificate,
                 &inherited.counters,
                 port,
                 wanted.hsts,
             )
+            .map_err(|e| log::error!("{e}; HTTPS connections will be closed"))
+            .ok()
         });
         let lost_log_lines = inherited.counters.get(Counter::AccessLogLinesLost);
         Supervisor {
             listener: Some(inherited.listener),
             tls_listener: inherited.tls_listener,
             tls,
-            tls_files: settings.tls.as_ref().map(|t| t.files.clone()),
+            cert_files: settings
+                .tls
+                .as_ref()
+                .filter(|_| settings.acme.is_none())
+                .map(|t| t.files.clone()),
             site: inherited.site,
             log: inherited.log,
             lock: inherited.lock,
@@ -266,6 +300,14 @@ impl Supervisor {
         self.rotate_ticket_keys();
         let begun = self.counters.get(Counter::ReloadsBegun);
         self.counters.set(Counter::ReloadsSettled, begun);
+        if self.generation > 0 {
+            self.counters.record(
+                Counter::ReloadLast,
+                Counter::ReloadLastOutcome,
+                Ended::Succeeded,
+            );
+        }
+        self.retire_children();
         self.record_reloads();
         self.reap();
         child::warm_up(self.responder(Door::Plain));
@@ -294,6 +336,10 @@ impl Supervisor {
 
     /// The figures the status endpoint shows that only change with a generation.
     fn publish_settings(&self) {
+        self.counters.set(
+            Counter::TlsCertificateExpiry,
+            self.expiry().unwrap_or(0) as u64,
+        );
         self.counters.set(Counter::Generation, self.generation);
         self.counters
             .set(Counter::MaxChildren, self.limits.max_children as u64);
@@ -333,7 +379,8 @@ impl Supervisor {
         if Instant::now() < acme.next {
             return;
         }
-        match crate::acme::spawn(&acme.settings, &self.counters) {
+        let in_service = self.tls.as_ref().and_then(|t| t.certificate.as_ref());
+        match crate::acme::spawn(&acme.settings, &self.counters, in_service) {
             Ok(pid) => acme.worker = Some(pid),
             Err(e) => {
                 log::error!("{e}");
@@ -342,39 +389,121 @@ impl Supervisor {
         }
     }
 
-    /// The ACME worker exited: reload onto a new certificate, or schedule the next try.
+    /// The ACME worker exited: serve the certificate it left, and schedule the next check.
     fn finish_acme(&mut self, status: WaitStatus) {
+        let checked = match status {
+            WaitStatus::Exited(_, code) => Checked::from_exit_code(code),
+            _ => Checked::Failed,
+        };
+        let failed = match checked {
+            Checked::NothingDue => false,
+            // The worker said why.
+            Checked::Failed => true,
+            Checked::ToLoad => match self.acme.as_ref().map(|a| a.settings.files()) {
+                Some(files) => tls::Certificate::load(&files)
+                    .and_then(|c| c.ok_or_else(|| format!("{}: gone", files.cert.display())))
+                    .and_then(|c| self.serve_certificate(c, &files.cert))
+                    .map_err(|e| log::error!("ACME: {e}"))
+                    .is_err(),
+                None => true,
+            },
+        };
+        if checked != Checked::NothingDue {
+            let outcome = match failed {
+                true => Ended::Failed,
+                false => Ended::Succeeded,
+            };
+            self.counters
+                .record(Counter::AcmeLastAttempt, Counter::AcmeLastOutcome, outcome);
+        }
+        let now = unix_now();
+        let in_service = self.tls.as_ref().and_then(|t| t.certificate.as_ref());
         let Some(acme) = self.acme.as_mut() else {
             return;
         };
-        let now_unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let when_due = crate::acme::next_check(&self.counters)
-            .map(|at| Duration::from_secs(at.saturating_sub(now_unix).max(1)))
-            .unwrap_or(Acme::RECHECK)
-            .min(Acme::RECHECK);
-        match status {
-            WaitStatus::Exited(_, 0) => {
-                acme.backoff = Acme::FIRST_BACKOFF;
-                acme.next = Instant::now() + when_due;
-                log::info!("ACME: a new certificate; reloading to serve it");
-                self.start_reload();
+        let wait = acme.wait(failed, in_service, now);
+        if failed {
+            log::warn!("ACME attempt failed ({status:?}); next attempt in {wait:?}");
+        }
+        acme.next = Instant::now() + wait;
+        self.counters
+            .set(Counter::AcmeNextCheck, (now as u64) + wait.as_secs());
+    }
+
+    /// Puts `certificate` (read from `from`) in service: the children forked from now on
+    /// present it, whatever the site holds. The same certificate again changes nothing; an
+    /// expired one never replaces one still valid.
+    fn serve_certificate(
+        &mut self,
+        certificate: tls::Certificate,
+        from: &std::path::Path,
+    ) -> Result<(), String> {
+        let now = unix_now();
+        let Some(https) = self.tls.as_mut() else {
+            return Ok(());
+        };
+        match &https.certificate {
+            Some(current) if *current == certificate => return Ok(()),
+            Some(current) if !current.may_give_way_to(&certificate, now) => {
+                return Err(format!(
+                    "{}: expired on {}; the certificate in service stays",
+                    from.display(),
+                    tls::date(certificate.not_after)
+                ))
             }
-            WaitStatus::Exited(_, crate::acme::NOTHING_DUE) => {
-                acme.backoff = Acme::FIRST_BACKOFF;
-                acme.next = Instant::now() + when_due;
-            }
-            other => {
-                // The worker logged why; say when the next attempt is.
-                log::warn!(
-                    "ACME attempt failed ({other:?}); next attempt in {:?}",
-                    acme.backoff
-                );
-                acme.next = Instant::now() + acme.backoff;
-                acme.backoff = (acme.backoff * 2).min(Acme::MAX_BACKOFF);
-            }
+            _ => {}
+        }
+        let until = certificate.not_after;
+        https
+            .replace(certificate, &self.counters)
+            .map_err(|e| e.to_string())?;
+        self.counters
+            .set(Counter::TlsCertificateExpiry, until as u64);
+        log::info!(
+            "serving the certificate in {}, valid until {}",
+            from.display(),
+            tls::date(until)
+        );
+        self.rotate_ticket_keys();
+        Ok(())
+    }
+
+    /// When the certificate in service expires.
+    fn expiry(&self) -> Option<i64> {
+        Some(self.tls.as_ref()?.certificate.as_ref()?.not_after)
+    }
+
+    /// From [`EXPIRY_WARNING`] before the certificate in service expires, a warning once a day
+    /// (the day counted in the shared page, so a re-exec does not repeat it).
+    fn warn_if_expiring(&self) {
+        let Some(expiry) = self.expiry() else {
+            return;
+        };
+        let now = unix_now();
+        let warned = self.counters.get(Counter::TlsExpiryWarned) as i64;
+        if expiry - now > EXPIRY_WARNING || now - warned < 24 * 3600 {
+            return;
+        }
+        self.counters.set(Counter::TlsExpiryWarned, now as u64);
+        let renewal = match &self.acme {
+            Some(_) => "ACME has not renewed it yet (see the ACME lines in this log)",
+            None => "replace --tls-cert and --tls-key and reload",
+        };
+        let left = expiry - now;
+        let left = match left {
+            86400.. => format!("{} day(s)", left / 86400),
+            3600.. => format!("{} hour(s)", left / 3600),
+            _ => format!("{} minute(s)", left / 60),
+        };
+        match expiry > now {
+            true => log::warn!(
+                "the certificate in service expires on {} (in {left}); {renewal}",
+                tls::date(expiry),
+            ),
+            false => log::warn!(
+                "the certificate in service expired on {}; {renewal}",
+                tls::date(expiry)
+            ),
         }
     }
 
@@ -430,6 +559,7 @@ impl Supervisor {
         self.rotate_ticket_keys();
         self.report_lost_log_lines();
         self.start_acme_if_due();
+        self.warn_if_expiring();
         let sample = watchdog::sample(&self.children, self.limits.lifetime);
         self.counters.set(Counter::ParentFds, sample.fds as u64);
         self.counters.set(Counter::ParentRssKib, sample.rss_kib);
@@ -611,6 +741,7 @@ impl Supervisor {
             }
         };
         self.scratch.stamp(crate::clock::now());
+        let current = child::Current::read(&self.counters, self.preview.live);
         match sys::fork_connection_child() {
             Ok(ForkResult::Child) => {
                 // Field by field, so that the scratch buffers can be lent mutably: the child
@@ -636,6 +767,7 @@ impl Supervisor {
                             Door::Plain => None,
                         },
                         trust: &self.trust,
+                        current,
                     },
                     &mut self.scratch,
                 )
@@ -705,14 +837,21 @@ impl Supervisor {
             self.generation
         ));
         self.counters.add(Counter::ReloadsBegun, 1);
-        let tls = self.tls_files.as_ref();
+        if let Err(e) = self.reload_certificate() {
+            log::error!(
+                "reload failed: {e}; still serving generation {} and its certificate",
+                self.generation
+            );
+            return self.settle_reload(Outcome::Failed(e));
+        }
         let preview = self.preview;
+        // The certificate stays out of the snapshot: it is the parent's (see `tls`).
         match render::spawn(
             &self.exe,
             &self.root,
             Strictness::AllOrNothing,
             preview,
-            tls,
+            None,
             Some(&self.site),
         ) {
             Ok(job) => {
@@ -729,6 +868,19 @@ impl Supervisor {
         }
     }
 
+    /// SIGHUP with `--tls-cert`: the certificate and key read again and served at once if they
+    /// changed; a missing, broken or mismatched pair fails the reload and the certificate in
+    /// service stays.
+    fn reload_certificate(&mut self) -> Result<(), String> {
+        let Some(files) = self.cert_files.clone() else {
+            return Ok(());
+        };
+        match tls::Certificate::load(&files)? {
+            Some(certificate) => self.serve_certificate(certificate, &files.cert),
+            None => Ok(()),
+        }
+    }
+
     /// Records the outcome of every reload begun so far; under `--watch`, a failure is what
     /// every page shows until a reload succeeds.
     fn settle_reload(&mut self, outcome: Outcome) {
@@ -740,8 +892,28 @@ impl Supervisor {
         }
         let begun = self.counters.get(Counter::ReloadsBegun);
         self.counters.set(Counter::ReloadsSettled, begun);
+        let ended = match outcome {
+            Outcome::Failed(_) => Ended::Failed,
+            Outcome::Ok | Outcome::Started => Ended::Succeeded,
+        };
+        self.counters
+            .record(Counter::ReloadLast, Counter::ReloadLastOutcome, ended);
+        // A new site, or under `--watch` a new failure page: what earlier children answer is
+        // out of date (see `child::Current`).
+        if self.preview.live || matches!(outcome, Outcome::Ok) {
+            self.retire_children();
+        }
         self.last_reload = outcome;
         self.record_reloads();
+    }
+
+    /// Asks every child forked before the counters `child::Current` reads changed to end its
+    /// connection as soon as it owes nothing (the signal eviction uses; the child tells the two
+    /// apart by those counters).
+    fn retire_children(&self) {
+        for pid in self.children.pids() {
+            let _ = kill(pid, Signal::SIGUSR2);
+        }
     }
 
     /// Writes the reload record into the lock file (see `reload.rs`).
@@ -789,10 +961,21 @@ impl Supervisor {
         let Some(listener) = &self.listener else {
             return;
         };
+        let certificate = match self.certificate_for_handover() {
+            Ok(fd) => fd,
+            Err(e) => {
+                log::error!(
+                    "reload failed: {e}; still serving generation {}",
+                    self.generation
+                );
+                return self.settle_reload(Outcome::Failed(e));
+            }
+        };
         let outgoing = Outgoing {
             listener: listener.as_fd(),
             tls_listener: self.tls_listener.as_ref().map(|l| l.as_fd()),
             site: next.fd().as_fd(),
+            certificate: certificate.as_ref().map(|fd| fd.as_fd()),
             log: match &self.log {
                 AccessLog::File { file, .. } => Some(file.as_fd()),
                 AccessLog::Stderr(_) => None,
@@ -815,6 +998,18 @@ impl Supervisor {
         self.generation += 1;
         self.counters.set(Counter::Generation, self.generation);
         self.settle_reload(Outcome::Ok);
+    }
+
+    /// The certificate in service in a memfd for the next image, made only for the re-exec so
+    /// that the parent keeps no descriptor for it.
+    fn certificate_for_handover(&self) -> Result<Option<std::os::fd::OwnedFd>, String> {
+        let Some(certificate) = self.tls.as_ref().and_then(|t| t.certificate.as_ref()) else {
+            return Ok(None);
+        };
+        certificate
+            .to_memfd()
+            .map(Some)
+            .map_err(|e| format!("handing the certificate over: {e}"))
     }
 
     fn maybe_reload_again(&mut self) {
@@ -899,11 +1094,19 @@ fn responder<'a>(
         counters: Some(counters),
         // With HTTPS on, the plain door only redirects to it.
         https_port: match door {
-            Door::Plain => tls.map(|tls| tls.port),
+            Door::Plain => tls.and_then(tls::Https::redirect_port),
             Door::Tls => None,
         },
         live: live.map(|failure| Live { failure }),
     }
+}
+
+/// Now in Unix seconds.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64
 }
 
 /// Answers a connection no child could be forked for with a 503. Out of line and cold: its

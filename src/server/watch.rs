@@ -1,5 +1,5 @@
-//! `serve --watch`: notice edits to `posts/`, `templates/` and `forkblog.toml`, and say when a
-//! reload is due.
+//! `serve --watch`: notice edits to `posts/`, `pages/`, `templates/` and `forkblog.toml`, and
+//! say when a reload is due.
 //!
 //! One inotify descriptor, held by the parent and polled in its loop beside the signal pipe.
 //! That is simpler than a watcher process sending SIGHUP: no extra child to track across
@@ -8,14 +8,15 @@
 //! the parent's baseline, and each generation after a re-exec opens its own (the old one closes
 //! at exec): the count stays the same across reloads.
 //!
-//! inotify watches one directory at a time, so every directory under `posts/` and `templates/`
-//! is watched. A folder created later is a change like any other: the reload it starts
-//! re-executes, and the next generation watches the tree as it then is (after a failed reload,
-//! from the next good one). Edits arrive as bursts (an editor
+//! inotify watches one directory at a time, so every directory under those folders is watched.
+//! A folder created later (one of them under the root, or any folder below them) is a change
+//! like any other, and is watched from the moment it is noticed, so that a file written into it
+//! before the reload's render ends is noticed too; the next generation watches the tree as it
+//! then is anyway. Edits arrive as bursts (an editor
 //! writes a temporary file, renames it, touches a backup), so a reload is due [`DEBOUNCE`] after
 //! the last event of a burst; editors' scratch files do not count.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -24,7 +25,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 
-use crate::site::{config, POSTS_DIR, TEMPLATES_DIR};
+use crate::site::{config, PAGES_DIR, POSTS_DIR, TEMPLATES_DIR};
+
+/// The site's folders under its root, each watched with everything below it.
+const FOLDERS: [&str; 3] = [POSTS_DIR, PAGES_DIR, TEMPLATES_DIR];
 
 /// How long after the last change of a burst the reload starts.
 pub const DEBOUNCE: Duration = Duration::from_millis(100);
@@ -32,9 +36,12 @@ pub const DEBOUNCE: Duration = Duration::from_millis(100);
 /// The inotify descriptor and what it watches.
 pub struct Watcher {
     inotify: Inotify,
-    /// The site root's own watch: only `forkblog.toml` counts there (the access log and lock
-    /// may live beside it).
+    /// The site root's own watch: only `forkblog.toml` and the site's folders count there (the
+    /// access log and lock may live beside them).
     root: Option<WatchDescriptor>,
+    /// The site root, and the directory each other watch is on: where a new folder is.
+    root_dir: PathBuf,
+    dirs: HashMap<WatchDescriptor, PathBuf>,
     /// When the reload is due, once something changed.
     due: Option<Instant>,
 }
@@ -56,10 +63,12 @@ impl Watcher {
         let mut watcher = Watcher {
             inotify,
             root: Some(root_watch),
+            root_dir: root.to_path_buf(),
+            dirs: Default::default(),
             due: None,
         };
         let mut count = 1;
-        for dir in [POSTS_DIR, TEMPLATES_DIR] {
+        for dir in FOLDERS {
             count += watcher.watch_tree(&root.join(dir));
         }
         log::info!(
@@ -83,7 +92,10 @@ impl Watcher {
                 continue;
             }
             match self.inotify.add_watch(&dir, interesting()) {
-                Ok(_) => count += 1,
+                Ok(wd) => {
+                    count += 1;
+                    self.dirs.insert(wd, dir.clone());
+                }
                 Err(e) => log::warn!("--watch: cannot watch {}: {e}", dir.display()),
             }
             let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -118,15 +130,29 @@ impl Watcher {
                 }
             };
             for event in events {
+                if event.mask.contains(AddWatchFlags::IN_IGNORED) {
+                    self.dirs.remove(&event.wd); // its directory is gone
+                }
                 let Some(name) = event.name.as_deref() else {
                     continue;
                 };
-                if Some(event.wd) == self.root {
-                    if name != OsStr::new(config::FILE_NAME) {
+                let dir = if Some(event.wd) == self.root {
+                    let ours = name == OsStr::new(config::FILE_NAME)
+                        || FOLDERS.iter().any(|f| name == OsStr::new(f));
+                    if !ours {
                         continue;
                     }
+                    Some(self.root_dir.clone())
                 } else if is_scratch(name) {
                     continue;
+                } else {
+                    self.dirs.get(&event.wd).cloned()
+                };
+                let made = AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO;
+                if event.mask.contains(AddWatchFlags::IN_ISDIR) && event.mask.intersects(made) {
+                    if let Some(dir) = dir {
+                        self.watch_tree(&dir.join(name));
+                    }
                 }
                 self.due = Some(now + DEBOUNCE);
             }

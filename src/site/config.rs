@@ -16,6 +16,7 @@
 //! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
 //! highlight = false                       # highlight code blocks (costs render time)
 //! math = false                            # $...$ and $$...$$ rendered to MathML
+//! toc = false                             # a table of contents atop each post (or `toc` in one)
 //! section_feeds = [{ path = "/blog/index.xml", folder = "blog" }]  # feed of posts/blog/
 //! ```
 //!
@@ -70,6 +71,9 @@ pub struct Config {
     /// Whether `$...$` and `$$...$$` are TeX, rendered to MathML at render time. Off by
     /// default: a blog that writes prices in dollars should not grow formulas.
     pub math: bool,
+    /// Whether posts get a table of contents from their headings (a post's `toc` decides for
+    /// itself).
+    pub toc: bool,
     /// Feeds of one folder's posts: (path, folder under `posts/`), as a previous generator
     /// published per section. Entry ids as in the main feed.
     pub section_feeds: Vec<(String, String)>,
@@ -102,6 +106,7 @@ impl Default for Config {
             feed_ids: FeedIds::Url,
             highlight: false,
             math: false,
+            toc: false,
             section_feeds: Vec::new(),
         }
     }
@@ -274,6 +279,10 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
             "math" => match value.as_bool() {
                 Some(on) => config.math = on,
                 None => return Err((key_line(key), "`math` must be true or false".into())),
+            },
+            "toc" => match value.as_bool() {
+                Some(on) => config.toc = on,
+                None => return Err((key_line(key), "`toc` must be true or false".into())),
             },
             "highlight" => match value.as_bool() {
                 Some(on) => config.highlight = on,

@@ -51,6 +51,10 @@ pub struct FrontMatter {
     pub entry_id: Option<String>,
     /// The language of a translation: `lang` (Zola) or `language`.
     pub lang: Option<String>,
+    /// Where a page from `pages/` comes in the navigation (lower first; Hugo's `weight`).
+    pub weight: Option<i64>,
+    /// A table of contents before the text (`toc`), over the site's setting.
+    pub toc: Option<bool>,
 }
 
 /// Why front matter could not be read: a message and, when known, the 1-based line in the whole
@@ -181,6 +185,8 @@ fn parse_at_top(source: &str) -> Result<(FrontMatter, usize), FrontMatterError> 
         },
         entry_id: fields.string(&["entry_id", "guid"])?,
         lang: fields.string(&["lang", "language"])?,
+        weight: fields.whole("weight")?,
+        toc: fields.optional_flag("toc")?,
     };
     Ok((front, start + body_start))
 }
@@ -464,6 +470,17 @@ impl Fields<'_> {
             Some((key, other)) => {
                 Err(self.error(key, format!("expected text, found {}", kind(other))))
             }
+        }
+    }
+
+    fn whole(&self, key: &'static str) -> Result<Option<i64>, FrontMatterError> {
+        match self.get(&[key]) {
+            None => Ok(None),
+            Some((_, Value::Number(n))) if n.as_i64().is_some() => Ok(n.as_i64()),
+            Some((_, other)) => Err(self.error(
+                key,
+                format!("expected a whole number, found {}", kind(other)),
+            )),
         }
     }
 

@@ -579,6 +579,7 @@ impl Post {
             undated: self.undated,
             url_problems: self.url_problems.clone(),
             lang: self.lang.clone(),
+            weight: self.weight,
             relative_links: self.relative_links.clone(),
             links: self.links.clone(),
             leftovers: self.leftovers.clone(),
@@ -850,6 +851,8 @@ fn read_post(r: &mut Reader<'_>) -> Option<Post> {
         undated,
         url_problems,
         lang,
+        // Only pages have a place in the navigation, and pages are always read.
+        weight: None,
         relative_links,
         links,
         leftovers,

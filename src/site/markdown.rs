@@ -54,6 +54,8 @@ pub struct Extras {
     pub highlight: bool,
     /// `$...$` and `$$...$$` rendered to MathML ([`math`]).
     pub math: bool,
+    /// A table of contents before the text, from its headings ([`super::toc`]).
+    pub toc: bool,
 }
 
 /// [`render`], with the `extras` the site turns on.
@@ -73,9 +75,13 @@ pub fn render_with(markdown: &str, take_title: bool, extras: Extras) -> Rendered
         summary_state: SummaryState::Waiting,
         at_start: true,
         needs_sanitizing: false,
+        headings: Vec::new(),
     };
     let mut html = String::with_capacity(markdown.len() * 2);
-    pulldown_cmark::html::push_html(&mut html, &mut events);
+    pulldown_cmark::html::push_html(&mut html, super::footnote::BackLinks::new(&mut events));
+    if extras.toc {
+        html.insert_str(0, &super::toc::contents(&events.headings));
+    }
     Rendered {
         html,
         title: events.title,
@@ -125,7 +131,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
         .add_generic_attributes(["id", "class"])
         .add_tags(["input"])
-        .add_tag_attributes("input", ["checked", "disabled"])
+        .add_tag_attributes("input", ["checked", "disabled", "aria-label"])
+        .add_tag_attributes("nav", ["aria-label"])
         .add_tag_attribute_values("input", "type", ["checkbox"])
         .add_tag_attributes("th", ["style"])
         .add_tag_attributes("td", ["style"])
@@ -266,6 +273,8 @@ struct Events<'a> {
     needs_sanitizing: bool,
     /// Code blocks go through [`super::highlight`].
     highlight: bool,
+    /// Every heading written (not the one taken as the title): level, id, text.
+    headings: Vec<(u8, String, String)>,
 }
 
 enum SummaryState {
@@ -319,6 +328,10 @@ impl<'a> Iterator for Events<'a> {
                 let display = matches!(event, Event::DisplayMath(_));
                 return Some(Event::InlineHtml(math(tex, display).into()));
             }
+            if let Event::TaskListMarker(done) = event {
+                self.at_start = false;
+                return Some(Event::InlineHtml(task_box(done).into()));
+            }
             if let (true, Event::Start(Tag::CodeBlock(kind))) = (self.highlight, &event) {
                 self.at_start = false;
                 return Some(super::highlight::code_block(kind, &mut self.parser));
@@ -362,6 +375,8 @@ impl<'a> Iterator for Events<'a> {
                         }
                         None => CowStr::from(unique_id(&text, &mut self.used_ids)),
                     };
+                    self.headings
+                        .push((level as u8, id.to_string(), text.clone()));
                     Tag::Heading {
                         level,
                         id: Some(id),
@@ -375,6 +390,16 @@ impl<'a> Iterator for Events<'a> {
             self.queue.extend(end);
             return Some(Event::Start(start));
         }
+    }
+}
+
+/// A task list's checkbox, named for assistive technology (a box without a name is announced
+/// as a bare "checkbox"), which pulldown-cmark writes without one. Spelt as the sanitiser
+/// writes it, so a post's HTML is the same whether it needed sanitising or not.
+fn task_box(done: bool) -> &'static str {
+    match done {
+        true => "<input type=\"checkbox\" disabled=\"\" checked=\"\" aria-label=\"Done\"> ",
+        false => "<input type=\"checkbox\" disabled=\"\" aria-label=\"To do\"> ",
     }
 }
 

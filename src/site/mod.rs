@@ -122,8 +122,10 @@ pub mod date;
 pub mod export;
 pub mod feed;
 pub mod files;
+mod footnote;
 pub mod frontmatter;
 pub mod highlight;
+mod imagesize;
 pub mod incremental;
 pub mod links;
 pub mod liquid;
@@ -135,8 +137,10 @@ pub mod permalink;
 pub mod post;
 pub mod redirect;
 pub mod sitemap;
+mod social;
 pub mod templates;
 pub mod text;
+mod toc;
 
 pub use export::export;
 pub use newpost::new_post;
@@ -357,6 +361,7 @@ fn build_site(
         site_url: &config.base_url,
         highlight: config.highlight,
         math: config.math,
+        toc: config.toc,
         page_root: None,
     };
     let (all_posts, sources, others) = load_posts(
@@ -428,6 +433,7 @@ fn build_site(
         &config,
         &templates,
         &posts,
+        &standalone,
         &tags,
         site_modified,
         &record,
@@ -490,7 +496,15 @@ fn build_site(
         );
     }
     tmark("files");
-    let map = sitemap::sitemap(&config, &site.list);
+    // A post's page changed when its `updated` (else `date`) says, as the feed has it; its
+    // file's mtime changes on every checkout.
+    let post_dates: std::collections::HashMap<&str, jiff::Timestamp> = served
+        .iter()
+        .map(|p| (p.url.as_str(), p.updated_or_date()))
+        .collect();
+    let map = sitemap::sitemap(&config, &site.list, |r| {
+        post_dates.get(r.path.as_str()).copied()
+    });
     site.add(
         Resource {
             path: "/sitemap.xml".into(),
@@ -846,6 +860,7 @@ fn load_pages(
         site_url: &config.base_url,
         highlight: config.highlight,
         math: config.math,
+        toc: config.toc,
         page_root: Some(pages_dir),
     };
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = files

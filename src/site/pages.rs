@@ -117,18 +117,22 @@ fn view_key(view: &PostView<'_>) -> u64 {
 }
 
 impl<'a, 'r> Pages<'a, 'r> {
-    /// Prepares the shared values (one listing view per post, built once). A page whose inputs
-    /// are those it had in the render `record` read is taken from there; `fingerprint` is the
-    /// site's (settings and templates, see `incremental.rs`).
+    /// Prepares the shared values (one listing view per post, built once; the navigation's
+    /// pages from `standalone`). A page whose inputs are those it had in the render `record`
+    /// read is taken from there; `fingerprint` is the site's (settings and templates, see
+    /// `incremental.rs`).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: &'a Config,
         templates: &'a Templates,
         posts: &'a [Post],
+        standalone: &[Post],
         tags: &'a [Tag],
         site_modified: Timestamp,
         record: &'a Record<'r>,
         fingerprint: u64,
     ) -> Pages<'a, 'r> {
+        let menu = menu(standalone);
         let site = context! {
             title => &config.title,
             base_url => &config.base_url,
@@ -138,6 +142,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             posts_per_page => config.posts_per_page,
             feed_url => encode_path(config.feed_paths.first().map_or("/feed.xml", String::as_str)),
             post_count => posts.len(),
+            pages => Value::from_serialize(&menu),
         };
         let (views, view_keys): (Vec<Value>, Vec<u64>) = par::map(posts, |p| {
             let v = view(p);
@@ -148,6 +153,7 @@ impl<'a, 'r> Pages<'a, 'r> {
         let site_key = Key::new("site")
             .word(fingerprint)
             .word(posts.len() as u64)
+            .word(serde_json::to_vec(&menu).map_or(0, |json| hash(&json)))
             .finish();
         Pages {
             config,
@@ -295,6 +301,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 context! {
                     post => context! {
                         content => Value::from_safe_string(whole_html().to_string()),
+                        image => super::social::first_image(whole_html(), post.folder()),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -322,6 +329,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             context! {
                 post => context! {
                     content => Value::from_safe_string(post.html.clone()),
+                    image => super::social::first_image(&post.html, post.folder()),
                     lang => post.lang.clone(),
                     ..Value::from_serialize(view(post))
                 },
@@ -482,6 +490,30 @@ enum List {
     Tags,
     Tag(usize),
     Archive,
+}
+
+/// A page from `pages/` as the navigation lists it.
+#[derive(Debug, Serialize)]
+struct MenuItem<'a> {
+    title: &'a str,
+    url: String,
+}
+
+/// Every page from `pages/` (translations aside), ordered by front matter `weight` (pages
+/// without one last), then by title: the navigation's links, which every page shows.
+fn menu(pages: &[Post]) -> Vec<MenuItem<'_>> {
+    let mut listed: Vec<&Post> = pages.iter().filter(|p| p.lang.is_none()).collect();
+    listed.sort_by(|a, b| {
+        let place = |p: &Post| (p.weight.is_none(), p.weight, p.title.to_lowercase());
+        place(a).cmp(&place(b))
+    });
+    listed
+        .into_iter()
+        .map(|p| MenuItem {
+            title: &p.title,
+            url: encode_path(&p.path()),
+        })
+        .collect()
 }
 
 fn view(post: &Post) -> PostView<'_> {

@@ -69,6 +69,8 @@ pub struct Post {
     pub url_problems: Vec<String>,
     /// The language of a translation (`index.ca.md`) other than the site's.
     pub lang: Option<String>,
+    /// A page's place in the navigation (front matter `weight`).
+    pub weight: Option<i64>,
     /// Relative `src`/`href` targets in the body (`photo.png`, `./img/a.jpg`), without `./`.
     pub relative_links: Vec<String>,
     /// Links to other posts and pages still to resolve (see [`super::liquid`]), with the line
@@ -93,6 +95,8 @@ pub struct Context<'a> {
     pub highlight: bool,
     /// Whether `$...$` / `$$...$$` are TeX rendered to MathML (the site's `math` setting).
     pub math: bool,
+    /// Whether posts get a table of contents unless their front matter says (`toc`).
+    pub toc: bool,
     /// For pages (not posts): the `pages/` folder; a page's URL is its path under it
     /// (`pages/about.md` at `/about/`) unless it sets its own.
     pub page_root: Option<&'a Path>,
@@ -107,6 +111,7 @@ impl Default for Context<'_> {
             site_url: "",
             highlight: false,
             math: false,
+            toc: false,
             page_root: None,
         }
     }
@@ -205,7 +210,7 @@ pub fn from_source_in(
         .iter()
         .map(|(line, what)| (line + body_line - 1, what.clone()))
         .collect();
-    let rendered = if is_html(path) {
+    let mut rendered = if is_html(path) {
         // Hugo content written as HTML: the body is the page, as it is.
         markdown::Rendered {
             html: processed.text,
@@ -220,6 +225,7 @@ pub fn from_source_in(
             markdown::Extras {
                 highlight: context.highlight,
                 math: context.math,
+                toc: front.toc.unwrap_or(context.toc),
             },
         )
     };
@@ -300,6 +306,12 @@ pub fn from_source_in(
             None => url,
         }
     });
+    if let Some(sized) = path
+        .parent()
+        .and_then(|dir| super::imagesize::add_sizes(&rendered.html, dir))
+    {
+        rendered.html = sized;
+    }
     let relative_links = relative_links(&rendered.html);
     let mut aliases = Vec::new();
     for alias in &front.aliases {
@@ -321,6 +333,7 @@ pub fn from_source_in(
         undated,
         url_problems,
         lang,
+        weight: front.weight,
         relative_links,
         links,
         leftovers,

@@ -11,8 +11,13 @@ use super::Resource;
 pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 
 /// Lists every page (resources whose path ends in `/`, and HTML files such as
-/// `/2009/05/19/x.html`, but no redirect) with its last modification time.
-pub fn sitemap<'a>(config: &Config, pages: impl IntoIterator<Item = &'a Resource>) -> String {
+/// `/2009/05/19/x.html`, but no redirect) with its last modification: what `dated` says for a
+/// page (a post's `updated` or `date`), else the resource's own time.
+pub fn sitemap<'a>(
+    config: &Config,
+    pages: impl IntoIterator<Item = &'a Resource>,
+    dated: impl Fn(&Resource) -> Option<jiff::Timestamp>,
+) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let is_page = |r: &Resource| {
         let html_file = r.path.ends_with(".html")
@@ -26,7 +31,7 @@ pub fn sitemap<'a>(config: &Config, pages: impl IntoIterator<Item = &'a Resource
             out,
             "  <url><loc>{}</loc><lastmod>{}</lastmod></url>",
             xml_escape(&loc),
-            rfc3339(page.last_modified)
+            rfc3339(dated(page).unwrap_or(page.last_modified))
         );
     }
     out.push_str("</urlset>\n");

@@ -22,10 +22,18 @@ Options:
   --since DATE       count only requests on or after DATE (YYYY-MM-DD, the log's own day)
   --until DATE       count only requests on or before DATE
   --class LIST       count only these classes (comma-separated, option may repeat):
-                     human, search, ai, social, feed, monitor, scanner, other-bot, unknown
-  --top N            rows in the top bots and top paths lists (default 10)
+                     human, search, ai, social, feed, monitor, scanner, impostor,
+                     other-bot, unknown
+  --top N            rows in the top bots, clients and pages lists (default 10)
   --client WHICH     the client address behind a proxy: forwarded (first X-Forwarded-For
                      address), peer (the connection), or auto (forwarded when logged; default)
+  --verify-dns       also check crawlers by reverse-then-forward DNS (Googlebot, bingbot,
+                     Applebot, Amazonbot, YandexBot, ...): a few queries per address, cached,
+                     2 s each, 60 s in all; without it only published address ranges are used
+  --crawler-ranges FILE
+                     crawler address ranges to check claims against, instead of the shipped
+                     ones (same format; scripts/stats-ranges.sh refreshes them)
+  --robots           print robots.txt lines for the crawlers seen instead of the summary
   -h, --help         show this help
 ";
 
@@ -50,6 +58,12 @@ pub struct Options {
     pub help: bool,
     /// Which address counts as the client.
     pub client: ClientChoice,
+    /// Check crawler claims by DNS too.
+    pub verify_dns: bool,
+    /// A ranges file to use instead of the shipped one.
+    pub crawler_ranges: Option<PathBuf>,
+    /// Print robots.txt lines instead of the summary.
+    pub robots: bool,
 }
 
 impl Default for Options {
@@ -64,6 +78,9 @@ impl Default for Options {
             top: 10,
             help: false,
             client: ClientChoice::Auto,
+            verify_dns: false,
+            crawler_ranges: None,
+            robots: false,
         }
     }
 }
@@ -88,6 +105,11 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Options, String> {
         match arg {
             Short('h') | Long("help") => options.help = true,
             Long("json") => options.json = true,
+            Long("verify-dns") => options.verify_dns = true,
+            Long("robots") => options.robots = true,
+            Long("crawler-ranges") => {
+                options.crawler_ranges = Some(PathBuf::from(value(&mut parser)?));
+            }
             Long("html") => options.html = Some(PathBuf::from(value(&mut parser)?)),
             Long("since") => options.since = Some(parse_date(&value(&mut parser)?)?),
             Long("until") => options.until = Some(parse_date(&value(&mut parser)?)?),
@@ -190,6 +212,10 @@ mod tests {
             ClientChoice::Peer
         );
         assert!(parse(&["--html"]).is_err());
+        assert!(parse(&["--crawler-ranges"]).is_err());
+        let o = parse(&["--verify-dns", "--robots", "--crawler-ranges", "r.txt"]).unwrap();
+        assert!(o.verify_dns && o.robots);
+        assert_eq!(o.crawler_ranges, Some(PathBuf::from("r.txt")));
         assert!(parse(&["--since", "2026-02-02", "--until", "2026-01-01"]).is_err());
     }
 }

@@ -5,7 +5,7 @@
 //! unescapes the text and runs the pattern matchers.
 
 use super::class::Class;
-use super::classify::classify_agent;
+use super::classify::{announced_subscribers, classify_agent};
 use super::parse::unescape;
 use std::collections::HashMap;
 
@@ -19,6 +19,8 @@ pub struct Verdict {
     pub class: Class,
     /// The bot's name, for bots.
     pub name: Option<NameId>,
+    /// The subscriber count a feed reader's agent announces.
+    pub subscribers: Option<u32>,
 }
 
 /// Maps raw user-agent bytes to verdicts, and bot names to dense ids.
@@ -41,11 +43,17 @@ impl AgentCache {
         if let Some(verdict) = self.verdicts.get(raw) {
             return *verdict;
         }
-        let agent = classify_agent(&unescape(raw));
+        let text = unescape(raw);
+        let agent = classify_agent(&text);
         let name = agent.name.map(|name| self.intern(&name));
         let verdict = Verdict {
             class: agent.class,
             name,
+            subscribers: agent
+                .class
+                .is_bot()
+                .then(|| announced_subscribers(&text))
+                .flatten(),
         };
         self.verdicts.insert(raw.into(), verdict);
         verdict

@@ -20,6 +20,9 @@ pub enum Class {
     Monitor,
     /// A vulnerability scanner or probe, by user agent or by the paths it asks for.
     Scanner,
+    /// A request naming a crawler whose operator documents a check (published address ranges,
+    /// reverse-then-forward DNS), from an address that fails it.
+    Impostor,
     /// Any other bot: SEO crawlers, archivers, HTTP libraries and command-line tools.
     OtherBot,
     /// No user agent at all (empty, `-`, or a Common Log Format line).
@@ -28,7 +31,7 @@ pub enum Class {
 
 impl Class {
     /// Every class, in report order.
-    pub const ALL: [Class; 9] = [
+    pub const ALL: [Class; 10] = [
         Class::Human,
         Class::Search,
         Class::Ai,
@@ -36,6 +39,7 @@ impl Class {
         Class::Feed,
         Class::Monitor,
         Class::Scanner,
+        Class::Impostor,
         Class::OtherBot,
         Class::Unknown,
     ];
@@ -58,6 +62,7 @@ impl Class {
             Class::Feed => "feed",
             Class::Monitor => "monitor",
             Class::Scanner => "scanner",
+            Class::Impostor => "impostor",
             Class::OtherBot => "other-bot",
             Class::Unknown => "unknown",
         }
@@ -73,6 +78,7 @@ impl Class {
             Class::Feed => "Feed reader",
             Class::Monitor => "Monitor/uptime",
             Class::Scanner => "Scanner/probe",
+            Class::Impostor => "Impostor",
             Class::OtherBot => "Other bot",
             Class::Unknown => "Unknown agent",
         }
@@ -88,6 +94,7 @@ impl Class {
             Class::Feed => "#f9a825",
             Class::Monitor => "#6d4c41",
             Class::Scanner => "#c62828",
+            Class::Impostor => "#ad1457",
             Class::OtherBot => "#ef6c00",
             Class::Unknown => "#9e9e9e",
         }

@@ -47,10 +47,15 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     let text = masked.as_deref().unwrap_or(ua);
 
     let found = signals(text.as_bytes());
+    // An app's name alone (`Viber`, `WhatsApp`), with no version or platform, is the app's
+    // link-preview fetcher announcing itself, not the app a person holds.
+    let bare = !ua.contains(|c: char| c.is_whitespace() || c == '/' || c == '(');
+    let app = found.app && !bare;
     let word = found
         .bot
-        .or_else(|| email_address(text.as_bytes()).then_some((None, None)));
-    let app = found.app;
+        .or(if app { None } else { found.weak })
+        .or_else(|| email_address(text.as_bytes()).then_some((None, None)))
+        .or_else(|| unnamed_platform(ua).map(|at| (None, Some(at))));
     if word.is_some() || !app {
         if let Some(info) = crawlerdex::lookup(text) {
             return Agent {
@@ -82,6 +87,35 @@ pub fn classify_agent(user_agent: &str) -> Agent {
     bot(ua, None)
 }
 
+/// Where the name stands in a `Mozilla/` agent whose system comment is one product name and
+/// no platform (`Mozilla/5.0 (Mixnode) AppleWebKit/537.36`): browsers put their system there
+/// (`Windows NT 10.0; ...`, `X11; ...`, `Linux; ...`), and devices a platform or a model in
+/// capitals (`(DTV)`, `(Java; U; ...)`).
+fn unnamed_platform(ua: &str) -> Option<std::ops::Range<usize>> {
+    let rest = ua.strip_prefix("Mozilla/")?;
+    let open = rest.find('(')?;
+    if rest[..open].trim_end().contains(' ') {
+        return None;
+    }
+    let start = "Mozilla/".len() + open + 1;
+    let comment = &ua[start..];
+    let len = comment.find([';', ')'])?;
+    let field = comment[..len].trim();
+    let one_name = comment.as_bytes().get(len) == Some(&b')')
+        && field.starts_with(|c: char| c.is_ascii_uppercase())
+        && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && field.chars().any(|c| c.is_ascii_lowercase());
+    let generic = ["compatible", "mobile", "tablet", "unknown"];
+    if !one_name
+        || human_marker(field.as_bytes())
+        || generic.iter().any(|g| field.eq_ignore_ascii_case(g))
+    {
+        return None;
+    }
+    let skip = comment.len() - comment.trim_start().len();
+    Some(start + skip..start + skip + field.len())
+}
+
 /// A bot the database does not know, classed by `class` or else by its words.
 fn bot(ua: &str, class: Option<Class>) -> Agent {
     Agent {
@@ -109,4 +143,29 @@ pub fn class_from_tags<S: AsRef<str>>(tags: &[S]) -> Class {
         // seo, advertising, academic, archiver, http-library, browser-automation
         Class::OtherBot
     }
+}
+
+/// The subscriber count a feed reader announces in its agent (`Feedly/1.0 (...; 123
+/// subscribers; ...)`, `NewsBlur Feed Fetcher - 45 subscribers - ...`, `LiveJournal.com (...;
+/// 1 readers)`): the number right before the word `subscribers` or `readers`.
+pub fn announced_subscribers(ua: &str) -> Option<u32> {
+    let lower = ua.to_ascii_lowercase();
+    ["subscriber", "reader"].iter().find_map(|word| {
+        lower.match_indices(word).find_map(|(at, _)| {
+            let before = lower[..at].trim_end();
+            let digits = before.len()
+                - before
+                    .trim_end_matches(|c: char| c.is_ascii_digit() || c == ',')
+                    .len();
+            if digits == 0
+                || lower[at + word.len()..].starts_with(|c: char| c.is_alphabetic() && c != 's')
+            {
+                return None;
+            }
+            before[before.len() - digits..]
+                .replace(',', "")
+                .parse()
+                .ok()
+        })
+    })
 }

@@ -45,6 +45,8 @@ pub fn render(report: &Report) -> String {
         bots_chart(&mut page, report);
         page.push_str("</section>\n</div>\n");
         class_table(&mut page, report);
+        clients_table(&mut page, report);
+        subscribers_table(&mut page, report);
         paths_table(&mut page, report);
     }
     malformed(&mut page, report);
@@ -68,6 +70,7 @@ fn cards(page: &mut String, report: &Report) {
         ("requests", thousands(report.requests)),
         ("made by bots", format!("{:.1}%", report.bot_percent())),
         ("made by people", format!("{human_percent:.1}%")),
+        ("no user agent", format!("{:.1}%", report.no_agent_percent)),
         ("sent", human_bytes(report.bytes)),
         ("clients", thousands(report.distinct_clients)),
         ("answered 4xx", format!("{:.1}%", report.status_4xx_percent)),
@@ -293,18 +296,73 @@ fn class_table(page: &mut String, report: &Report) {
     page.push_str("</tbody></table>\n</section>\n");
 }
 
-/// What people read.
-fn paths_table(page: &mut String, report: &Report) {
-    if report.top_human_paths.is_empty() {
+/// The heaviest client addresses, impostors first.
+fn clients_table(page: &mut String, report: &Report) {
+    if report.top_clients.is_empty() {
         return;
     }
-    page.push_str("<section><h2>What people read</h2>\n<table><thead><tr><th>Path</th><th>Requests</th></tr></thead><tbody>\n");
+    page.push_str("<section><h2>Heaviest clients</h2>\n<table><thead><tr><th>Address</th><th>Classes</th><th>Requests</th><th>Bytes</th></tr></thead><tbody>\n");
+    for client in &report.top_clients {
+        let classes: Vec<&str> = client.classes.iter().map(|c| c.label()).collect();
+        let _ = writeln!(
+            page,
+            "<tr{}><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if client.impostor {
+                " class=\"impostor\""
+            } else {
+                ""
+            },
+            escape(&client.address),
+            escape(&classes.join(", ")),
+            thousands(client.requests),
+            human_bytes(client.bytes)
+        );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Feed subscribers per reader.
+fn subscribers_table(page: &mut String, report: &Report) {
+    if report.feed_subscribers.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<section><h2>Feed subscribers: {}</h2>\n<table><thead><tr><th>Reader</th><th>Subscribers</th><th>Feeds</th></tr></thead><tbody>",
+        thousands(report.feed_subscribers_total)
+    );
+    for row in &report.feed_subscribers {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.reader),
+            thousands(row.subscribers),
+            thousands(row.feeds)
+        );
+    }
+    page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// What people read.
+fn paths_table(page: &mut String, report: &Report) {
+    if report.top_human_paths.is_empty() && report.human_assets.requests == 0 {
+        return;
+    }
+    page.push_str("<section><h2>What people read</h2>\n<table><thead><tr><th>Page</th><th>Requests</th></tr></thead><tbody>\n");
     for path in &report.top_human_paths {
         let _ = writeln!(
             page,
             "<tr><td><code>{}</code></td><td>{}</td></tr>",
             escape(&path.path),
             thousands(path.requests)
+        );
+    }
+    if report.human_assets.requests > 0 {
+        let _ = writeln!(
+            page,
+            "<tr><td>assets (styles, scripts, images, fonts), {}</td><td>{}</td></tr>",
+            human_bytes(report.human_assets.bytes),
+            thousands(report.human_assets.requests)
         );
     }
     page.push_str("</tbody></table>\n</section>\n");

@@ -21,9 +21,11 @@ pub mod naming;
 pub mod parse;
 pub mod probe;
 pub mod report;
+pub mod robots;
 pub mod signals;
 pub mod tally;
 pub mod terminal;
+pub mod verify;
 
 pub use class::Class;
 pub use parse::{parse_line, LogLine};
@@ -60,6 +62,13 @@ pub enum StatsError {
         /// Lines read from it.
         lines: u64,
     },
+    /// The crawler ranges file could not be read.
+    Ranges {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        error: String,
+    },
     /// The HTML report could not be written.
     WriteHtml {
         /// Where it was to be written.
@@ -87,6 +96,9 @@ impl std::fmt::Display for StatsError {
             StatsError::WriteHtml { path, error } => {
                 write!(f, "cannot write {}: {error}", path.display())
             }
+            StatsError::Ranges { path, error } => {
+                write!(f, "crawler ranges {}: {error}", path.display())
+            }
             StatsError::NoFormat { source_name, lines } => write!(
                 f,
                 "{}: none of its {lines} lines is in a format this reads ({}); \
@@ -104,7 +116,7 @@ impl std::error::Error for StatsError {
             StatsError::Open { error, .. }
             | StatsError::Read { error, .. }
             | StatsError::WriteHtml { error, .. } => Some(error),
-            StatsError::NoFormat { .. } => None,
+            StatsError::NoFormat { .. } | StatsError::Ranges { .. } => None,
         }
     }
 }
@@ -122,14 +134,16 @@ fn display_source(name: &str) -> &str {
 ///
 /// Every source is opened before any is read, so a missing file is reported at once.
 pub fn analyze(sources: &[String], filter: Filter) -> Result<Tally, StatsError> {
-    analyze_with(sources, filter, format::ClientChoice::Auto)
+    analyze_with(sources, filter, format::ClientChoice::Auto, None)
 }
 
-/// Like [`analyze`], taking the client address as `client` says.
+/// Like [`analyze`], taking the client address as `client` says, checking crawler claims with
+/// `verifier` when given.
 pub fn analyze_with(
     sources: &[String],
     filter: Filter,
     client: format::ClientChoice,
+    verifier: Option<verify::Verifier>,
 ) -> Result<Tally, StatsError> {
     let mut readers = Vec::with_capacity(sources.len());
     for name in sources {
@@ -140,6 +154,9 @@ pub fn analyze_with(
         readers.push((name, reader));
     }
     let mut tally = Tally::new(filter).with_client_choice(client);
+    if let Some(verifier) = verifier {
+        tally = tally.with_verifier(verifier);
+    }
     for (name, mut reader) in readers {
         let mut line_no = 0u64;
         tally.add_source(display_source(name));
@@ -154,6 +171,33 @@ pub fn analyze_with(
         })?;
     }
     Ok(tally)
+}
+
+/// The crawler-claim checker the options ask for: the shipped ranges or `--crawler-ranges`,
+/// and the system's resolver only with `--verify-dns`.
+fn verifier(options: &args::Options) -> Result<verify::Verifier, StatsError> {
+    let ranges = match &options.crawler_ranges {
+        None => verify::Ranges::shipped(),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| verify::Ranges::parse(&text))
+            .map_err(|error| StatsError::Ranges {
+                path: path.clone(),
+                error,
+            })?,
+    };
+    let resolver: Option<Box<dyn verify::Resolver>> = if options.verify_dns {
+        match verify::SystemResolver::from_system() {
+            Some(r) => Some(Box::new(r)),
+            None => {
+                log::warn!("--verify-dns: /etc/resolv.conf names no nameserver; ranges only");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(verify::Verifier::new(ranges, resolver))
 }
 
 /// Runs `forkblog stats` with the arguments that follow the subcommand.
@@ -177,7 +221,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     } else {
         options.files.clone()
     };
-    let tally = match analyze_with(&sources, options.filter(), options.client) {
+    let verifier = match verifier(&options) {
+        Ok(verifier) => verifier,
+        Err(err) => {
+            eprintln!("forkblog stats: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let tally = match analyze_with(&sources, options.filter(), options.client, Some(verifier)) {
         Ok(tally) => tally,
         Err(err) => {
             eprintln!("forkblog stats: {err}");
@@ -209,7 +260,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let written = if options.json {
+    let written = if options.robots {
+        robots::write_robots(&report, &mut out)
+    } else if options.json {
         json::write_json(&report, &mut out)
     } else {
         terminal::write_summary(&report, &mut out)

@@ -137,17 +137,29 @@ fn first_alternative(inner: &[char]) -> &[char] {
     inner
 }
 
-/// A name for a bot the database does not know: the first product token that looks like a bot
-/// (`FooBot/1.0` → `FooBot`), else the first product token that is not `Mozilla` or `compatible`,
-/// without its version.
+/// A name for a bot the database does not know, from its product tokens, never from a generic
+/// word of its agent:
+///
+/// - an agent that starts with its own name gives its leading words up to the first version or
+///   comment (`Digg Feed Fetcher 1.0 (...)` → `Digg Feed Fetcher`, `curl/8.5` → `curl`);
+/// - otherwise (a `Mozilla/` agent) the first bot-like product token (`FooBot/1.0`), else the
+///   first product token that is not a browser's (`... Firefox/27.0 FirePHP/0.7` → `FirePHP`),
+///   else the first bot-like word, else the first word that is not a browser's or a platform's.
 pub fn token_name(ua: &str) -> String {
+    if let Some(name) = leading_name(ua) {
+        return name;
+    }
+    let separator = |c: char| c.is_whitespace() || "();,+[]{}\"'".contains(c);
     let tokens = || {
-        ua.split(|c: char| c.is_whitespace() || "();,+[]{}\"'".contains(c))
-            .map(|t| t.split('/').next().unwrap_or_default())
-            .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
-            .filter(|t| t.chars().any(|c| c.is_alphabetic()))
+        ua.split(separator)
+            .map(|t| match t.split_once('/') {
+                Some((name, _)) => (name, true),
+                None => (t, false),
+            })
+            .map(|(t, product)| (t.trim_matches(|c: char| !c.is_alphanumeric()), product))
+            .filter(|(t, _)| t.chars().any(|c| c.is_alphabetic()) && !t.contains(':'))
     };
-    let botlike = |t: &&str| {
+    let botlike = |t: &str| {
         let lower = t.to_ascii_lowercase();
         [
             "bot", "crawl", "spider", "scan", "fetch", "check", "monitor", "feed", "reader",
@@ -157,44 +169,80 @@ pub fn token_name(ua: &str) -> String {
             && !lower.starts_with("http")
             && !lower.contains('.')
     };
-    let plain = |t: &&str| {
-        let lower = t.to_ascii_lowercase();
+    let plain = |t: &str| {
         let language_tag = t.len() == 5 && t.as_bytes()[2] == b'-';
-        t.len() > 2
-            && !language_tag
-            && !t.contains("://")
-            && !matches!(
-                lower.as_str(),
-                "mozilla"
-                    | "compatible"
-                    | "khtml"
-                    | "like"
-                    | "gecko"
-                    | "http"
-                    | "https"
-                    | "windows"
-                    | "linux"
-                    | "x11"
-                    | "macintosh"
-                    | "iphone"
-                    | "ipad"
-                    | "android"
-                    | "win64"
-                    | "wow64"
-                    | "x86_64"
-                    | "intel"
-                    | "applewebkit"
-                    | "safari"
-                    | "chrome"
-                    | "version"
-                    | "mobile"
-            )
+        t.len() > 2 && !language_tag && !t.contains("://") && !browser_word(t)
     };
     let name = tokens()
-        .find(botlike)
-        .or_else(|| tokens().find(plain))
-        .unwrap_or("unnamed");
+        .find(|&(t, product)| product && botlike(t))
+        .or_else(|| tokens().find(|&(t, product)| product && plain(t)))
+        .or_else(|| tokens().find(|&(t, _)| botlike(t)))
+        .or_else(|| tokens().find(|&(t, _)| plain(t)))
+        .map_or("unnamed", |(t, _)| t);
     name.chars().take(40).collect()
+}
+
+/// True for the words of a browser's own agent: engines, browsers, platforms.
+fn browser_word(t: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "mozilla",
+        "compatible",
+        "khtml",
+        "like",
+        "gecko",
+        "http",
+        "https",
+        "windows",
+        "linux",
+        "x11",
+        "macintosh",
+        "iphone",
+        "ipad",
+        "android",
+        "win64",
+        "wow64",
+        "x86_64",
+        "intel",
+        "applewebkit",
+        "safari",
+        "chrome",
+        "version",
+        "mobile",
+        "firefox",
+        "trident",
+        "msie",
+        "browser",
+    ];
+    WORDS.iter().any(|w| t.eq_ignore_ascii_case(w))
+}
+
+/// The leading words of an agent that starts with its own name, up to the first version, comment
+/// or separator (`eZ Publish Link Validator`, `LiveJournal.com (...)` → `LiveJournal.com`);
+/// `None` for `Mozilla/` agents and agents that start with no letter.
+fn leading_name(ua: &str) -> Option<String> {
+    let ua = ua.trim();
+    if !ua.starts_with(|c: char| c.is_ascii_alphabetic())
+        || ua
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("mozilla/"))
+    {
+        return None;
+    }
+    let mut words = Vec::new();
+    for word in ua.split_whitespace().take(5) {
+        let end = word.find(['/', '(', ';', ',', ')']).unwrap_or(word.len());
+        let cut = &word[..end];
+        if cut.starts_with(|c: char| c.is_ascii_digit()) || (cut.is_empty() && end == 0) {
+            break;
+        }
+        words.push(cut);
+        if end < word.len() {
+            break;
+        }
+    }
+    let name = words.join(" ");
+    let name = name.trim_matches(|c: char| !c.is_alphanumeric());
+    (name.chars().any(char::is_alphabetic)).then(|| name.chars().take(40).collect())
 }
 
 /// The product token of `ua` that holds the bytes at `at` (`CybaaAgent` for the `agent` in
@@ -211,7 +259,14 @@ pub fn token_at(ua: &str, at: std::ops::Range<usize>) -> Option<String> {
     let slash = token.get(at.start - start..)?.find('/');
     let name = slash.map_or(token, |i| &token[..at.start - start + i]);
     let name = name.trim_matches(|c: char| !c.is_alphanumeric());
-    let plain = !name.contains(['/', '@', ':', '='])
+    // The word alone is generic, not a name, when it stands in a comment's phrase (`check` in
+    // `(...; Domain check for viruses)`) or among an agent's leading words (`Feed` in `Digg Feed
+    // Fetcher`); a product token of its own after a browser's (`... Safari/537.36 pageburst`)
+    // is a name.
+    let in_comment = before.matches('(').count() > before.matches(')').count();
+    let generic = name.len() == at.len() && (in_comment || leading_name(ua).is_some());
+    let plain = !generic
+        && !name.contains(['/', '@', ':', '='])
         && !name.to_ascii_lowercase().starts_with("http")
         && name.chars().any(char::is_alphabetic);
     plain.then(|| name.chars().take(40).collect())

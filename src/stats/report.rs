@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// The version of the JSON layout (`docs/stats-json.md`): raised when a key changes meaning or
 /// goes away, not when one is added.
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
 /// A finished report.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +37,12 @@ pub struct Report {
     pub bytes: u64,
     /// Requests made by bots (every class but human and unknown).
     pub bot_requests: u64,
+    /// Share of the counted requests made by bots, in percent.
+    pub bot_percent: f64,
+    /// Requests that carried no user agent (the `unknown` class).
+    pub no_agent_requests: u64,
+    /// Share of the counted requests that carried no user agent, in percent.
+    pub no_agent_percent: f64,
     /// Share of the counted requests answered 4xx, in percent.
     pub status_4xx_percent: f64,
     /// Share of the counted requests answered 5xx, in percent.
@@ -45,8 +51,18 @@ pub struct Report {
     pub classes: Vec<ClassRow>,
     /// The busiest bots, most requests first.
     pub top_bots: Vec<BotRow>,
-    /// The paths humans asked for most, most requests first.
+    /// The heaviest client addresses: impostors first, then most requests.
+    pub top_clients: Vec<ClientRow>,
+    /// robots.txt groups for every crawler seen, by class then requests.
+    pub robots: Vec<RobotsRow>,
+    /// Feed subscribers announced in feed readers' agents, per reader, most first.
+    pub feed_subscribers: Vec<SubscribersRow>,
+    /// Their sum over readers.
+    pub feed_subscribers_total: u64,
+    /// The pages humans read most (answered below 400, no asset extension), most first.
     pub top_human_paths: Vec<PathRow>,
+    /// Human requests for assets (stylesheets, scripts, images, fonts), counted apart.
+    pub human_assets: AssetTotals,
     /// Requests per day and class, oldest day first.
     pub days: Vec<DayRow>,
     /// The first few malformed lines.
@@ -106,6 +122,56 @@ pub struct BotRow {
     pub percent: f64,
     /// Body bytes sent.
     pub bytes: u64,
+    /// Requests from addresses its operator's check verified (published ranges, or DNS with
+    /// `--verify-dns`); 0 when no check is documented or none passed.
+    pub verified_requests: u64,
+}
+
+/// One client address among the heaviest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientRow {
+    /// The address as logged.
+    pub address: String,
+    /// True when it claimed to be a crawler whose operator's check it failed.
+    pub impostor: bool,
+    /// The classes of its requests.
+    pub classes: Vec<Class>,
+    /// Requests.
+    pub requests: u64,
+    /// Share of all counted requests, in percent.
+    pub percent: f64,
+    /// Body bytes sent.
+    pub bytes: u64,
+}
+
+/// One robots.txt group for a crawler seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct RobotsRow {
+    /// The robots.txt `User-agent` token its operator documents.
+    pub token: String,
+    /// The class its requests were counted in.
+    pub class: Class,
+    /// Requests (0 for a control token with no crawler of its own, such as `Google-Extended`).
+    pub requests: u64,
+    /// Share of all counted requests, in percent.
+    pub percent: f64,
+    /// Body bytes sent.
+    pub bytes: u64,
+    /// Share of all bytes sent, in percent.
+    pub bytes_percent: f64,
+    /// What the token controls when it is not a crawler of its own.
+    pub note: Option<&'static str>,
+}
+
+/// Feed subscribers one reader announced, the latest count per feed summed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscribersRow {
+    /// The feed reader's name.
+    pub reader: String,
+    /// Subscribers over all feeds.
+    pub subscribers: u64,
+    /// Feeds it fetched with a count.
+    pub feeds: u64,
 }
 
 /// One path and how often humans asked for it.
@@ -115,6 +181,15 @@ pub struct PathRow {
     pub path: String,
     /// Requests.
     pub requests: u64,
+}
+
+/// Requests and bytes for assets.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct AssetTotals {
+    /// Requests.
+    pub requests: u64,
+    /// Body bytes sent.
+    pub bytes: u64,
 }
 
 /// Requests on one day.
@@ -154,7 +229,7 @@ impl Report {
         };
 
         let mut clients_per_class = [0u64; Class::COUNT];
-        for mask in tally.clients.values() {
+        for mask in tally.clients.values().map(|c| c.classes) {
             for (i, n) in clients_per_class.iter_mut().enumerate() {
                 *n += u64::from(mask >> i & 1);
             }
@@ -193,6 +268,7 @@ impl Report {
                 requests: t.requests,
                 percent: percent(t.requests),
                 bytes: t.bytes,
+                verified_requests: t.verified,
             })
             .collect();
         top_bots.sort_by(|a, b| {
@@ -200,7 +276,34 @@ impl Report {
                 .cmp(&a.requests)
                 .then_with(|| a.name.cmp(&b.name))
         });
+        let total_bytes: u64 = classes.iter().map(|c| c.bytes).sum();
+        let robots = robots_rows(&top_bots, &percent, total_bytes);
         top_bots.truncate(top);
+
+        let mut top_clients: Vec<ClientRow> = tally
+            .clients
+            .iter()
+            .map(|(address, c)| ClientRow {
+                address: String::from_utf8_lossy(address).into_owned(),
+                impostor: c.classes >> Class::Impostor.index() & 1 == 1,
+                classes: Class::ALL
+                    .into_iter()
+                    .filter(|k| c.classes >> k.index() & 1 == 1)
+                    .collect(),
+                requests: c.requests,
+                percent: percent(c.requests),
+                bytes: c.bytes,
+            })
+            .collect();
+        top_clients.sort_by(|a, b| {
+            b.impostor
+                .cmp(&a.impostor)
+                .then(b.requests.cmp(&a.requests))
+                .then_with(|| a.address.cmp(&b.address))
+        });
+        top_clients.truncate(top);
+
+        let (feed_subscribers, feed_subscribers_total) = subscriber_rows(tally);
 
         let mut paths: Vec<(&[u8], u64)> =
             tally.human_paths.iter().map(|(p, &n)| (&**p, n)).collect();
@@ -228,6 +331,12 @@ impl Report {
             .collect();
         days.sort_by(|a, b| a.date.cmp(&b.date));
 
+        let bot_requests = classes
+            .iter()
+            .filter(|c| c.class.is_bot())
+            .map(|c| c.requests)
+            .sum();
+        let no_agent_requests = classes[Class::Unknown.index()].requests;
         let status_4xx = classes.iter().map(|c| c.status_4xx).sum();
         let status_5xx = classes.iter().map(|c| c.status_5xx).sum();
         let sources = tally
@@ -258,15 +367,22 @@ impl Report {
             distinct_agents: tally.agents.distinct_agents() as u64,
             distinct_clients: tally.clients.len() as u64,
             bytes: classes.iter().map(|c| c.bytes).sum(),
-            bot_requests: classes
-                .iter()
-                .filter(|c| c.class.is_bot())
-                .map(|c| c.requests)
-                .sum(),
+            bot_requests,
+            bot_percent: percent(bot_requests),
+            no_agent_requests,
+            no_agent_percent: percent(no_agent_requests),
+            human_assets: AssetTotals {
+                requests: tally.human_assets.requests,
+                bytes: tally.human_assets.bytes,
+            },
             status_4xx_percent: percent(status_4xx),
             status_5xx_percent: percent(status_5xx),
             classes,
             top_bots,
+            top_clients,
+            robots,
+            feed_subscribers,
+            feed_subscribers_total,
             top_human_paths,
             days,
             malformed_examples: tally
@@ -284,12 +400,115 @@ impl Report {
 
     /// The share of counted requests made by bots, in percent.
     pub fn bot_percent(&self) -> f64 {
-        if self.requests == 0 {
+        self.bot_percent
+    }
+}
+
+/// robots.txt tokens for the control groups that govern AI use of a search crawler's pages,
+/// offered when that crawler is seen.
+const AI_CONTROLS: &[(&str, &str, &str)] = &[
+    (
+        "googlebot",
+        "Google-Extended",
+        "use of Googlebot's crawl for Google's AI models (no crawler of its own)",
+    ),
+    (
+        "applebot",
+        "Applebot-Extended",
+        "use of Applebot's crawl for Apple's AI models (no crawler of its own)",
+    ),
+];
+
+/// One robots.txt row per crawler seen (not impostors, scanners or unnamed fetchers), grouped
+/// by class, with the AI control tokens of the search crawlers seen.
+fn robots_rows(bots: &[BotRow], percent: &dyn Fn(u64) -> f64, total_bytes: u64) -> Vec<RobotsRow> {
+    let bytes_percent = |b: u64| {
+        if total_bytes == 0 {
             0.0
         } else {
-            self.bot_requests as f64 * 100.0 / self.requests as f64
+            (b as f64 * 10_000.0 / total_bytes as f64).round() / 100.0
+        }
+    };
+    let mut rows: Vec<RobotsRow> = Vec::new();
+    for bot in bots {
+        let token_like = !bot.name.is_empty()
+            && bot
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !token_like || matches!(bot.class, Class::Impostor | Class::Scanner) {
+            continue;
+        }
+        match rows
+            .iter_mut()
+            .find(|r| r.token.eq_ignore_ascii_case(&bot.name) && r.class == bot.class)
+        {
+            Some(row) => {
+                row.requests += bot.requests;
+                row.bytes += bot.bytes;
+            }
+            None => rows.push(RobotsRow {
+                token: bot.name.clone(),
+                class: bot.class,
+                requests: bot.requests,
+                percent: 0.0,
+                bytes: bot.bytes,
+                bytes_percent: 0.0,
+                note: None,
+            }),
         }
     }
+    for &(crawler, token, note) in AI_CONTROLS {
+        if rows.iter().any(|r| r.token.eq_ignore_ascii_case(crawler)) {
+            rows.push(RobotsRow {
+                token: token.to_string(),
+                class: Class::Ai,
+                requests: 0,
+                percent: 0.0,
+                bytes: 0,
+                bytes_percent: 0.0,
+                note: Some(note),
+            });
+        }
+    }
+    for row in &mut rows {
+        row.percent = percent(row.requests);
+        row.bytes_percent = bytes_percent(row.bytes);
+    }
+    rows.sort_by(|a, b| {
+        a.class
+            .cmp(&b.class)
+            .then(b.requests.cmp(&a.requests))
+            .then_with(|| a.token.cmp(&b.token))
+    });
+    rows
+}
+
+/// Subscribers per feed reader (the latest count it gave for each feed, summed), most first,
+/// and their total.
+fn subscriber_rows(tally: &Tally) -> (Vec<SubscribersRow>, u64) {
+    let mut per_reader: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    for (&(reader, _), &count) in &tally.feed_subscribers {
+        let entry = per_reader.entry(reader).or_default();
+        entry.0 += u64::from(count);
+        entry.1 += 1;
+    }
+    let names = tally.agents.names();
+    let mut rows: Vec<SubscribersRow> = per_reader
+        .into_iter()
+        .map(|(id, (subscribers, feeds))| SubscribersRow {
+            reader: names.get(id as usize).cloned().unwrap_or_default(),
+            subscribers,
+            feeds,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.subscribers
+            .cmp(&a.subscribers)
+            .then_with(|| a.reader.cmp(&b.reader))
+    });
+    let total = rows.iter().map(|r| r.subscribers).sum();
+    (rows, total)
 }
 
 /// A count with thousands separators: `1,234,567`.

@@ -93,38 +93,6 @@ const BOT_WORDS: &[Word] = &[
     ("extractor", Edge::End, None),
     ("thumbnail", Edge::Inside, None),
     ("internal dummy connection", Edge::Inside, None),
-    // Nouns for a tool's job, which a browser never calls itself (none of them appears in the
-    // tune half of the browser corpora).
-    ("agent", Edge::End, None),
-    ("check", Edge::Inside, Some(Class::Monitor)),
-    ("health", Edge::Start, Some(Class::Monitor)),
-    ("probe", Edge::Inside, Some(Class::Monitor)),
-    ("jiankong", Edge::Inside, Some(Class::Monitor)),
-    ("scan", Edge::Inside, Some(Class::Scanner)),
-    ("audit", Edge::Inside, None),
-    ("inspector", Edge::Inside, None),
-    ("detector", Edge::Inside, None),
-    ("verifier", Edge::Inside, None),
-    ("lookup", Edge::Inside, None),
-    ("resolver", Edge::Inside, None),
-    ("exporter", Edge::Inside, None),
-    ("parser", Edge::Inside, None),
-    ("fetch", Edge::Inside, None),
-    ("research", Edge::Inside, None),
-    ("survey", Edge::Start, None),
-    ("seo", Edge::End, None),
-    ("sitemap", Edge::Inside, None),
-    ("snapshot", Edge::Inside, None),
-    ("screenshot", Edge::Inside, None),
-    ("favicon", Edge::Inside, None),
-    ("whois", Edge::Inside, None),
-    ("webhook", Edge::Inside, None),
-    ("generator", Edge::Inside, None),
-    ("profiler", Edge::Inside, None),
-    ("sniffer", Edge::Inside, None),
-    ("analytics", Edge::Inside, None),
-    ("metadata", Edge::Inside, None),
-    ("indexing", Edge::Inside, None),
     ("searchengine", Edge::Inside, Some(Class::Search)),
     ("archive", Edge::Start, None),
     // Words addressed to the site's owner: a browser has nothing to tell them.
@@ -158,8 +126,14 @@ const BOT_WORDS: &[Word] = &[
     ("feedbin", Edge::Start, Some(Class::Feed)),
     ("rss", Edge::Whole, Some(Class::Feed)),
     ("cursor", Edge::Whole, Some(Class::Ai)),
+    ("downcast", Edge::Start, Some(Class::Feed)),
+    // Products that announce themselves by name alone, with no generic word to go by.
+    ("dejaclick", Edge::Start, Some(Class::Monitor)),
+    ("catchpoint", Edge::Start, Some(Class::Monitor)),
+    ("clamav", Edge::Start, None),
+    ("swcd", Edge::Whole, None),
+    ("watchtowr", Edge::Start, Some(Class::Scanner)),
     // Scanners, and attack strings sent as the agent itself.
-    ("scanner", Edge::Inside, Some(Class::Scanner)),
     ("nmap", Edge::Inside, Some(Class::Scanner)),
     ("masscan", Edge::Inside, Some(Class::Scanner)),
     ("zgrab", Edge::Inside, Some(Class::Scanner)),
@@ -192,6 +166,45 @@ const BOT_WORDS: &[Word] = &[
     ("eval(", Edge::Inside, Some(Class::Scanner)),
 ];
 
+/// Nouns for a tool's job, which a browser never calls itself (none of them appears in the tune
+/// half of the browser corpora). Weaker than [`BOT_WORDS`]: a person's app (a WebView, an
+/// in-app browser) may carry one in its own name (`CamScanner`, `MozacFetch`), so an
+/// [`APP_MARKERS`] word overrules them.
+const WEAK_WORDS: &[Word] = &[
+    ("agent", Edge::End, None),
+    ("check", Edge::Inside, Some(Class::Monitor)),
+    ("health", Edge::Start, Some(Class::Monitor)),
+    ("probe", Edge::Inside, Some(Class::Monitor)),
+    ("jiankong", Edge::Inside, Some(Class::Monitor)),
+    ("scan", Edge::Inside, Some(Class::Scanner)),
+    ("scanner", Edge::Inside, Some(Class::Scanner)),
+    ("audit", Edge::Inside, None),
+    ("inspector", Edge::Inside, None),
+    ("detector", Edge::Inside, None),
+    ("verifier", Edge::Inside, None),
+    ("lookup", Edge::Inside, None),
+    ("resolver", Edge::Inside, None),
+    ("exporter", Edge::Inside, None),
+    ("parser", Edge::Inside, None),
+    ("fetch", Edge::Inside, None),
+    ("research", Edge::Inside, None),
+    ("survey", Edge::Start, None),
+    ("seo", Edge::End, None),
+    ("sitemap", Edge::Inside, None),
+    ("snapshot", Edge::Inside, None),
+    ("screenshot", Edge::Inside, None),
+    ("favicon", Edge::Inside, None),
+    ("whois", Edge::Inside, None),
+    ("webhook", Edge::Inside, None),
+    ("generator", Edge::Inside, None),
+    ("profiler", Edge::Inside, None),
+    ("sniffer", Edge::Inside, None),
+    ("analytics", Edge::Inside, None),
+    ("metadata", Edge::Inside, None),
+    ("indexing", Edge::Inside, None),
+    ("getter", Edge::End, None),
+];
+
 /// HTTP libraries and command-line tools. Feature phones name `Java` and text browsers `libwww`,
 /// so an [`app_marker`] overrules these.
 const LIBRARY_WORDS: &[Word] = &[
@@ -218,6 +231,8 @@ const LIBRARY_WORDS: &[Word] = &[
     ("node-fetch", Edge::Whole, None),
     ("undici", Edge::Whole, None),
     ("reqwest", Edge::Whole, None),
+    ("grpc", Edge::Start, None),
+    ("firephp", Edge::Start, None),
     ("powershell", Edge::Inside, None),
     ("postman", Edge::Start, None),
     ("httpie", Edge::Whole, None),
@@ -260,7 +275,11 @@ const APP_MARKERS: &[Word] = &[
     ("obigo", Edge::Start, None),
     ("teleca", Edge::Start, None),
     ("lynx", Edge::Start, None),
+    ("elinks", Edge::Start, None),
     ("mosaic", Edge::Inside, None),
+    // Mail clients following a link a person clicked, and Firefox for Android's own fetcher.
+    ("outlook", Edge::Start, None),
+    ("mozac", Edge::Start, None),
     ("(java; android)", Edge::Inside, None),
     ("technology%20preview", Edge::Inside, None),
     ("technology preview", Edge::Inside, None),
@@ -297,6 +316,10 @@ const HUMAN_MARKERS: &[Word] = &[
     ("win95", Edge::Start, None),
     ("win98", Edge::Start, None),
     ("winnt", Edge::Start, None),
+    ("win7", Edge::Start, None),
+    ("win8", Edge::Start, None),
+    ("win10", Edge::Start, None),
+    ("win11", Edge::Start, None),
     ("macintosh", Edge::Start, None),
     ("mac os", Edge::Start, None),
     ("mac_powerpc", Edge::Start, None),
@@ -338,6 +361,7 @@ const HUMAN_MARKERS: &[Word] = &[
     ("mot-", Edge::Start, None),
     ("lg-", Edge::Start, None),
     ("lge", Edge::Whole, None),
+    ("lg", Edge::Whole, None),
     ("htc", Edge::Whole, None),
     ("zte", Edge::Start, None),
     ("huawei", Edge::Inside, None),
@@ -413,6 +437,7 @@ const HUMAN_MARKERS: &[Word] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum List {
     Bot,
+    Weak,
     App,
     Library,
     Human,
@@ -452,8 +477,17 @@ impl Words {
 
 /// True when `word`, found at `at` in `text`, stands at the edge it needs.
 fn fits(word: Word, text: &[u8], at: Range<usize>) -> bool {
-    let starts = at.start == 0 || !text[at.start - 1].is_ascii_alphabetic();
-    let ends = at.end == text.len() || !text[at.end].is_ascii_alphabetic();
+    // A whole word has no letter or digit beside it (`RSS` in `Build/S1RSS32` is no word);
+    // a word's start or end only needs no letter (`mj12bot`).
+    let edge = |b: u8| {
+        if word.1 == Edge::Whole {
+            !b.is_ascii_alphanumeric()
+        } else {
+            !b.is_ascii_alphabetic()
+        }
+    };
+    let starts = at.start == 0 || edge(text[at.start - 1]);
+    let ends = at.end == text.len() || edge(text[at.end]);
     // `User-Agent:` pasted in front of a browser's agent is not an agent word.
     if word.0 == "agent" && after_user(&text[..at.start]) {
         return false;
@@ -480,6 +514,7 @@ fn after_user(before: &[u8]) -> bool {
 static SIGNALS: LazyLock<Option<Words>> = LazyLock::new(|| {
     Words::new(&[
         (BOT_WORDS, List::Bot),
+        (WEAK_WORDS, List::Weak),
         (APP_MARKERS, List::App),
         (LIBRARY_WORDS, List::Library),
     ])
@@ -495,6 +530,8 @@ pub struct Signals {
     /// (not a URL or an attack string), where it stands, so the bot can be named by the
     /// token holding it.
     pub bot: Option<(Option<Class>, Option<Range<usize>>)>,
+    /// The first [`WEAK_WORDS`] noun, in the same form: a bot unless an app marker is found.
+    pub weak: Option<(Option<Class>, Option<Range<usize>>)>,
     /// An [`app_marker`] was found.
     pub app: bool,
     /// A [`library_word`] was found.
@@ -513,6 +550,11 @@ pub fn signals(text: &[u8]) -> Signals {
                     found.bot = Some((word.2, letters.then_some(at)));
                     return ControlFlow::Break(());
                 }
+                List::Weak => {
+                    if found.weak.is_none() {
+                        found.weak = Some((word.2, Some(at)));
+                    }
+                }
                 List::App => found.app = true,
                 List::Library => found.library = true,
                 List::Human => {}
@@ -525,7 +567,8 @@ pub fn signals(text: &[u8]) -> Signals {
 
 /// A bot word in `text`, with the class it suggests (`None`: decide by [`keyword_class`]).
 pub fn bot_word(text: &[u8]) -> Option<Option<Class>> {
-    signals(text).bot.map(|(class, _)| class)
+    let found = signals(text);
+    found.bot.or(found.weak).map(|(class, _)| class)
 }
 
 /// True when `text` names an app a person uses that embeds a browser or follows links for them.
@@ -584,7 +627,7 @@ pub fn keyword_class(ua: &str) -> Class {
         "cohere",
     ]) {
         Class::Ai
-    } else if has(&["rss", "atom", "feed", "podcast"]) {
+    } else if has(&["rss", "atom", "feed", "podcast", "subscriber", " readers"]) {
         Class::Feed
     } else if has(&[
         "monitor",

@@ -6,6 +6,7 @@ use super::class::Class;
 use super::format::{caddy_client, parse_any, text_client, AnyLine, ClientChoice, Format};
 use super::parse::{month_number, LogLine, ParseError};
 use super::probe::is_probe_path;
+use super::verify::{Status, Verifier};
 use jiff::civil::Date;
 use std::collections::HashMap;
 
@@ -86,6 +87,19 @@ pub struct BotTotals {
     pub requests: u64,
     /// Body bytes sent.
     pub bytes: u64,
+    /// Requests from addresses its operator's check verified.
+    pub verified: u64,
+}
+
+/// What one client address did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientTotals {
+    /// A bit for each class it made requests in, by [`Class::index`].
+    pub classes: u16,
+    /// Requests.
+    pub requests: u64,
+    /// Body bytes sent.
+    pub bytes: u64,
 }
 
 /// Everything counted so far.
@@ -115,13 +129,22 @@ pub struct Tally {
     pub bots: Vec<[BotTotals; Class::COUNT]>,
     /// Requests per day (as written in the log) and class, in order of first appearance.
     pub days: Vec<(Date, [u64; Class::COUNT])>,
-    /// Per client address: a bit for each class it made requests in.
-    pub clients: HashMap<Box<[u8]>, u16>,
-    /// Requests per path (without query string, escapes kept) made by humans.
+    /// Per client address: its classes, requests and bytes.
+    pub clients: HashMap<Box<[u8]>, ClientTotals>,
+    /// The latest subscriber count each feed reader (by name) gave for each feed (by path).
+    pub feed_subscribers: HashMap<(NameId, Box<[u8]>), u32>,
+    /// Checks crawler claims against their operators' ranges (and DNS, when asked).
+    pub verifier: Option<Verifier>,
+    /// Requests per page (without query string, escapes kept) that humans read: answered below
+    /// 400, with no asset extension ([`is_asset`]).
     pub human_paths: HashMap<Box<[u8]>, u64>,
+    /// Human requests for assets (stylesheets, scripts, images, fonts, media).
+    pub human_assets: BotTotals,
     day_index: HashMap<Date, usize>,
     last_day: Option<([u8; 11], Option<Date>)>,
     probe_names: [Option<NameId>; Class::COUNT],
+    /// Per bot name: whether its operator documents a check (`None`: not asked yet).
+    checked_names: Vec<Option<bool>>,
 }
 
 impl Tally {
@@ -140,6 +163,12 @@ impl Tally {
             class_mask,
             ..Tally::default()
         }
+    }
+
+    /// The same tally, checking crawler claims with `verifier`.
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 
     /// The same tally, taking the client address as `choice` says.
@@ -242,12 +271,36 @@ impl Tally {
         }
 
         let verdict = self.agents.lookup(line.user_agent);
+        // Whatever the agent claims, a request for a probe path is scanning.
         let (class, name) = match verdict.class {
-            Class::Human | Class::Unknown | Class::OtherBot if is_probe_path(line.target) => (
+            Class::Scanner => (verdict.class, verdict.name),
+            _ if is_probe_path(line.target) => (
                 Class::Scanner,
                 Some(self.probe_name(verdict.class, verdict.name)),
             ),
             _ => (verdict.class, verdict.name),
+        };
+        let mut verified = false;
+        let class = match (class, name, self.verifier.as_mut()) {
+            (Class::Scanner | Class::Human | Class::Unknown, _, _)
+            | (_, None, _)
+            | (_, _, None) => class,
+            (_, Some(id), Some(verifier)) => {
+                let id = id as usize;
+                if self.checked_names.len() <= id {
+                    self.checked_names.resize(id + 1, None);
+                }
+                let name = &self.agents.names()[id];
+                let checks = *self.checked_names[id].get_or_insert_with(|| verifier.checks(name));
+                match checks.then(|| verifier.check(name, client)).flatten() {
+                    Some(Status::Impostor) => Class::Impostor,
+                    Some(Status::Verified) => {
+                        verified = true;
+                        class
+                    }
+                    _ => class,
+                }
+            }
         };
         if self.class_mask & (1 << class.index()) == 0 {
             self.filtered_out += 1;
@@ -273,20 +326,30 @@ impl Tally {
             let bot = &mut self.bots[name][i];
             bot.requests += 1;
             bot.bytes += line.bytes;
+            bot.verified += u64::from(verified);
+        }
+
+        if let (Some(count), Some(reader)) = (verdict.subscribers, name) {
+            self.feed_subscribers
+                .insert((reader, line.path().into()), count);
         }
 
         let day = self.day_slot(date);
         self.days[day].1[i] += 1;
 
         let bit = 1u16 << i;
-        match self.clients.get_mut(client) {
-            Some(mask) => *mask |= bit,
-            None => {
-                self.clients.insert(client.into(), bit);
-            }
-        }
+        let totals = match self.clients.get_mut(client) {
+            Some(totals) => totals,
+            None => self.clients.entry(client.into()).or_default(),
+        };
+        totals.classes |= bit;
+        totals.requests += 1;
+        totals.bytes += line.bytes;
 
-        if class == Class::Human {
+        if class == Class::Human && is_asset(line.path()) {
+            self.human_assets.requests += 1;
+            self.human_assets.bytes += line.bytes;
+        } else if class == Class::Human && line.status < 400 {
             match self.human_paths.get_mut(line.path()) {
                 Some(n) => *n += 1,
                 None => {
@@ -344,6 +407,25 @@ impl Tally {
     pub fn requests(&self) -> u64 {
         self.classes.iter().map(|c| c.requests).sum()
     }
+}
+
+/// File extensions of what a page loads rather than what a person reads.
+const ASSET_EXTENSIONS: &[&str] = &[
+    "css", "js", "mjs", "map", "json", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif",
+    "bmp", "woff", "woff2", "ttf", "otf", "eot", "mp3", "mp4", "webm", "ogg", "wav", "m4a",
+];
+
+/// True when `path` (escapes kept, no query) ends in an asset's extension (`/favicon.ico`,
+/// `/css/site.css`); a page is anything else (`/`, `/posts/a/`, `/about.html`).
+pub fn is_asset(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let ext = &name[dot + 1..];
+    ASSET_EXTENSIONS
+        .iter()
+        .any(|e| e.as_bytes().eq_ignore_ascii_case(ext))
 }
 
 /// `22/Nov/2026` as a date.

@@ -23,11 +23,17 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{} requests from {} clients, {} sent; {:.1}% by bots",
+        "{} requests from {} clients, {} sent",
         thousands(report.requests),
         thousands(report.distinct_clients),
         human_bytes(report.bytes),
+    )?;
+    writeln!(
+        out,
+        "{:.1}% by bots, {:.1}% by people, {:.1}% with no user agent",
         report.bot_percent(),
+        report.classes[Class::Human.index()].percent,
+        report.no_agent_percent,
     )?;
     writeln!(
         out,
@@ -68,10 +74,15 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "bot", "class", "requests", "share", "bytes"
         )?;
         for bot in &report.top_bots {
+            let name = if bot.verified_requests == bot.requests {
+                format!("{} (verified)", bot.name)
+            } else {
+                bot.name.clone()
+            };
             writeln!(
                 out,
                 "  {:<28} {:<15} {:>11} {:>5.1}% {:>10}",
-                truncate(&bot.name, 28),
+                truncate(&name, 28),
                 bot.class.label(),
                 thousands(bot.requests),
                 bot.percent,
@@ -80,8 +91,46 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
 
+    if !report.top_clients.is_empty() {
+        writeln!(out, "\nHeaviest clients (impostors first)")?;
+        writeln!(
+            out,
+            "  {:<32} {:>9} {:>6} {:>10}  classes",
+            "address", "requests", "share", "bytes"
+        )?;
+        for client in &report.top_clients {
+            let classes: Vec<&str> = client.classes.iter().map(|c| c.key()).collect();
+            writeln!(
+                out,
+                "  {:<32} {:>9} {:>5.1}% {:>10}  {}",
+                truncate(&client.address, 32),
+                thousands(client.requests),
+                client.percent,
+                human_bytes(client.bytes),
+                truncate(&classes.join(","), 14)
+            )?;
+        }
+    }
+
+    if !report.feed_subscribers.is_empty() {
+        writeln!(
+            out,
+            "\nFeed subscribers: {} in all (latest count per reader and feed)",
+            thousands(report.feed_subscribers_total)
+        )?;
+        for row in &report.feed_subscribers {
+            writeln!(
+                out,
+                "  {:<28} {:>11} subscribers, {} feeds",
+                truncate(&row.reader, 28),
+                thousands(row.subscribers),
+                thousands(row.feeds)
+            )?;
+        }
+    }
+
     if !report.top_human_paths.is_empty() {
-        writeln!(out, "\nTop paths for humans")?;
+        writeln!(out, "\nWhat people read (pages)")?;
         for path in &report.top_human_paths {
             writeln!(
                 out,
@@ -90,6 +139,14 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 truncate(&path.path, 64)
             )?;
         }
+    }
+    if report.human_assets.requests > 0 {
+        writeln!(
+            out,
+            "  {:>11}  assets (styles, scripts, images, fonts), {}",
+            thousands(report.human_assets.requests),
+            human_bytes(report.human_assets.bytes)
+        )?;
     }
 
     if !report.days.is_empty() {

@@ -1,0 +1,123 @@
+//! The child's code layout (src/server/child-text.ld) holds: every pattern of the script places
+//! something, and every function of the modules it names lands in the section it was meant for.
+//! A pattern that matches nothing is silent at link time (a renamed module, a moved function),
+//! and a child then faults its code in from all over `.text`: this test is where that shows.
+//!
+//! It reads the built binary with binutils' `readelf` and `nm` (mangled names: the script's
+//! patterns are written against them).
+
+use std::ops::Range;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_forkblog");
+const SCRIPT: &str = include_str!("../src/server/child-text.ld");
+
+/// The address range of each named section of the binary.
+fn section(name: &str) -> Option<Range<u64>> {
+    let out = Command::new("readelf")
+        .args(["-SW", BIN])
+        .output()
+        .expect("run readelf (binutils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|line| {
+        let fields: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == '[' || c == ']')
+            .filter(|f| !f.is_empty())
+            .collect();
+        let at = fields.iter().position(|f| *f == name)?;
+        let start = u64::from_str_radix(fields.get(at + 2)?, 16).ok()?;
+        let size = u64::from_str_radix(fields.get(at + 4)?, 16).ok()?;
+        Some(start..start + size)
+    })
+}
+
+/// Every defined code symbol: (address, mangled name).
+fn code_symbols() -> Vec<(u64, String)> {
+    let out = Command::new("nm")
+        .args(["--defined-only", BIN])
+        .output()
+        .expect("run nm (binutils)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let address = u64::from_str_radix(fields.next()?, 16).ok()?;
+            let kind = fields.next()?;
+            let name = fields.next()?;
+            matches!(kind, "t" | "T").then(|| (address, name.to_string()))
+        })
+        .collect()
+}
+
+/// The Rust path patterns of one output section of the script, in order: the part between
+/// `.text.*` and the closing `*` of each `*(.text.*PATTERN*)` line.
+fn patterns(output_section: &str) -> Vec<String> {
+    let start = SCRIPT
+        .find(&format!("{output_section} "))
+        .unwrap_or_else(|| panic!("{output_section} is not in child-text.ld"));
+    let block = &SCRIPT[start..];
+    let block = &block[..block.find('}').unwrap()];
+    block
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("*(.text.*")?.strip_suffix("*)"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether a mangled name matches a pattern whose parts are separated by `*`.
+fn matches(name: &str, pattern: &str) -> bool {
+    let mut rest = name;
+    for part in pattern.split('*') {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[test]
+fn the_code_a_child_runs_is_where_the_script_puts_it() {
+    if option_env!("FORKBLOG_CHILD_LAYOUT").is_none() {
+        // build.rs warned at build time: a dynamic link (FORKBLOG_DYNAMIC, no static C
+        // libraries) has no layout to check.
+        eprintln!("the child's code layout was not applied to this build; nothing to check");
+        return;
+    }
+    let hot = section(".text.child").expect(".text.child is missing from the binary");
+    let cold = section(".text.child.cold").expect(".text.child.cold is missing");
+    let symbols = code_symbols();
+    assert!(symbols.len() > 1000, "nm listed {} symbols", symbols.len());
+    let cold_patterns = patterns(".text.child.cold");
+    let hot_patterns = patterns(".text.child");
+    assert!(hot_patterns.iter().any(|p| p.contains("6server5child")));
+
+    let mut problems = Vec::new();
+    // An input section goes to the first pattern that matches it: cold ones come first.
+    for (patterns, range, other) in [
+        (&cold_patterns, &cold, None),
+        (&hot_patterns, &hot, Some(&cold_patterns)),
+    ] {
+        for pattern in patterns.iter() {
+            let matched: Vec<&(u64, String)> = symbols
+                .iter()
+                .filter(|(_, name)| matches(name, pattern))
+                .filter(|(_, name)| !other.is_some_and(|o| o.iter().any(|p| matches(name, p))))
+                .collect();
+            if matched.is_empty() {
+                problems.push(format!("{pattern}: matches no function of the binary"));
+            }
+            for (address, name) in matched {
+                if !range.contains(address) {
+                    problems.push(format!("{pattern}: {name} at {address:#x} is outside"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the child's code layout does not hold ({} problems):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
