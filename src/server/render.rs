@@ -661,14 +661,15 @@ impl RenderJob {
                 }
                 text => Err(text),
             },
-            WaitStatus::Signaled(_, signal, _) => {
-                let for_memory = (signal == Signal::SIGKILL)
-                    .then(|| self.killed_for_memory())
-                    .flatten();
-                Err(for_memory.unwrap_or_else(|| {
-                    format!("the render worker died of {signal} (a broken or truncated binary?)")
-                }))
-            }
+            // The OOM killer and the deadline both send SIGKILL: memory is asked first, as
+            // a worker past its deadline may also have been killed for memory.
+            WaitStatus::Signaled(_, Signal::SIGKILL, _) => Err(self
+                .killed_for_memory()
+                .or_else(|| self.killed_for_deadline())
+                .unwrap_or_else(|| "the render worker died of SIGKILL".to_string())),
+            WaitStatus::Signaled(_, signal, _) => Err(format!(
+                "the render worker died of {signal} (a broken or truncated binary?)"
+            )),
             other => Err(format!("render worker ended abnormally: {other:?}")),
         }
     }
@@ -691,6 +692,17 @@ impl RenderJob {
         ))
     }
 
+    /// What to say of a worker dead of SIGKILL once past [`RENDER_DEADLINE`]: the server
+    /// killed it for that ([`RenderJob::overdue`] is when it does).
+    fn killed_for_deadline(&self) -> Option<String> {
+        self.overdue().then(|| {
+            format!(
+                "the render worker ran past its deadline of {RENDER_DEADLINE:?} and was killed \
+                 (a site this slow to render, or a stuck file system under it?)"
+            )
+        })
+    }
+
     /// Whether the worker has run past [`RENDER_DEADLINE`].
     pub fn overdue(&self) -> bool {
         self.started.elapsed() > RENDER_DEADLINE
@@ -709,12 +721,44 @@ impl RenderJob {
             }
             if self.overdue() {
                 let _ = kill(self.pid, Signal::SIGKILL);
-                let _ = waitpid(self.pid, None);
-                return Err(format!(
-                    "render took longer than {RENDER_DEADLINE:?}; killed it"
-                ));
+                // Reported by `finish` like a worker the supervisor kills.
+                return match waitpid(self.pid, None) {
+                    Ok(status) => self.finish(status),
+                    Err(e) => Err(format!("waiting for the render worker: {e}")),
+                };
             }
             std::thread::sleep(Duration::from_millis(5)); // start-up only: nothing else to do
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job for a worker that is not there, started `age` ago.
+    fn job(age: Duration) -> RenderJob {
+        let now = Instant::now();
+        RenderJob {
+            pid: Pid::from_raw(i32::MAX),
+            memfd: snapshot::memfd().unwrap(),
+            started: now.checked_sub(age).expect("a clock that far back"),
+            rendered: None,
+            memory: None,
+        }
+    }
+
+    fn killed(job: RenderJob) -> String {
+        let status = WaitStatus::Signaled(job.pid, Signal::SIGKILL, false);
+        job.finish(status).err().expect("a killed worker fails")
+    }
+
+    #[test]
+    fn a_worker_killed_past_its_deadline_is_said_to_be() {
+        let text = killed(job(RENDER_DEADLINE + Duration::from_secs(1)));
+        assert!(text.contains("deadline"), "{text}");
+        assert!(!text.contains("binary"), "{text}");
+        let text = killed(job(Duration::ZERO));
+        assert!(!text.contains("deadline"), "{text}");
     }
 }
