@@ -242,7 +242,6 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         Strictness::SkipBrokenPosts,
         settings.preview(),
         None,
-        None,
     )
     .doing("starting the render worker")?
     .wait()
@@ -468,7 +467,6 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.preview(),
-        None,
         None,
     )
     .doing(format!("rendering {}", settings.root.display()))?;

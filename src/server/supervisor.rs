@@ -842,13 +842,11 @@ impl Supervisor {
             return self.settle_reload(Outcome::Failed(e));
         }
         let preview = self.preview;
-        // The certificate stays out of the snapshot: it is the parent's (see `tls`).
         match render::spawn(
             &self.exe,
             &self.root,
             Strictness::AllOrNothing,
             preview,
-            None,
             Some(&self.site),
         ) {
             Ok(job) => {
