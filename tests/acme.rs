@@ -220,15 +220,8 @@ fn serve(blog: &Blog, http_port: u16, pebble: &Pebble, state: &Path) -> (Server,
             "1",
         ],
     );
-    let mut tls_addr = None;
-    assert!(wait_until(Duration::from_secs(10), || {
-        tls_addr = server.log_text().lines().find_map(|line| {
-            let at = line.find("on https://")?;
-            line[at + 11..].split_whitespace().next()?.parse().ok()
-        });
-        tls_addr.is_some()
-    }));
-    (server, tls_addr.unwrap())
+    let tls_addr = server.https_addr();
+    (server, tls_addr)
 }
 
 /// Waits until the server logged that it serves its `n`th certificate.

@@ -63,26 +63,13 @@ fn start(extra: &[&str]) -> Https {
     ];
     args.extend_from_slice(extra);
     let server = Server::start(blog.root(), &args);
-    let tls = https_addr(&server);
+    let tls = server.https_addr();
     Https {
         blog,
         server,
         tls,
         cert,
     }
-}
-
-/// The HTTPS address the server announced.
-fn https_addr(server: &Server) -> SocketAddr {
-    let mut tls = None;
-    assert!(wait_until(Duration::from_secs(10), || {
-        tls = server.log_text().lines().find_map(|line| {
-            let at = line.find("on https://")?;
-            line[at + 11..].split_whitespace().next()?.parse().ok()
-        });
-        tls.is_some()
-    }));
-    tls.unwrap()
 }
 
 #[test]
@@ -325,7 +312,7 @@ fn start_without_certificate(state: &Path) -> (Blog, Server, SocketAddr) {
             state.to_str().unwrap(),
         ],
     );
-    let tls = https_addr(&server);
+    let tls = server.https_addr();
     (blog, server, tls)
 }
 

@@ -251,6 +251,19 @@ impl Server {
         self.stderr.lock().unwrap().join("\n")
     }
 
+    /// The HTTPS address the server announced (`--tls-listen`), waited for.
+    pub fn https_addr(&self) -> SocketAddr {
+        let mut tls = None;
+        assert!(wait_until(Duration::from_secs(10), || {
+            tls = self.log_text().lines().find_map(|line| {
+                let at = line.find("on https://")?;
+                line[at + 11..].split_whitespace().next()?.parse().ok()
+            });
+            tls.is_some()
+        }));
+        tls.unwrap()
+    }
+
     /// Waits until stderr has `n` lines containing `needle`.
     pub fn wait_for_log(&self, needle: &str, n: usize, within: Duration) -> bool {
         wait_until(within, || {
