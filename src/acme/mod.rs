@@ -209,10 +209,6 @@ pub fn spawn(
     }
 }
 
-fn now_unix() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// Obtains a certificate if one is due.
 fn run(
     settings: &Settings,
@@ -222,7 +218,7 @@ fn run(
     let dir = settings.directory_dir();
     sort_state_dir(settings)?;
     let files = settings.files();
-    let now = now_unix();
+    let now = crate::clock::now();
     match Certificate::load(&files) {
         // Still valid and not in service (the parent could not read it, or a re-exec came
         // between): served first, even if due, and ordered after.

@@ -415,7 +415,7 @@ impl Supervisor {
             self.counters
                 .record(Counter::AcmeLastAttempt, Counter::AcmeLastOutcome, outcome);
         }
-        let now = unix_now();
+        let now = crate::clock::now();
         let in_service = self.tls.as_ref().and_then(|t| t.certificate.as_ref());
         let Some(acme) = self.acme.as_mut() else {
             return;
@@ -437,7 +437,7 @@ impl Supervisor {
         certificate: tls::Certificate,
         from: &std::path::Path,
     ) -> Result<(), String> {
-        let now = unix_now();
+        let now = crate::clock::now();
         let Some(https) = self.tls.as_mut() else {
             return Ok(());
         };
@@ -478,7 +478,7 @@ impl Supervisor {
         let Some(expiry) = self.expiry() else {
             return;
         };
-        let now = unix_now();
+        let now = crate::clock::now();
         let warned = self.counters.get(Counter::TlsExpiryWarned) as i64;
         if expiry - now > EXPIRY_WARNING || now - warned < 24 * 3600 {
             return;
@@ -1080,14 +1080,6 @@ fn responder<'a>(
         },
         live: live.map(|failure| Live { failure }),
     }
-}
-
-/// Now in Unix seconds.
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64
 }
 
 /// Answers a connection no child could be forked for with a 503. Out of line and cold: its
