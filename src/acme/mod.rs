@@ -163,6 +163,15 @@ pub enum Checked {
 }
 
 impl Checked {
+    /// The worker's exit status for this outcome, read back by [`Checked::from_exit_code`].
+    fn exit_code(self) -> i32 {
+        match self {
+            Checked::ToLoad => 0,
+            Checked::NothingDue => NOTHING_DUE,
+            Checked::Failed => 1,
+        }
+    }
+
     /// The outcome of a worker that exited with `code`.
     pub fn from_exit_code(code: i32) -> Checked {
         match code {
@@ -194,16 +203,12 @@ pub fn spawn(
                 ],
                 &[],
             );
-            let code = match run(settings, counters, in_service) {
-                Ok(Checked::ToLoad) => 0,
-                Ok(_) => NOTHING_DUE,
-                Err(e) => {
-                    log::error!("ACME: {e}");
-                    1
-                }
-            };
+            let checked = run(settings, counters, in_service).unwrap_or_else(|e| {
+                log::error!("ACME: {e}");
+                Checked::Failed
+            });
             challenge::clear(counters);
-            sys::exit_now(code)
+            sys::exit_now(checked.exit_code())
         }
         ForkResult::Parent { child } => Ok(child),
     }
@@ -433,6 +438,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parent_reads_each_outcome_the_worker_exits_with() {
+        for checked in [Checked::ToLoad, Checked::NothingDue, Checked::Failed] {
+            assert_eq!(Checked::from_exit_code(checked.exit_code()), checked);
+        }
+    }
 
     #[test]
     fn each_directory_url_has_a_folder_of_its_own() {
