@@ -184,7 +184,6 @@ fn incremental() {
             &work,
             Strictness::AllOrNothing,
             Preview::default(),
-            None,
             previous.map(View::new),
         )
         .expect("renders");

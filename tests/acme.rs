@@ -21,10 +21,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{connect, parse_response, set_mode, wait_until, Blog, Server, TempDir};
+use common::{
+    connect, https_get, parse_response, set_mode, skipped, tls_client, wait_until, Blog, Server,
+    TempDir,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 const STATUS: &str = "/.well-known/forkblog/status";
 
@@ -58,7 +61,7 @@ fn installed(program: &str) -> bool {
 fn pebble_missing() -> bool {
     let missing = !installed("pebble") || !installed("pebble-challtestsrv");
     if missing {
-        println!("SKIPPED: pebble is not installed (apt-get install pebble)");
+        skipped("pebble is not installed (Debian package 'pebble')");
     }
     missing
 }
@@ -176,7 +179,7 @@ impl Pebble {
     /// Pebble's current root, from its management interface (HTTPS with our test CA).
     fn root(&self) -> CertificateDer<'static> {
         let ca = CertificateDer::from_pem_file(&self.ca).unwrap();
-        let config = client(&[ca]);
+        let config = tls_client(&[ca]);
         let name = ServerName::try_from("localhost").unwrap();
         let conn = ClientConnection::new(config, name).unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{}", self.management_port)
@@ -217,15 +220,8 @@ fn serve(blog: &Blog, http_port: u16, pebble: &Pebble, state: &Path) -> (Server,
             "1",
         ],
     );
-    let mut tls_addr = None;
-    assert!(wait_until(Duration::from_secs(10), || {
-        tls_addr = server.log_text().lines().find_map(|line| {
-            let at = line.find("on https://")?;
-            line[at + 11..].split_whitespace().next()?.parse().ok()
-        });
-        tls_addr.is_some()
-    }));
-    (server, tls_addr.unwrap())
+    let tls_addr = server.https_addr();
+    (server, tls_addr)
 }
 
 /// Waits until the server logged that it serves its `n`th certificate.
@@ -258,35 +254,10 @@ fn not_after(leaf: &[u8]) -> i64 {
         .1
 }
 
-fn client(roots: &[CertificateDer<'static>]) -> Arc<ClientConfig> {
-    let mut store = RootCertStore::empty();
-    for root in roots {
-        store.add(root.clone()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(store)
-            .with_no_client_auth(),
-    )
-}
-
 /// GET over TLS with SNI `name`; the status, and the leaf certificate the server showed.
 fn get(config: &Arc<ClientConfig>, addr: SocketAddr, name: &str, path: &str) -> (u16, Vec<u8>) {
-    let server_name = ServerName::try_from(name.to_string()).unwrap();
-    let conn = ClientConnection::new(Arc::clone(config), server_name).unwrap();
-    let mut tls = StreamOwned::new(conn, connect(addr));
-    write!(
-        tls,
-        "GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut bytes = Vec::new();
-    tls.read_to_end(&mut bytes).expect("read over TLS");
-    let leaf = tls.conn.peer_certificates().unwrap()[0].to_vec();
-    let (response, _) = parse_response(&bytes, false).expect("a response");
+    let (response, conn) = https_get(config, addr, name, path);
+    let leaf = conn.peer_certificates().unwrap()[0].to_vec();
     (response.status, leaf)
 }
 
@@ -317,7 +288,7 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
     let root = pebble.root();
-    let config = client(std::slice::from_ref(&root));
+    let config = tls_client(std::slice::from_ref(&root));
     let (status, first_leaf) = get(&config, tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
     assert!(server.wait_settled(Duration::from_secs(10)));
@@ -338,7 +309,7 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
     // Renewed while serving: a second certificate, served at once, same generation.
     wait_for_certificate(&server, 2);
     // A fresh client: a resumed session would show the certificate of the session it resumes.
-    let config = client(std::slice::from_ref(&root));
+    let config = tls_client(std::slice::from_ref(&root));
     let (status, second_leaf) = get(&config, tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
     assert!(
@@ -363,7 +334,7 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
         "{}",
         server.log_text()
     );
-    let config = client(&[root]);
+    let config = tls_client(&[root]);
     let (status, leaf) = get(&config, tls_addr, "blog.test", "/");
     assert_eq!((status, &leaf), (200, &second_leaf));
     assert_eq!(
@@ -407,7 +378,7 @@ fn a_renewed_certificate_is_served_whatever_the_posts_hold() {
     wait_for_certificate(&server, 1);
     let root = pebble.root();
     let (_, first_leaf) = get(
-        &client(std::slice::from_ref(&root)),
+        &tls_client(std::slice::from_ref(&root)),
         tls_addr,
         "blog.test",
         "/",
@@ -430,7 +401,7 @@ fn a_renewed_certificate_is_served_whatever_the_posts_hold() {
     wait_for_certificate(&server, 2);
     assert!(wait_until(Duration::from_secs(40), || now()
         > not_after(&first_leaf) + 1));
-    let (status, leaf) = get(&client(&[root]), tls_addr, "blog.test", "/");
+    let (status, leaf) = get(&tls_client(&[root]), tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
     assert!(leaf != first_leaf, "{}", server.log_text());
     assert!(not_after(&leaf) > now());
@@ -456,7 +427,7 @@ fn switching_directories_gives_a_certificate_from_the_second() {
 
     let (server, tls_addr) = serve(&blog, http_port, &staging, &state);
     wait_for_certificate(&server, 1);
-    let (status, _) = get(&client(&[staging.root()]), tls_addr, "blog.test", "/");
+    let (status, _) = get(&tls_client(&[staging.root()]), tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
     assert_eq!(server.stop().code(), Some(0));
 
@@ -464,7 +435,12 @@ fn switching_directories_gives_a_certificate_from_the_second() {
     // which a client trusting only that CA accepts, and each CA's account in its own folder.
     let (server, tls_addr) = serve(&blog, http_port, &production, &state);
     wait_for_certificate(&server, 1);
-    let (status, _) = get(&client(&[production.root()]), tls_addr, "blog.test", "/");
+    let (status, _) = get(
+        &tls_client(&[production.root()]),
+        tls_addr,
+        "blog.test",
+        "/",
+    );
     assert_eq!(status, 200);
     let accounts = std::fs::read_dir(state.join("acme"))
         .unwrap()
@@ -491,7 +467,7 @@ fn a_ca_that_forgot_the_account_gets_a_new_one() {
     let log = server.log_text();
     assert!(log.contains("no longer knows the account"), "{log}");
     assert_eq!(log.matches("new account at").count(), 2, "{log}");
-    let (status, _) = get(&client(&[pebble.root()]), tls_addr, "blog.test", "/");
+    let (status, _) = get(&tls_client(&[pebble.root()]), tls_addr, "blog.test", "/");
     assert_eq!(status, 200);
     assert_eq!(server.stop().code(), Some(0));
 }

@@ -124,7 +124,6 @@ fn render(root: &Path, preview: Preview, previous: Option<&[u8]>) -> Vec<u8> {
         root,
         Strictness::SkipBrokenPosts,
         preview,
-        None,
         previous.map(View::new),
     )
     .expect("renders")

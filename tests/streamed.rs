@@ -40,7 +40,6 @@ fn snapshot(site: &TempSite) -> Result<Vec<u8>, String> {
         Strictness::SkipBrokenPosts,
         Preview::default(),
         None,
-        None,
     )
 }
 

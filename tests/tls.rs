@@ -15,9 +15,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{connect, parse_response, set_mode, wait_until, Blog, Response, Server};
+use common::{connect, https_get, set_mode, tls_client, wait_until, Blog, Server};
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::ClientConnection;
 
 const POST: &str = "/posts/backpressure-max-children/";
 
@@ -63,7 +63,7 @@ fn start(extra: &[&str]) -> Https {
     ];
     args.extend_from_slice(extra);
     let server = Server::start(blog.root(), &args);
-    let tls = https_addr(&server);
+    let tls = server.https_addr();
     Https {
         blog,
         server,
@@ -72,58 +72,11 @@ fn start(extra: &[&str]) -> Https {
     }
 }
 
-/// The HTTPS address the server announced.
-fn https_addr(server: &Server) -> SocketAddr {
-    let mut tls = None;
-    assert!(wait_until(Duration::from_secs(10), || {
-        tls = server.log_text().lines().find_map(|line| {
-            let at = line.find("on https://")?;
-            line[at + 11..].split_whitespace().next()?.parse().ok()
-        });
-        tls.is_some()
-    }));
-    tls.unwrap()
-}
-
-fn client_config(cert: &CertificateDer<'static>) -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(cert.clone()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
-}
-
-/// One GET over a new TLS connection; returns the response and the finished connection.
-fn get_tls(
-    config: &Arc<ClientConfig>,
-    addr: SocketAddr,
-    path: &str,
-) -> (Response, ClientConnection) {
-    let name = ServerName::try_from("localhost").unwrap();
-    let conn = ClientConnection::new(Arc::clone(config), name).unwrap();
-    let mut tls = StreamOwned::new(conn, connect(addr));
-    write!(
-        tls,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut bytes = Vec::new();
-    // A server that closes without close_notify would be an error here: it always sends one.
-    tls.read_to_end(&mut bytes).expect("read over TLS");
-    let (response, _) = parse_response(&bytes, false).expect("an HTTP response over TLS");
-    (response, tls.conn)
-}
-
 #[test]
 fn serves_https_redirects_plain_and_sends_hsts() {
     let h = start(&["--hsts"]);
-    let config = client_config(&h.cert);
-    let (page, conn) = get_tls(&config, h.tls, POST);
+    let config = tls_client(std::slice::from_ref(&h.cert));
+    let (page, conn) = https_get(&config, h.tls, "localhost", POST);
     assert_eq!(page.status, 200);
     assert_eq!(conn.alpn_protocol(), Some(&b"http/1.1"[..]));
     assert_eq!(
@@ -166,12 +119,12 @@ fn serves_https_redirects_plain_and_sends_hsts() {
 #[test]
 fn a_session_resumes_on_a_second_connection_served_by_another_child() {
     let h = start(&[]);
-    let config = client_config(&h.cert);
-    let (first, conn) = get_tls(&config, h.tls, "/");
+    let config = tls_client(std::slice::from_ref(&h.cert));
+    let (first, conn) = https_get(&config, h.tls, "localhost", "/");
     assert_eq!(first.status, 200);
     assert_eq!(conn.handshake_kind(), Some(rustls::HandshakeKind::Full));
     // Each connection is its own child; the second opens the ticket the first one sealed.
-    let (second, conn) = get_tls(&config, h.tls, "/");
+    let (second, conn) = https_get(&config, h.tls, "localhost", "/");
     assert_eq!(second.status, 200);
     assert_eq!(conn.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
     // Tickets survive a reload (the keys live in the handed-over counters page).
@@ -179,7 +132,7 @@ fn a_session_resumes_on_a_second_connection_served_by_another_child() {
     assert!(h
         .server
         .wait_for_log("generation 1 serving", 1, Duration::from_secs(20)));
-    let (third, conn) = get_tls(&config, h.tls, "/");
+    let (third, conn) = https_get(&config, h.tls, "localhost", "/");
     assert_eq!(third.status, 200);
     assert_eq!(conn.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
 }
@@ -187,8 +140,8 @@ fn a_session_resumes_on_a_second_connection_served_by_another_child() {
 #[test]
 fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
     let h = start(&[]);
-    let first = client_config(&h.cert);
-    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
+    let first = tls_client(std::slice::from_ref(&h.cert));
+    assert_eq!(https_get(&first, h.tls, "localhost", "/").0.status, 200);
 
     // A broken key: the reload fails naming the file, the old certificate keeps serving.
     let key = h.blog.root().join("key.pem");
@@ -206,7 +159,7 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
         "{}",
         h.server.log_text()
     );
-    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
+    assert_eq!(https_get(&first, h.tls, "localhost", "/").0.status, 200);
 
     // A new certificate and key: after the reload, clients see the new one, and the next
     // image, which got it in a memfd of its own, keeps no descriptor of it.
@@ -217,13 +170,13 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
     assert!(h
         .server
         .wait_for_log("generation 1 serving", 1, Duration::from_secs(20)));
-    let second = client_config(&second_cert);
-    assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+    let second = tls_client(std::slice::from_ref(&second_cert));
+    assert_eq!(https_get(&second, h.tls, "localhost", "/").0.status, 200);
     h.server.signal("HUP");
     assert!(h
         .server
         .wait_for_log("generation 2 serving", 1, Duration::from_secs(20)));
-    assert_eq!(get_tls(&second, h.tls, "/").0.status, 200);
+    assert_eq!(https_get(&second, h.tls, "localhost", "/").0.status, 200);
     assert!(h.server.wait_settled(Duration::from_secs(10)));
     assert_eq!(
         h.server.fd_count(),
@@ -236,7 +189,7 @@ fn sighup_swaps_the_certificate_and_a_broken_key_keeps_the_old_one() {
 #[test]
 fn sighup_never_puts_an_expired_certificate_in_place_of_a_valid_one() {
     let h = start(&[]);
-    let first = client_config(&h.cert);
+    let first = tls_client(std::slice::from_ref(&h.cert));
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params.not_before = rcgen::date_time_ymd(2001, 1, 1);
@@ -257,7 +210,7 @@ fn sighup_never_puts_an_expired_certificate_in_place_of_a_valid_one() {
         "{}",
         h.server.log_text()
     );
-    assert_eq!(get_tls(&first, h.tls, "/").0.status, 200);
+    assert_eq!(https_get(&first, h.tls, "localhost", "/").0.status, 200);
 }
 
 #[test]
@@ -281,8 +234,8 @@ fn a_stalled_handshake_ends_at_the_head_timeout() {
 #[test]
 fn tls_connections_leak_no_descriptor_and_leave_no_zombie() {
     let h = start(&["--head-timeout", "1", "--max-children", "32"]);
-    let config = client_config(&h.cert);
-    assert_eq!(get_tls(&config, h.tls, "/").0.status, 200);
+    let config = tls_client(std::slice::from_ref(&h.cert));
+    assert_eq!(https_get(&config, h.tls, "localhost", "/").0.status, 200);
     assert!(h.server.wait_settled(Duration::from_secs(10)));
     let baseline = h.server.fd_count();
     let rounds = 60;
@@ -297,7 +250,7 @@ fn tls_connections_leak_no_descriptor_and_leave_no_zombie() {
                     for i in 0..rounds {
                         match (i + worker) % 4 {
                             0 => {
-                                if get_tls(&config, addr, "/").0.status == 200 {
+                                if https_get(&config, addr, "localhost", "/").0.status == 200 {
                                     ok += 1;
                                 }
                             }
@@ -359,7 +312,7 @@ fn start_without_certificate(state: &Path) -> (Blog, Server, SocketAddr) {
             state.to_str().unwrap(),
         ],
     );
-    let tls = https_addr(&server);
+    let tls = server.https_addr();
     (blog, server, tls)
 }
 
@@ -368,7 +321,7 @@ fn alert_from(addr: SocketAddr) -> Option<rustls::AlertDescription> {
     // Any root: the server never gets as far as showing a certificate.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let config = client_config(params.self_signed(&key).unwrap().der());
+    let config = tls_client(&[params.self_signed(&key).unwrap().der().clone()]);
     let name = ServerName::try_from("localhost").unwrap();
     let mut conn = ClientConnection::new(config, name).unwrap();
     let mut socket = connect(addr);

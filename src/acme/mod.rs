@@ -6,8 +6,9 @@
 //! is for the parent to load first; the one in service not yet two thirds through its lifetime
 //! leaves nothing to do. Otherwise it orders a new one: it answers HTTP-01 through the shared
 //! counters page (`challenge.rs`), which every child serving the plain listener reads, then
-//! writes `key.pem` and `cert.pem` (0600) and exits 0. The parent then reads them and serves
-//! the new certificate at once, apart from the site (see `server/tls`).
+//! writes `key.pem` and `cert.pem` (0600), hands the certificate to the parent in a memfd and
+//! exits 0. The parent serves it at once, apart from the site (see `server/tls`), without
+//! touching the disk: its loop never waits on a file system.
 //!
 //! Each ACME directory has its own account and certificate, under `acme/NAME/` in the state
 //! directory, NAME being the directory URL without its scheme (as Caddy keeps them): staging
@@ -23,6 +24,7 @@ pub mod validity;
 
 use std::fs;
 use std::io::Write as _;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -163,6 +165,15 @@ pub enum Checked {
 }
 
 impl Checked {
+    /// The worker's exit status for this outcome, read back by [`Checked::from_exit_code`].
+    fn exit_code(self) -> i32 {
+        match self {
+            Checked::ToLoad => 0,
+            Checked::NothingDue => NOTHING_DUE,
+            Checked::Failed => 1,
+        }
+    }
+
     /// The outcome of a worker that exited with `code`.
     pub fn from_exit_code(code: i32) -> Checked {
         match code {
@@ -174,16 +185,22 @@ impl Checked {
 }
 
 /// Forks the worker, which compares the state directory with `in_service`. The parent reaps it
-/// like any child and reads its exit status ([`Checked::from_exit_code`]).
+/// like any child and reads its exit status ([`Checked::from_exit_code`]); on
+/// [`Checked::ToLoad`], the certificate from the memfd returned with its PID
+/// ([`Certificate::from_memfd`]).
 pub fn spawn(
     settings: &Settings,
     counters: &Counters,
     in_service: Option<&Certificate>,
-) -> std::io::Result<Pid> {
+) -> std::io::Result<(Pid, OwnedFd)> {
+    let handed = Certificate::memfd()?;
     match sys::fork().map_err(|e| std::io::Error::other(format!("fork for ACME: {e}")))? {
         ForkResult::Child => {
-            // Keep only stderr; the counters page stays mapped after its descriptor closes.
-            sys::close_range(3, i32::MAX);
+            // Keep only stderr and `handed`; the counters page stays mapped after its
+            // descriptor closes.
+            let kept = handed.as_raw_fd();
+            sys::close_range(3, kept - 1);
+            sys::close_range(kept + 1, i32::MAX);
             sys::set_signal_dispositions(
                 &[
                     nix::sys::signal::Signal::SIGTERM,
@@ -194,23 +211,30 @@ pub fn spawn(
                 ],
                 &[],
             );
-            let code = match run(settings, counters, in_service) {
-                Ok(Checked::ToLoad) => 0,
-                Ok(_) => NOTHING_DUE,
-                Err(e) => {
+            let checked = run(settings, counters, in_service)
+                .and_then(|checked| match checked {
+                    Checked::ToLoad => hand_over(settings, &handed).map(|()| checked),
+                    other => Ok(other),
+                })
+                .unwrap_or_else(|e| {
                     log::error!("ACME: {e}");
-                    1
-                }
-            };
+                    Checked::Failed
+                });
             challenge::clear(counters);
-            sys::exit_now(code)
+            sys::exit_now(checked.exit_code())
         }
-        ForkResult::Parent { child } => Ok(child),
+        ForkResult::Parent { child } => Ok((child, handed)),
     }
 }
 
-fn now_unix() -> i64 {
-    jiff::Timestamp::now().as_second()
+/// In the worker: the certificate on disk, read and checked, written into `handed` for the
+/// parent, which so never reads the state directory itself.
+fn hand_over(settings: &Settings, handed: &OwnedFd) -> Result<(), String> {
+    let files = settings.files();
+    Certificate::load(&files)?
+        .ok_or_else(|| format!("{}: gone", files.cert.display()))?
+        .write_into(handed)
+        .map_err(|e| format!("handing the certificate to the server: {e}"))
 }
 
 /// Obtains a certificate if one is due.
@@ -222,7 +246,7 @@ fn run(
     let dir = settings.directory_dir();
     sort_state_dir(settings)?;
     let files = settings.files();
-    let now = now_unix();
+    let now = crate::clock::now();
     match Certificate::load(&files) {
         // Still valid and not in service (the parent could not read it, or a re-exec came
         // between): served first, even if due, and ordered after.
@@ -437,6 +461,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parent_reads_each_outcome_the_worker_exits_with() {
+        for checked in [Checked::ToLoad, Checked::NothingDue, Checked::Failed] {
+            assert_eq!(Checked::from_exit_code(checked.exit_code()), checked);
+        }
+    }
 
     #[test]
     fn each_directory_url_has_a_folder_of_its_own() {

@@ -1,12 +1,13 @@
 //! Re-exec in place: the next generation of the same PID, with the listening socket inherited.
 //!
 //! On a successful reload the supervisor calls [`exec`]: the listening sockets, the new site's
-//! memfd, the certificate's memfd, the access log and the lock are made inheritable (every other descriptor is
-//! close-on-exec), the handled signals are blocked so none can strike between `execve` and the
-//! new image's handlers, and the binary is executed again with the same arguments. The new image
-//! reads `FORKBLOG_HANDOVER` in [`Handover::from_env`] and carries on: same PID, same socket (never
-//! closed, so no connection is refused), the children of earlier generations still tracked and
-//! reaped. The binary is executed by path, so an upgraded binary is picked up by a reload.
+//! memfd, the certificate's memfd, the access log and the lock are made inheritable (every
+//! other descriptor is close-on-exec), the handled signals are blocked so none can strike
+//! between `execve` and the new image's handlers, and the binary is executed again with the
+//! same arguments. The new image reads `FORKBLOG_HANDOVER` in [`Handover::from_env`] and
+//! carries on: same PID, same socket (never closed, so no connection is refused), the children
+//! of earlier generations still tracked and reaped. The binary is executed by path, so an
+//! upgraded binary is picked up by a reload.
 
 use std::ffi::{CString, OsString};
 use std::io;

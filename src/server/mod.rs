@@ -242,7 +242,6 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
         Strictness::SkipBrokenPosts,
         settings.preview(),
         None,
-        None,
     )
     .doing("starting the render worker")?
     .wait()
@@ -384,9 +383,15 @@ fn resume(settings: &Settings, handover: Handover) -> Result<Inherited, Error> {
     let site = snapshot::Snapshot::seal_and_map(handover.site).doing("mapping the new site")?;
     // An image older than the certificate's own memfd left it at the end of the snapshot.
     let certificate = match handover.certificate {
-        Some(fd) => {
-            Some(tls::Certificate::from_memfd(fd).doing("reading the handed-over certificate")?)
-        }
+        Some(fd) => match tls::Certificate::from_memfd(fd) {
+            Ok(certificate) => Some(certificate),
+            // An image that cannot read what the previous one handed over (another layout
+            // after an upgrade) serves what a first start would, rather than stopping.
+            Err(e) => {
+                log::warn!("the handed-over certificate is unusable ({e}); reading it again");
+                first_certificate(settings)?
+            }
+        },
         None => settings
             .tls
             .as_ref()
@@ -468,7 +473,6 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         &settings.root,
         Strictness::SkipBrokenPosts,
         settings.preview(),
-        None,
         None,
     )
     .doing(format!("rendering {}", settings.root.display()))?;

@@ -73,14 +73,12 @@ impl Preview {
     }
 }
 
-/// Renders `root` in this process and encodes the snapshot, logging every problem; with `tls`,
-/// the certificate and key are read, checked and carried at the end of the snapshot. What
+/// Renders `root` in this process and encodes the snapshot, logging every problem. What
 /// `previous` (the snapshot being replaced) holds for inputs that did not change is reused.
 pub fn render_bytes(
     root: &Path,
     strictness: Strictness,
     preview: Preview,
-    tls: Option<&tls::Files>,
     previous: Option<View<'_>>,
 ) -> Result<Vec<u8>, String> {
     // About the size of the snapshot it replaces: growing 100 MB by doubling copies it again.
@@ -88,7 +86,7 @@ pub fn render_bytes(
         previous.map_or(0, |v| v.raw().len() + v.raw().len() / 8),
     ));
     let previous = previous.map(PreviousSnapshot::borrowed);
-    render_into(root, strictness, preview, tls, previous, &mut bytes).map_err(|e| e.text())?;
+    render_into(root, strictness, preview, None, previous, &mut bytes).map_err(|e| e.text())?;
     Ok(bytes.into_inner())
 }
 
@@ -140,11 +138,16 @@ impl RenderError {
 /// is left of the rendered site, its bodies written and let go (a worker about to exit need
 /// not spend time freeing the rest). Pages kept from `previous` are shared rather than copied
 /// when it can share them.
-pub fn render_into(
+///
+/// `older_parent_tls` is only ever given by a worker run by a server of an older version
+/// during an upgrade (its `CERT KEY MISSING` arguments): that server finds the certificate at
+/// the end of the snapshot, so it is read, checked and carried there. This version keeps the
+/// certificate apart from the site (`tls::Certificate`).
+fn render_into(
     root: &Path,
     strictness: Strictness,
     preview: Preview,
-    tls: Option<&tls::Files>,
+    older_parent_tls: Option<&tls::Files>,
     previous: Option<PreviousSnapshot<'_>>,
     out: &mut dyn snapshot::Sink,
 ) -> Result<site::Site, RenderError> {
@@ -152,7 +155,7 @@ pub fn render_into(
     let previous = previous.and_then(|p| encode::Previous::new(p.view));
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
-    let material = tls
+    let material = older_parent_tls
         .map(tls::Material::load)
         .transpose()
         .map_err(RenderError::Site)?
@@ -343,15 +346,13 @@ const PREVIOUS_ENV: &str = "FORKBLOG_PREVIOUS_SNAPSHOT";
 /// The name of the hidden command that runs a worker.
 pub const WORKER_COMMAND: &str = "render-worker";
 
-/// Forks a worker that executes `exe` to render `root` (and check `tls`) into a new memfd,
-/// reusing what it can from `previous`, the snapshot being replaced (sealed: the worker can
-/// only read it).
+/// Forks a worker that executes `exe` to render `root` into a new memfd, reusing what it can
+/// from `previous`, the snapshot being replaced (sealed: the worker can only read it).
 pub fn spawn(
     exe: &Path,
     root: &Path,
     strictness: Strictness,
     preview: Preview,
-    tls: Option<&tls::Files>,
     previous: Option<&Snapshot>,
 ) -> io::Result<RenderJob> {
     let memfd = snapshot::memfd()?;
@@ -360,7 +361,7 @@ pub fn spawn(
     };
     // Everything the worker's exec needs is built before the fork.
     let path = cstring(exe.as_os_str().as_bytes())?;
-    let mut argv = vec![
+    let argv = vec![
         cstring(b"forkblog")?,
         cstring(WORKER_COMMAND.as_bytes())?,
         cstring(root.as_os_str().as_bytes())?,
@@ -370,14 +371,6 @@ pub fn spawn(
         })?,
         cstring(preview.word().as_bytes())?,
     ];
-    if let Some(files) = tls {
-        argv.push(cstring(files.cert.as_os_str().as_bytes())?);
-        argv.push(cstring(files.key.as_os_str().as_bytes())?);
-        argv.push(cstring(match files.missing_ok {
-            true => b"missing-ok",
-            false => b"required",
-        })?);
-    }
     let mut env = Vec::new();
     for (key, value) in std::env::vars_os() {
         let k = key.as_bytes();
@@ -491,8 +484,9 @@ fn place_worker_fds(
     Ok(placed)
 }
 
-/// `forkblog render-worker ROOT STRICTNESS PREVIEW [CERT KEY MISSING]`: renders into the memfd on fd 3 and exits 0, or
-/// writes the problems there and exits 1.
+/// `forkblog render-worker ROOT STRICTNESS PREVIEW`: renders into the memfd on fd 3 and exits
+/// 0, or writes the problems there and exits 1. A server of an older version may leave out
+/// PREVIEW and add `CERT KEY MISSING` (see [`render_into`]).
 pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     let strictness_of = |word: &std::ffi::OsString| match word.to_str() {
         Some("all-or-nothing") => Strictness::AllOrNothing,
@@ -661,14 +655,15 @@ impl RenderJob {
                 }
                 text => Err(text),
             },
-            WaitStatus::Signaled(_, signal, _) => {
-                let for_memory = (signal == Signal::SIGKILL)
-                    .then(|| self.killed_for_memory())
-                    .flatten();
-                Err(for_memory.unwrap_or_else(|| {
-                    format!("the render worker died of {signal} (a broken or truncated binary?)")
-                }))
-            }
+            // The OOM killer and the deadline both send SIGKILL: memory is asked first, as
+            // a worker past its deadline may also have been killed for memory.
+            WaitStatus::Signaled(_, Signal::SIGKILL, _) => Err(self
+                .killed_for_memory()
+                .or_else(|| self.killed_for_deadline())
+                .unwrap_or_else(|| "the render worker died of SIGKILL".to_string())),
+            WaitStatus::Signaled(_, signal, _) => Err(format!(
+                "the render worker died of {signal} (a broken or truncated binary?)"
+            )),
             other => Err(format!("render worker ended abnormally: {other:?}")),
         }
     }
@@ -691,6 +686,17 @@ impl RenderJob {
         ))
     }
 
+    /// What to say of a worker dead of SIGKILL once past [`RENDER_DEADLINE`]: the server
+    /// killed it for that ([`RenderJob::overdue`] is when it does).
+    fn killed_for_deadline(&self) -> Option<String> {
+        self.overdue().then(|| {
+            format!(
+                "the render worker ran past its deadline of {RENDER_DEADLINE:?} and was killed \
+                 (a site this slow to render, or a stuck file system under it?)"
+            )
+        })
+    }
+
     /// Whether the worker has run past [`RENDER_DEADLINE`].
     pub fn overdue(&self) -> bool {
         self.started.elapsed() > RENDER_DEADLINE
@@ -709,12 +715,44 @@ impl RenderJob {
             }
             if self.overdue() {
                 let _ = kill(self.pid, Signal::SIGKILL);
-                let _ = waitpid(self.pid, None);
-                return Err(format!(
-                    "render took longer than {RENDER_DEADLINE:?}; killed it"
-                ));
+                // Reported by `finish` like a worker the supervisor kills.
+                return match waitpid(self.pid, None) {
+                    Ok(status) => self.finish(status),
+                    Err(e) => Err(format!("waiting for the render worker: {e}")),
+                };
             }
             std::thread::sleep(Duration::from_millis(5)); // start-up only: nothing else to do
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job for a worker that is not there, started `age` ago.
+    fn job(age: Duration) -> RenderJob {
+        let now = Instant::now();
+        RenderJob {
+            pid: Pid::from_raw(i32::MAX),
+            memfd: snapshot::memfd().unwrap(),
+            started: now.checked_sub(age).expect("a clock that far back"),
+            rendered: None,
+            memory: None,
+        }
+    }
+
+    fn killed(job: RenderJob) -> String {
+        let status = WaitStatus::Signaled(job.pid, Signal::SIGKILL, false);
+        job.finish(status).err().expect("a killed worker fails")
+    }
+
+    #[test]
+    fn a_worker_killed_past_its_deadline_is_said_to_be() {
+        let text = killed(job(RENDER_DEADLINE + Duration::from_secs(1)));
+        assert!(text.contains("deadline"), "{text}");
+        assert!(!text.contains("binary"), "{text}");
+        let text = killed(job(Duration::ZERO));
+        assert!(!text.contains("deadline"), "{text}");
     }
 }

@@ -250,12 +250,8 @@ impl Counters {
 
     /// Records that an ACME attempt or a reload ended now (`when`), and how (`how`).
     pub fn record(&self, when: Counter, how: Counter, ended: Ended) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
         self.set(how, ended as u64);
-        self.set(when, now);
+        self.set(when, crate::clock::now() as u64);
     }
 
     /// Counts one response with `code`.

@@ -58,6 +58,8 @@ struct Acme {
     settings: crate::acme::Settings,
     /// The worker in flight.
     worker: Option<Pid>,
+    /// The memfd it hands a certificate over in, from its start until its exit is read.
+    handed: Option<std::os::fd::OwnedFd>,
     /// Its exit status, once reaped.
     done: Option<WaitStatus>,
     /// When to check next.
@@ -240,6 +242,7 @@ impl Supervisor {
             acme: settings.acme.clone().map(|settings| Acme {
                 settings,
                 worker: None,
+                handed: None,
                 done: None,
                 next: Instant::now(),
                 backoff: Acme::FIRST_BACKOFF,
@@ -381,7 +384,10 @@ impl Supervisor {
         }
         let in_service = self.tls.as_ref().and_then(|t| t.certificate.as_ref());
         match crate::acme::spawn(&acme.settings, &self.counters, in_service) {
-            Ok(pid) => acme.worker = Some(pid),
+            Ok((pid, handed)) => {
+                acme.worker = Some(pid);
+                acme.handed = Some(handed);
+            }
             Err(e) => {
                 log::error!("{e}");
                 acme.next = Instant::now() + acme.backoff;
@@ -395,18 +401,19 @@ impl Supervisor {
             WaitStatus::Exited(_, code) => Checked::from_exit_code(code),
             _ => Checked::Failed,
         };
-        let failed = match checked {
-            Checked::NothingDue => false,
-            // The worker said why.
-            Checked::Failed => true,
-            Checked::ToLoad => match self.acme.as_ref().map(|a| a.settings.files()) {
-                Some(files) => tls::Certificate::load(&files)
-                    .and_then(|c| c.ok_or_else(|| format!("{}: gone", files.cert.display())))
-                    .and_then(|c| self.serve_certificate(c, &files.cert))
+        let handed = self.acme.as_mut().and_then(|a| a.handed.take());
+        let failed = match (checked, handed, self.acme.as_ref()) {
+            (Checked::NothingDue, ..) => false,
+            (Checked::ToLoad, Some(handed), Some(acme)) => {
+                let from = acme.settings.files().cert;
+                tls::Certificate::from_memfd(handed)
+                    .map_err(|e| format!("{}: as handed over: {e}", from.display()))
+                    .and_then(|c| self.serve_certificate(c, &from))
                     .map_err(|e| log::error!("ACME: {e}"))
-                    .is_err(),
-                None => true,
-            },
+                    .is_err()
+            }
+            // The worker said why.
+            _ => true,
         };
         if checked != Checked::NothingDue {
             let outcome = match failed {
@@ -416,7 +423,7 @@ impl Supervisor {
             self.counters
                 .record(Counter::AcmeLastAttempt, Counter::AcmeLastOutcome, outcome);
         }
-        let now = unix_now();
+        let now = crate::clock::now();
         let in_service = self.tls.as_ref().and_then(|t| t.certificate.as_ref());
         let Some(acme) = self.acme.as_mut() else {
             return;
@@ -438,7 +445,7 @@ impl Supervisor {
         certificate: tls::Certificate,
         from: &std::path::Path,
     ) -> Result<(), String> {
-        let now = unix_now();
+        let now = crate::clock::now();
         let Some(https) = self.tls.as_mut() else {
             return Ok(());
         };
@@ -479,7 +486,7 @@ impl Supervisor {
         let Some(expiry) = self.expiry() else {
             return;
         };
-        let now = unix_now();
+        let now = crate::clock::now();
         let warned = self.counters.get(Counter::TlsExpiryWarned) as i64;
         if expiry - now > EXPIRY_WARNING || now - warned < 24 * 3600 {
             return;
@@ -845,13 +852,11 @@ impl Supervisor {
             return self.settle_reload(Outcome::Failed(e));
         }
         let preview = self.preview;
-        // The certificate stays out of the snapshot: it is the parent's (see `tls`).
         match render::spawn(
             &self.exe,
             &self.root,
             Strictness::AllOrNothing,
             preview,
-            None,
             Some(&self.site),
         ) {
             Ok(job) => {
@@ -1099,14 +1104,6 @@ fn responder<'a>(
         },
         live: live.map(|failure| Live { failure }),
     }
-}
-
-/// Now in Unix seconds.
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64
 }
 
 /// Answers a connection no child could be forked for with a 503. Out of line and cold: its

@@ -251,6 +251,19 @@ impl Server {
         self.stderr.lock().unwrap().join("\n")
     }
 
+    /// The HTTPS address the server announced (`--tls-listen`), waited for.
+    pub fn https_addr(&self) -> SocketAddr {
+        let mut tls = None;
+        assert!(wait_until(Duration::from_secs(10), || {
+            tls = self.log_text().lines().find_map(|line| {
+                let at = line.find("on https://")?;
+                line[at + 11..].split_whitespace().next()?.parse().ok()
+            });
+            tls.is_some()
+        }));
+        tls.unwrap()
+    }
+
     /// Waits until stderr has `n` lines containing `needle`.
     pub fn wait_for_log(&self, needle: &str, n: usize, within: Duration) -> bool {
         wait_until(within, || {
@@ -363,6 +376,13 @@ pub fn children_of(pid: u32) -> Vec<(u32, char)> {
     out
 }
 
+/// Says a test could not run for want of a tool (`why` names its package). CI installs every
+/// tool (.ci/run) and sets `CI`: there a missing one fails the test instead of passing unseen.
+pub fn skipped(why: &str) {
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("SKIPPED: {why}");
+}
+
 /// Polls `condition` every 10 ms until it holds or `within` passes.
 pub fn wait_until(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + within;
@@ -375,6 +395,47 @@ pub fn wait_until(within: Duration, mut condition: impl FnMut() -> bool) -> bool
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// A TLS client trusting only `roots`, offering HTTP/1.1.
+pub fn tls_client(
+    roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Arc<rustls::ClientConfig> {
+    let mut store = rustls::RootCertStore::empty();
+    for root in roots {
+        store.add(root.clone()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// One GET over a new TLS connection to `addr`, `name` as SNI and Host; the response and the
+/// finished connection (its peer's certificates). A server that closes without close_notify
+/// fails this: forkblog always sends one.
+pub fn https_get(
+    config: &Arc<rustls::ClientConfig>,
+    addr: SocketAddr,
+    name: &str,
+    path: &str,
+) -> (Response, rustls::ClientConnection) {
+    let server_name = rustls::pki_types::ServerName::try_from(name.to_string()).unwrap();
+    let conn = rustls::ClientConnection::new(Arc::clone(config), server_name).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, connect(addr));
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    tls.read_to_end(&mut bytes).expect("read over TLS");
+    let (response, _) = parse_response(&bytes, false).expect("an HTTP response over TLS");
+    (response, tls.conn)
 }
 
 /// A parsed HTTP response.

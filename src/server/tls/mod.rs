@@ -178,16 +178,27 @@ impl Certificate {
     /// A memfd holding the certificate for the next image (close-on-exec until the handover
     /// makes it inheritable).
     pub fn to_memfd(&self) -> io::Result<OwnedFd> {
-        let fd = memfd_create("forkblog-certificate", MFdFlags::MFD_CLOEXEC)
-            .map_err(|e| io::Error::other(format!("memfd_create for the certificate: {e}")))?;
-        let mut bytes = Vec::with_capacity(self.material.cert.len() + self.material.key.len() + 16);
-        self.material.append_to(&mut bytes);
-        let mut file = std::fs::File::from(fd);
-        file.write_all(&bytes)?;
-        Ok(OwnedFd::from(file))
+        let fd = Certificate::memfd()?;
+        self.write_into(&fd)?;
+        Ok(fd)
     }
 
-    /// The certificate a previous image handed over in [`Certificate::to_memfd`]'s memfd.
+    /// An empty memfd (close-on-exec) for [`Certificate::write_into`].
+    pub fn memfd() -> io::Result<OwnedFd> {
+        memfd_create("forkblog-certificate", MFdFlags::MFD_CLOEXEC)
+            .map_err(|e| io::Error::other(format!("memfd_create for the certificate: {e}")))
+    }
+
+    /// Writes the certificate into `fd` (a memfd from [`Certificate::memfd`]), for
+    /// [`Certificate::from_memfd`] in another process or image.
+    pub fn write_into(&self, fd: &OwnedFd) -> io::Result<()> {
+        let mut bytes = Vec::with_capacity(self.material.cert.len() + self.material.key.len() + 16);
+        self.material.append_to(&mut bytes);
+        std::fs::File::from(fd.try_clone()?).write_all(&bytes)
+    }
+
+    /// The certificate handed over in a memfd by [`Certificate::write_into`] (a previous
+    /// image's [`Certificate::to_memfd`], or the ACME worker).
     pub fn from_memfd(fd: OwnedFd) -> io::Result<Certificate> {
         let mut file = std::fs::File::from(fd);
         let mut bytes = Vec::new();
