@@ -22,7 +22,11 @@ pub fn stats(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .expect("forkblog runs");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
+        // A run that fails early (a bad flag or file) may exit before reading its input.
+        match child.stdin.take().unwrap().write_all(input) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            written => written.unwrap(),
+        }
     }
     child.wait_with_output().expect("forkblog finishes")
 }
