@@ -447,6 +447,12 @@ impl Supervisor {
     ) -> Result<(), String> {
         let now = crate::clock::now();
         let Some(https) = self.tls.as_mut() else {
+            // HTTPS failed to set up at start (its error was logged then). Not an error of this
+            // reload or renewal, which must not fail the site's; but the loss is said.
+            log::warn!(
+                "{}: not served: HTTPS is not running (see the error at start)",
+                from.display()
+            );
             return Ok(());
         };
         match &https.certificate {
