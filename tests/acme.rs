@@ -15,29 +15,21 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    connect, https_get, parse_response, set_mode, skipped, tls_client, wait_until, Blog, Server,
-    TempDir,
+    connect, free_port, https_get, parse_response, set_mode, skipped, tls_client, wait_until, Blog,
+    Server, TempDir,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 const STATUS: &str = "/.well-known/forkblog/status";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Kills the process when dropped, so no test leaves Pebble running.
 struct Running(Child);

@@ -300,14 +300,6 @@ fn start_behind_front(blog: &Blog, flags: &[String]) -> Server {
     Server::start(blog.root(), &flags)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A TCP connection from `local` (a loopback address) to `to`.
 fn connect_from(local: &str, to: SocketAddr) -> TcpStream {
     use nix::sys::socket::{

@@ -50,6 +50,16 @@ impl Drop for TempDir {
     }
 }
 
+/// A loopback port free at the moment of asking, for a program the test starts itself (Pebble,
+/// nginx, Caddy) or a flag that needs a port before the server exists.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     let _ = fs::set_permissions(path, fs::Permissions::from_mode(mode));
