@@ -95,8 +95,8 @@ fn static_link() -> Result<(), String> {
     for arg in &args {
         println!("cargo:rustc-link-arg-bin=forkblog={arg}");
     }
-    // The child's code together (see src/server/child-text.ld), if the linker takes the script.
-    let script = Path::new(&var("CARGO_MANIFEST_DIR")).join("src/server/child-text.ld");
+    // The child's code together (see crates/serve/src/child-text.ld), if the linker takes the script.
+    let script = Path::new(&var("CARGO_MANIFEST_DIR")).join("crates/serve/src/child-text.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     let layout = format!("-Wl,-T,{}", script.display());
     match trial_link(

@@ -174,7 +174,8 @@ fn phases(n: usize) {
 /// the snapshot before it. Wall and CPU time (CPU time is what the machine's load does not
 /// change), five runs each.
 fn incremental() {
-    use forkblog::server::render::{render_bytes, Preview, Strictness};
+    use forkblog::render::worker::render_bytes;
+    use forkblog::server::render_job::{Preview, Strictness};
     use forkblog::server::snapshot::View;
     let work = std::env::temp_dir().join(format!("forkblog-bench-incr-{}", std::process::id()));
     blog::generate(&work, 10_000).expect("generate");

@@ -41,7 +41,7 @@ if ! rustc --version | grep -q nightly; then
 fi
 unset CARGO_TARGET_DIR
 
-# Longest input worth trying per target: a request head is at most 8 KiB (src/server/limits.rs).
+# Longest input worth trying per target: a request head is at most 8 KiB (crates/serve/src/limits.rs).
 max_len() {
   case "$1" in
     http_head) echo 9000 ;;

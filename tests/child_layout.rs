@@ -1,4 +1,4 @@
-//! The child's code layout (src/server/child-text.ld) holds: every pattern of the script places
+//! The child's code layout (crates/serve/src/child-text.ld) holds: every pattern of the script places
 //! something, and every function of the modules it names lands in the section it was meant for.
 //! A pattern that matches nothing is silent at link time (a renamed module, a moved function),
 //! and a child then faults its code in from all over `.text`: this test is where that shows.
@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_forkblog");
-const SCRIPT: &str = include_str!("../src/server/child-text.ld");
+const SCRIPT: &str = include_str!("../crates/serve/src/child-text.ld");
 
 /// The address range of each named section of the binary.
 fn section(name: &str) -> Option<Range<u64>> {
@@ -95,7 +95,7 @@ fn the_code_a_child_runs_is_where_the_script_puts_it() {
     assert!(symbols.len() > 1000, "nm listed {} symbols", symbols.len());
     let cold_patterns = patterns(".text.child.cold");
     let hot_patterns = patterns(".text.child");
-    assert!(hot_patterns.iter().any(|p| p.contains("6server5child")));
+    assert!(hot_patterns.iter().any(|p| p.contains("5serve5child")));
 
     let mut problems = Vec::new();
     // An input section goes to the first pattern that matches it: cold ones come first.

@@ -869,7 +869,7 @@ fn nothing_to_serve_exits_non_zero_naming_the_problem() {
 
 #[test]
 fn missing_templates_dir_falls_back_to_the_built_in_templates() {
-    // By design (src/site/templates.rs) a site without templates/ renders with the defaults
+    // By design (crates/render/src/site/templates.rs) a site without templates/ renders with the defaults
     // compiled into the binary: it is not "nothing to serve".
     let blog = Blog::sample();
     std::fs::remove_dir_all(blog.root().join("templates")).unwrap();

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use forkblog::server::render::{render_bytes, Preview, Strictness};
+use forkblog::render::worker::render_bytes;
+use forkblog::server::render_job::{Preview, Strictness};
 use forkblog::server::snapshot::View;
 use forkblog::site::{self, incremental::Earlier, Site};
 

@@ -3,7 +3,7 @@
 //! whose limit is then lowered to leave a reload's render no room: the kernel kills the worker
 //! with SIGKILL and counts it in the cgroup's `oom_kill`, `forkblog reload` names memory and
 //! what to do, and the old site keeps serving. Needs root and a machine that lets it create a
-//! memory cgroup; skipped otherwise (reading the counts is unit-tested in src/server/cgroup.rs).
+//! memory cgroup; skipped otherwise (reading the counts is unit-tested in crates/serve/src/cgroup.rs).
 
 mod common;
 

@@ -5,7 +5,8 @@
 mod common;
 
 use common::site::TempSite;
-use forkblog::server::render::{render_bytes, Preview, Strictness};
+use forkblog::render::worker::render_bytes;
+use forkblog::server::render_job::{Preview, Strictness};
 use forkblog::server::snapshot::View;
 
 const POST_TEMPLATE: &str = "<!doctype html><html><head><title>{{ post.title }}</title></head>\
