@@ -14,21 +14,19 @@ use super::children::Children;
 
 /// Descriptors the parent may hold above its baseline before the watchdog warns (a render
 /// worker's memfd, the /proc directory being read, a connection between accept and close).
-pub const FD_SLACK: usize = 4;
+pub(crate) const FD_SLACK: usize = 4;
 
 /// How far past its lifetime a child may run before it counts as overdue (its own alarm should
 /// have ended it at the lifetime).
-pub const OVERDUE_SLACK: Duration = Duration::from_secs(5);
+pub(crate) const OVERDUE_SLACK: Duration = Duration::from_secs(5);
 
 /// One reading of the parent's figures.
 #[derive(Debug, Clone, Default)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Open descriptors of the parent.
     pub fds: usize,
     /// Resident set of the parent, in KiB.
     pub rss_kib: u64,
-    /// Live children as the parent counts them.
-    pub children: usize,
     /// Children in state Z (exited, not yet reaped).
     pub zombies: Vec<Pid>,
     /// Children older than the lifetime plus slack, with their age.
@@ -37,7 +35,7 @@ pub struct Sample {
 
 /// Something the watchdog reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Warning {
+pub(crate) enum Warning {
     /// More descriptors than the baseline allows.
     Descriptors {
         /// Open now.
@@ -82,7 +80,7 @@ impl fmt::Display for Warning {
 
 /// The watchdog's state between samples.
 #[derive(Debug)]
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     interval: Duration,
     next: Instant,
     baseline: Option<usize>,
@@ -91,7 +89,7 @@ pub struct Watchdog {
 
 impl Watchdog {
     /// A watchdog sampling every `interval`; the first sample sets the fd baseline.
-    pub fn new(interval: Duration) -> Watchdog {
+    pub(crate) fn new(interval: Duration) -> Watchdog {
         Watchdog {
             interval,
             next: Instant::now(),
@@ -101,7 +99,7 @@ impl Watchdog {
     }
 
     /// Whether a sample is due; if so, schedules the next one.
-    pub fn due(&mut self, now: Instant) -> bool {
+    pub(crate) fn due(&mut self, now: Instant) -> bool {
         if now < self.next {
             return false;
         }
@@ -110,7 +108,7 @@ impl Watchdog {
     }
 
     /// The time left until the next sample.
-    pub fn until_next(&self, now: Instant) -> Duration {
+    pub(crate) fn until_next(&self, now: Instant) -> Duration {
         self.next.saturating_duration_since(now)
     }
 
@@ -118,7 +116,7 @@ impl Watchdog {
     /// [`FD_SLACK`] (the parent closes each connection at once, so live children add nothing);
     /// a zombie counts only if it was already one at the previous sample; every overdue child
     /// is reported.
-    pub fn assess(&mut self, sample: &Sample) -> Vec<Warning> {
+    pub(crate) fn assess(&mut self, sample: &Sample) -> Vec<Warning> {
         let mut warnings = Vec::new();
         let baseline = *self.baseline.get_or_insert(sample.fds);
         let limit = baseline + FD_SLACK;
@@ -141,7 +139,7 @@ impl Watchdog {
 }
 
 /// Reads the parent's figures from /proc. `children` are the live children with their start.
-pub fn sample(children: &Children, lifetime: Duration) -> Sample {
+pub(crate) fn sample(children: &Children, lifetime: Duration) -> Sample {
     let fds = std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count().saturating_sub(1))
         .unwrap_or(0);
@@ -170,7 +168,6 @@ pub fn sample(children: &Children, lifetime: Duration) -> Sample {
     Sample {
         fds,
         rss_kib,
-        children: children.len(),
         zombies,
         overdue,
     }
