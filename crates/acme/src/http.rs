@@ -15,13 +15,13 @@ use rustls::pki_types::CertificateDer;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// A blocking ACME transport.
-pub struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
 }
 
 impl Client {
     /// A client trusting the roots in `ca` (PEM), or the system's.
-    pub fn new(ca: Option<&Path>) -> Result<Client, String> {
+    pub(crate) fn new(ca: Option<&Path>) -> Result<Client, String> {
         let path = ca.unwrap_or(Path::new(super::SYSTEM_ROOTS));
         let pem = std::fs::read(path).map_err(|e| {
             format!(

@@ -17,6 +17,9 @@
 //!
 //! The worker's outcome is a [`Checked`], carried by its exit status.
 
+// `pub` only where another crate (or an integration test) needs it.
+#![warn(unreachable_pub)]
+
 mod http;
 
 use std::fs;

@@ -9,19 +9,19 @@ use super::{dest, Item, Plan};
 use render::site::frontmatter::FrontMatter;
 
 /// Whether `rel` (under `content/`) is a post or page source for this generator.
-pub type IsSource = fn(&Path) -> bool;
+pub(crate) type IsSource = fn(&Path) -> bool;
 
 /// Whether the content file at `rel` (under `content/`) is one of the blog's posts
 /// (`Some(true)`) or a page (`Some(false)`); `None` when the generator did not publish it (a
 /// disabled language, a page not rendered).
-pub type IsPost<'a> = &'a dyn Fn(&Path) -> Option<bool>;
+pub(crate) type IsPost<'a> = &'a dyn Fn(&Path) -> Option<bool>;
 
 /// The old URL of the content file at `rel` (under `content/`) with front matter `front`.
-pub type OldUrl<'a> = &'a dyn Fn(&Path, &FrontMatter) -> Option<String>;
+pub(crate) type OldUrl<'a> = &'a dyn Fn(&Path, &FrontMatter) -> Option<String>;
 
 /// Adds `content/` and `static/` of `src` to `plan`; `skip_top` lists top-level folders that are
 /// the generator's own (noted once each, not copied).
-pub fn add(
+pub(crate) fn add(
     plan: &mut Plan,
     src: &Path,
     is_source: IsSource,
@@ -110,7 +110,7 @@ pub fn add(
 
 /// The file's name without extension and language (`index.ca.md` gives `index`), and for a
 /// bundle's `index` its folder's name; `None` for the folder part.
-pub fn stem_and_dirs(rel: &Path) -> (String, Vec<String>) {
+pub(crate) fn stem_and_dirs(rel: &Path) -> (String, Vec<String>) {
     let (_, unlanguaged) = render::site::post::language_of(rel);
     let stem = unlanguaged
         .file_stem()

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// What writing one file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The file was new and is written.
     Written,
     /// The file was already there with the same bytes.
@@ -16,13 +16,13 @@ pub enum Outcome {
 }
 
 /// The forkblog root being written.
-pub struct Dest {
+pub(crate) struct Dest {
     root: PathBuf,
 }
 
 impl Dest {
     /// A destination at `root` (created if missing; it must not be a symlink).
-    pub fn new(root: &Path) -> io::Result<Dest> {
+    pub(crate) fn new(root: &Path) -> io::Result<Dest> {
         if let Ok(meta) = std::fs::symlink_metadata(root) {
             if meta.file_type().is_symlink() {
                 return Err(io::Error::other(format!(
@@ -38,7 +38,7 @@ impl Dest {
     }
 
     /// Writes `bytes` at `rel` (a relative path of plain names) unless a file is there already.
-    pub fn write(&self, rel: &Path, bytes: &[u8]) -> io::Result<Outcome> {
+    pub(crate) fn write(&self, rel: &Path, bytes: &[u8]) -> io::Result<Outcome> {
         let names: Vec<&std::ffi::OsStr> = rel
             .components()
             .map(|c| match c {
@@ -97,14 +97,14 @@ impl Dest {
 }
 
 /// A file of the source tree: its path relative to the tree and that path's names as strings.
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     pub rel: PathBuf,
     pub parts: Vec<String>,
 }
 
 /// Every regular file under `dir`, relative to it, sorted, hidden names (`.git`) skipped;
 /// symlinks, special files and folders that cannot be read are not followed but noted in `plan`.
-pub fn walk(dir: &Path, plan: &mut super::Plan) -> Vec<SourceFile> {
+pub(crate) fn walk(dir: &Path, plan: &mut super::Plan) -> Vec<SourceFile> {
     let mut files = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {

@@ -47,7 +47,7 @@ const CONFIG_NAMES: &[&str] = &[
 ];
 
 /// Lays out the import of the Hugo site at `src`.
-pub fn plan(src: &Path) -> Result<Plan, String> {
+pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
     let mut plan = Plan::default();
     let mut found = None;
     for name in CONFIG_NAMES {

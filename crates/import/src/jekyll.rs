@@ -57,7 +57,7 @@ const USED: &[&str] = &[
 ];
 
 /// Lays out the import of the Jekyll site at `src`.
-pub fn plan(src: &Path) -> Result<Plan, String> {
+pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
     let mut plan = Plan::default();
     let config_name = Path::new("_config.yml");
     let (text, config) = read_settings(&src.join(config_name))?

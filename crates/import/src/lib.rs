@@ -9,6 +9,9 @@
 //! old URL answers. Bodies are copied as written: Liquid, shortcodes and highlight blocks are
 //! handled (or reported) when the site is built.
 
+// `pub` only where another crate (or an integration test) needs it.
+#![warn(unreachable_pub)]
+
 pub mod args;
 mod content;
 mod dest;

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 /// What a shortcode call needs from the site: its params and how to find another page's URL.
-pub struct Site<'a> {
+pub(crate) struct Site<'a> {
     /// `[params]` of the site's settings.
     pub params: &'a Value,
     /// The old URL of a content file named as `ref` names it (`blog/post.md`, `post`).
@@ -85,7 +85,7 @@ fn escape(text: &str) -> String {
 }
 
 /// `text` with Hugo's built-in shortcodes written out.
-pub fn hugo_builtins(text: &str, site: &Site) -> String {
+pub(crate) fn hugo_builtins(text: &str, site: &Site) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("{{") {

@@ -19,7 +19,7 @@ const UNLIMITED: u64 = 1 << 62;
 
 /// The files of one memory cgroup that say how many OOM kills it saw, and its limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemoryCgroup {
+pub(crate) struct MemoryCgroup {
     /// `memory.events` (v2) or `memory.oom_control` (v1).
     events: PathBuf,
     /// `memory.max` (v2) or `memory.limit_in_bytes` (v1).
@@ -28,7 +28,7 @@ pub struct MemoryCgroup {
 
 impl MemoryCgroup {
     /// This process's memory cgroup, if it has one this process can read.
-    pub fn of_this_process() -> Option<MemoryCgroup> {
+    pub(crate) fn of_this_process() -> Option<MemoryCgroup> {
         let text = fs::read_to_string("/proc/self/cgroup").ok()?;
         MemoryCgroup::find(&text, Path::new(ROOT))
     }
@@ -69,7 +69,7 @@ impl MemoryCgroup {
     }
 
     /// How many processes of the cgroup the OOM killer has killed so far.
-    pub fn oom_kills(&self) -> Option<u64> {
+    pub(crate) fn oom_kills(&self) -> Option<u64> {
         let text = fs::read_to_string(&self.events).ok()?;
         text.lines()
             .find_map(|line| line.strip_prefix("oom_kill "))
@@ -77,13 +77,13 @@ impl MemoryCgroup {
     }
 
     /// The cgroup's memory limit in bytes, if it has one.
-    pub fn limit(&self) -> Option<u64> {
+    pub(crate) fn limit(&self) -> Option<u64> {
         let text = fs::read_to_string(&self.limit).ok()?;
         text.trim().parse().ok().filter(|&n| n < UNLIMITED)
     }
 
     /// The file [`MemoryCgroup::oom_kills`] reads.
-    pub fn events_file(&self) -> &Path {
+    pub(crate) fn events_file(&self) -> &Path {
         &self.events
     }
 }

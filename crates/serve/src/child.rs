@@ -30,7 +30,7 @@ use crate::logs::{format_line, AccessLog, LineBuffer, LogEntry};
 use crate::sys;
 
 /// What a child needs to serve, all of it inherited from the parent at fork.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// Chooses responses from the snapshot and the status counters.
     pub responder: Responder<'a>,
     /// The access log descriptor, the only one kept besides 0, 1 and 2.
@@ -58,14 +58,14 @@ pub struct Context<'a> {
 /// and answers a request already under way with `Connection: close`. The check is one load from
 /// the counters page, which every response touches anyway, so the hot path gains no page.
 #[derive(Clone, Copy)]
-pub struct Current {
+pub(crate) struct Current {
     counter: Counter,
     value: u64,
 }
 
 impl Current {
     /// As the counters say now; `live` under `--watch`.
-    pub fn read(counters: &Counters, live: bool) -> Current {
+    pub(crate) fn read(counters: &Counters, live: bool) -> Current {
         let counter = match live {
             true => Counter::ReloadsSettled,
             false => Counter::Generation,
@@ -77,7 +77,7 @@ impl Current {
     }
 
     /// For a server without shared counters (`--inetd`): never outdated.
-    pub const ALWAYS: Current = Current {
+    pub(crate) const ALWAYS: Current = Current {
         counter: Counter::Generation,
         value: u64::MAX,
     };
@@ -97,7 +97,7 @@ impl Current {
 /// a small request then writes: one copy-on-write fault, where buffers allocated on their own
 /// cost one each.
 #[repr(C, align(4096))]
-pub struct Scratch {
+pub(crate) struct Scratch {
     /// The access-log line.
     line: Inline<LINE_INLINE>,
     /// The response's per-request header lines (Date, HSTS, Connection: at most ~110 bytes).
@@ -115,7 +115,7 @@ impl Scratch {
     /// Buffers of the sizes a typical request needs (they grow if one needs more), on the
     /// heap, so that a child writing them (and their lengths) dirties few pages and none of
     /// the parent's stack.
-    pub fn new() -> Box<Scratch> {
+    pub(crate) fn new() -> Box<Scratch> {
         Box::new(Scratch {
             line: Inline::default(),
             dynamic: Inline::default(),
@@ -126,7 +126,7 @@ impl Scratch {
     }
 
     /// Dates the next child's first response: `secs` is now, read by the parent as it forks.
-    pub fn stamp(&mut self, secs: i64) {
+    pub(crate) fn stamp(&mut self, secs: i64) {
         self.date.set(secs);
     }
 }
@@ -138,7 +138,7 @@ const DYNAMIC_INLINE: usize = 160;
 
 /// Bytes kept inline up to `N`, spilling to the heap beyond: a buffer that lives in the page
 /// the child writes anyway (see [`Scratch`]) and still takes any length.
-pub struct Inline<const N: usize> {
+pub(crate) struct Inline<const N: usize> {
     bytes: [u8; N],
     len: usize,
     /// Everything, once it no longer fits inline; empty until then.
@@ -205,7 +205,7 @@ impl<const N: usize> LineBuffer for Inline<N> {
 /// formatting code, whose pages it would otherwise fault in; a keep-alive child sets it again
 /// after each wait, one clock read per request.
 #[derive(Default)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     secs: i64,
     http: Vec<u8>,
     clf: Vec<u8>,
@@ -213,7 +213,7 @@ pub struct Stamp {
 
 impl Stamp {
     /// Brings the stamp to `secs` (seconds since the epoch), formatting only when it changed.
-    pub fn set(&mut self, secs: i64) {
+    pub(crate) fn set(&mut self, secs: i64) {
         if secs == self.secs && !self.http.is_empty() {
             return;
         }
@@ -228,7 +228,7 @@ impl Stamp {
 /// Serves `conn` in a freshly forked child and exits; never returns. `scratch` comes from the
 /// parent (see [`Scratch`]), its date set just before forking: it dates a first response that
 /// needed no waiting.
-pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -> ! {
+pub(crate) fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -> ! {
     // The connection becomes stdin and stdout; the original descriptor is then closed with
     // everything else (listening socket, signal pipe, lock, snapshot memfd, the parent's copy).
     if nix::unistd::dup2_stdin(&conn).is_err() || nix::unistd::dup2_stdout(&conn).is_err() {
@@ -298,7 +298,7 @@ fn serve_tls(_: &Context<'_>, https: &Https, _: &mut Scratch) {
 
 /// Serves HTTP/1.x on stdin/stdout until the client closes, a timeout fires, or a response
 /// closes the connection.
-pub fn serve(ctx: &Context<'_>) {
+pub(crate) fn serve(ctx: &Context<'_>) {
     serve_stream(ctx, &mut Plain::stdio(), &mut Scratch::new(), false);
 }
 
@@ -569,7 +569,7 @@ impl<S: Stream> Out<'_, S> {
 /// Everything lazily initialised on the way (CPU feature detection for httparse's and memchr's
 /// SIMD, which traps to the hypervisor in a VM) is then inherited by every child instead of
 /// being redone in each.
-pub fn warm_up(responder: Responder<'_>) {
+pub(crate) fn warm_up(responder: Responder<'_>) {
     let request = b"GET / HTTP/1.1\r\nHost: warm.up\r\nAccept-Encoding: gzip\r\n\r\n";
     let mut path = Vec::new();
     let mut scratch = Vec::new();

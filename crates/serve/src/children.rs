@@ -18,7 +18,7 @@ const LOAD: usize = 2;
 const MIN_SLOTS: usize = 64;
 
 /// Live children and when each started.
-pub struct Children {
+pub(crate) struct Children {
     /// Word 0 the count; then, per slot, the PID and the start in nanoseconds from `base`
     /// (as an `i64`: children handed over by a previous image may predate it).
     words: UnsharedWords,
@@ -28,7 +28,7 @@ pub struct Children {
 
 impl Children {
     /// An empty table sized for `expected` children (it grows if more come).
-    pub fn with_capacity(expected: usize) -> nix::Result<Children> {
+    pub(crate) fn with_capacity(expected: usize) -> nix::Result<Children> {
         let slots = (expected * LOAD).next_power_of_two().max(MIN_SLOTS);
         Children::with_slots(slots, Instant::now())
     }
@@ -39,12 +39,12 @@ impl Children {
     }
 
     /// How many children are in the table.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.words.words()[0] as usize
     }
 
     /// Whether no child is left.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
@@ -52,7 +52,7 @@ impl Children {
     /// previous image handed over), the table only grows if that sizing was wrong; if it can
     /// neither grow nor find a free slot, the child goes untracked (reaped all the same, as an
     /// unknown child) rather than the parent failing.
-    pub fn insert(&mut self, pid: Pid, started: Instant) {
+    pub(crate) fn insert(&mut self, pid: Pid, started: Instant) {
         if (self.len() + 1) * LOAD > self.slots {
             if let Err(e) = self.grow() {
                 log::error!("growing the table of children past {}: {e}", self.slots);
@@ -72,7 +72,7 @@ impl Children {
     }
 
     /// Removes `pid`; says whether it was there.
-    pub fn remove(&mut self, pid: Pid) -> bool {
+    pub(crate) fn remove(&mut self, pid: Pid) -> bool {
         let mask = self.slots - 1;
         let mut hole = self.find(pid);
         let words = self.words.words_mut();
@@ -102,7 +102,7 @@ impl Children {
     }
 
     /// Every child, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (Pid, Instant)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Pid, Instant)> + '_ {
         self.words.words()[1..]
             .chunks_exact(2)
             .filter(|pair| pair[0] != 0)
@@ -110,7 +110,7 @@ impl Children {
     }
 
     /// The PIDs of every child.
-    pub fn pids(&self) -> impl Iterator<Item = Pid> + '_ {
+    pub(crate) fn pids(&self) -> impl Iterator<Item = Pid> + '_ {
         self.iter().map(|(pid, _)| pid)
     }
 

@@ -25,7 +25,7 @@ use crate::sys;
 const VAR: &str = "FORKBLOG_HANDOVER";
 
 /// What one generation hands the next.
-pub struct Handover {
+pub(crate) struct Handover {
     /// The listening socket.
     pub listener: OwnedFd,
     /// The HTTPS listening socket, when serving TLS.
@@ -52,7 +52,7 @@ pub struct Handover {
 }
 
 /// Borrowed descriptors and state for [`exec`].
-pub struct Outgoing<'a> {
+pub(crate) struct Outgoing<'a> {
     /// The listening socket.
     pub listener: BorrowedFd<'a>,
     /// The HTTPS listening socket, when serving TLS.
@@ -78,7 +78,7 @@ pub struct Outgoing<'a> {
 }
 
 /// Executes the next generation. Returns only if that failed, with everything restored.
-pub fn exec(out: &Outgoing<'_>) -> io::Error {
+pub(crate) fn exec(out: &Outgoing<'_>) -> io::Error {
     let fds: Vec<BorrowedFd<'_>> = [
         Some(out.listener),
         out.tls_listener,
@@ -169,7 +169,7 @@ fn encode(out: &Outgoing<'_>) -> String {
 
 impl Handover {
     /// Reads the handover left by the previous image, if this process is a re-exec.
-    pub fn from_env() -> io::Result<Option<Handover>> {
+    pub(crate) fn from_env() -> io::Result<Option<Handover>> {
         let Some(value) = std::env::var_os(VAR) else {
             return Ok(None);
         };

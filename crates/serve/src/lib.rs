@@ -30,41 +30,43 @@
 //! - `listener.rs`, `lock.rs`, `privileges.rs`, `signals.rs`, `error.rs`: one concern each.
 
 #![deny(unsafe_code)]
+// `pub` only where another crate (or an integration test) needs it.
+#![warn(unreachable_pub)]
 
 mod cgroup;
 pub mod challenge;
-pub mod child;
-pub mod children;
+mod child;
+mod children;
 pub mod client;
 pub mod clock;
 pub mod error;
 pub mod escape;
-pub mod handover;
+mod handover;
 pub mod limits;
-pub mod listener;
+mod listener;
 pub mod live;
-pub mod lock;
+mod lock;
 pub mod logs;
-pub mod notify;
+mod notify;
 pub mod privileges;
 pub mod reload;
 pub mod render_job;
 pub mod renewal;
 pub mod request;
 pub mod response;
-pub mod signals;
+mod signals;
 pub mod snapshot;
 pub mod status;
-pub mod stream;
-pub mod supervisor;
-pub mod sys;
+mod stream;
+mod supervisor;
+mod sys;
 #[cfg(feature = "https")]
 pub mod tls;
 #[cfg(not(feature = "https"))]
 #[path = "tls_off.rs"]
 pub mod tls;
 pub mod watch;
-pub mod watchdog;
+mod watchdog;
 
 use std::fs::File;
 use std::net::SocketAddr;

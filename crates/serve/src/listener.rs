@@ -13,7 +13,7 @@ use crate::sys;
 
 /// Binds `addr` with SO_REUSEADDR, close-on-exec and non-blocking. An IPv6 address listens on
 /// IPv6 only, so `[::1]:8080` and `127.0.0.1:8080` can be served by two instances.
-pub fn bind_to(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+pub(crate) fn bind_to(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     let context =
         |what: &str, e: nix::errno::Errno| io::Error::other(format!("{what} {addr}: {e}"));
     let family = if addr.is_ipv4() {
@@ -45,7 +45,7 @@ pub fn bind_to(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 
 /// How many sockets systemd passed this process (`LISTEN_PID` is us, `LISTEN_FDS` = N: fds
 /// 3..3+N), or 0.
-pub fn systemd_fd_count() -> u32 {
+pub(crate) fn systemd_fd_count() -> u32 {
     let pid = std::env::var("LISTEN_PID")
         .ok()
         .and_then(|p| p.parse::<u32>().ok());
@@ -59,7 +59,7 @@ pub fn systemd_fd_count() -> u32 {
 }
 
 /// The socket systemd passed (fd 3), if any.
-pub fn from_systemd() -> io::Result<Option<TcpListener>> {
+pub(crate) fn from_systemd() -> io::Result<Option<TcpListener>> {
     match systemd_fd_count() {
         0 => Ok(None),
         n => {
@@ -73,7 +73,7 @@ pub fn from_systemd() -> io::Result<Option<TcpListener>> {
 
 /// Wraps an inherited descriptor after checking that it is a listening TCP socket, and makes
 /// it close-on-exec and non-blocking like one bound here.
-pub fn adopt(fd: OwnedFd) -> io::Result<TcpListener> {
+pub(crate) fn adopt(fd: OwnedFd) -> io::Result<TcpListener> {
     let listening = nix::sys::socket::getsockopt(&fd, sockopt::AcceptConn)
         .map_err(|e| io::Error::other(format!("inherited fd is not a socket: {e}")))?;
     if !listening {
@@ -90,7 +90,7 @@ pub fn adopt(fd: OwnedFd) -> io::Result<TcpListener> {
 /// (TCP_DEFER_ACCEPT). A client that connects and sends nothing then costs no child: a flood
 /// of idle connections waits in the kernel while readers who send a request are accepted at
 /// once. One that stays silent past `wait` is accepted anyway and meets the head timeout.
-pub fn defer_until_data(listener: &TcpListener, wait: std::time::Duration) {
+pub(crate) fn defer_until_data(listener: &TcpListener, wait: std::time::Duration) {
     let seconds = wait.as_secs().clamp(1, u64::from(u32::MAX)) as u32;
     if let Err(e) = sys::defer_accept(listener.as_fd(), seconds) {
         log::warn!("TCP_DEFER_ACCEPT on the listener: {e}; idle connections will hold children");
@@ -107,7 +107,7 @@ fn no_delay(fd: &impl AsFd) {
 }
 
 /// Sets or clears FD_CLOEXEC.
-pub fn set_cloexec(fd: &impl AsFd, on: bool) -> io::Result<()> {
+pub(crate) fn set_cloexec(fd: &impl AsFd, on: bool) -> io::Result<()> {
     use nix::fcntl::{fcntl, FcntlArg, FdFlag};
     let flags = if on {
         FdFlag::FD_CLOEXEC

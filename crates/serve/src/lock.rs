@@ -26,16 +26,16 @@ const MODE: u32 = 0o644;
 
 /// Exit status of `forkblog serve` when another instance holds the lock. A systemd unit lists
 /// it in `RestartPreventExitStatus=` so that a duplicate start never becomes a restart loop.
-pub const EXIT_ALREADY_RUNNING: u8 = 3;
+pub(crate) const EXIT_ALREADY_RUNNING: u8 = 3;
 
 /// A held lock.
-pub struct Lock {
+pub(crate) struct Lock {
     file: Flock<File>,
 }
 
 /// Why the lock could not be taken.
 #[derive(Debug)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Another process holds it; its PID as written in the file, when readable.
     Held(Option<u32>),
     /// The file could not be opened or locked.
@@ -54,7 +54,7 @@ impl std::fmt::Display for LockError {
 
 impl Lock {
     /// Takes the lock at `path` without waiting, and writes this PID into the file.
-    pub fn acquire(path: &Path) -> Result<Lock, LockError> {
+    pub(crate) fn acquire(path: &Path) -> Result<Lock, LockError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -82,7 +82,7 @@ impl Lock {
     }
 
     /// Hands the file to the user a root-started server drops to (see the top).
-    pub fn hand_to(&self, uid: u32, gid: u32) -> io::Result<()> {
+    pub(crate) fn hand_to(&self, uid: u32, gid: u32) -> io::Result<()> {
         nix::unistd::fchown(
             self.file.as_fd(),
             Some(nix::unistd::Uid::from_raw(uid)),
@@ -94,7 +94,7 @@ impl Lock {
     /// Re-takes the lock on a descriptor inherited from the previous image (a no-op for the
     /// kernel: the open file description already holds it).
     /// The PID is unchanged across exec, so the file is left as the previous image wrote it.
-    pub fn adopt(fd: OwnedFd) -> Result<Lock, LockError> {
+    pub(crate) fn adopt(fd: OwnedFd) -> Result<Lock, LockError> {
         Lock::take(File::from(fd), false)
     }
 
@@ -126,7 +126,7 @@ impl Lock {
     /// Rewrites the file as this PID followed by `state`. Emptied first, then written with one
     /// `pwrite`, so a reader sees the old text, nothing, or the new text; `reload.rs` ends its
     /// text with a marker so that a reader can tell the whole from a part.
-    pub fn record(&self, state: &str) -> io::Result<()> {
+    pub(crate) fn record(&self, state: &str) -> io::Result<()> {
         use std::os::unix::fs::FileExt;
         let text = format!("{}\n{state}", std::process::id());
         self.file.set_len(0)?;
@@ -134,7 +134,7 @@ impl Lock {
     }
 
     /// The locked file's descriptor (handed to the next image).
-    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.file.as_fd()
     }
 }

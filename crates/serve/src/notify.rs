@@ -13,7 +13,7 @@ use std::os::unix::net::{SocketAddr, UnixDatagram};
 const VAR: &str = "NOTIFY_SOCKET";
 
 /// Sends `state` (newline-separated `KEY=value` lines) if `NOTIFY_SOCKET` is set.
-pub fn notify(state: &str) {
+pub(crate) fn notify(state: &str) {
     let Some(path) = std::env::var_os(VAR) else {
         return;
     };

@@ -18,7 +18,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
 /// The signals the parent catches with a handler. They are blocked across a re-exec (see
 /// `handover.rs`) so that none of them meets the default action, which for all four is death.
-pub const HANDLED: [Signal; 4] = [
+pub(crate) const HANDLED: [Signal; 4] = [
     Signal::SIGHUP,
     Signal::SIGTERM,
     Signal::SIGINT,
@@ -27,7 +27,7 @@ pub const HANDLED: [Signal; 4] = [
 
 /// What arrived since the last [`Signals::take`].
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// SIGHUP: re-render and re-exec.
     pub reload: bool,
     /// SIGTERM or SIGINT: drain and exit.
@@ -40,7 +40,7 @@ pub struct Pending {
 
 /// Which of the two descriptors `poll` found readable (or, after EINTR, may be).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Woken {
+pub(crate) struct Woken {
     /// The handlers' pipe.
     pub pipe: bool,
     /// The SIGCHLD signalfd.
@@ -48,7 +48,7 @@ pub struct Woken {
 }
 
 /// Installed signal handlers, the read end of their wake-up pipe, and the SIGCHLD signalfd.
-pub struct Signals {
+pub(crate) struct Signals {
     wake: UnixStream,
     exits: SignalFd,
     reload: Arc<AtomicBool>,
@@ -60,7 +60,7 @@ impl Signals {
     /// Blocks SIGCHLD for good and opens its signalfd, installs handlers for HUP, TERM, INT and
     /// USR1, then unblocks those (a previous image blocked them before exec; anything that
     /// arrived meanwhile is delivered now, and a SIGCHLD left pending is read from the signalfd).
-    pub fn install() -> io::Result<Signals> {
+    pub(crate) fn install() -> io::Result<Signals> {
         // Inherited as ignored (some supervisors do that), SIGCHLD would make the kernel reap
         // children itself and never queue the signal: exits would go unseen and the children
         // map would only grow.
@@ -98,12 +98,12 @@ impl Signals {
     }
 
     /// The descriptor that becomes readable when HUP, TERM, INT or USR1 arrives.
-    pub fn fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.wake.as_fd()
     }
 
     /// The descriptor that becomes readable when a child exits.
-    pub fn exits_fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn exits_fd(&self) -> BorrowedFd<'_> {
         self.exits.as_fd()
     }
 
@@ -112,7 +112,7 @@ impl Signals {
     /// taken, so a signal that comes in between leaves its byte for the next `poll`; the
     /// signalfd is read before the caller reaps, so an exit after the reaping leaves SIGCHLD
     /// pending for the next `poll`.
-    pub fn take(&self, woken: Woken) -> Pending {
+    pub(crate) fn take(&self, woken: Woken) -> Pending {
         if woken.pipe {
             let mut sink = [0u8; 64];
             while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
@@ -140,7 +140,7 @@ fn take_flag(flag: &AtomicBool) -> bool {
 
 /// Blocks or unblocks the signals caught with handlers, for this (single-threaded) process.
 /// SIGCHLD stays blocked either way: it is only ever read from the signalfd.
-pub fn set_blocked(blocked: bool) -> io::Result<()> {
+pub(crate) fn set_blocked(blocked: bool) -> io::Result<()> {
     let mut set = SigSet::empty();
     HANDLED.iter().for_each(|&s| set.add(s));
     let how = if blocked {

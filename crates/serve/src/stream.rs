@@ -21,7 +21,7 @@ use crate::sys;
 
 /// What a read brought.
 #[derive(Debug)]
-pub enum Read {
+pub(crate) enum Read {
     /// This many bytes.
     Data(usize),
     /// The client closed (or the connection broke).
@@ -34,7 +34,7 @@ pub enum Read {
 }
 
 /// A connection as the child's request loop sees it.
-pub trait Stream {
+pub(crate) trait Stream {
     /// Reads what is available into `buf`, waiting until `deadline` at most; `idle` when the
     /// client owes nothing (between requests), where eviction may end the wait at any moment.
     fn read(&mut self, buf: &mut [u8], deadline: Instant, idle: bool) -> Read;
@@ -211,7 +211,7 @@ impl std::io::Write for Plain<'_> {
 }
 
 /// Reads what is available into `buf`, waiting until `deadline` at most.
-pub fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read {
+pub(crate) fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> Read {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -246,7 +246,7 @@ pub fn read_until(input: BorrowedFd<'_>, buf: &mut [u8], deadline: Instant) -> R
 }
 
 /// The peer's address, when stdin is a socket (for `--inetd`, where no `accept` told us).
-pub fn peer_of_stdin() -> Option<IpAddr> {
+pub(crate) fn peer_of_stdin() -> Option<IpAddr> {
     let addr: SockaddrStorage = getpeername(sys::stdin_fd().as_raw_fd()).ok()?;
     if let Some(v4) = addr.as_sockaddr_in() {
         return Some(IpAddr::V4(v4.ip()));

@@ -66,7 +66,7 @@ enum Door {
 }
 
 /// What a generation starts with: opened by a first start, or handed over by a re-exec.
-pub struct Inherited {
+pub(crate) struct Inherited {
     /// The listening socket.
     pub listener: TcpListener,
     /// The HTTPS listening socket, when serving TLS.
@@ -95,7 +95,7 @@ pub struct Inherited {
 }
 
 /// Everything the parent holds.
-pub struct Supervisor {
+pub(crate) struct Supervisor {
     /// The listening socket; `None` once draining.
     listener: Option<TcpListener>,
     /// The HTTPS listening socket, if any; `None` once draining.
@@ -149,7 +149,7 @@ pub struct Supervisor {
 
 impl Supervisor {
     /// The parent of one generation, from what it inherited and the settings it needs.
-    pub fn new(inherited: Inherited, settings: &Settings, signals: Signals) -> Supervisor {
+    pub(crate) fn new(inherited: Inherited, settings: &Settings, signals: Signals) -> Supervisor {
         let tls = settings.tls.as_ref().and_then(|wanted| {
             let port = inherited.tls_listener.as_ref()?.local_addr().ok()?.port();
             tls::Https::new(
@@ -205,7 +205,7 @@ impl Supervisor {
     }
 
     /// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit status.
-    pub fn run(mut self) -> ExitCode {
+    pub(crate) fn run(mut self) -> ExitCode {
         self.begin_generation();
         // Which signal descriptors the last `poll` found readable.
         let mut woken = Woken::default();

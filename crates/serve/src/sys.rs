@@ -23,7 +23,7 @@ use nix::unistd::ForkResult;
 /// only in the render worker (itself a forked child that never forks) and in one-shot commands
 /// (`check`, `build`, `--inetd`) that fork nothing after it; it never runs in the serving parent.
 /// The supervisor's doc comment repeats this invariant where it forks.
-pub fn fork() -> nix::Result<ForkResult> {
+pub(crate) fn fork() -> nix::Result<ForkResult> {
     // SAFETY: single-threaded caller, see above.
     unsafe { nix::unistd::fork() }
 }
@@ -47,7 +47,7 @@ pub fn fork() -> nix::Result<ForkResult> {
 /// are not cached by glibc (since 2.25). The render and ACME workers, which do create threads
 /// or exec, use [`fork`].
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-pub fn fork_connection_child() -> nix::Result<ForkResult> {
+pub(crate) fn fork_connection_child() -> nix::Result<ForkResult> {
     // SAFETY: see above. clone(SIGCHLD) with no stack, TID pointers or TLS is fork(2): the
     // child continues on a copy of this stack, and the call takes no pointers.
     let rc = unsafe {
@@ -79,7 +79,7 @@ pub fn fork_connection_child() -> nix::Result<ForkResult> {
 /// stdio buffers (a child must never flush a buffer it inherited from its parent).
 ///
 /// `_exit` is async-signal-safe and takes no pointers, so calling it is always sound.
-pub fn exit_now(code: i32) -> ! {
+pub(crate) fn exit_now(code: i32) -> ! {
     // SAFETY: _exit has no preconditions.
     unsafe { libc::_exit(code) }
 }
@@ -93,7 +93,7 @@ pub fn exit_now(code: i32) -> ! {
 /// fallback closes one by one up to the soft fd limit, also with plain `close` calls. It is
 /// sound because the caller owns the whole process after fork and the std handles that refer to
 /// the closed fds are never used or dropped again (the child ends with [`exit_now`]).
-pub fn close_range(first: RawFd, last: RawFd) {
+pub(crate) fn close_range(first: RawFd, last: RawFd) {
     if first > last || first < 0 {
         return;
     }
@@ -116,7 +116,7 @@ pub fn close_range(first: RawFd, last: RawFd) {
 /// A child inherits the parent's signal-hook handlers, which would write to the parent's
 /// self-pipe (already closed in the child). `sigaction` is async-signal-safe, and installing
 /// SIG_DFL/SIG_IGN installs no Rust code as a handler, so no handler can observe broken state.
-pub fn set_signal_dispositions(default: &[Signal], ignored: &[Signal]) {
+pub(crate) fn set_signal_dispositions(default: &[Signal], ignored: &[Signal]) {
     for &signal in default {
         // SAFETY: SIG_DFL runs no user code.
         let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
@@ -129,7 +129,7 @@ pub fn set_signal_dispositions(default: &[Signal], ignored: &[Signal]) {
 
 /// A close-on-exec duplicate of `fd` on the lowest free number from `min` up
 /// (`fcntl(F_DUPFD_CLOEXEC)`). Only fcntl: async-signal-safe, so usable between fork and exec.
-pub fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> nix::Result<OwnedFd> {
+pub(crate) fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> nix::Result<OwnedFd> {
     let raw = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
     // SAFETY: F_DUPFD_CLOEXEC just made `raw`, a new descriptor nothing else in the process
     // knows of, so this is its only owner.
@@ -142,7 +142,7 @@ pub fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> nix::Result<OwnedFd> {
 /// Sound only when nothing else in the process owns `fd`: the caller gets `fd` from the
 /// environment it was started with and calls this once per descriptor at start-up, before any
 /// other code could have opened or wrapped it. `fcntl(F_GETFD)` first checks that it is open.
-pub fn adopt_inherited_fd(fd: RawFd) -> io::Result<OwnedFd> {
+pub(crate) fn adopt_inherited_fd(fd: RawFd) -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -185,7 +185,7 @@ impl Drop for Mapping {
 ///
 /// Forked children share its pages with the parent: `fork` copies no page of a MAP_SHARED
 /// mapping, which is why the site does not make forking slower as it grows.
-pub struct SharedMap(Mapping);
+pub(crate) struct SharedMap(Mapping);
 
 // SAFETY: the mapping is read-only and its memfd sealed against writes, so its bytes never
 // change: any thread may read them through `bytes`, and the one owner unmaps it on drop. This
@@ -197,12 +197,12 @@ unsafe impl Sync for SharedMap {}
 impl SharedMap {
     /// Maps all `len` bytes of `fd` read-only. The fd must be sealed against writing, shrinking
     /// and growing (`Snapshot::seal_and_map` does that first). The mapping outlives `fd`.
-    pub fn new(fd: BorrowedFd<'_>, len: usize) -> nix::Result<SharedMap> {
+    pub(crate) fn new(fd: BorrowedFd<'_>, len: usize) -> nix::Result<SharedMap> {
         Mapping::new(fd, len, ProtFlags::PROT_READ).map(SharedMap)
     }
 
     /// The mapped bytes.
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: ptr..ptr+len is a live read-only mapping for as long as self lives, and the
         // memfd is sealed, so the bytes can never change or vanish (no SIGBUS) under `&[u8]`.
         unsafe { std::slice::from_raw_parts(self.0.ptr.as_ptr().cast::<u8>(), self.0.len) }
@@ -215,14 +215,14 @@ impl SharedMap {
 /// each be a copy-on-write fault (a page allocated, charged and copied) after every fork; and
 /// `fork` copies no page-table entries for them. On a kernel without `MADV_WIPEONFORK` (before
 /// 4.14) they are ordinary private pages: the same contents, only slower to write after forking.
-pub struct UnsharedWords {
+pub(crate) struct UnsharedWords {
     ptr: NonNull<libc::c_void>,
     len: usize,
 }
 
 impl UnsharedWords {
     /// `count` zeroed words.
-    pub fn new(count: usize) -> nix::Result<UnsharedWords> {
+    pub(crate) fn new(count: usize) -> nix::Result<UnsharedWords> {
         let len = count.max(1) * 8;
         let length = std::num::NonZeroUsize::new(len).ok_or(nix::errno::Errno::EINVAL)?;
         // SAFETY: a fresh anonymous mapping at an address the kernel chooses overlaps nothing
@@ -247,7 +247,7 @@ impl UnsharedWords {
     }
 
     /// The words.
-    pub fn words(&self) -> &[u64] {
+    pub(crate) fn words(&self) -> &[u64] {
         // SAFETY: ptr..ptr+len is a live private mapping owned by self, page-aligned (so
         // 8-byte aligned) and initialised (anonymous pages are zero-filled; in a child, wiped
         // pages read as zero too); `&self` excludes writers.
@@ -255,7 +255,7 @@ impl UnsharedWords {
     }
 
     /// The words, to write.
-    pub fn words_mut(&mut self) -> &mut [u64] {
+    pub(crate) fn words_mut(&mut self) -> &mut [u64] {
         // SAFETY: as in `words`; `&mut self` makes this the only reference.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<u64>(), self.len / 8) }
     }
@@ -272,7 +272,7 @@ impl Drop for UnsharedWords {
 /// A small read-write shared mapping of a memfd, seen as 64-bit atomics: the counters that
 /// children bump and the parent publishes into, shared across `fork` (and across re-exec, since
 /// the memfd is handed over).
-pub struct SharedCounters(Mapping);
+pub(crate) struct SharedCounters(Mapping);
 
 // SAFETY: the words are only ever reached through atomics (see `words`), which any thread may
 // use at once; the mapping itself is never moved or changed after creation.
@@ -283,13 +283,13 @@ unsafe impl Sync for SharedCounters {}
 impl SharedCounters {
     /// Maps the first `count` 64-bit words of `fd`, which is at least `count * 8` bytes long
     /// and is never shrunk (only forkblog holds it, created at its full size).
-    pub fn new(fd: BorrowedFd<'_>, count: usize) -> nix::Result<SharedCounters> {
+    pub(crate) fn new(fd: BorrowedFd<'_>, count: usize) -> nix::Result<SharedCounters> {
         let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
         Mapping::new(fd, count * 8, prot).map(SharedCounters)
     }
 
     /// The counters.
-    pub fn words(&self) -> &[AtomicU64] {
+    pub(crate) fn words(&self) -> &[AtomicU64] {
         // SAFETY: the mapping is page-aligned (so 8-byte aligned) and `len` bytes long, lives as
         // long as self, and is only ever accessed through atomics, by this process and its
         // forks: AtomicU64 has the layout of u64, and lock-free atomics are coherent across
@@ -316,7 +316,7 @@ static WAITING_IDLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 /// wrapper only calls it and reads errno), which POSIX lists as async-signal-safe; errno is
 /// saved and restored around it, so the interrupted code sees its own. The parent installs it
 /// with the signal blocked and never unblocks it there, so it only ever runs in a child.
-pub fn evict_on(signal: Signal) {
+pub(crate) fn evict_on(signal: Signal) {
     extern "C" fn asked(_: libc::c_int) {
         use std::sync::atomic::Ordering::SeqCst;
         EVICTION_ASKED.store(true, SeqCst);
@@ -341,7 +341,7 @@ pub fn evict_on(signal: Signal) {
 /// born with the handler inherited from the parent and the signal blocked, and calls this at
 /// its first wait for the client, so a connection served by one request pays no system call
 /// for it.
-pub fn unblock_eviction() {
+pub(crate) fn unblock_eviction() {
     static UNBLOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !UNBLOCKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         let usr2 = nix::sys::signal::SigSet::from(Signal::SIGUSR2);
@@ -350,13 +350,13 @@ pub fn unblock_eviction() {
 }
 
 /// Whether eviction was asked since the last call (clears it).
-pub fn eviction_asked() -> bool {
+pub(crate) fn eviction_asked() -> bool {
     EVICTION_ASKED.swap(false, std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Tells the eviction handler whether a wait for an idle client is about to begin (`true`,
 /// set before the last check of [`eviction_asked`]) or is over (`false`).
-pub fn waiting_for_idle_client(waiting: bool) {
+pub(crate) fn waiting_for_idle_client(waiting: bool) {
     WAITING_IDLE.store(waiting, std::sync::atomic::Ordering::SeqCst);
 }
 
@@ -379,7 +379,7 @@ pub fn waiting_for_idle_client(waiting: bool) {
 /// never in the range. Nothing refers into the released range in a way a fault cannot serve.
 /// Only a static executable is touched: one started by a dynamic loader could carry text
 /// relocations (a C dependency's), whose relocated copies a fault would not recreate.
-pub fn release_startup_pages() -> io::Result<usize> {
+pub(crate) fn release_startup_pages() -> io::Result<usize> {
     // SAFETY: getauxval reads the auxiliary vector the kernel gave this process; it takes no
     // pointers. AT_BASE, the dynamic loader's address, is 0 when there is none.
     if unsafe { libc::getauxval(libc::AT_BASE) } != 0 {
@@ -436,13 +436,13 @@ pub fn release_startup_pages() -> io::Result<usize> {
 /// Sound because fd 0 is open for the whole life of the process: `main` opens /dev/null on any
 /// of fds 0-2 that are closed before anything else, and a child only ever replaces fd 0 with
 /// `dup2`, which never leaves it closed.
-pub fn stdin_fd() -> BorrowedFd<'static> {
+pub(crate) fn stdin_fd() -> BorrowedFd<'static> {
     // SAFETY: see above; fd 0 stays open for 'static.
     unsafe { BorrowedFd::borrow_raw(0) }
 }
 
 /// Standard output, as a descriptor (see [`stdin_fd`]; the same holds for fd 1).
-pub fn stdout_fd() -> BorrowedFd<'static> {
+pub(crate) fn stdout_fd() -> BorrowedFd<'static> {
     // SAFETY: as for stdin_fd.
     unsafe { BorrowedFd::borrow_raw(1) }
 }
@@ -450,7 +450,7 @@ pub fn stdout_fd() -> BorrowedFd<'static> {
 /// Sets TCP_DEFER_ACCEPT on a listening socket: the kernel hands a connection to `accept` only
 /// once its first bytes have arrived (or after about `seconds`), so clients that connect and
 /// send nothing wait in the kernel instead of each holding a forked child.
-pub fn defer_accept(listener: BorrowedFd<'_>, seconds: u32) -> io::Result<()> {
+pub(crate) fn defer_accept(listener: BorrowedFd<'_>, seconds: u32) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let value = libc::c_int::try_from(seconds).unwrap_or(libc::c_int::MAX);
     // SAFETY: `listener` is a valid open descriptor for the duration of the call (borrowed);
@@ -473,7 +473,7 @@ pub fn defer_accept(listener: BorrowedFd<'_>, seconds: u32) -> io::Result<()> {
 /// Sets `no_new_privs`: from now on no `execve` (the re-exec on reload, the render worker) can
 /// gain privileges through a setuid binary or file capabilities. Inherited by every child and
 /// kept across exec; it cannot be unset.
-pub fn set_no_new_privs() -> io::Result<()> {
+pub(crate) fn set_no_new_privs() -> io::Result<()> {
     // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only and touches no memory.
     let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     match rc {
@@ -485,7 +485,7 @@ pub fn set_no_new_privs() -> io::Result<()> {
 /// Empties the capability bounding set, so that no later `execve` can ever regain a
 /// capability. Needs CAP_SETPCAP, so it must run while still root, before `setuid`. Returns how
 /// many capabilities were dropped.
-pub fn clear_capability_bounding_set() -> io::Result<u32> {
+pub(crate) fn clear_capability_bounding_set() -> io::Result<u32> {
     let mut dropped = 0;
     // Capability numbers run from 0 to the kernel's last; past it the call fails with EINVAL.
     for cap in 0..64 {
