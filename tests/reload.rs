@@ -223,3 +223,99 @@ fn reload_as_the_service_user_under_the_units_umask() {
     assert!(text(&out).contains("generation 1"), "{}", text(&out));
     assert!(server.get(PAGE).text().contains("The second text."));
 }
+
+/// The binary of the previous release, to upgrade from: `FORKBLOG_PREVIOUS_BINARY`, which
+/// .ci/run (or scripts/upgrade-check.sh) builds from the revision it names.
+fn previous_release() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("FORKBLOG_PREVIOUS_BINARY")?;
+    Some(std::path::PathBuf::from(path))
+}
+
+#[test]
+fn a_server_of_the_previous_release_upgrades_in_place() {
+    let Some(previous) = previous_release() else {
+        // Not `skipped`: a clone without the revision's history cannot build it anywhere.
+        eprintln!("SKIPPED: set FORKBLOG_PREVIOUS_BINARY (scripts/upgrade-check.sh) to run it");
+        return;
+    };
+    let blog = Blog::sample();
+    blog.write_post("2026-06-01-reload-me.md", POST);
+    let dir = TempDir::new("bin");
+    let bin = dir.path().join("forkblog");
+    fs::copy(&previous, &bin).unwrap();
+    set_mode(&bin, 0o755);
+    let root = write_certificate(dir.path(), "handed over");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let tls = [
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let server = Server::start_binary(&bin, blog.root(), &tls);
+    let pid = server.pid();
+    let client = tls_client(&[root]);
+    let (page, _) = https_get(&client, server.https_addr(), "localhost", PAGE);
+    assert!(page.text().contains("The first text."));
+    // A reader's keep-alive connection, open across the upgrade in the old image's child.
+    let mut held = connect(server.addr);
+    let mut buffered = Vec::new();
+    let ask = format!("GET {PAGE} HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::io::Write::write_all(&mut held, ask.as_bytes()).unwrap();
+    // Plain HTTP sends readers to HTTPS.
+    assert_eq!(read_one(&mut held, &mut buffered, false).status, 301);
+
+    // The upgrade: the new binary renamed over the old, then a reload.
+    blog.write_post(
+        "2026-06-01-reload-me.md",
+        &POST.replace("The first text.", "The new text."),
+    );
+    let new = bin.with_extension("new");
+    fs::copy(BIN, &new).unwrap();
+    set_mode(&new, 0o755);
+    fs::rename(&new, &bin).unwrap();
+    server.signal("HUP");
+    assert!(
+        server.wait_for_log("generation 1 serving", 1, Duration::from_secs(60)),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(server.pid(), pid, "the same process, re-executed");
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert_eq!(
+        fs::read(&exe).unwrap(),
+        fs::read(BIN).unwrap(),
+        "not running the new binary"
+    );
+    let (page, _) = https_get(&client, server.https_addr(), "localhost", PAGE);
+    assert!(
+        page.text().contains("The new text."),
+        "HTTPS lost in the upgrade"
+    );
+    // The certificate came across in the old image's memfd, read as it was written.
+    assert!(
+        !server.log_text().contains("unusable"),
+        "{}",
+        server.log_text()
+    );
+    // The old image's child, idle between requests, gives way to the new generation: its
+    // reader sees the connection closed cleanly (no half response), as an idle keep-alive
+    // connection may be at any time (RFC 9112, 9.3.1), and asks again on a new one.
+    held.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut held, &mut rest);
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    drop(held);
+    // And the new image reloads itself, reporting through the lock file the old one made.
+    let out = reload(&server);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(server.pid(), pid);
+    assert!(
+        wait_until(Duration::from_secs(10), || server.children().is_empty()),
+        "children left: {:?}",
+        server.children()
+    );
+}

@@ -15,30 +15,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{connect, https_get, set_mode, tls_client, wait_until, Blog, Server};
+use common::{
+    connect, https_get, set_mode, tls_client, wait_until, write_certificate, Blog, Server,
+};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::ClientConnection;
 
 const POST: &str = "/posts/backpressure-max-children/";
-
-/// A self-signed certificate for `localhost` and 127.0.0.1, written as cert.pem and key.pem
-/// (readable by the user the server drops to). Returns the certificate for the client.
-fn write_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    for (file, text) in [("cert.pem", cert.pem()), ("key.pem", key.serialize_pem())] {
-        let path = dir.join(file);
-        std::fs::write(&path, text).unwrap();
-        set_mode(&path, 0o644);
-    }
-    cert.der().clone()
-}
 
 /// A sample blog with a certificate beside it, served on plain and HTTPS listeners.
 struct Https {

@@ -407,6 +407,25 @@ pub fn wait_until(within: Duration, mut condition: impl FnMut() -> bool) -> bool
     }
 }
 
+/// A self-signed certificate for `localhost` and 127.0.0.1, written as cert.pem and key.pem
+/// (readable by the user the server drops to). Returns the certificate for the client.
+pub fn write_certificate(dir: &Path, name: &str) -> rustls::pki_types::CertificateDer<'static> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let cert = params.self_signed(&key).unwrap();
+    for (file, text) in [("cert.pem", cert.pem()), ("key.pem", key.serialize_pem())] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).unwrap();
+        set_mode(&path, 0o644);
+    }
+    cert.der().clone()
+}
+
 /// A TLS client trusting only `roots`, offering HTTP/1.1.
 pub fn tls_client(
     roots: &[rustls::pki_types::CertificateDer<'static>],
