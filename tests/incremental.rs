@@ -9,7 +9,7 @@ use std::time::Duration;
 use forkblog::render::worker::render_bytes;
 use forkblog::server::render_job::{Preview, Strictness};
 use forkblog::server::snapshot::View;
-use forkblog::site::{self, incremental::Earlier, Site};
+use forkblog::site::{self, incremental::Previous, Site};
 
 /// A site root in a fresh temporary directory, removed on drop.
 struct TempRoot(PathBuf);
@@ -314,7 +314,7 @@ struct Before {
     bodies: HashMap<String, Vec<u8>>,
 }
 
-impl Earlier for Before {
+impl Previous for Before {
     fn record(&self) -> &[u8] {
         &self.record
     }

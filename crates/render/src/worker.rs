@@ -28,33 +28,9 @@ pub fn render_bytes(
     let mut bytes = std::io::Cursor::new(Vec::with_capacity(
         previous.map_or(0, |v| v.raw().len() + v.raw().len() / 8),
     ));
-    let previous = previous.map(PreviousSnapshot::borrowed);
-    render_into(root, strictness, preview, None, previous, &mut bytes).map_err(|e| e.text())?;
+    render_into(root, strictness, preview, None, previous, None, &mut bytes)
+        .map_err(|e| e.text())?;
     Ok(bytes.into_inner())
-}
-
-/// The snapshot a render replaces.
-#[derive(Clone, Copy)]
-pub struct PreviousSnapshot<'a> {
-    view: View<'a>,
-    /// The same bytes, when they can be shared: then the pages kept are slices of them, not
-    /// copies (the render worker's mapping, which outlives every slice).
-    shared: Option<&'a bytes::Bytes>,
-}
-
-impl<'a> PreviousSnapshot<'a> {
-    /// Bytes the new site can only copy from.
-    pub fn borrowed(view: View<'a>) -> PreviousSnapshot<'a> {
-        PreviousSnapshot { view, shared: None }
-    }
-
-    /// Bytes the new site may hold slices of.
-    pub fn shared(bytes: &'a bytes::Bytes) -> PreviousSnapshot<'a> {
-        PreviousSnapshot {
-            view: View::new(bytes),
-            shared: Some(bytes),
-        }
-    }
 }
 
 /// Why [`render_into`] failed.
@@ -91,22 +67,22 @@ fn render_into(
     strictness: Strictness,
     preview: Preview,
     older_parent_tls: Option<&[std::ffi::OsString; 3]>,
-    previous: Option<PreviousSnapshot<'_>>,
+    previous: Option<View<'_>>,
+    shared: Option<&bytes::Bytes>,
     out: &mut dyn snapshot::Sink,
 ) -> Result<site::Site, RenderError> {
-    let shared = previous.and_then(|p| p.shared);
-    let previous = previous.and_then(|p| encode::Previous::new(p.view));
+    let previous = previous.and_then(encode::Previous::new);
     let started = Instant::now();
     // The certificate first: a bad key fails the render before the work of rendering.
     let material = older_parent_certificate(older_parent_tls)?;
-    let earlier = previous.map(|p| Earlier::new(p, preview.live, shared));
+    let reusable = previous.map(|p| Previous::new(p, preview.live, shared));
     let mut encoder = encode::Encoder::new(&mut *out, previous, preview.live);
     let (build, site_record) = site::build_streamed(
         root,
         preview.drafts,
-        earlier
+        reusable
             .as_ref()
-            .map(|e| e as &dyn site::incremental::Earlier),
+            .map(|p| p as &dyn site::incremental::Previous),
         &mut encoder,
     );
     for problem in &build.problems {
@@ -166,23 +142,23 @@ fn render_into(
     Ok(site)
 }
 
-/// The snapshot being replaced, as the site renderer sees an earlier render: its record, and
+/// The snapshot being replaced, as the site renderer sees the previous render: its record, and
 /// its bodies as the renderer made them (without the live-reload script, in preview).
-struct Earlier<'a> {
-    previous: encode::Previous<'a>,
+struct Previous<'a> {
+    encoded: encode::Previous<'a>,
     live_tag: Option<Vec<u8>>,
     /// The snapshot's bytes, when bodies may be slices of them.
     shared: Option<&'a bytes::Bytes>,
 }
 
-impl<'a> Earlier<'a> {
+impl<'a> Previous<'a> {
     fn new(
-        previous: encode::Previous<'a>,
+        encoded: encode::Previous<'a>,
         live: bool,
         shared: Option<&'a bytes::Bytes>,
-    ) -> Earlier<'a> {
-        Earlier {
-            previous,
+    ) -> Previous<'a> {
+        Previous {
+            encoded,
             live_tag: live.then(live_tag),
             shared,
         }
@@ -219,13 +195,13 @@ fn without_tag(body: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
     (put_at == at).then_some(bare)
 }
 
-impl site::incremental::Earlier for Earlier<'_> {
+impl site::incremental::Previous for Previous<'_> {
     fn record(&self) -> &[u8] {
-        self.previous.site_record()
+        self.encoded.site_record()
     }
 
     fn body(&self, path: &str) -> Option<std::borrow::Cow<'_, [u8]>> {
-        let entry = self.previous.view().lookup(path.as_bytes())?;
+        let entry = self.encoded.view().lookup(path.as_bytes())?;
         match &self.live_tag {
             None => Some(std::borrow::Cow::Borrowed(entry.plain.body)),
             Some(tag) => without_tag(entry.plain.body, tag).map(std::borrow::Cow::Owned),
@@ -235,7 +211,7 @@ impl site::incremental::Earlier for Earlier<'_> {
     fn shared_body(&self, path: &str) -> Option<bytes::Bytes> {
         match (self.shared, &self.live_tag) {
             (Some(shared), None) => {
-                let entry = self.previous.view().lookup(path.as_bytes())?;
+                let entry = self.encoded.view().lookup(path.as_bytes())?;
                 Some(shared.slice_ref(entry.plain.body))
             }
             _ => self
@@ -304,7 +280,7 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     site::leave_working_data_to_exit();
     // Shared bytes: the pages the new site keeps are slices of this mapping, not copies.
     let previous = ends.previous.map(bytes::Bytes::from_owner);
-    let previous_snapshot = previous.as_ref().map(PreviousSnapshot::shared);
+
     let file = match ends.memfd.try_clone() {
         Ok(fd) => std::fs::File::from(fd),
         Err(e) => {
@@ -319,7 +295,8 @@ pub fn worker(args: &[std::ffi::OsString]) -> std::process::ExitCode {
         asked.strictness,
         asked.preview,
         asked.older_parent_tls.as_ref(),
-        previous_snapshot,
+        previous.as_deref().map(View::new),
+        previous.as_ref(),
         &mut out,
     );
     drop(out);

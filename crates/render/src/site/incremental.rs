@@ -28,13 +28,13 @@ use jiff::Timestamp;
 use super::date::PostDate;
 use super::post::Post;
 
-/// What the earlier render offers: its record and its bodies.
-pub trait Earlier: Sync {
+/// What the previous render offers: its record and its bodies.
+pub trait Previous: Sync {
     /// The site record the earlier render left ([`Record::encode`]); empty when none.
     fn record(&self) -> &[u8];
     /// The body at `path` as the site renderer made it (before anything the server adds).
     fn body(&self, path: &str) -> Option<Cow<'_, [u8]>>;
-    /// As [`Earlier::body`], as a body the new site can hold: a copy unless the earlier render
+    /// As [`Previous::body`], as a body the new site can hold: a copy unless the earlier render
     /// can share its bytes (the render worker's mapping of the snapshot it replaces), which
     /// spares a reload copying every page it keeps.
     fn shared_body(&self, path: &str) -> Option<bytes::Bytes> {
@@ -215,7 +215,7 @@ struct Kept<'e> {
 
 /// The earlier render's record, parsed, and the record of this render being collected.
 pub struct Record<'e> {
-    earlier: Option<&'e dyn Earlier>,
+    earlier: Option<&'e dyn Previous>,
     fingerprints: (u64, u64),
     /// Keyed by source path; a path that is not UTF-8 is never reused (the record holds it
     /// lossily).
@@ -248,7 +248,7 @@ impl<'e> Record<'e> {
     /// Reads `earlier`'s record: its posts are usable under the same `posts_fingerprint`,
     /// its pages under the same `pages_fingerprint` too.
     pub fn new(
-        earlier: Option<&'e dyn Earlier>,
+        earlier: Option<&'e dyn Previous>,
         posts_fingerprint: u64,
         pages_fingerprint: u64,
     ) -> Record<'e> {
@@ -868,7 +868,7 @@ mod tests {
         bodies: HashMap<String, Vec<u8>>,
     }
 
-    impl Earlier for Old {
+    impl Previous for Old {
         fn record(&self) -> &[u8] {
             &self.record
         }

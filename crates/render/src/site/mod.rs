@@ -191,7 +191,7 @@ pub fn build_including_drafts(root: &Path, drafts: bool) -> Build {
 pub fn build_incremental(
     root: &Path,
     drafts: bool,
-    earlier: Option<&dyn incremental::Earlier>,
+    earlier: Option<&dyn incremental::Previous>,
 ) -> (Build, Vec<u8>) {
     let mut collect = Collect::default();
     let (mut build, record) = build_streamed(root, drafts, earlier, &mut collect);
@@ -246,7 +246,7 @@ impl Collect {
 pub fn build_streamed(
     root: &Path,
     drafts: bool,
-    earlier: Option<&dyn incremental::Earlier>,
+    earlier: Option<&dyn incremental::Previous>,
     stream: &mut dyn PageStream,
 ) -> (Build, Vec<u8>) {
     let mut problems = Vec::new();
@@ -274,7 +274,7 @@ struct Done {
 fn build_site(
     root: &Path,
     drafts: bool,
-    earlier: Option<&dyn incremental::Earlier>,
+    earlier: Option<&dyn incremental::Previous>,
     stream: &mut dyn PageStream,
     done: &mut Done,
     problems: &mut Vec<Problem>,
