@@ -1221,8 +1221,8 @@ mod tests {
     }
 
     /// Every flag `A` declares, which is every flag the command's parser accepts, is named in
-    /// the command's `--help` and in its synopsis in the README; any other is refused. (The
-    /// other direction, every flag in the help accepted, runs the binary: tests/cli.rs.)
+    /// the command's `--help` and in its synopsis in the README, which names no other; any other
+    /// is refused. (Every flag in the help accepted runs the binary: tests/cli.rs.)
     fn declared_flags_are_documented<A: Args>(command: &str) -> &str {
         let help = command_usage(COMMANDS.iter().find(|c| c.name == command).unwrap());
         let readme = readme_synopsis(command);
@@ -1233,6 +1233,17 @@ mod tests {
                 readme.contains(&name),
                 "README's `forkblog {command}` lacks {name}"
             );
+        }
+        // And the README names no flag the command does not take (serve's TLS flags only
+        // with HTTPS built).
+        let declared: Vec<String> = A::flags().iter().map(|f| format!("--{}", f.name)).collect();
+        for word in readme.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+            if word.starts_with("--") && word.len() > 2 && cfg!(feature = "https") {
+                assert!(
+                    declared.iter().any(|d| d == word),
+                    "README's `forkblog {command}` names {word}, which it does not take"
+                );
+            }
         }
         let mut parser = lexopt::Parser::from_args(["--no-such"]);
         let refused = parse::<A>(&mut parser, command, None);
