@@ -355,10 +355,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     };
     match (command.run)(parser) {
         Ok(code) => code,
-        Err(Usage(message)) => usage_error(
-            &format!("{}: {message}", command.name),
-            &command_usage(command),
-        ),
+        Err(Usage(message)) => {
+            eprintln!(
+                "forkblog {}: {message}\n\n{}",
+                command.name,
+                command_usage(command)
+            );
+            ExitCode::from(2)
+        }
     }
 }
 

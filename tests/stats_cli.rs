@@ -209,7 +209,7 @@ fn usage_errors_and_unreadable_files() {
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.starts_with("forkblog: stats: unknown option '--no-such-flag'"),
+        err.starts_with("forkblog stats: unknown option '--no-such-flag'"),
         "{err}"
     );
     assert!(err.contains("USAGE:\n    forkblog stats"), "{err}");
