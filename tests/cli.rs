@@ -1,4 +1,5 @@
-//! The other commands: check, build, new, and usage errors.
+//! The other commands: check, build, new, usage errors, and every command's `--help` against
+//! what its parser accepts.
 
 mod common;
 
@@ -118,6 +119,16 @@ fn usage_errors_exit_2() {
         &["serve", "--max-children", "0"][..],
         &["serve", "--watchdog", "18446744073709551615"][..],
         &["serve", "--head-timeout", "0"][..],
+        #[cfg(feature = "stats")]
+        &["stats", "--no-such"][..],
+        #[cfg(feature = "stats")]
+        &["stats", "--since", "2026-02-02", "--until", "2026-01-01"][..],
+        #[cfg(feature = "import")]
+        &["import"][..],
+        #[cfg(feature = "import")]
+        &["import", "gatsby", "old"][..],
+        #[cfg(feature = "import")]
+        &["import", "hugo", "old", "extra"][..],
     ] {
         let output = forkblog(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -129,4 +140,96 @@ fn usage_errors_exit_2() {
     let help = forkblog(&["--help"]);
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("SIGNALS"));
+}
+
+/// A value of the kind a help line's placeholder names, which the parser must take.
+fn sample(placeholder: &str) -> &'static str {
+    match placeholder {
+        "ADDR:PORT" => "127.0.0.1:0",
+        "N" | "SECS" => "7",
+        "PEM" => "/k.pem",
+        "IP" => "::1",
+        "CIDR" => "10.0.0.0/8",
+        "SOURCE" => "forwarded",
+        "PATH" => "/x",
+        "DATE" => "2026-11-01",
+        "LIST" => "ai,search",
+        "WHICH" => "peer",
+        _ => "x",
+    }
+}
+
+/// The flags a command's help lists in its OPTIONS, each with its placeholder (if it takes a
+/// value), and every `--word` anywhere in that help.
+fn options_in_help(help: &str) -> (Vec<(String, Option<String>)>, Vec<String>) {
+    let options = help
+        .split("\nOPTIONS:\n")
+        .nth(1)
+        .expect("an OPTIONS section")
+        .lines()
+        .take_while(|l| l.starts_with("    --"))
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next().unwrap().to_string();
+            // A placeholder is in capitals (DIR, ADDR:PORT); the help after it is not.
+            let value = words
+                .next()
+                .filter(|w| {
+                    w.chars()
+                        .all(|c| c.is_ascii_uppercase() || ":|_".contains(c))
+                })
+                .map(str::to_string);
+            (name, value)
+        })
+        .collect();
+    let mentioned = help
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(str::to_string)
+        .collect();
+    (options, mentioned)
+}
+
+/// Every `--flag` a command's `--help` names is one of its OPTIONS, and the real binary takes
+/// it (with a value of its placeholder's kind): `CMD --flag VALUE --help` stops at `--help`
+/// after parsing the flag, so nothing runs, and an unknown flag or a refused value exits 2.
+/// (The other direction, every flag the parser accepts in the help, is `cli::tests`.)
+#[test]
+fn every_flag_in_each_commands_help_is_accepted() {
+    let mut commands = vec!["init", "serve", "check", "build", "new", "reload"];
+    if cfg!(feature = "stats") {
+        commands.push("stats");
+    }
+    if cfg!(feature = "import") {
+        commands.push("import");
+    }
+    let mut tried = 0;
+    for command in commands {
+        let help = forkblog(&[command, "--help"]);
+        assert!(help.status.success(), "{command} --help");
+        let help = String::from_utf8(help.stdout).unwrap();
+        assert!(help.starts_with(&format!("forkblog {command}: ")), "{help}");
+        let (options, mentioned) = options_in_help(&help);
+        assert!(options.iter().any(|(name, _)| name == "--help"), "{help}");
+        for word in &mentioned {
+            assert!(
+                options.iter().any(|(name, _)| name == word),
+                "{command} --help names {word}, which is not among its OPTIONS"
+            );
+        }
+        for (name, value) in &options {
+            let mut argv = vec![command, name.as_str()];
+            argv.extend(value.as_deref().map(sample));
+            argv.push("--help");
+            let out = forkblog(&argv);
+            assert!(
+                out.status.success() && out.stdout.starts_with(help.as_bytes()),
+                "forkblog {argv:?} refused: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            tried += 1;
+        }
+    }
+    // serve alone has more than 30: a parse of the help that found nothing would fail here.
+    assert!(tried > 50, "only {tried} flags tried");
 }

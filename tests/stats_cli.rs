@@ -197,12 +197,29 @@ fn html_report_is_self_contained_with_a_chart_element_per_class() {
 fn usage_errors_and_unreadable_files() {
     let help = stats(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: forkblog stats"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("USAGE:\n    forkblog stats [OPTIONS] [FILE...]"));
+    // The log formats it reads are said, as the report names them.
+    assert!(
+        help.contains("vhost_combined") && help.contains("Caddy JSON"),
+        "{help}"
+    );
 
     let bad = stats(&["--no-such-flag"], None);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("Usage: forkblog stats"));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.starts_with("forkblog stats: unknown option '--no-such-flag'"),
+        "{err}"
+    );
+    assert!(err.contains("USAGE:\n    forkblog stats"), "{err}");
     assert!(bad.stdout.is_empty());
+
+    let backwards = stats(&["--since", "2026-02-02", "--until", "2026-01-01"], None);
+    assert_eq!(backwards.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&backwards.stderr)
+        .contains("--since 2026-02-02 is after --until 2026-01-01"));
+    assert!(backwards.stdout.is_empty());
 
     let missing = stats(&["forkblog.log", "no-such-file.log"], None);
     assert_eq!(missing.status.code(), Some(1));

@@ -20,7 +20,6 @@ mod jekyll;
 mod shortcodes;
 mod zola;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -138,19 +137,9 @@ pub struct Report {
     pub notes: Vec<Problem>,
 }
 
-/// Runs `forkblog import` with the arguments after `import`.
-pub fn run(args: Vec<OsString>) -> ExitCode {
-    let options = match args::parse_args(args) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{}", args::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("forkblog import: {message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
-        }
-    };
+/// Runs `forkblog import` as `options` (parsed and checked by the binary's command line) say:
+/// exit status 0, or 1 when the import failed.
+pub fn run(options: args::Options) -> ExitCode {
     match import(options.generator, &options.source, &options.root) {
         Ok(report) => {
             for note in &report.notes {

@@ -32,7 +32,6 @@ pub use parse::{parse_line, LogLine};
 pub use report::Report;
 pub use tally::{Filter, Tally};
 
-use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -200,22 +199,12 @@ fn verifier(options: &args::Options) -> Result<verify::Verifier, StatsError> {
     Ok(verify::Verifier::new(ranges, resolver))
 }
 
-/// Runs `forkblog stats` with the arguments that follow the subcommand.
+/// Runs `forkblog stats` as `options` (parsed and checked by the binary's command line) say.
 ///
-/// Exit status: 0 on success, 1 when a file cannot be read or written, 2 for a bad argument,
-/// 3 when a source has lines but none in a format this reads (the report is still printed).
-pub fn run(args: Vec<OsString>) -> ExitCode {
-    let options = match args::parse_args(args) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("forkblog stats: {message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
-        }
-    };
-    if options.help {
-        print!("{}", args::USAGE);
-        return ExitCode::SUCCESS;
-    }
+/// Exit status: 0 on success, 1 when a file cannot be read or written, 3 when a source has lines
+/// but none in a format this reads (the report is still printed). A bad argument (2) never gets
+/// here.
+pub fn run(options: args::Options) -> ExitCode {
     let sources = if options.files.is_empty() {
         vec!["-".to_string()]
     } else {
