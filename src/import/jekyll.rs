@@ -68,7 +68,6 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
     s.title = text_of(&config, "title");
     s.description = text_of(&config, "description");
     s.author = text_of(&config, "author");
-    s.base_url = text_of(&config, "url").map(|u| u.trim_end_matches('/').to_string());
     s.language = text_of(&config, "lang").or_else(|| text_of(&config, "locale"));
     s.posts_per_page = config
         .get("paginate")
@@ -76,8 +75,19 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0);
     let baseurl = text_of(&config, "baseurl")
-        .map(|b| b.trim_end_matches('/').to_string())
-        .filter(|b| !b.is_empty() && b != "/");
+        .map(|b| format!("/{}", b.trim_matches('/')))
+        .filter(|b| b != "/");
+    // The site lives under `baseurl` (Jekyll serves its output there and `relative_url` adds
+    // it): forkblog's base_url holds it, and puts every page, file and link under it; the
+    // paths below are the site's own, without it. Without `url:`, the loopback default's.
+    let url = text_of(&config, "url").map(|u| u.trim_end_matches('/').to_string());
+    plan.settings.base_url = match (url, &baseurl) {
+        (url, Some(base)) => Some(format!(
+            "{}{base}",
+            url.unwrap_or_else(|| crate::site::config::Config::default().base_url)
+        )),
+        (url, None) => url,
+    };
     // A `posts` collection's own pattern wins over the site's.
     let collection_pattern = config
         .get("collections")
@@ -91,9 +101,8 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
                 .unwrap_or_else(|| p.to_string()),
             None => style("date").unwrap_or_default().to_string(),
         };
-    let pattern = format!("{}{}", baseurl.as_deref().unwrap_or(""), jekyll_pattern);
-    if permalink::validate(&pattern).is_ok() {
-        s.permalink = Some(pattern.clone());
+    if permalink::validate(&jekyll_pattern).is_ok() {
+        plan.settings.permalink = Some(jekyll_pattern.clone());
     } else {
         plan.note(
             config_name,
@@ -163,13 +172,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             if is_markdown(&rel)
                 || (has_front_matter(&full) && rel.extension().is_some_and(|e| e == "html"))
             {
-                let old_url = old_post_url(
-                    &full,
-                    &jekyll_pattern,
-                    &categories,
-                    baseurl.as_deref(),
-                    &zone,
-                );
+                let old_url = old_post_url(&full, &jekyll_pattern, &categories, &zone);
                 if old_url.is_none() {
                     plan.note(
                         &rel,
@@ -227,7 +230,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         if front && (is_markdown(&rel) || name.ends_with(".html")) {
-            let old_url = old_page_url(&full, &parts, baseurl.as_deref());
+            let old_url = old_page_url(&full, &parts);
             let mut to = PathBuf::from(crate::site::PAGES_DIR);
             to.push(&rel);
             plan.items.push(Item {
@@ -257,9 +260,6 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         let mut to = PathBuf::from(crate::site::TEMPLATES_DIR).join("root");
-        if let Some(base) = &baseurl {
-            to.push(base.trim_start_matches('/'));
-        }
         to.push(&rel);
         plan.files.push((rel, to));
     }
@@ -290,7 +290,6 @@ fn old_post_url(
     path: &Path,
     pattern: &str,
     folder_categories: &[String],
-    baseurl: Option<&str>,
     zone: &jiff::tz::TimeZone,
 ) -> Option<String> {
     let front = front_of(path).unwrap_or_default();
@@ -336,14 +335,7 @@ fn old_post_url(
             u.to_string()
         }
     });
-    let url = match own {
-        Some(u) => u,
-        None => format!(
-            "{}{}",
-            baseurl.unwrap_or(""),
-            permalink::expand(pattern, &facts)
-        ),
-    };
+    let url = own.unwrap_or_else(|| permalink::expand(pattern, &facts));
     permalink::normalize(&url)
 }
 
@@ -367,7 +359,7 @@ fn date_has_offset(path: &Path) -> bool {
 }
 
 /// The URL Jekyll gave a page: its own `permalink`, else its path with `.md` as `.html`.
-fn old_page_url(path: &Path, parts: &[String], baseurl: Option<&str>) -> String {
+fn old_page_url(path: &Path, parts: &[String]) -> String {
     let front = front_of(path).unwrap_or_default();
     let own = front.url.filter(|u| !u.contains(':'));
     let url = match own {
@@ -386,7 +378,7 @@ fn old_page_url(path: &Path, parts: &[String], baseurl: Option<&str>) -> String 
                 .strip_suffix("index.html")
                 .unwrap_or(&joined)
                 .to_string();
-            format!("{}/{joined}", baseurl.unwrap_or(""))
+            format!("/{joined}")
         }
     };
     permalink::normalize(&url).unwrap_or_else(|| "/".into())

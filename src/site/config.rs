@@ -3,7 +3,9 @@
 //!
 //! ```toml
 //! title = "My blog"
-//! base_url = "https://blog.example.org"   # absolute URLs in the feed, sitemap and robots.txt
+//! base_url = "https://blog.example.org"   # absolute URLs in the feed, sitemap and robots.txt;
+//!                                         # a path (`https://example.org/notes`) serves the
+//!                                         # whole site under it (see `Config::base_path`)
 //! author = "Ada"
 //! description = "Notes on small servers"
 //! language = "en"
@@ -39,7 +41,8 @@ pub const FILE_NAME: &str = "forkblog.toml";
 pub struct Config {
     /// The blog's name.
     pub title: String,
-    /// Scheme and host (and port) the site is reached at, without a trailing `/`.
+    /// Scheme and host (and port) the site is reached at, and the path it lives under if any,
+    /// without a trailing `/`.
     pub base_url: String,
     /// Author named in the feed and page metadata.
     pub author: String,
@@ -87,6 +90,24 @@ pub enum FeedIds {
     Url,
     /// jekyll-feed's: the absolute URL of the post's folder joined with its slug, no extension.
     Jekyll,
+}
+
+impl Config {
+    /// The path of `base_url` (`/notes` for `https://example.org/notes`), or `""` for a site at
+    /// the root of its host. Every resource is served under it and root-relative links carry it;
+    /// the site's own paths (permalinks, `templates/root/`, links written in posts) leave it out.
+    pub fn base_path(&self) -> &str {
+        base_path_of(&self.base_url)
+    }
+}
+
+/// The path part of an absolute URL without a trailing `/`: `""` when there is none.
+fn base_path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match rest.find('/') {
+        Some(at) => rest[at..].trim_end_matches('/'),
+        None => "",
+    }
 }
 
 impl Default for Config {
@@ -315,6 +336,26 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
             format!("base_url {base:?} must be an absolute http:// or https:// URL"),
         ));
     }
+    // The path is a prefix of resource paths (stored decoded) and of links (written encoded):
+    // plain segments are both at once.
+    let path = config.base_path();
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    if !path.is_empty() && !path[1..].split('/').all(plain) {
+        return Err((
+            key_line("base_url"),
+            format!(
+                "base_url {base:?}: its path {path:?} may hold only letters, digits, `-`, `.`, \
+                 `_` and `~` between slashes"
+            ),
+        ));
+    }
     if config.posts_per_page == 0 {
         return Err((
             key_line("posts_per_page"),
@@ -336,11 +377,15 @@ mod tests {
         let (c, w) = parse("title = \"T\"\nbase_url = \"https://x.org/\"\nposts_per_page = 3\ntitel = 1\n[server]\nlisten = \"x\"\n").unwrap();
         assert_eq!(c.title, "T");
         assert_eq!(c.base_url, "https://x.org");
+        assert_eq!(c.base_path(), "");
         assert_eq!(c.posts_per_page, 3);
         assert_eq!(
             w,
             vec![(Some(4), "unknown setting `titel` (ignored)".to_string())]
         );
+        let (c, _) = parse("base_url = \"https://x.org/notes/en/\"").unwrap();
+        assert_eq!(c.base_url, "https://x.org/notes/en");
+        assert_eq!(c.base_path(), "/notes/en");
     }
 
     #[test]
@@ -352,6 +397,9 @@ mod tests {
         assert!(parse("title = \n").is_err());
         assert_eq!(parse("\npermalink = \"/:nope/\"").unwrap_err().0, Some(2));
         assert!(parse("feed_paths = []").is_err());
+        assert!(parse("base_url = \"https://x.org/a b\"").is_err());
+        assert!(parse("base_url = \"https://x.org/a?q\"").is_err());
+        assert!(parse("base_url = \"https://x.org/a//b\"").is_err());
         assert!(parse("feed_ids = \"guid\"").is_err());
         assert!(parse("highlight = \"yes\"").is_err());
         assert!(parse("highlight = true").unwrap().0.highlight);

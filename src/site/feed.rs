@@ -118,7 +118,7 @@ pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> Str
         let _ = writeln!(
             out,
             "    <content type=\"html\" xml:base=\"{url}\">{}</content>",
-            xml_escape(&post.html)
+            xml_escape(&super::links::with_prefix(&post.html, config.base_path()))
         );
         out.push_str("  </entry>\n");
     }

@@ -135,6 +135,7 @@ pub mod pages;
 pub(crate) mod par;
 pub mod permalink;
 pub mod post;
+mod prefix;
 pub mod redirect;
 pub mod sitemap;
 mod social;
@@ -299,6 +300,23 @@ fn build_site(
     problems.extend(settings.warnings);
     tmark("settings");
     let config = settings.config;
+    // A site under a path is built on its own paths and put under the path as it is handed on.
+    let base_path = config.base_path();
+    let (mut under, earlier_under);
+    let (stream, earlier): (&mut dyn PageStream, _) = match base_path {
+        "" => (stream, earlier),
+        prefix => {
+            under = prefix::Stream {
+                inner: stream,
+                prefix,
+            };
+            earlier_under = earlier.map(|inner| prefix::Earlier { inner, prefix });
+            let earlier = earlier_under
+                .as_ref()
+                .map(|e| e as &dyn incremental::Earlier);
+            (&mut under, earlier)
+        }
+    };
     let files = match files::SiteFiles::open(root, config.follow_symlinks) {
         Ok(files) => files,
         Err(problem) => {
@@ -541,7 +559,7 @@ fn build_site(
             let mut found = Vec::new();
             if let Some(source) = sources.get(resource.path.as_str()) {
                 if !record.links_known_good(&resource.path) {
-                    links::check(resource, source, &paths, &mut found);
+                    links::check(resource, source, &paths, base_path, &mut found);
                 }
             }
             found

@@ -209,7 +209,13 @@ impl<'a, 'r> Pages<'a, 'r> {
                 };
                 // A rendered page's String grew by doubling: up to half of it is slack, which
                 // would stay allocated, 10,000 pages over, for as long as the site is held.
-                let mut body = self.templates.render(template, ctx)?.into_bytes();
+                let body = self.templates.render(template, ctx)?;
+                // Under `base_url`'s path before the place of a post's HTML in it is taken.
+                let body = match super::links::with_prefix(&body, self.config.base_path()) {
+                    std::borrow::Cow::Owned(under) => under,
+                    std::borrow::Cow::Borrowed(_) => body,
+                };
+                let mut body = body.into_bytes();
                 body.shrink_to_fit();
                 (body.into(), false)
             }
