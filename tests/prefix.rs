@@ -510,3 +510,44 @@ fn a_hugo_site_with_a_path_in_base_url_answers_every_url_hugo_wrote() {
         "not answered 200: {missing:?} of {urls:?}"
     );
 }
+
+/// The entry ids of an Atom feed, in order.
+fn entry_ids(feed: &str) -> Vec<String> {
+    feed.split("<entry")
+        .skip(1)
+        .filter_map(|entry| {
+            let start = entry.find("<id>")? + 4;
+            Some(entry[start..start + entry[start..].find("</id>")?].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn jekyll_feed_ids_are_kept_with_and_without_the_sites_url() {
+    for url in ["", "url: https://example.org\n"] {
+        let work = TempDir::new("prefix-feed-ids");
+        let src = work.path().join("src");
+        let config = format!("title: T\n{url}baseurl: /notes\nplugins:\n  - jekyll-feed\n");
+        let files: &[(&str, &[u8])] = &[
+            ("_config.yml", config.as_bytes()),
+            (
+                "_posts/2024-01-02-hello.md",
+                b"---\ntitle: Hello\ncategories: [news]\n---\nx\n",
+            ),
+            (
+                "_posts/2024-01-03-pretty-one.md",
+                b"---\ntitle: P\npermalink: /p/:title/\n---\nx\n",
+            ),
+            ("_posts/2024-01-04-café.md", b"---\ntitle: C\n---\nx\n"),
+        ];
+        generate(&src, files, &mut Command::new("jekyll"), &["build"]);
+        let old = std::fs::read_to_string(src.with_file_name("output").join("feed.xml")).unwrap();
+        let old_ids = entry_ids(&old);
+        assert_eq!(old_ids.len(), 3, "{old}");
+        let root = work.path().join("root");
+        import(Generator::Jekyll, &src, &root).expect("import");
+        let site = forkblog::site::build(&root).site.expect("builds");
+        let new_ids = entry_ids(text(&site, "/notes/feed.xml"));
+        assert_eq!(new_ids, old_ids, "with {url:?}");
+    }
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{dest, front_of, has_front_matter, is_markdown, read_settings, text_of, Item, Plan};
+use crate::site::config::FeedIds;
 use crate::site::date::PostDate;
 use crate::site::permalink::{self, Facts};
 use crate::site::post::name_parts;
@@ -141,7 +142,11 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         plan.settings
             .feed_paths
             .push(format!("/{}", path.trim_start_matches('/')));
-        plan.settings.jekyll_feed_ids = true;
+        // Its ids are `absolute_url`s: paths alone when the site set no `url`.
+        plan.settings.feed_ids = Some(match text_of(&config, "url") {
+            Some(_) => FeedIds::Jekyll,
+            None => FeedIds::JekyllPath,
+        });
     }
     for plugin in &plugins {
         if ![

@@ -66,8 +66,8 @@ pub struct Settings {
     pub permalink: Option<String>,
     /// `feed_paths`.
     pub feed_paths: Vec<String>,
-    /// `feed_ids = "jekyll"`.
-    pub jekyll_feed_ids: bool,
+    /// `feed_ids`, when not the default.
+    pub feed_ids: Option<crate::site::config::FeedIds>,
     /// `math = true`: the old site loaded MathJax or KaTeX.
     pub math: bool,
     /// `section_feeds`: (feed path, folder under `posts/`).
@@ -402,8 +402,8 @@ fn config_text(settings: &Settings) -> String {
         let list: Vec<String> = settings.feed_paths.iter().map(|p| quote(p)).collect();
         out.push_str(&format!("feed_paths = [{}]\n", list.join(", ")));
     }
-    if settings.jekyll_feed_ids {
-        out.push_str("feed_ids = \"jekyll\"\n");
+    if let Some(ids) = settings.feed_ids {
+        out.push_str(&format!("feed_ids = {}\n", quote(ids.name())));
     }
     if settings.math {
         out.push_str("math = true\n");

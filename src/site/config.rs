@@ -15,7 +15,8 @@
 //! follow_symlinks = "never"               # "inside": follow links that stay in the site root
 //! permalink = "/posts/:slug/"             # where posts are served (see site::permalink)
 //! feed_paths = ["/feed.xml"]              # the feed's path, then other paths serving it too
-//! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
+//! feed_ids = "url"                        # entry ids: "url", "jekyll" (jekyll-feed's ids), or
+//!                                         # "jekyll-path" (theirs on a site without `url:`)
 //! highlight = false                       # highlight code blocks (costs render time)
 //! math = false                            # $...$ and $$...$$ rendered to MathML
 //! toc = false                             # a table of contents atop each post (or `toc` in one)
@@ -90,6 +91,21 @@ pub enum FeedIds {
     Url,
     /// jekyll-feed's: the absolute URL of the post's folder joined with its slug, no extension.
     Jekyll,
+    /// jekyll-feed's on a site without `url:` (its `absolute_url` then gives a path): as
+    /// [`FeedIds::Jekyll`] without scheme and host, so `/notes/2024/01/02/hello`.
+    #[serde(rename = "jekyll-path")]
+    JekyllPath,
+}
+
+impl FeedIds {
+    /// The setting's value in `forkblog.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedIds::Url => "url",
+            FeedIds::Jekyll => "jekyll",
+            FeedIds::JekyllPath => "jekyll-path",
+        }
+    }
 }
 
 impl Config {
@@ -310,13 +326,13 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
                 None => return Err((key_line(key), "`highlight` must be true or false".into())),
             },
             "feed_ids" => {
-                config.feed_ids = match value.as_str() {
-                    Some("url") => FeedIds::Url,
-                    Some("jekyll") => FeedIds::Jekyll,
-                    _ => {
+                let all = [FeedIds::Url, FeedIds::Jekyll, FeedIds::JekyllPath];
+                config.feed_ids = match all.into_iter().find(|i| value.as_str() == Some(i.name())) {
+                    Some(ids) => ids,
+                    None => {
                         return Err((
                             key_line(key),
-                            "`feed_ids` must be \"url\" or \"jekyll\"".into(),
+                            "`feed_ids` must be \"url\", \"jekyll\" or \"jekyll-path\"".into(),
                         ))
                     }
                 }
@@ -416,5 +432,7 @@ mod tests {
         assert_eq!(c.permalink, "/:year/:month/:day/:title.html");
         assert_eq!(c.feed_paths, ["/atom.xml", "/feed.xml"]);
         assert_eq!(c.feed_ids, FeedIds::Jekyll);
+        let (c, _) = parse("feed_ids = \"jekyll-path\"").unwrap();
+        assert_eq!(c.feed_ids, FeedIds::JekyllPath);
     }
 }

@@ -135,13 +135,18 @@ pub fn entry_id(config: &Config, post: &Post) -> String {
     let path = post.path();
     match config.feed_ids {
         FeedIds::Url => format!("{base}{}", encode_path(&path)),
-        FeedIds::Jekyll => {
-            // jekyll-feed: the post's folder (its URL up to the last `/`, a trailing one dropped
-            // first) joined with its slug.
+        FeedIds::Jekyll | FeedIds::JekyllPath => {
+            // jekyll-feed: `post.id | absolute_url`, the post's folder (its URL up to the last
+            // `/`, a trailing one dropped first) joined with its slug; without the site's `url`,
+            // `absolute_url` gives the path under `baseurl` alone.
             let trimmed = path.strip_suffix('/').unwrap_or(&path);
             let folder = &trimmed[..trimmed.rfind('/').unwrap_or(0)];
+            let site = match config.feed_ids {
+                FeedIds::JekyllPath => config.base_path(),
+                _ => base,
+            };
             format!(
-                "{base}{}",
+                "{site}{}",
                 encode_path(&format!("{folder}/{}", post.name_slug))
             )
         }
