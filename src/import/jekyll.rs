@@ -218,7 +218,9 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
         let full = src.join(&rel);
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let front = has_front_matter(&full);
-        if front && ["feed.xml", "atom.xml", "rss.xml", "index.xml"].contains(&name) {
+        // A `feed.json` is a JSON Feed: forkblog serves one of the same posts there.
+        let feed_names = ["feed.xml", "atom.xml", "rss.xml", "index.xml", "feed.json"];
+        if front && feed_names.contains(&name) {
             let path = format!("/{}", parts.join("/"));
             if !plan.settings.feed_paths.contains(&path) {
                 plan.settings.feed_paths.push(path);
@@ -226,7 +228,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             plan.note(
                 &rel,
                 None,
-                "feed template replaced by forkblog's Atom feed at this path",
+                "feed template replaced by forkblog's feed at this path",
             );
             continue;
         }

@@ -15,6 +15,7 @@
 //! follow_symlinks = "never"               # "inside": follow links that stay in the site root
 //! permalink = "/posts/:slug/"             # where posts are served (see site::permalink)
 //! feed_paths = ["/feed.xml"]              # the feed's path, then other paths serving it too
+//!                                         # (`.json` ones as a JSON Feed)
 //! feed_ids = "url"                        # entry ids: "url", "jekyll" (jekyll-feed's ids), or
 //!                                         # "jekyll-path" (theirs on a site without `url:`)
 //! highlight = false                       # highlight code blocks (costs render time)

@@ -411,7 +411,6 @@ fn build_site(
     };
     record.fill_html(&mut posts[..in_feed]);
     record.fill_html(&mut translations);
-    let feed = feed::atom(&config, &posts, site_modified);
     let feed_modified = posts
         .iter()
         .take(if config.feed_entries == 0 {
@@ -421,14 +420,18 @@ fn build_site(
         })
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
+    let feed = feed::atom(&config, &posts, site_modified);
     let feed_resources: Vec<Resource> = config
         .feed_paths
         .iter()
-        .map(|path| Resource {
-            path: path.clone(),
-            content_type: feed::CONTENT_TYPE.into(),
-            last_modified: feed_modified,
-            body: feed.clone().into_bytes().into(),
+        .map(|path| {
+            let (content_type, body) = feed::at_path(path, &config, &posts, &feed);
+            Resource {
+                path: path.clone(),
+                content_type: content_type.into(),
+                last_modified: feed_modified,
+                body: body.into_bytes().into(),
+            }
         })
         .collect();
     let mut feed_resources = feed_resources;
@@ -1247,13 +1250,13 @@ fn section_feeds(
                 .iter()
                 .map(|p| p.modified)
                 .fold(site_modified, jiff::Timestamp::max);
+            let atom = feed::atom(config, &chosen, site_modified);
+            let (content_type, body) = feed::at_path(path, config, &chosen, &atom);
             Resource {
                 path: path.clone(),
-                content_type: feed::CONTENT_TYPE.into(),
+                content_type: content_type.into(),
                 last_modified: modified,
-                body: feed::atom(config, &chosen, site_modified)
-                    .into_bytes()
-                    .into(),
+                body: body.into_bytes().into(),
             }
         })
         .collect()

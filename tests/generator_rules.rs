@@ -1,0 +1,78 @@
+//! Small rules of the generators a moved site relies on: a JSON feed stays JSON, footnotes
+//! sit at the end of the article, and a `{%` that is part of a URL is no Liquid tag.
+
+mod common;
+mod import_common;
+
+use common::site::{get, text, TempSite};
+use forkblog::import::{import, Generator};
+use import_common::Scratch;
+
+#[test]
+fn a_json_feed_path_serves_a_json_feed_with_the_atom_feeds_ids() {
+    let site = TempSite::new("json-feed");
+    site.file(
+        "forkblog.toml",
+        "base_url = \"https://example.org\"\nfeed_paths = [\"/feed.xml\", \"/feed.json\"]\n\
+         feed_ids = \"jekyll\"\n",
+    )
+    .file(
+        "posts/2024-01-02-hello.md",
+        "---\ntitle: Hello\ntags: [a]\n---\nSee [about](/about/).\n",
+    )
+    .file("posts/2024-01-03-two.md", "---\ntitle: Two\n---\nTwo.\n")
+    .file("pages/about.md", "---\ntitle: About\n---\nx\n");
+    let built = site.site();
+    let json = get(&built, "/feed.json").expect("/feed.json served");
+    assert!(
+        json.content_type.starts_with("application/json"),
+        "{}",
+        json.content_type
+    );
+    let feed: serde_json::Value = serde_json::from_slice(&json.body).expect("JSON");
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(feed["feed_url"], "https://example.org/feed.json");
+    let items = feed["items"].as_array().expect("items");
+    let ids: Vec<String> = items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "https://example.org/posts/two",
+            "https://example.org/posts/hello"
+        ]
+    );
+    let atom = text(&built, "/feed.xml");
+    assert!(ids
+        .iter()
+        .all(|id| atom.contains(&format!("<id>{id}</id>"))));
+    assert_eq!(items[1]["url"], "https://example.org/posts/hello/");
+    assert!(items[1]["content_html"]
+        .as_str()
+        .unwrap_or("")
+        .contains("href=\"/about/\""));
+    assert_eq!(items[1]["tags"], serde_json::json!(["a"]));
+    assert!(get(&built, "/feed.xml")
+        .unwrap()
+        .content_type
+        .starts_with("application/atom+xml"));
+}
+
+#[test]
+fn a_jekyll_json_feed_template_becomes_a_json_feed_at_its_path() {
+    let s = Scratch::new("json-feed");
+    s.file("_config.yml", "title: T\nurl: https://example.org\n")
+        .file("_posts/2024-01-02-hello.md", "---\ntitle: Hello\n---\nx\n")
+        .file(
+            "feed.json",
+            "---\nlayout: null\n---\n{ \"version\": \"https://jsonfeed.org/version/1\", \"items\": [] }\n",
+        );
+    import(Generator::Jekyll, &s.src(), &s.dest()).expect("import");
+    let built = forkblog::site::build(&s.dest()).site.expect("builds");
+    let json = get(&built, "/feed.json").expect("/feed.json served");
+    assert!(json.content_type.starts_with("application/json"));
+    let feed: serde_json::Value = serde_json::from_slice(&json.body).expect("JSON");
+    assert_eq!(feed["items"][0]["title"], "Hello");
+}
