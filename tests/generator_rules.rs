@@ -76,3 +76,23 @@ fn a_jekyll_json_feed_template_becomes_a_json_feed_at_its_path() {
     let feed: serde_json::Value = serde_json::from_slice(&json.body).expect("JSON");
     assert_eq!(feed["items"][0]["title"], "Hello");
 }
+
+#[test]
+fn footnotes_sit_at_the_end_of_the_article_as_kramdown_and_goldmark_put_them() {
+    let site = TempSite::new("footnotes");
+    site.file(
+        "posts/2024-01-02-notes.md",
+        "---\ntitle: Notes\n---\nFirst[^1] paragraph.\n\n[^1]: The note, written here.\n\n\
+         ## Later\n\nThe last paragraph.\n",
+    );
+    let built = site.site();
+    let page = text(&built, "/posts/notes/");
+    let last = page.find("The last paragraph.").expect("text");
+    let note = page.find("The note, written here.").expect("note");
+    assert!(
+        last < note,
+        "the footnote comes before the end of the text:\n{page}"
+    );
+    let article_end = page.find("</article>").expect("article");
+    assert!(note < article_end, "{page}");
+}
