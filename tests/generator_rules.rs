@@ -96,3 +96,16 @@ fn footnotes_sit_at_the_end_of_the_article_as_kramdown_and_goldmark_put_them() {
     let article_end = page.find("</article>").expect("article");
     assert!(note < article_end, "{page}");
 }
+
+#[test]
+fn a_brace_before_a_percent_escape_in_an_image_url_is_no_liquid_tag() {
+    let site = TempSite::new("percent-brace");
+    site.file(
+        "posts/2024-01-02-chart.md",
+        "---\ntitle: Chart\n---\n![chart](https://img.example/c?c={%22type%22:%22bar%22})\n",
+    );
+    // `site()` insists on no problem at all: `check` says nothing of it.
+    let built = site.site();
+    assert!(text(&built, "/posts/chart/")
+        .contains("src=\"https://img.example/c?c=%7B%22type%22:%22bar%22%7D\""));
+}

@@ -150,6 +150,13 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
             at += here.len() - after.len() + stop;
             continue;
         }
+        if is_percent_escape(&rest[..at], here) {
+            // `{%22` in a URL: a `{` before an escaped character, which no Liquid tag name
+            // starts with (Liquid itself would refuse it as an unknown tag).
+            out.text.push_str("{%");
+            at += 2;
+            continue;
+        }
         let (open, close) = if here.starts_with("{%") {
             ("{%", "%}")
         } else {
@@ -272,6 +279,21 @@ fn next_mark(here: &str) -> Option<usize> {
     })
 }
 
+/// Whether the `{%` that `here` starts with (`before` is the text before it on its line) is a
+/// `{` followed by a percent escape inside a URL, `...?c={%22a%22:1}`: two hex digits follow,
+/// and the `{` is not preceded by whitespace.
+fn is_percent_escape(before: &str, here: &str) -> bool {
+    let hex = here
+        .as_bytes()
+        .get(2..4)
+        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+    let in_word = before
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace());
+    hex && here.starts_with("{%") && in_word
+}
+
 /// The start of `{% NAME %}` in `text` and the offset just past it.
 fn find_tag(text: &str, name: &str) -> Option<(usize, usize)> {
     let mut from = 0;
@@ -351,6 +373,18 @@ mod tests {
             p.text
         );
         assert_eq!(unmark("7a6f6c613a63").as_deref(), Some("zola:c"));
+    }
+
+    #[test]
+    fn a_percent_escape_after_a_brace_in_a_url_is_no_tag() {
+        let body = "![chart](https://img.example/c?c={%22type%22:%22bar%22})\n[q](/s?q={%7Bx})\n";
+        let p = run(body);
+        assert!(p.leftovers.is_empty(), "{:?}", p.leftovers);
+        assert_eq!(p.text, body);
+        // A tag is still one, and an unclosed one is still said.
+        assert_eq!(run("a {% if x %} b\n").leftovers.len(), 1);
+        assert_eq!(run("a {%22 b\n").leftovers.len(), 1, "not in a URL");
+        assert_eq!(run("{%22\n").leftovers.len(), 1, "nothing before it");
     }
 
     #[test]
