@@ -422,8 +422,9 @@ fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
         ("_layouts/default.html", b"<html><body>{{ content }}</body></html>\n"),
         (
             "_posts/2024-01-02-hello.md",
-            b"---\nlayout: default\ntitle: Hello\n---\nSee [about]({{ '/about/' | relative_url }}) \
-              and ![x]({{ site.baseurl }}/img/x.png).\n",
+            b"---\nlayout: default\ntitle: Hello\n---\nSee [about]({{ '/about/' | relative_url }}), \
+              ![x]({{ site.baseurl }}/img/x.png), [c]({{ \"contact.html\" | absolute_url }}) \
+              and [notes](/notes/files/notes.txt).\n",
         ),
         (
             "_posts/2024-02-03-second-post.md",
@@ -453,6 +454,9 @@ fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
         assert!(urls.iter().any(|u| u == expected), "jekyll wrote {urls:?}");
     }
     let missing = unanswered(Generator::Jekyll, &src, work.path(), &urls, &[]);
+    // Nothing left raw, no link broken, no setting lost.
+    let build = forkblog::site::build(&work.path().join("root"));
+    assert!(build.problems.is_empty(), "{:#?}", build.problems);
     let config = std::fs::read_to_string(work.path().join("root/forkblog.toml")).unwrap();
     assert!(
         config.contains("base_url = \"https://example.org/notes\""),

@@ -196,6 +196,10 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         let top = parts.first().cloned().unwrap_or_default();
+        if TOOLING.contains(&top.as_str()) || rel == config_name || rel == Path::new("_config.yaml")
+        {
+            continue;
+        }
         if top.starts_with('_') {
             if !noted_dirs.contains(&top) {
                 noted_dirs.push(top.clone());
@@ -210,9 +214,6 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
                 };
                 plan.note(Path::new(&top), None, what);
             }
-            continue;
-        }
-        if TOOLING.contains(&top.as_str()) || rel == Path::new("_config.yml") {
             continue;
         }
         let full = src.join(&rel);

@@ -2,7 +2,7 @@
 //!
 //! The part of Liquid that Jekyll posts use is carried out: `{% raw %}` (kept as written),
 //! `{% highlight LANG %}` (a fenced code block), `{{ site.url }}`, `{{ site.baseurl }}`,
-//! `{{ page.title }}`, and links to other posts and pages, `{% post_url NAME %}`,
+//! `{{ page.title }}`, `{{ '/PATH' | relative_url }}` (and `absolute_url`), and links to other posts and pages, `{% post_url NAME %}`,
 //! `{% link PATH %}` and Zola's `@/PATH.md`. Those links cannot be resolved until every post is
 //! loaded, so they become [`marker`]s that `build` replaces with the target's URL.
 //!
@@ -239,20 +239,23 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
                 "site.url" => out.text.push_str(values.site_url),
                 "site.baseurl" | "site.base_url" => {}
                 "page.title" => out.text.push_str(values.title),
-                _ => {
-                    let what = if inner.starts_with('<') || inner.starts_with('%') {
-                        "shortcode"
-                    } else if inner.contains('(') {
-                        "shortcode call"
-                    } else {
-                        "template expression"
-                    };
-                    out.leftovers.push((
-                        line_here,
-                        format!("{what} `{}` left as it is", short(&here[..tag_end])),
-                    ));
-                    out.text.push_str(&here[..tag_end]);
-                }
+                _ => match url_filter(inner, values) {
+                    Some(url) => out.text.push_str(&url),
+                    None => {
+                        let what = if inner.starts_with('<') || inner.starts_with('%') {
+                            "shortcode"
+                        } else if inner.contains('(') {
+                            "shortcode call"
+                        } else {
+                            "template expression"
+                        };
+                        out.leftovers.push((
+                            line_here,
+                            format!("{what} `{}` left as it is", short(&here[..tag_end])),
+                        ));
+                        out.text.push_str(&here[..tag_end]);
+                    }
+                },
             }
         }
         at += tag_end;
@@ -276,6 +279,41 @@ fn next_mark(here: &str) -> Option<usize> {
             b'`' => true,
             _ => after.starts_with(b"(@/") || after.starts_with(b": @/"),
         }
+    })
+}
+
+/// `'/PATH' | relative_url` (or `absolute_url`, or `prepend: site.baseurl`), Jekyll's ways of
+/// writing a link under the site's `baseurl`: the path as the site writes it (forkblog puts
+/// root-relative links under `base_url`'s path itself), or with `absolute_url` the path after
+/// the site's URL (which holds that path). `None` for any other expression.
+fn url_filter(inner: &str, values: &Values) -> Option<String> {
+    let mut parts = inner.split('|').map(str::trim);
+    let literal = parts.next()?;
+    let quote = literal.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let path = literal.strip_prefix(quote)?.strip_suffix(quote)?;
+    if path.contains(['\'', '"']) {
+        return None;
+    }
+    let mut absolute = false;
+    let mut any = false;
+    for filter in parts {
+        match filter.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["relative_url"] | ["prepend:", "site.baseurl"] => {}
+            ["absolute_url"] => absolute = true,
+            _ => return None,
+        }
+        any = true;
+    }
+    if !any {
+        return None;
+    }
+    let path = match path.starts_with('/') || path.contains("://") {
+        true => path.to_string(),
+        false => format!("/{path}"),
+    };
+    Some(match absolute && !path.contains("://") {
+        true => format!("{}{path}", values.site_url.trim_end_matches('/')),
+        false => path,
     })
 }
 
@@ -373,6 +411,19 @@ mod tests {
             p.text
         );
         assert_eq!(unmark("7a6f6c613a63").as_deref(), Some("zola:c"));
+    }
+
+    #[test]
+    fn jekylls_url_filters_give_the_path_the_site_writes() {
+        let p = run(
+            "[a]({{ '/about/' | relative_url }}) [b]({{ \"img/x.png\" | absolute_url }}) \
+                     [c]({{ '/c/' | prepend: site.baseurl }}) {{ 'x' | upcase }} {{ 'y' }}\n",
+        );
+        assert_eq!(
+            p.text,
+            "[a](/about/) [b](https://b.example/img/x.png) [c](/c/) {{ 'x' | upcase }} {{ 'y' }}\n"
+        );
+        assert_eq!(p.leftovers.len(), 2, "{:?}", p.leftovers);
     }
 
     #[test]
