@@ -4,6 +4,7 @@
 //! output URL answers 200 once imported.
 
 mod common;
+mod import_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -554,4 +555,46 @@ fn jekyll_feed_ids_are_kept_with_and_without_the_sites_url() {
         let new_ids = entry_ids(text(&site, "/notes/feed.xml"));
         assert_eq!(new_ids, old_ids, "with {url:?}");
     }
+}
+
+#[test]
+fn a_zola_site_with_a_path_in_base_url_keeps_its_urls() {
+    // Zola is not packaged: its URLs by its documented rules, the base URL's path, then the
+    // section's path and the page's slug; aliases, `static/` and the feed under it too.
+    let s = import_common::Scratch::new("prefix-zola");
+    s.file(
+        "config.toml",
+        "base_url = \"https://example.org/notes\"\ntitle = \"T\"\ngenerate_feeds = true\n",
+    )
+    .file(
+        "content/blog/_index.md",
+        "+++\ntitle = \"Blog\"\nsort_by = \"date\"\n+++\n",
+    )
+    .file(
+        "content/blog/hello.md",
+        "+++\ntitle = \"Hello\"\ndate = 2024-01-02\naliases = [\"/old/\"]\n+++\n\
+         See [two](@/blog/second.md) and ![i](/img/x.png).\n",
+    )
+    .file(
+        "content/blog/second.md",
+        "+++\ntitle = \"Second\"\ndate = 2024-01-03\n+++\nx\n",
+    );
+    s.file("static/img/x.png", b"\x89PNG\r\n\x1a\n");
+    import(Generator::Zola, &s.src(), &s.dest()).expect("import");
+    let build = forkblog::site::build(&s.dest());
+    assert!(build.problems.is_empty(), "{:#?}", build.problems);
+    let site = build.site.expect("builds");
+    let urls: Vec<String> = [
+        "/notes/blog/hello/",
+        "/notes/blog/second/",
+        "/notes/old/",
+        "/notes/atom.xml",
+        "/notes/img/x.png",
+    ]
+    .map(String::from)
+    .into();
+    assert!(import_common::unanswered(&site, &urls).is_empty());
+    let post = text(&site, "/notes/blog/hello/");
+    assert!(post.contains("href=\"/notes/blog/second/\""), "{post}");
+    assert!(post.contains("src=\"/notes/img/x.png\""), "{post}");
 }
