@@ -281,6 +281,36 @@ fn served_under_the_prefix_with_the_status_endpoint_where_it_was() {
     server.stop();
 }
 
+#[test]
+fn a_reload_serves_the_edit_under_the_prefix() {
+    let site = notes_site();
+    common::set_mode(&site.root, 0o755);
+    let server = Server::start(&site.root, &[]);
+    let about = server.get("/notes/about/").text();
+    site.file(
+        "posts/second.md",
+        "---\ntitle: Second\ndate: 2024-02-03\n---\nEdited: [about](/about/).\n",
+    );
+    common::set_mode(&site.root, 0o755);
+    server.signal("HUP");
+    let edited = common::wait_until(std::time::Duration::from_secs(60), || {
+        server
+            .get("/notes/posts/second/")
+            .text()
+            .contains("Edited: <a href=\"/notes/about/\">")
+    });
+    assert!(edited, "{}", server.log_text());
+    // Kept from the snapshot before, under its served path.
+    assert_eq!(server.get("/notes/about/").text(), about);
+    assert_eq!(server.get("/").header("location"), Some("/notes/"));
+    assert!(
+        server.log_text().contains("pages as they were"),
+        "{}",
+        server.log_text()
+    );
+    server.stop();
+}
+
 /// Every file under `dir`, as the URL path it is served at under `prefix` (a folder's
 /// `index.html` at the folder).
 fn output_urls(dir: &Path, prefix: &str) -> Vec<String> {
