@@ -471,6 +471,11 @@ fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
         ("index.html", b"---\nlayout: default\n---\n{% for p in site.posts %}<a href=\"{{ p.url | relative_url }}\">{{ p.title }}</a>{% endfor %}\n"),
         ("img/x.png", b"\x89PNG\r\n\x1a\n"),
         ("files/notes.txt", b"plain\n"),
+        ("css/site.css", b"body { margin: 0 }\n"),
+        (
+            "docs/guide.md",
+            b"---\nlayout: default\ntitle: Guide\n---\nBack [home]({{ '/' | relative_url }}).\n",
+        ),
     ];
     let urls = generate(&src, files, &mut Command::new("jekyll"), &["build"]);
     for expected in [
@@ -479,6 +484,8 @@ fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
         "/notes/third/",
         "/notes/about/",
         "/notes/contact.html",
+        "/notes/docs/guide.html",
+        "/notes/css/site.css",
         "/notes/feed.xml",
         "/notes/img/x.png",
     ] {
@@ -507,13 +514,15 @@ fn a_hugo_site_with_a_path_in_base_url_answers_every_url_hugo_wrote() {
         (
             "hugo.toml",
             b"baseURL = \"https://example.org/notes/\"\ntitle = \"Notes\"\n\
-              disableKinds = [\"taxonomy\", \"term\", \"section\"]\n",
+              disableKinds = [\"section\"]\n[taxonomies]\ntag = \"tags\"\n\
+              [outputs]\ntaxonomy = [\"html\"]\nterm = [\"html\"]\n",
         ),
         ("layouts/_default/single.html", b"<html><body>{{ .Content }}</body></html>\n"),
         ("layouts/_default/list.html", b"<html><body>{{ range .Pages }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}</body></html>\n"),
         (
             "content/posts/hello.md",
-            b"+++\ntitle = \"Hello\"\ndate = 2024-01-02\naliases = [\"/old/hello/\"]\n+++\nSee ![x](/notes/img/x.png).\n",
+            b"+++\ntitle = \"Hello\"\ndate = 2024-01-02\naliases = [\"/old/hello/\"]\n\
+              tags = [\"rust\", \"small servers\"]\n+++\nSee ![x](/notes/img/x.png).\n",
         ),
         (
             "content/posts/second.md",
@@ -523,8 +532,8 @@ fn a_hugo_site_with_a_path_in_base_url_answers_every_url_hugo_wrote() {
         ("static/img/x.png", b"\x89PNG\r\n\x1a\n"),
     ];
     let urls = generate(&src, files, &mut Command::new("hugo"), &[]);
-    // Listing kinds (sections, taxonomies and their feeds) are off: forkblog lists posts its
-    // own way, which is not what this test is about. Hugo's alias pages are redirects by
+    // Sections and taxonomy feeds are off: forkblog lists posts its own way (its tag pages
+    // answer where Hugo's did), which is not what this test is about. Hugo's alias pages are redirects by
     // design: asked for as redirects to the post.
     let (aliases, urls): (Vec<String>, Vec<String>) =
         urls.into_iter().partition(|u| u.starts_with("/notes/old/"));
@@ -533,6 +542,8 @@ fn a_hugo_site_with_a_path_in_base_url_answers_every_url_hugo_wrote() {
         "/notes/posts/hello/",
         "/notes/posts/the-second/",
         "/notes/about/",
+        "/notes/tags/",
+        "/notes/tags/small-servers/",
         "/notes/index.xml",
         "/notes/sitemap.xml",
         "/notes/img/x.png",
