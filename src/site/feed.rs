@@ -19,12 +19,17 @@ pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 /// A JSON Feed's Content-Type.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
-/// The feed at `path` of `posts` with its Content-Type: `atom` (what [`atom`] made of them,
-/// made once for every path that serves it), or [`json`] for a `.json` path.
-pub fn at_path(path: &str, config: &Config, posts: &[Post], atom: &str) -> (&'static str, String) {
+/// The feed at `path` of `posts` with its Content-Type: what `atom` gives (the [`atom`] feed of
+/// them, which the caller may have made once for every path), or [`json`] for a `.json` path.
+pub fn at_path(
+    path: &str,
+    config: &Config,
+    posts: &[Post],
+    atom: impl FnOnce() -> String,
+) -> (&'static str, String) {
     match path.ends_with(".json") {
         true => (JSON_CONTENT_TYPE, json(config, path, posts)),
-        false => (CONTENT_TYPE, atom.to_string()),
+        false => (CONTENT_TYPE, atom()),
     }
 }
 

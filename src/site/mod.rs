@@ -411,6 +411,7 @@ fn build_site(
     };
     record.fill_html(&mut posts[..in_feed]);
     record.fill_html(&mut translations);
+    let feed = feed::atom(&config, &posts, site_modified);
     let feed_modified = posts
         .iter()
         .take(if config.feed_entries == 0 {
@@ -420,12 +421,11 @@ fn build_site(
         })
         .map(|p| p.modified)
         .fold(site_modified, jiff::Timestamp::max);
-    let feed = feed::atom(&config, &posts, site_modified);
     let feed_resources: Vec<Resource> = config
         .feed_paths
         .iter()
         .map(|path| {
-            let (content_type, body) = feed::at_path(path, &config, &posts, &feed);
+            let (content_type, body) = feed::at_path(path, &config, &posts, || feed.clone());
             Resource {
                 path: path.clone(),
                 content_type: content_type.into(),
@@ -1250,8 +1250,8 @@ fn section_feeds(
                 .iter()
                 .map(|p| p.modified)
                 .fold(site_modified, jiff::Timestamp::max);
-            let atom = feed::atom(config, &chosen, site_modified);
-            let (content_type, body) = feed::at_path(path, config, &chosen, &atom);
+            let atom = || feed::atom(config, &chosen, site_modified);
+            let (content_type, body) = feed::at_path(path, config, &chosen, atom);
             Resource {
                 path: path.clone(),
                 content_type: content_type.into(),

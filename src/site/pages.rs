@@ -207,14 +207,14 @@ impl<'a, 'r> Pages<'a, 'r> {
                     canonical_url => format!("{}{}", self.config.base_url, encode_path(path)),
                     ..extra()
                 };
-                // A rendered page's String grew by doubling: up to half of it is slack, which
-                // would stay allocated, 10,000 pages over, for as long as the site is held.
                 let body = self.templates.render(template, ctx)?;
                 // Under `base_url`'s path before the place of a post's HTML in it is taken.
                 let body = match super::links::with_prefix(&body, self.config.base_path()) {
                     std::borrow::Cow::Owned(under) => under,
                     std::borrow::Cow::Borrowed(_) => body,
                 };
+                // A rendered page's String grew by doubling: up to half of it is slack, which
+                // would stay allocated, 10,000 pages over, for as long as the site is held.
                 let mut body = body.into_bytes();
                 body.shrink_to_fit();
                 (body.into(), false)
