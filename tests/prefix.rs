@@ -29,7 +29,8 @@ fn notes_site() -> TempSite {
     )
     .file(
         "posts/second.md",
-        "---\ntitle: Second\ndate: 2024-02-03\n---\nBack to [hello](/posts/hello/).\n",
+        "---\ntitle: Second\ndate: 2024-02-03\n---\nBack to [hello](/posts/hello/). \
+         ![as the old site wrote it](/notes/img/x.png)\n",
     )
     .file(
         "pages/about.md",
@@ -156,10 +157,19 @@ fn a_prefixed_sites_links_all_resolve_within_the_snapshot() {
         "src=\"/notes/img/x.png\"",
         "href=\"/notes/static/style.css\"",
         "<link rel=\"canonical\" href=\"https://example.org/notes/posts/hello/\">",
+        "<meta property=\"og:image\" content=\"https://example.org/notes/img/x.png\">",
     ] {
         assert!(post.contains(wanted), "post page lacks {wanted}:\n{post}");
     }
     assert!(!post.contains("/notes/notes/"), "{post}");
+    let second = text(&site, "/notes/posts/second/");
+    assert!(
+        second.contains(
+            "<meta property=\"og:image\" content=\"https://example.org/notes/img/x.png\">"
+        ),
+        "{second}"
+    );
+    assert!(!second.contains("/notes/notes/"), "{second}");
     let plain = text(&site, "/notes/plain.html");
     assert!(plain.contains("href=\"/notes/about/\""), "{plain}");
     assert!(

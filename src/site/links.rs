@@ -97,6 +97,15 @@ fn without_prefix<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
     }
 }
 
+/// `url` without `prefix` when it is a root-relative URL that carries it (`/notes/img/x.png`
+/// gives `/img/x.png`, `/notes` gives `/`); any other URL as it is.
+pub fn without_base_path<'u>(url: &'u str, prefix: &str) -> &'u str {
+    match url.starts_with('/') && !url.starts_with("//") {
+        true => without_prefix(url, prefix).unwrap_or(url),
+        false => url,
+    }
+}
+
 /// The attributes whose values are URLs that a prefix is put into.
 const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "data-src"];
 
@@ -336,6 +345,22 @@ mod tests {
             with_prefix("<a href=\"x\">", "/notes"),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn a_url_carrying_the_prefix_is_taken_back_to_the_sites_own() {
+        assert_eq!(
+            without_base_path("/notes/img/x.png", "/notes"),
+            "/img/x.png"
+        );
+        assert_eq!(without_base_path("/notes", "/notes"), "/");
+        assert_eq!(without_base_path("/notesy/x", "/notes"), "/notesy/x");
+        assert_eq!(without_base_path("/img/x.png", "/notes"), "/img/x.png");
+        assert_eq!(
+            without_base_path("https://x.org/notes/a", "/notes"),
+            "https://x.org/notes/a"
+        );
+        assert_eq!(without_base_path("/notes/a", ""), "/notes/a");
     }
 
     #[test]

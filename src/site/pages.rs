@@ -229,6 +229,13 @@ impl<'a, 'r> Pages<'a, 'r> {
         Ok((page, reused))
     }
 
+    /// The first image of `post` (whose HTML is `html`) for link previews, as a path of the
+    /// site (one written with `base_url`'s path already is taken back to the site's own).
+    fn image(&self, html: &str, post: &Post) -> Option<String> {
+        let image = super::social::first_image(html, post.folder())?;
+        Some(super::links::without_base_path(&image, self.config.base_path()).to_string())
+    }
+
     /// The keys of the views at `indexes`, added to `key`.
     fn listed(&self, key: &mut Key, indexes: impl IntoIterator<Item = usize>) {
         for i in indexes {
@@ -307,7 +314,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 context! {
                     post => context! {
                         content => Value::from_safe_string(whole_html().to_string()),
-                        image => super::social::first_image(whole_html(), post.folder()),
+                        image => self.image(whole_html(), post),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -335,7 +342,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             context! {
                 post => context! {
                     content => Value::from_safe_string(post.html.clone()),
-                    image => super::social::first_image(&post.html, post.folder()),
+                    image => self.image(&post.html, post),
                     lang => post.lang.clone(),
                     ..Value::from_serialize(view(post))
                 },
