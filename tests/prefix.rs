@@ -255,6 +255,28 @@ fn a_reload_under_the_prefix_reuses_pages_and_equals_a_full_render() {
 }
 
 #[test]
+fn a_post_whose_own_url_starts_with_the_prefix_is_linked_under_it_too() {
+    let site = notes_site();
+    site.file(
+        "posts/clash.md",
+        "---\ntitle: Clash\ndate: 2024-03-01\npermalink: /notes/clash/\n---\n\
+         Back to [second](/posts/second/).\n",
+    )
+    .file(
+        "pages/more.md",
+        "---\ntitle: More\n---\n[Clash](/notes/clash/) and [about](/notes/about/).\n",
+    );
+    // No broken link: `site()` insists on no problem.
+    let built = site.site();
+    assert!(get(&built, "/notes/notes/clash/").is_some());
+    let second = text(&built, "/notes/posts/second/");
+    assert!(second.contains("href=\"/notes/notes/clash/\""), "{second}");
+    let more = text(&built, "/notes/more/");
+    assert!(more.contains("href=\"/notes/notes/clash/\""), "{more}");
+    assert!(more.contains("href=\"/notes/about/\""), "{more}");
+}
+
+#[test]
 fn a_link_to_nothing_under_the_prefix_is_reported() {
     let site = notes_site();
     site.file(

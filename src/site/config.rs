@@ -82,6 +82,10 @@ pub struct Config {
     /// Feeds of one folder's posts: (path, folder under `posts/`), as a previous generator
     /// published per section. Entry ids as in the main feed.
     pub section_feeds: Vec<(String, String)>,
+    /// Not a setting: the site's own post and page URLs that start with [`Config::base_path`]
+    /// (sorted), found once the posts are read. Links to them are put under it like any other.
+    #[serde(skip)]
+    pub own_under_base_path: Vec<String>,
 }
 
 /// How feed entry ids are made, so that readers do not see old posts as new after a move.
@@ -116,6 +120,12 @@ impl Config {
     pub fn base_path(&self) -> &str {
         base_path_of(&self.base_url)
     }
+
+    /// `html` with its root-relative links under [`Config::base_path`] (see
+    /// [`super::links::with_prefix`]).
+    pub fn under_base_path<'h>(&self, html: &'h str) -> std::borrow::Cow<'h, str> {
+        super::links::with_prefix(html, self.base_path(), &self.own_under_base_path)
+    }
 }
 
 /// The path part of an absolute URL without a trailing `/`: `""` when there is none.
@@ -146,6 +156,7 @@ impl Default for Config {
             math: false,
             toc: false,
             section_feeds: Vec::new(),
+            own_under_base_path: Vec::new(),
         }
     }
 }

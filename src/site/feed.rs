@@ -52,7 +52,7 @@ pub fn json(config: &Config, path: &str, posts: &[Post]) -> String {
                 "id": entry_id(config, post),
                 "url": format!("{base}{}", encode_path(&post.path())),
                 "title": post.title,
-                "content_html": super::links::with_prefix(&post.html, config.base_path()),
+                "content_html": config.under_base_path(&post.html),
                 "date_published": rfc3339(post.date.timestamp),
                 "date_modified": rfc3339(post.updated_or_date()),
             });
@@ -186,7 +186,7 @@ pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> Str
         let _ = writeln!(
             out,
             "    <content type=\"html\" xml:base=\"{url}\">{}</content>",
-            xml_escape(&super::links::with_prefix(&post.html, config.base_path()))
+            xml_escape(&config.under_base_path(&post.html))
         );
         out.push_str("  </entry>\n");
     }

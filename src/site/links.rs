@@ -112,8 +112,9 @@ const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "
 /// `html` with every root-relative URL in an attribute that holds one (`href`, `src`, `srcset`,
 /// ...) put under `prefix` (`/notes`): `/about/` becomes `/notes/about/`. A URL already under
 /// it (`/notes/...`, as written for the old site) is left as it is, so the rewriting can run
-/// over a page more than once; `//host/x` and relative URLs are left alone.
-pub fn with_prefix<'h>(html: &'h str, prefix: &str) -> Cow<'h, str> {
+/// over a page more than once, unless its path is one of `own` (sorted): the site's own URLs
+/// that start with the prefix. `//host/x` and relative URLs are left alone.
+pub fn with_prefix<'h>(html: &'h str, prefix: &str, own: &[String]) -> Cow<'h, str> {
     if prefix.is_empty() {
         return Cow::Borrowed(html);
     }
@@ -146,12 +147,12 @@ pub fn with_prefix<'h>(html: &'h str, prefix: &str) -> Cow<'h, str> {
                 .split(',')
                 .map(|c| {
                     let lead = c.len() - c.trim_start().len();
-                    format!("{}{}", &c[..lead], prefixed(&c[lead..], prefix))
+                    format!("{}{}", &c[..lead], prefixed(&c[lead..], prefix, own))
                 })
                 .collect();
             Some(candidates.join(","))
         } else {
-            needs_prefix(value, prefix).then(|| prefixed(value, prefix))
+            needs_prefix(value, prefix, own).then(|| prefixed(value, prefix, own))
         };
         if let Some(new_value) = new_value.filter(|v| v != value) {
             out.push_str(&html[copied..value_start]);
@@ -167,22 +168,24 @@ pub fn with_prefix<'h>(html: &'h str, prefix: &str) -> Cow<'h, str> {
     Cow::Owned(out)
 }
 
-/// Whether `url` is root-relative and not yet under `prefix`.
-fn needs_prefix(url: &str, prefix: &str) -> bool {
+/// Whether `url` is root-relative and not yet under `prefix` (or names one of `own`).
+fn needs_prefix(url: &str, prefix: &str, own: &[String]) -> bool {
     let url = url.trim_start();
     if !url.starts_with('/') || url.starts_with("//") {
         return false;
     }
-    let path_end = url.find(['?', '#']).unwrap_or(url.len());
-    match url[..path_end].strip_prefix(prefix) {
-        Some(rest) => !(rest.is_empty() || rest.starts_with('/')),
-        None => true,
+    let path = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+    match path.strip_prefix(prefix) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            !own.is_empty() && own.binary_search_by(|o| o.as_str().cmp(path)).is_ok()
+        }
+        _ => true,
     }
 }
 
 /// `url` under `prefix` if it needs it (see [`needs_prefix`]).
-fn prefixed(url: &str, prefix: &str) -> String {
-    match needs_prefix(url, prefix) {
+fn prefixed(url: &str, prefix: &str, own: &[String]) -> String {
+    match needs_prefix(url, prefix, own) {
         true => {
             let lead = url.len() - url.trim_start().len();
             format!("{}{prefix}{}", &url[..lead], &url[lead..])
@@ -325,7 +328,7 @@ mod tests {
                     <a href=\"rel/x\">r</a> <a href=\"https://x.org/a\">x</a> \
                     <img srcset=\"/a.png 1x, /notes/b.png 2x, c.png 3x\"> x=\"/y\" \
                     <a data-href=\"/z\">z</a> <a href=\"/?q#f\">q</a>";
-        let once = with_prefix(html, "/notes");
+        let once = with_prefix(html, "/notes", &[]);
         assert_eq!(
             once,
             "<a href=\"/notes/about/\">a</a> <img src='/notes/img/x.png' alt=\"/no\"> \
@@ -336,15 +339,28 @@ mod tests {
              <a data-href=\"/z\">z</a> <a href=\"/notes/?q#f\">q</a>"
         );
         assert_eq!(
-            with_prefix(&once, "/notes"),
+            with_prefix(&once, "/notes", &[]),
             once,
             "rewriting twice changes nothing"
         );
-        assert!(matches!(with_prefix(html, ""), Cow::Borrowed(_)));
+        assert!(matches!(with_prefix(html, "", &[]), Cow::Borrowed(_)));
         assert!(matches!(
-            with_prefix("<a href=\"x\">", "/notes"),
+            with_prefix("<a href=\"x\">", "/notes", &[]),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn the_sites_own_urls_under_the_prefix_take_it_too() {
+        let own = ["/notes/x/".to_string()];
+        assert_eq!(
+            with_prefix(
+                "<a href=\"/notes/x/\"><a href=\"/notes/y/\">",
+                "/notes",
+                &own
+            ),
+            "<a href=\"/notes/notes/x/\"><a href=\"/notes/y/\">"
+        );
     }
 
     #[test]

@@ -299,23 +299,17 @@ fn build_site(
     };
     problems.extend(settings.warnings);
     tmark("settings");
-    let config = settings.config;
-    // A site under a path is built on its own paths and put under the path as it is handed on.
-    let base_path = config.base_path();
-    let (mut under, earlier_under);
-    let (stream, earlier): (&mut dyn PageStream, _) = match base_path {
-        "" => (stream, earlier),
-        prefix => {
-            under = prefix::Stream {
-                inner: stream,
-                prefix,
-            };
-            earlier_under = earlier.map(|inner| prefix::Earlier { inner, prefix });
-            let earlier = earlier_under
-                .as_ref()
-                .map(|e| e as &dyn incremental::Earlier);
-            (&mut under, earlier)
-        }
+    let mut config = settings.config;
+    // A site under a path is built on its own paths and put under the path as it is handed on
+    // (the stream, below), reading the snapshot it replaces through it.
+    let base_path = config.base_path().to_string();
+    let earlier_under = match base_path.as_str() {
+        "" => None,
+        prefix => earlier.map(|inner| prefix::Earlier { inner, prefix }),
+    };
+    let earlier = match &earlier_under {
+        Some(under) => Some(under as &dyn incremental::Earlier),
+        None => earlier,
     };
     let files = match files::SiteFiles::open(root, config.follow_symlinks) {
         Ok(files) => files,
@@ -391,6 +385,10 @@ fn build_site(
     let pages_dir = root.join(PAGES_DIR);
     let (mut standalone, page_files) = load_pages(&files, &pages_dir, &config, problems);
     let mut translations = translations;
+    config.own_under_base_path = prefix::own_under(
+        &base_path,
+        posts.iter().chain(&translations).chain(&standalone),
+    );
     resolve_links(
         &mut [&mut posts[..], &mut translations[..], &mut standalone[..]],
         &posts_dir,
@@ -450,6 +448,14 @@ fn build_site(
     // Pages. A template error stops the build: every page would be wrong in the same way.
     tmark("feed");
     let tags = pages::tags(&posts);
+    // Which links are put under the base path depends on those URLs too.
+    let fingerprint = match config.own_under_base_path.as_slice() {
+        [] => fingerprint,
+        own => incremental::Key::new("own")
+            .word(fingerprint)
+            .bytes(own.join("\n").as_bytes())
+            .finish(),
+    };
     let pages = pages::Pages::new(
         &config,
         &templates,
@@ -562,7 +568,7 @@ fn build_site(
             let mut found = Vec::new();
             if let Some(source) = sources.get(resource.path.as_str()) {
                 if !record.links_known_good(&resource.path) {
-                    links::check(resource, source, &paths, base_path, &mut found);
+                    links::check(resource, source, &paths, &base_path, &mut found);
                 }
             }
             found
@@ -590,6 +596,18 @@ fn build_site(
         resources,
         not_found,
         post_count: posts.len(),
+    };
+    let mut under;
+    let stream: &mut dyn PageStream = match base_path.as_str() {
+        "" => stream,
+        prefix => {
+            under = prefix::Stream {
+                inner: stream,
+                prefix,
+                own: &config.own_under_base_path,
+            };
+            &mut under
+        }
     };
     stream.begin(&mut site, &later);
     let mut bodies: Vec<Option<String>> = bodies.into_iter().map(Some).collect();

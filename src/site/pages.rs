@@ -209,7 +209,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 };
                 let body = self.templates.render(template, ctx)?;
                 // Under `base_url`'s path before the place of a post's HTML in it is taken.
-                let body = match super::links::with_prefix(&body, self.config.base_path()) {
+                let body = match self.config.under_base_path(&body) {
                     std::borrow::Cow::Owned(under) => under,
                     std::borrow::Cow::Borrowed(_) => body,
                 };

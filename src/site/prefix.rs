@@ -15,7 +15,22 @@
 
 use std::borrow::Cow;
 
+use super::post::Post;
 use super::{incremental, links, redirect, PageStream, Resource, Site};
+
+/// The URLs of `posts` that start with `prefix` (`/notes/x/` on a site under `/notes`): rare,
+/// and the links to them are put under the prefix although they look as if they were already.
+pub fn own_under<'p>(prefix: &str, posts: impl Iterator<Item = &'p Post>) -> Vec<String> {
+    if prefix.is_empty() {
+        return Vec::new();
+    }
+    let mut own: Vec<String> = posts
+        .filter(|post| links::without_base_path(&post.url, prefix) != post.url)
+        .map(|post| post.url.clone())
+        .collect();
+    own.sort();
+    own
+}
 
 /// A [`PageStream`] that hands the site on with every path under `prefix`.
 pub struct Stream<'s> {
@@ -23,12 +38,14 @@ pub struct Stream<'s> {
     pub inner: &'s mut dyn PageStream,
     /// The base path, `/notes`: not empty, without a trailing `/`.
     pub prefix: &'s str,
+    /// The site's own URLs that start with it ([`own_under`]).
+    pub own: &'s [String],
 }
 
 impl PageStream for Stream<'_> {
     fn begin(&mut self, site: &mut Site, later: &[bool]) {
         for resource in &mut site.resources {
-            put_under(resource, self.prefix);
+            put_under(resource, self.prefix, self.own);
         }
         let home = format!("{}/", self.prefix);
         let modified = site
@@ -56,7 +73,7 @@ impl PageStream for Stream<'_> {
 /// Puts `resource` under `prefix`: its path, a redirect's destination, and the root-relative
 /// links of an HTML file served as it is (pages rendered from templates carry them already,
 /// and the rewriting leaves a link under the prefix as it is).
-fn put_under(resource: &mut Resource, prefix: &str) {
+fn put_under(resource: &mut Resource, prefix: &str, own: &[String]) {
     if let Some(to) = redirect::target(resource) {
         *resource = redirect::resource(
             &format!("{prefix}{}", resource.path),
@@ -68,7 +85,7 @@ fn put_under(resource: &mut Resource, prefix: &str) {
     resource.path = format!("{prefix}{}", resource.path);
     if resource.content_type.starts_with("text/html") {
         if let Ok(html) = std::str::from_utf8(&resource.body) {
-            if let Cow::Owned(rewritten) = links::with_prefix(html, prefix) {
+            if let Cow::Owned(rewritten) = links::with_prefix(html, prefix, own) {
                 resource.body = rewritten.into_bytes().into();
             }
         }
