@@ -21,6 +21,9 @@
 //!   under `/ca/...` and not listed; HTML files under `posts/` that open with front matter are
 //!   posts whose body is used as it is (Hugo content).
 //!
+//! With a path in `base_url` (`https://example.org/notes`) the site is built on its own paths
+//! and every resource is handed on under that path, `/` redirecting to it (`prefix.rs`).
+//!
 //! Resource paths are stored decoded: a tag `café` is served at the path `/tags/café/`, while
 //! links in pages, the feed and the sitemap spell it `/tags/caf%C3%A9/`. The server
 //! percent-decodes a request's path before the lookup.

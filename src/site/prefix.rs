@@ -3,8 +3,10 @@
 //!
 //! The build works on the site's own paths (`/`, `/posts/x/`, as permalinks and links written in
 //! posts name them) and the prefix is put on at the edge, so nothing else needs to know of it:
-//! - pages are rendered with their root-relative links carrying it (`links::with_prefix`, called
-//!   where a template's output is made, before the place of a post's HTML in it is recorded);
+//! - pages are rendered with their root-relative links carrying it (`Config::under_base_path`,
+//!   called where a template's output is made, before the place of a post's HTML in it is
+//!   recorded, and on each feed entry), links already written with it left as they are unless
+//!   they name one of the site's own URLs that start with it ([`own_under`]);
 //! - [`Stream`] puts every resource's path under it as the site is handed on, and the redirect
 //!   of `/`;
 //! - [`Earlier`] lets the incremental render find, by the site's own paths, the bodies of the
