@@ -475,13 +475,34 @@ fn unanswered(
 
 #[test]
 fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
+    // The default permalink style, then `pretty`, which pages follow too (`/contact/`).
+    let dated = [
+        "/notes/2024/01/02/hello.html",
+        "/notes/news/2024/02/03/second-post.html",
+        "/notes/contact.html",
+        "/notes/docs/guide.html",
+    ];
+    let pretty = [
+        "/notes/2024/01/02/hello/",
+        "/notes/news/2024/02/03/second-post/",
+        "/notes/contact/",
+        "/notes/docs/guide/",
+    ];
+    for (style, expected) in [("", dated), ("permalink: pretty\n", pretty)] {
+        jekyll_site_under_notes(style, &expected);
+    }
+}
+
+/// A Jekyll site under `/notes` with the permalink setting `style`, built by Jekyll, whose
+/// output includes the URLs `expected`: every URL it wrote answers once imported.
+fn jekyll_site_under_notes(style: &str, expected: &[&str]) {
     let work = TempDir::new("prefix-jekyll");
     let src: PathBuf = work.path().join("src");
+    let config = format!(
+        "title: Notes\nurl: https://example.org\nbaseurl: /notes\n{style}plugins:\n  - jekyll-feed\n"
+    );
     let files: &[(&str, &[u8])] = &[
-        (
-            "_config.yml",
-            b"title: Notes\nurl: https://example.org\nbaseurl: /notes\nplugins:\n  - jekyll-feed\n",
-        ),
+        ("_config.yml", config.as_bytes()),
         ("_layouts/default.html", b"<html><body>{{ content }}</body></html>\n"),
         (
             "_posts/2024-01-02-hello.md",
@@ -510,17 +531,14 @@ fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
         ),
     ];
     let urls = generate(&src, files, &mut Command::new("jekyll"), &["build"]);
-    for expected in [
-        "/notes/2024/01/02/hello.html",
-        "/notes/news/2024/02/03/second-post.html",
+    let always = [
         "/notes/third/",
         "/notes/about/",
-        "/notes/contact.html",
-        "/notes/docs/guide.html",
         "/notes/css/site.css",
         "/notes/feed.xml",
         "/notes/img/x.png",
-    ] {
+    ];
+    for expected in expected.iter().chain(&always) {
         assert!(urls.iter().any(|u| u == expected), "jekyll wrote {urls:?}");
     }
     let missing = unanswered(Generator::Jekyll, &src, work.path(), &urls, &[]);
@@ -534,7 +552,7 @@ fn a_jekyll_site_with_a_baseurl_answers_every_url_jekyll_wrote() {
     );
     assert!(
         missing.is_empty(),
-        "not answered 200: {missing:?} of {urls:?}"
+        "{style:?}: not answered 200: {missing:?} of {urls:?}"
     );
 }
 

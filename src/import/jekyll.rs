@@ -114,6 +114,13 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             ),
         );
     }
+    // Pages follow the site's permalink style too: `pretty` (or a pattern ending in `/`)
+    // gives `about.md` the URL `/about/`, the others `/about.html`.
+    let pretty_pages = match config.get("permalink").and_then(Value::as_str) {
+        Some("pretty") => true,
+        None | Some("date" | "ordinal" | "weekdate" | "none") => false,
+        Some(pattern) => pattern.ends_with('/'),
+    };
     // Jekyll reads dates into the site's `timezone` (else the build machine's: UTC on the usual
     // hosts).
     let zone = match text_of(&config, "timezone") {
@@ -238,7 +245,7 @@ pub fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         if front && (is_markdown(&rel) || name.ends_with(".html")) {
-            let old_url = old_page_url(&full, &parts);
+            let old_url = old_page_url(&full, &parts, pretty_pages);
             let mut to = PathBuf::from(crate::site::PAGES_DIR);
             to.push(&rel);
             plan.items.push(Item {
@@ -366,8 +373,9 @@ fn date_has_offset(path: &Path) -> bool {
     })
 }
 
-/// The URL Jekyll gave a page: its own `permalink`, else its path with `.md` as `.html`.
-fn old_page_url(path: &Path, parts: &[String]) -> String {
+/// The URL Jekyll gave a page: its own `permalink`, else its path with `.md` as `.html`, or
+/// with `pretty` the path's folder and name (`about.md`, `about.html`: `/about/`).
+fn old_page_url(path: &Path, parts: &[String], pretty: bool) -> String {
     let front = front_of(path).unwrap_or_default();
     let own = front.url.filter(|u| !u.contains(':'));
     let url = match own {
@@ -382,10 +390,14 @@ fn old_page_url(path: &Path, parts: &[String]) -> String {
                 }
                 _ => joined,
             };
-            let joined = joined
-                .strip_suffix("index.html")
-                .unwrap_or(&joined)
-                .to_string();
+            let joined = match joined.strip_suffix("index.html") {
+                Some(folder) => folder.to_string(),
+                None if pretty => match joined.strip_suffix(".html") {
+                    Some(name) => format!("{name}/"),
+                    None => joined,
+                },
+                None => joined,
+            };
             format!("/{joined}")
         }
     };
