@@ -109,3 +109,19 @@ fn a_brace_before_a_percent_escape_in_an_image_url_is_no_liquid_tag() {
     assert!(text(&built, "/posts/chart/")
         .contains("src=\"https://img.example/c?c=%7B%22type%22:%22bar%22%7D\""));
 }
+
+#[test]
+fn a_file_opening_with_dashes_but_no_front_matter_is_served_as_it_is() {
+    let s = Scratch::new("pgp");
+    let signed = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA1\n\nRuby 1.8.0 is out.\n";
+    s.file("_config.yml", "title: T\n")
+        .file("ja/announce.txt", signed)
+        .file("note.txt", "---\ntitle: x\n---\nLiquid here\n");
+    import(Generator::Jekyll, &s.src(), &s.dest()).expect("import");
+    let built = forkblog::site::build(&s.dest()).site.expect("builds");
+    assert_eq!(text(&built, "/ja/announce.txt"), signed);
+    assert!(
+        get(&built, "/note.txt").is_none(),
+        "front matter: not carried as it is"
+    );
+}

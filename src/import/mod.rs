@@ -609,7 +609,10 @@ pub fn is_markdown(path: &Path) -> bool {
 pub fn has_front_matter(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| {
         let b = b.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(&b);
-        b.starts_with(b"---") || b.starts_with(b"+++")
+        // The whole first line, as Jekyll and Hugo read it: `-----BEGIN PGP SIGNED MESSAGE`
+        // opens no front matter.
+        let first = b.split(|&c| c == b'\n').next().unwrap_or(b);
+        matches!(first.trim_ascii_end(), b"---" | b"+++")
     })
 }
 
