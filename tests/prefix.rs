@@ -287,6 +287,11 @@ fn a_link_to_nothing_under_the_prefix_is_reported() {
     let broken: Vec<String> = build.problems.iter().map(|p| p.message.clone()).collect();
     assert_eq!(broken.len(), 2, "{broken:#?}");
     assert!(broken[0].contains("/notes/gone/"), "{broken:#?}");
+    assert!(
+        build.problems.iter().all(|p| p.line == Some(5)),
+        "{:#?}",
+        build.problems
+    );
     assert!(broken[1].contains("/notes/nope/"), "{broken:#?}");
 }
 

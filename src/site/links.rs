@@ -60,9 +60,11 @@ pub fn check(
             let text = source_text
                 .get_or_insert_with(|| std::fs::read_to_string(source).unwrap_or_default());
             let written = raw.split(['#', '?']).next().unwrap_or("");
-            let line = text
-                .find(written)
-                .filter(|_| !written.is_empty())
+            // Written without the prefix the page's link was given.
+            let line = [written, without_base_path(written, prefix)]
+                .iter()
+                .filter(|w| !w.is_empty())
+                .find_map(|w| text.find(w))
                 .map(|i| line_of(text, i));
             broken.push(Problem {
                 file: source.to_path_buf(),
