@@ -131,8 +131,10 @@ pub fn with_prefix<'h>(html: &'h str, prefix: &str, own: &[String]) -> Cow<'h, s
             continue;
         };
         let name_start = html[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-            .map_or(0, |at| at + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-'))
+            .map_or(0, |(at, c)| at + c.len_utf8());
         let name = &html[name_start..i];
         let preceded = name_start > 0 && bytes[name_start - 1].is_ascii_whitespace();
         if !preceded || !URL_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(name)) {
@@ -350,6 +352,30 @@ mod tests {
             with_prefix("<a href=\"x\">", "/notes", &[]),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn any_text_is_rewritten_without_a_panic() {
+        let pieces = [
+            "é", "href", "=", "\"", "'", "/", "/notes", " ", "src", "srcset", ",", "x", "\n",
+            "<a ", ">", "?", "#", "日本",
+        ];
+        let mut seed: u64 = 7;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 24) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let once = with_prefix(&text, "/notes", &[]).into_owned();
+            assert_eq!(with_prefix(&once, "/notes", &[]), once, "{text:?}");
+        }
+        assert_eq!(
+            with_prefix("<a éhref=\"/a\" é href=\"/b\">", "/notes", &[]),
+            "<a éhref=\"/a\" é href=\"/notes/b\">"
+        );
     }
 
     #[test]
