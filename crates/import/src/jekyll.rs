@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{dest, front_of, has_front_matter, is_markdown, read_settings, text_of, Item, Plan};
+use render::site::config::FeedIds;
 use render::site::date::PostDate;
 use render::site::permalink::{self, Facts};
 use render::site::post::name_parts;
@@ -68,7 +69,6 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
     s.title = text_of(&config, "title");
     s.description = text_of(&config, "description");
     s.author = text_of(&config, "author");
-    s.base_url = text_of(&config, "url").map(|u| u.trim_end_matches('/').to_string());
     s.language = text_of(&config, "lang").or_else(|| text_of(&config, "locale"));
     s.posts_per_page = config
         .get("paginate")
@@ -76,8 +76,19 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0);
     let baseurl = text_of(&config, "baseurl")
-        .map(|b| b.trim_end_matches('/').to_string())
-        .filter(|b| !b.is_empty() && b != "/");
+        .map(|b| format!("/{}", b.trim_matches('/')))
+        .filter(|b| b != "/");
+    // The site lives under `baseurl` (Jekyll serves its output there and `relative_url` adds
+    // it): forkblog's base_url holds it, and puts every page, file and link under it; the
+    // paths below are the site's own, without it. Without `url:`, the loopback default's.
+    let url = text_of(&config, "url").map(|u| u.trim_end_matches('/').to_string());
+    plan.settings.base_url = match (url, &baseurl) {
+        (url, Some(base)) => Some(format!(
+            "{}{base}",
+            url.unwrap_or_else(|| render::site::config::Config::default().base_url)
+        )),
+        (url, None) => url,
+    };
     // A `posts` collection's own pattern wins over the site's.
     let collection_pattern = config
         .get("collections")
@@ -91,9 +102,8 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
                 .unwrap_or_else(|| p.to_string()),
             None => style("date").unwrap_or_default().to_string(),
         };
-    let pattern = format!("{}{}", baseurl.as_deref().unwrap_or(""), jekyll_pattern);
-    if permalink::validate(&pattern).is_ok() {
-        s.permalink = Some(pattern.clone());
+    if permalink::validate(&jekyll_pattern).is_ok() {
+        plan.settings.permalink = Some(jekyll_pattern.clone());
     } else {
         plan.note(
             config_name,
@@ -104,6 +114,13 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             ),
         );
     }
+    // Pages follow the site's permalink style too: `pretty` (or a pattern ending in `/`)
+    // gives `about.md` the URL `/about/`, the others `/about.html`.
+    let pretty_pages = match config.get("permalink").and_then(Value::as_str) {
+        Some("pretty") => true,
+        None | Some("date" | "ordinal" | "weekdate" | "none") => false,
+        Some(pattern) => pattern.ends_with('/'),
+    };
     // Jekyll reads dates into the site's `timezone` (else the build machine's: UTC on the usual
     // hosts).
     let zone = match text_of(&config, "timezone") {
@@ -132,7 +149,11 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
         plan.settings
             .feed_paths
             .push(format!("/{}", path.trim_start_matches('/')));
-        plan.settings.jekyll_feed_ids = true;
+        // Its ids are `absolute_url`s: paths alone when the site set no `url`.
+        plan.settings.feed_ids = Some(match text_of(&config, "url") {
+            Some(_) => FeedIds::Jekyll,
+            None => FeedIds::JekyllPath,
+        });
     }
     for plugin in &plugins {
         if ![
@@ -163,13 +184,7 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             if is_markdown(&rel)
                 || (has_front_matter(&full) && rel.extension().is_some_and(|e| e == "html"))
             {
-                let old_url = old_post_url(
-                    &full,
-                    &jekyll_pattern,
-                    &categories,
-                    baseurl.as_deref(),
-                    &zone,
-                );
+                let old_url = old_post_url(&full, &jekyll_pattern, &categories, &zone);
                 if old_url.is_none() {
                     plan.note(
                         &rel,
@@ -188,6 +203,10 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         let top = parts.first().cloned().unwrap_or_default();
+        if TOOLING.contains(&top.as_str()) || rel == config_name || rel == Path::new("_config.yaml")
+        {
+            continue;
+        }
         if top.starts_with('_') {
             if !noted_dirs.contains(&top) {
                 noted_dirs.push(top.clone());
@@ -204,13 +223,12 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             }
             continue;
         }
-        if TOOLING.contains(&top.as_str()) || rel == Path::new("_config.yml") {
-            continue;
-        }
         let full = src.join(&rel);
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let front = has_front_matter(&full);
-        if front && ["feed.xml", "atom.xml", "rss.xml", "index.xml"].contains(&name) {
+        // A `feed.json` is a JSON Feed: forkblog serves one of the same posts there.
+        let feed_names = ["feed.xml", "atom.xml", "rss.xml", "index.xml", "feed.json"];
+        if front && feed_names.contains(&name) {
             let path = format!("/{}", parts.join("/"));
             if !plan.settings.feed_paths.contains(&path) {
                 plan.settings.feed_paths.push(path);
@@ -218,7 +236,7 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             plan.note(
                 &rel,
                 None,
-                "feed template replaced by forkblog's Atom feed at this path",
+                "feed template replaced by forkblog's feed at this path",
             );
             continue;
         }
@@ -227,7 +245,7 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         if front && (is_markdown(&rel) || name.ends_with(".html")) {
-            let old_url = old_page_url(&full, &parts, baseurl.as_deref());
+            let old_url = old_page_url(&full, &parts, pretty_pages);
             let mut to = PathBuf::from(render::site::PAGES_DIR);
             to.push(&rel);
             plan.items.push(Item {
@@ -257,9 +275,6 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             continue;
         }
         let mut to = PathBuf::from(render::site::TEMPLATES_DIR).join("root");
-        if let Some(base) = &baseurl {
-            to.push(base.trim_start_matches('/'));
-        }
         to.push(&rel);
         plan.files.push((rel, to));
     }
@@ -290,7 +305,6 @@ fn old_post_url(
     path: &Path,
     pattern: &str,
     folder_categories: &[String],
-    baseurl: Option<&str>,
     zone: &jiff::tz::TimeZone,
 ) -> Option<String> {
     let front = front_of(path).unwrap_or_default();
@@ -336,14 +350,7 @@ fn old_post_url(
             u.to_string()
         }
     });
-    let url = match own {
-        Some(u) => u,
-        None => format!(
-            "{}{}",
-            baseurl.unwrap_or(""),
-            permalink::expand(pattern, &facts)
-        ),
-    };
+    let url = own.unwrap_or_else(|| permalink::expand(pattern, &facts));
     permalink::normalize(&url)
 }
 
@@ -366,8 +373,9 @@ fn date_has_offset(path: &Path) -> bool {
     })
 }
 
-/// The URL Jekyll gave a page: its own `permalink`, else its path with `.md` as `.html`.
-fn old_page_url(path: &Path, parts: &[String], baseurl: Option<&str>) -> String {
+/// The URL Jekyll gave a page: its own `permalink`, else its path with `.md` as `.html`, or
+/// with `pretty` the path's folder and name (`about.md`, `about.html`: `/about/`).
+fn old_page_url(path: &Path, parts: &[String], pretty: bool) -> String {
     let front = front_of(path).unwrap_or_default();
     let own = front.url.filter(|u| !u.contains(':'));
     let url = match own {
@@ -382,11 +390,15 @@ fn old_page_url(path: &Path, parts: &[String], baseurl: Option<&str>) -> String 
                 }
                 _ => joined,
             };
-            let joined = joined
-                .strip_suffix("index.html")
-                .unwrap_or(&joined)
-                .to_string();
-            format!("{}/{joined}", baseurl.unwrap_or(""))
+            let joined = match joined.strip_suffix("index.html") {
+                Some(folder) => folder.to_string(),
+                None if pretty => match joined.strip_suffix(".html") {
+                    Some(name) => format!("{name}/"),
+                    None => joined,
+                },
+                None => joined,
+            };
+            format!("/{joined}")
         }
     };
     permalink::normalize(&url).unwrap_or_else(|| "/".into())

@@ -68,8 +68,8 @@ pub struct Settings {
     pub permalink: Option<String>,
     /// `feed_paths`.
     pub feed_paths: Vec<String>,
-    /// `feed_ids = "jekyll"`.
-    pub jekyll_feed_ids: bool,
+    /// `feed_ids`, when not the default.
+    pub feed_ids: Option<render::site::config::FeedIds>,
     /// `math = true`: the old site loaded MathJax or KaTeX.
     pub math: bool,
     /// `section_feeds`: (feed path, folder under `posts/`).
@@ -394,8 +394,8 @@ fn config_text(settings: &Settings) -> String {
         let list: Vec<String> = settings.feed_paths.iter().map(|p| quote(p)).collect();
         out.push_str(&format!("feed_paths = [{}]\n", list.join(", ")));
     }
-    if settings.jekyll_feed_ids {
-        out.push_str("feed_ids = \"jekyll\"\n");
+    if let Some(ids) = settings.feed_ids {
+        out.push_str(&format!("feed_ids = {}\n", quote(ids.name())));
     }
     if settings.math {
         out.push_str("math = true\n");
@@ -601,7 +601,10 @@ pub fn is_markdown(path: &Path) -> bool {
 pub fn has_front_matter(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| {
         let b = b.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(&b);
-        b.starts_with(b"---") || b.starts_with(b"+++")
+        // The whole first line, as Jekyll and Hugo read it: `-----BEGIN PGP SIGNED MESSAGE`
+        // opens no front matter.
+        let first = b.split(|&c| c == b'\n').next().unwrap_or(b);
+        matches!(first.trim_ascii_end(), b"---" | b"+++")
     })
 }
 

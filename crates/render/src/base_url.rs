@@ -5,6 +5,7 @@
 //! left with it advertises an address no reader can open. `serve` warns when it listens on a
 //! public address, or behind a front (`--trusted-proxy`), with a loopback `base_url`; `check`
 //! notes a loopback `base_url` whatever the address, since it is what one runs before deploying.
+//! A path in `base_url` is no such problem: the site is served under it (`site::config`).
 
 use std::net::IpAddr;
 use std::path::Path;

@@ -3,7 +3,9 @@
 //!
 //! ```toml
 //! title = "My blog"
-//! base_url = "https://blog.example.org"   # absolute URLs in the feed, sitemap and robots.txt
+//! base_url = "https://blog.example.org"   # absolute URLs in the feed, sitemap and robots.txt;
+//!                                         # a path (`https://example.org/notes`) serves the
+//!                                         # whole site under it (see `Config::base_path`)
 //! author = "Ada"
 //! description = "Notes on small servers"
 //! language = "en"
@@ -13,7 +15,9 @@
 //! follow_symlinks = "never"               # "inside": follow links that stay in the site root
 //! permalink = "/posts/:slug/"             # where posts are served (see site::permalink)
 //! feed_paths = ["/feed.xml"]              # the feed's path, then other paths serving it too
-//! feed_ids = "url"                        # entry ids: "url", or "jekyll" (jekyll-feed's ids)
+//!                                         # (`.json` ones as a JSON Feed)
+//! feed_ids = "url"                        # entry ids: "url", "jekyll" (jekyll-feed's ids), or
+//!                                         # "jekyll-path" (theirs on a site without `url:`)
 //! highlight = false                       # highlight code blocks (costs render time)
 //! math = false                            # $...$ and $$...$$ rendered to MathML
 //! toc = false                             # a table of contents atop each post (or `toc` in one)
@@ -39,7 +43,8 @@ pub const FILE_NAME: &str = "forkblog.toml";
 pub struct Config {
     /// The blog's name.
     pub title: String,
-    /// Scheme and host (and port) the site is reached at, without a trailing `/`.
+    /// Scheme and host (and port) the site is reached at, and the path it lives under if any,
+    /// without a trailing `/`.
     pub base_url: String,
     /// Author named in the feed and page metadata.
     pub author: String,
@@ -77,6 +82,10 @@ pub struct Config {
     /// Feeds of one folder's posts: (path, folder under `posts/`), as a previous generator
     /// published per section. Entry ids as in the main feed.
     pub section_feeds: Vec<(String, String)>,
+    /// Not a setting: the site's own post and page URLs that start with [`Config::base_path`]
+    /// (sorted), found once the posts are read. Links to them are put under it like any other.
+    #[serde(skip)]
+    pub own_under_base_path: Vec<String>,
 }
 
 /// How feed entry ids are made, so that readers do not see old posts as new after a move.
@@ -87,6 +96,45 @@ pub enum FeedIds {
     Url,
     /// jekyll-feed's: the absolute URL of the post's folder joined with its slug, no extension.
     Jekyll,
+    /// jekyll-feed's on a site without `url:` (its `absolute_url` then gives a path): as
+    /// [`FeedIds::Jekyll`] without scheme and host, so `/notes/2024/01/02/hello`.
+    #[serde(rename = "jekyll-path")]
+    JekyllPath,
+}
+
+impl FeedIds {
+    /// The setting's value in `forkblog.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedIds::Url => "url",
+            FeedIds::Jekyll => "jekyll",
+            FeedIds::JekyllPath => "jekyll-path",
+        }
+    }
+}
+
+impl Config {
+    /// The path of `base_url` (`/notes` for `https://example.org/notes`), or `""` for a site at
+    /// the root of its host. Every resource is served under it and root-relative links carry it;
+    /// the site's own paths (permalinks, `templates/root/`, links written in posts) leave it out.
+    pub fn base_path(&self) -> &str {
+        base_path_of(&self.base_url)
+    }
+
+    /// `html` with its root-relative links under [`Config::base_path`] (see
+    /// [`super::links::with_prefix`]).
+    pub fn under_base_path<'h>(&self, html: &'h str) -> std::borrow::Cow<'h, str> {
+        super::links::with_prefix(html, self.base_path(), &self.own_under_base_path)
+    }
+}
+
+/// The path part of an absolute URL without a trailing `/`: `""` when there is none.
+fn base_path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match rest.find('/') {
+        Some(at) => rest[at..].trim_end_matches('/'),
+        None => "",
+    }
 }
 
 impl Default for Config {
@@ -108,6 +156,7 @@ impl Default for Config {
             math: false,
             toc: false,
             section_feeds: Vec::new(),
+            own_under_base_path: Vec::new(),
         }
     }
 }
@@ -289,13 +338,13 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
                 None => return Err((key_line(key), "`highlight` must be true or false".into())),
             },
             "feed_ids" => {
-                config.feed_ids = match value.as_str() {
-                    Some("url") => FeedIds::Url,
-                    Some("jekyll") => FeedIds::Jekyll,
-                    _ => {
+                let all = [FeedIds::Url, FeedIds::Jekyll, FeedIds::JekyllPath];
+                config.feed_ids = match all.into_iter().find(|i| value.as_str() == Some(i.name())) {
+                    Some(ids) => ids,
+                    None => {
                         return Err((
                             key_line(key),
-                            "`feed_ids` must be \"url\" or \"jekyll\"".into(),
+                            "`feed_ids` must be \"url\", \"jekyll\" or \"jekyll-path\"".into(),
                         ))
                     }
                 }
@@ -313,6 +362,26 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Located>), Located> {
         return Err((
             key_line("base_url"),
             format!("base_url {base:?} must be an absolute http:// or https:// URL"),
+        ));
+    }
+    // The path is a prefix of resource paths (stored decoded) and of links (written encoded):
+    // plain segments are both at once.
+    let path = config.base_path();
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    if !path.is_empty() && !path[1..].split('/').all(plain) {
+        return Err((
+            key_line("base_url"),
+            format!(
+                "base_url {base:?}: its path {path:?} may hold only letters, digits, `-`, `.`, \
+                 `_` and `~` between slashes"
+            ),
         ));
     }
     if config.posts_per_page == 0 {
@@ -336,11 +405,15 @@ mod tests {
         let (c, w) = parse("title = \"T\"\nbase_url = \"https://x.org/\"\nposts_per_page = 3\ntitel = 1\n[server]\nlisten = \"x\"\n").unwrap();
         assert_eq!(c.title, "T");
         assert_eq!(c.base_url, "https://x.org");
+        assert_eq!(c.base_path(), "");
         assert_eq!(c.posts_per_page, 3);
         assert_eq!(
             w,
             vec![(Some(4), "unknown setting `titel` (ignored)".to_string())]
         );
+        let (c, _) = parse("base_url = \"https://x.org/notes/en/\"").unwrap();
+        assert_eq!(c.base_url, "https://x.org/notes/en");
+        assert_eq!(c.base_path(), "/notes/en");
     }
 
     #[test]
@@ -352,6 +425,9 @@ mod tests {
         assert!(parse("title = \n").is_err());
         assert_eq!(parse("\npermalink = \"/:nope/\"").unwrap_err().0, Some(2));
         assert!(parse("feed_paths = []").is_err());
+        assert!(parse("base_url = \"https://x.org/a b\"").is_err());
+        assert!(parse("base_url = \"https://x.org/a?q\"").is_err());
+        assert!(parse("base_url = \"https://x.org/a//b\"").is_err());
         assert!(parse("feed_ids = \"guid\"").is_err());
         assert!(parse("highlight = \"yes\"").is_err());
         assert!(parse("highlight = true").unwrap().0.highlight);
@@ -368,5 +444,7 @@ mod tests {
         assert_eq!(c.permalink, "/:year/:month/:day/:title.html");
         assert_eq!(c.feed_paths, ["/atom.xml", "/feed.xml"]);
         assert_eq!(c.feed_ids, FeedIds::Jekyll);
+        let (c, _) = parse("feed_ids = \"jekyll-path\"").unwrap();
+        assert_eq!(c.feed_ids, FeedIds::JekyllPath);
     }
 }

@@ -1,10 +1,13 @@
-//! Footnotes that lead back: each reference gets an id, and each definition ends with a link
-//! back to where it was first referenced (pulldown-cmark writes neither).
+//! Footnotes that lead back, at the end of the article: each reference gets an id, and each
+//! definition ends with a link back to where it was first referenced (pulldown-cmark writes
+//! neither). pulldown-cmark leaves a definition where it is written; Jekyll (kramdown) and Hugo
+//! (goldmark) gather them after the text, which is where a moved post's readers find them, so
+//! they are gathered there, in the order of their numbers.
 //!
 //! An adapter over the Markdown events: references and definitions become HTML written here,
-//! numbered as pulldown-cmark numbers them (by first reference, an unreferenced definition
-//! after those), everything else passes through. Spelt as the sanitiser writes it, so a post's
-//! HTML is the same whether it needed sanitising or not.
+//! numbered by first reference (an unreferenced definition after those, in the order written),
+//! everything else passes through. Spelt as the sanitiser writes it, so a post's HTML is the
+//! same whether it needed sanitising or not.
 
 use std::collections::HashMap;
 
@@ -12,22 +15,28 @@ use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
 use super::text::xml_escape;
 
-/// The events of `inner`, footnotes rewritten.
-pub struct BackLinks<I> {
+/// The events of `inner`, footnotes rewritten and their definitions moved to the end.
+pub struct BackLinks<'a, I> {
     inner: I,
     /// Each footnote's number and how often it has been referenced so far.
     numbers: HashMap<String, (usize, usize)>,
-    /// The definitions being written (a definition can hold none, but keep a stack anyway).
-    open: Vec<String>,
+    /// The definition being read: its name and its events.
+    open: Option<(String, Vec<Event<'a>>)>,
+    /// The definitions read, as written.
+    definitions: Vec<(String, Vec<Event<'a>>)>,
+    /// Once `inner` is done: the definitions' events, to hand out last.
+    end: Option<std::vec::IntoIter<Event<'a>>>,
 }
 
-impl<I> BackLinks<I> {
+impl<'a, I> BackLinks<'a, I> {
     /// Wraps `inner`.
-    pub fn new(inner: I) -> BackLinks<I> {
+    pub fn new(inner: I) -> BackLinks<'a, I> {
         BackLinks {
             inner,
             numbers: HashMap::new(),
-            open: Vec::new(),
+            open: None,
+            definitions: Vec::new(),
+            end: None,
         }
     }
 
@@ -36,56 +45,87 @@ impl<I> BackLinks<I> {
         let next = self.numbers.len() + 1;
         self.numbers.entry(name.to_string()).or_insert((next, 0))
     }
+
+    /// The reference to footnote `name`, as HTML.
+    fn reference(&mut self, name: &str) -> Event<'a> {
+        let entry = self.number(name);
+        entry.1 += 1;
+        let (n, seen) = *entry;
+        let id = match seen {
+            1 => format!("fnref-{name}"),
+            _ => format!("fnref-{name}-{seen}"),
+        };
+        Event::InlineHtml(CowStr::from(format!(
+            "<sup class=\"footnote-reference\" id=\"{}\"><a href=\"#{}\">{n}</a></sup>",
+            xml_escape(&id),
+            xml_escape(name)
+        )))
+    }
+
+    /// Every definition read, numbered, in the order of their numbers.
+    fn gathered(&mut self) -> Vec<Event<'a>> {
+        let definitions = std::mem::take(&mut self.definitions);
+        let mut numbered: Vec<(usize, String, Vec<Event<'a>>)> = definitions
+            .into_iter()
+            .map(|(name, body)| (self.number(&name).0, name, body))
+            .collect();
+        numbered.sort_by_key(|(n, _, _)| *n);
+        let mut out = Vec::new();
+        for (n, name, body) in numbered {
+            out.push(html(format!(
+                "<div class=\"footnote-definition\" id=\"{}\">\
+                 <sup class=\"footnote-definition-label\">{n}</sup>\n",
+                xml_escape(&name)
+            )));
+            out.extend(body);
+            let referenced = self.numbers.get(&name).is_some_and(|e| e.1 > 0);
+            let back = match referenced {
+                true => format!(
+                    "<p class=\"footnote-back\"><a href=\"#{}\" class=\"footnote-backref\">\
+                     ↩ Back to the text</a></p>\n",
+                    xml_escape(&format!("fnref-{name}"))
+                ),
+                false => String::new(),
+            };
+            out.push(html(format!("{back}</div>\n")));
+        }
+        out
+    }
 }
 
 fn html<'a>(text: String) -> Event<'a> {
     Event::Html(CowStr::from(text))
 }
 
-impl<'a, I: Iterator<Item = Event<'a>>> Iterator for BackLinks<I> {
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for BackLinks<'a, I> {
     type Item = Event<'a>;
 
     fn next(&mut self) -> Option<Event<'a>> {
-        let event = self.inner.next()?;
-        Some(match event {
-            Event::FootnoteReference(name) => {
-                let entry = self.number(&name);
-                entry.1 += 1;
-                let (n, seen) = *entry;
-                let id = match seen {
-                    1 => format!("fnref-{name}"),
-                    _ => format!("fnref-{name}-{seen}"),
-                };
-                Event::InlineHtml(CowStr::from(format!(
-                    "<sup class=\"footnote-reference\" id=\"{}\"><a href=\"#{}\">{n}</a></sup>",
-                    xml_escape(&id),
-                    xml_escape(&name)
-                )))
+        loop {
+            if let Some(end) = &mut self.end {
+                return end.next();
             }
-            Event::Start(Tag::FootnoteDefinition(name)) => {
-                let (n, _) = *self.number(&name);
-                self.open.push(name.to_string());
-                html(format!(
-                    "<div class=\"footnote-definition\" id=\"{}\">\
-                     <sup class=\"footnote-definition-label\">{n}</sup>\n",
-                    xml_escape(&name)
-                ))
+            let Some(event) = self.inner.next() else {
+                self.end = Some(self.gathered().into_iter());
+                continue;
+            };
+            let event = match event {
+                Event::FootnoteReference(name) => self.reference(&name),
+                Event::Start(Tag::FootnoteDefinition(name)) => {
+                    self.open = Some((name.to_string(), Vec::new()));
+                    continue;
+                }
+                Event::End(TagEnd::FootnoteDefinition) => {
+                    self.definitions.extend(self.open.take());
+                    continue;
+                }
+                other => other,
+            };
+            match &mut self.open {
+                Some((_, body)) => body.push(event),
+                None => return Some(event),
             }
-            Event::End(TagEnd::FootnoteDefinition) => {
-                let name = self.open.pop().unwrap_or_default();
-                let referenced = self.numbers.get(&name).is_some_and(|e| e.1 > 0);
-                let back = match referenced {
-                    true => format!(
-                        "<p class=\"footnote-back\"><a href=\"#{}\" class=\"footnote-backref\">\
-                         ↩ Back to the text</a></p>\n",
-                        xml_escape(&format!("fnref-{name}"))
-                    ),
-                    false => String::new(),
-                };
-                html(format!("{back}</div>\n"))
-            }
-            other => other,
-        })
+        }
     }
 }
 
@@ -126,5 +166,22 @@ mod tests {
             c.contains(">3</sup>") && !c.contains("footnote-backref"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn definitions_are_gathered_after_the_text_in_the_order_of_their_numbers() {
+        let out = render(
+            "[^z]: Written first, referenced second.\n\nOne[^a] two[^z].\n\n[^a]: Mid-text.\n\n\
+             The end of the text.\n",
+        );
+        let end_of_text = out.find("The end of the text.").unwrap();
+        let a = out.find("id=\"a\"").unwrap();
+        let z = out.find("id=\"z\"").unwrap();
+        assert!(end_of_text < a && a < z, "{out}");
+        assert!(out[a..].starts_with("id=\"a\"><sup class=\"footnote-definition-label\">1</sup>"));
+        assert!(out[z..].starts_with("id=\"z\"><sup class=\"footnote-definition-label\">2</sup>"));
+        assert!(out.contains("<p>Mid-text.</p>"), "{out}");
+        assert!(out.trim_end().ends_with("</div>"), "{out}");
+        assert_eq!(render("No notes.\n"), "<p>No notes.</p>\n");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The part of Liquid that Jekyll posts use is carried out: `{% raw %}` (kept as written),
 //! `{% highlight LANG %}` (a fenced code block), `{{ site.url }}`, `{{ site.baseurl }}`,
-//! `{{ page.title }}`, and links to other posts and pages, `{% post_url NAME %}`,
+//! `{{ page.title }}`, `{{ '/PATH' | relative_url }}` (and `absolute_url`), and links to other posts and pages, `{% post_url NAME %}`,
 //! `{% link PATH %}` and Zola's `@/PATH.md`. Those links cannot be resolved until every post is
 //! loaded, so they become [`marker`]s that `build` replaces with the target's URL.
 //!
@@ -150,6 +150,13 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
             at += here.len() - after.len() + stop;
             continue;
         }
+        if is_percent_escape(&rest[..at], here) {
+            // `{%22` in a URL: a `{` before an escaped character, which no Liquid tag name
+            // starts with (Liquid itself would refuse it as an unknown tag).
+            out.text.push_str("{%");
+            at += 2;
+            continue;
+        }
         let (open, close) = if here.starts_with("{%") {
             ("{%", "%}")
         } else {
@@ -232,20 +239,23 @@ fn scan_line(rest: &str, end: usize, line: usize, values: &Values, out: &mut Pro
                 "site.url" => out.text.push_str(values.site_url),
                 "site.baseurl" | "site.base_url" => {}
                 "page.title" => out.text.push_str(values.title),
-                _ => {
-                    let what = if inner.starts_with('<') || inner.starts_with('%') {
-                        "shortcode"
-                    } else if inner.contains('(') {
-                        "shortcode call"
-                    } else {
-                        "template expression"
-                    };
-                    out.leftovers.push((
-                        line_here,
-                        format!("{what} `{}` left as it is", short(&here[..tag_end])),
-                    ));
-                    out.text.push_str(&here[..tag_end]);
-                }
+                _ => match url_filter(inner, values) {
+                    Some(url) => out.text.push_str(&url),
+                    None => {
+                        let what = if inner.starts_with('<') || inner.starts_with('%') {
+                            "shortcode"
+                        } else if inner.contains('(') {
+                            "shortcode call"
+                        } else {
+                            "template expression"
+                        };
+                        out.leftovers.push((
+                            line_here,
+                            format!("{what} `{}` left as it is", short(&here[..tag_end])),
+                        ));
+                        out.text.push_str(&here[..tag_end]);
+                    }
+                },
             }
         }
         at += tag_end;
@@ -270,6 +280,56 @@ fn next_mark(here: &str) -> Option<usize> {
             _ => after.starts_with(b"(@/") || after.starts_with(b": @/"),
         }
     })
+}
+
+/// `'/PATH' | relative_url` (or `absolute_url`, or `prepend: site.baseurl`), Jekyll's ways of
+/// writing a link under the site's `baseurl`: the path as the site writes it (forkblog puts
+/// root-relative links under `base_url`'s path itself), or with `absolute_url` the path after
+/// the site's URL (which holds that path). `None` for any other expression.
+fn url_filter(inner: &str, values: &Values) -> Option<String> {
+    let mut parts = inner.split('|').map(str::trim);
+    let literal = parts.next()?;
+    let quote = literal.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let path = literal.strip_prefix(quote)?.strip_suffix(quote)?;
+    if path.contains(['\'', '"']) {
+        return None;
+    }
+    let mut absolute = false;
+    let mut any = false;
+    for filter in parts {
+        match filter.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["relative_url"] | ["prepend:", "site.baseurl"] => {}
+            ["absolute_url"] => absolute = true,
+            _ => return None,
+        }
+        any = true;
+    }
+    if !any {
+        return None;
+    }
+    let path = match path.starts_with('/') || path.contains("://") {
+        true => path.to_string(),
+        false => format!("/{path}"),
+    };
+    Some(match absolute && !path.contains("://") {
+        true => format!("{}{path}", values.site_url.trim_end_matches('/')),
+        false => path,
+    })
+}
+
+/// Whether the `{%` that `here` starts with (`before` is the text before it on its line) is a
+/// `{` followed by a percent escape inside a URL, `...?c={%22a%22:1}`: two hex digits follow,
+/// and the `{` is not preceded by whitespace.
+fn is_percent_escape(before: &str, here: &str) -> bool {
+    let hex = here
+        .as_bytes()
+        .get(2..4)
+        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+    let in_word = before
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace());
+    hex && here.starts_with("{%") && in_word
 }
 
 /// The start of `{% NAME %}` in `text` and the offset just past it.
@@ -351,6 +411,31 @@ mod tests {
             p.text
         );
         assert_eq!(unmark("7a6f6c613a63").as_deref(), Some("zola:c"));
+    }
+
+    #[test]
+    fn jekylls_url_filters_give_the_path_the_site_writes() {
+        let p = run(
+            "[a]({{ '/about/' | relative_url }}) [b]({{ \"img/x.png\" | absolute_url }}) \
+                     [c]({{ '/c/' | prepend: site.baseurl }}) {{ 'x' | upcase }} {{ 'y' }}\n",
+        );
+        assert_eq!(
+            p.text,
+            "[a](/about/) [b](https://b.example/img/x.png) [c](/c/) {{ 'x' | upcase }} {{ 'y' }}\n"
+        );
+        assert_eq!(p.leftovers.len(), 2, "{:?}", p.leftovers);
+    }
+
+    #[test]
+    fn a_percent_escape_after_a_brace_in_a_url_is_no_tag() {
+        let body = "![chart](https://img.example/c?c={%22type%22:%22bar%22})\n[q](/s?q={%7Bx})\n";
+        let p = run(body);
+        assert!(p.leftovers.is_empty(), "{:?}", p.leftovers);
+        assert_eq!(p.text, body);
+        // A tag is still one, and an unclosed one is still said.
+        assert_eq!(run("a {% if x %} b\n").leftovers.len(), 1);
+        assert_eq!(run("a {%22 b\n").leftovers.len(), 1, "not in a URL");
+        assert_eq!(run("{%22\n").leftovers.len(), 1, "nothing before it");
     }
 
     #[test]

@@ -21,6 +21,9 @@
 //!   under `/ca/...` and not listed; HTML files under `posts/` that open with front matter are
 //!   posts whose body is used as it is (Hugo content).
 //!
+//! With a path in `base_url` (`https://example.org/notes`) the site is built on its own paths
+//! and every resource is handed on under that path, `/` redirecting to it (`prefix.rs`).
+//!
 //! Resource paths are stored decoded: a tag `café` is served at the path `/tags/café/`, while
 //! links in pages, the feed and the sitemap spell it `/tags/caf%C3%A9/`. The server
 //! percent-decodes a request's path before the lookup.
@@ -135,6 +138,7 @@ pub mod pages;
 pub(crate) mod par;
 pub mod permalink;
 pub mod post;
+mod prefix;
 pub mod redirect;
 pub mod sitemap;
 mod social;
@@ -304,7 +308,18 @@ fn build_site(
     };
     problems.extend(settings.warnings);
     tmark("settings");
-    let config = settings.config;
+    let mut config = settings.config;
+    // A site under a path is built on its own paths and put under the path as it is handed on
+    // (the stream, below), reading the snapshot it replaces through it.
+    let base_path = config.base_path().to_string();
+    let earlier_under = match base_path.as_str() {
+        "" => None,
+        prefix => earlier.map(|inner| prefix::Previous { inner, prefix }),
+    };
+    let earlier = match &earlier_under {
+        Some(under) => Some(under as &dyn incremental::Previous),
+        None => earlier,
+    };
     let files = match files::SiteFiles::open(root, config.follow_symlinks) {
         Ok(files) => files,
         Err(problem) => {
@@ -379,6 +394,10 @@ fn build_site(
     let pages_dir = root.join(PAGES_DIR);
     let (mut standalone, page_files) = load_pages(&files, &pages_dir, &config, problems);
     let mut translations = translations;
+    config.own_under_base_path = prefix::own_under(
+        &base_path,
+        posts.iter().chain(&translations).chain(&standalone),
+    );
     resolve_links(
         &mut [&mut posts[..], &mut translations[..], &mut standalone[..]],
         &posts_dir,
@@ -412,11 +431,14 @@ fn build_site(
     let feed_resources: Vec<Resource> = config
         .feed_paths
         .iter()
-        .map(|path| Resource {
-            path: path.clone(),
-            content_type: feed::CONTENT_TYPE.into(),
-            last_modified: feed_modified,
-            body: feed.clone().into_bytes().into(),
+        .map(|path| {
+            let (content_type, body) = feed::at_path(path, &config, &posts, || feed.clone());
+            Resource {
+                path: path.clone(),
+                content_type: content_type.into(),
+                last_modified: feed_modified,
+                body: body.into_bytes().into(),
+            }
         })
         .collect();
     let mut feed_resources = feed_resources;
@@ -435,6 +457,14 @@ fn build_site(
     // Pages. A template error stops the build: every page would be wrong in the same way.
     tmark("feed");
     let tags = pages::tags(&posts);
+    // Which links are put under the base path depends on those URLs too.
+    let fingerprint = match config.own_under_base_path.as_slice() {
+        [] => fingerprint,
+        own => incremental::Key::new("own")
+            .word(fingerprint)
+            .bytes(own.join("\n").as_bytes())
+            .finish(),
+    };
     let pages = pages::Pages::new(
         &config,
         &templates,
@@ -547,7 +577,7 @@ fn build_site(
             let mut found = Vec::new();
             if let Some(source) = sources.get(resource.path.as_str()) {
                 if !record.links_known_good(&resource.path) {
-                    links::check(resource, source, &paths, &mut found);
+                    links::check(resource, source, &paths, &base_path, &mut found);
                 }
             }
             found
@@ -575,6 +605,18 @@ fn build_site(
         resources,
         not_found,
         post_count: posts.len(),
+    };
+    let mut under;
+    let stream: &mut dyn PageStream = match base_path.as_str() {
+        "" => stream,
+        prefix => {
+            under = prefix::Stream {
+                inner: stream,
+                prefix,
+                own: &config.own_under_base_path,
+            };
+            &mut under
+        }
     };
     stream.begin(&mut site, &later);
     let mut bodies: Vec<Option<String>> = bodies.into_iter().map(Some).collect();
@@ -1235,13 +1277,13 @@ fn section_feeds(
                 .iter()
                 .map(|p| p.modified)
                 .fold(site_modified, jiff::Timestamp::max);
+            let atom = || feed::atom(config, &chosen, site_modified);
+            let (content_type, body) = feed::at_path(path, config, &chosen, atom);
             Resource {
                 path: path.clone(),
-                content_type: feed::CONTENT_TYPE.into(),
+                content_type: content_type.into(),
                 last_modified: modified,
-                body: feed::atom(config, &chosen, site_modified)
-                    .into_bytes()
-                    .into(),
+                body: body.into_bytes().into(),
             }
         })
         .collect()

@@ -207,9 +207,15 @@ impl<'a, 'r> Pages<'a, 'r> {
                     canonical_url => format!("{}{}", self.config.base_url, encode_path(path)),
                     ..extra()
                 };
+                let body = self.templates.render(template, ctx)?;
+                // Under `base_url`'s path before the place of a post's HTML in it is taken.
+                let body = match self.config.under_base_path(&body) {
+                    std::borrow::Cow::Owned(under) => under,
+                    std::borrow::Cow::Borrowed(_) => body,
+                };
                 // A rendered page's String grew by doubling: up to half of it is slack, which
                 // would stay allocated, 10,000 pages over, for as long as the site is held.
-                let mut body = self.templates.render(template, ctx)?.into_bytes();
+                let mut body = body.into_bytes();
                 body.shrink_to_fit();
                 (body.into(), false)
             }
@@ -221,6 +227,13 @@ impl<'a, 'r> Pages<'a, 'r> {
             body,
         };
         Ok((page, reused))
+    }
+
+    /// The first image of `post` (whose HTML is `html`) for link previews, as a path of the
+    /// site (one written with `base_url`'s path already is taken back to the site's own).
+    fn image(&self, html: &str, post: &Post) -> Option<String> {
+        let image = super::social::first_image(html, post.folder())?;
+        Some(super::links::without_base_path(&image, self.config.base_path()).to_string())
     }
 
     /// The keys of the views at `indexes`, added to `key`.
@@ -301,7 +314,7 @@ impl<'a, 'r> Pages<'a, 'r> {
                 context! {
                     post => context! {
                         content => Value::from_safe_string(whole_html().to_string()),
-                        image => super::social::first_image(whole_html(), post.folder()),
+                        image => self.image(whole_html(), post),
                         ..self.views.get(i).cloned().unwrap_or_default()
                     },
                     newer => newer,
@@ -329,7 +342,7 @@ impl<'a, 'r> Pages<'a, 'r> {
             context! {
                 post => context! {
                     content => Value::from_safe_string(post.html.clone()),
-                    image => super::social::first_image(&post.html, post.folder()),
+                    image => self.image(&post.html, post),
                     lang => post.lang.clone(),
                     ..Value::from_serialize(view(post))
                 },
