@@ -302,6 +302,7 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             math: false,
             toc: false,
             page_root: is_page.then_some(pages_dir.as_path()),
+            shortcodes: None,
         };
         let mut text = text;
         if let Some(params) = &plan.hugo_params {

@@ -136,6 +136,7 @@ pub(crate) mod par;
 pub mod permalink;
 pub mod post;
 pub mod redirect;
+pub mod shortcodes;
 pub mod sitemap;
 mod social;
 pub mod templates;
@@ -315,6 +316,23 @@ fn build_site(
             return None;
         }
     };
+    let shortcodes = match shortcodes::load(
+        &files,
+        &templates_dir,
+        shortcodes::SiteValues {
+            base_url: &config.base_url,
+            title: &config.title,
+            description: &config.description,
+            author: &config.author,
+            language: &config.language,
+        },
+    ) {
+        Ok(shortcodes) => shortcodes,
+        Err(found) => {
+            problems.extend(found);
+            return None;
+        }
+    };
     let posts_dir = root.join(POSTS_DIR);
     if !posts_dir.is_dir() {
         problems.push(Problem {
@@ -345,6 +363,7 @@ fn build_site(
         .bytes(format!("{config:?}").as_bytes())
         .word(u64::from(drafts))
         .bytes(root.as_os_str().as_encoded_bytes())
+        .word(shortcodes.fingerprint)
         .finish();
     let fingerprint = incremental::Key::new("pages")
         .word(posts_fingerprint)
@@ -363,6 +382,7 @@ fn build_site(
         math: config.math,
         toc: config.toc,
         page_root: None,
+        shortcodes: Some(&shortcodes),
     };
     let (all_posts, sources, others) = load_posts(
         &files, &posts_dir, &context, &config, drafts, &record, problems,
@@ -371,7 +391,8 @@ fn build_site(
     let (translations, mut posts): (Vec<Post>, Vec<Post>) =
         all_posts.into_iter().partition(|p| p.lang.is_some());
     let pages_dir = root.join(PAGES_DIR);
-    let (mut standalone, page_files) = load_pages(&files, &pages_dir, &config, problems);
+    let (mut standalone, page_files) =
+        load_pages(&files, &pages_dir, &config, &shortcodes, problems);
     let mut translations = translations;
     resolve_links(
         &mut [&mut posts[..], &mut translations[..], &mut standalone[..]],
@@ -814,10 +835,15 @@ fn resolve_links(
     };
     for post in groups.iter_mut().flat_map(|g| g.iter_mut()) {
         for (line, what) in &post.leftovers {
+            // A shortcode whose template failed is an error, told as it is.
+            let message = match what.strip_prefix(shortcodes::ERROR) {
+                Some(error) => error.to_string(),
+                None => format!("{what}: it would show as raw text (remove it or write it out)"),
+            };
             problems.push(Problem {
                 file: post.source.clone(),
                 line: Some(*line),
-                message: format!("{what}: it would show as raw text (remove it or write it out)"),
+                message,
             });
         }
         if post.links.is_empty() {
@@ -848,6 +874,7 @@ fn load_pages(
     files: &files::SiteFiles,
     pages_dir: &Path,
     config: &config::Config,
+    shortcodes: &shortcodes::Shortcodes,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>) {
     if !pages_dir.is_dir() {
@@ -862,6 +889,7 @@ fn load_pages(
         math: config.math,
         toc: config.toc,
         page_root: Some(pages_dir),
+        shortcodes: Some(shortcodes),
     };
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = files
         .walk(pages_dir, problems)
