@@ -462,3 +462,46 @@ fn served_page_holds_the_expansion() {
     );
     assert!(page.contains("<code>{{ note() }}</code>"), "{page}");
 }
+
+/// The earlier render, for an incremental build.
+struct Earlier {
+    record: Vec<u8>,
+    bodies: std::collections::HashMap<String, Vec<u8>>,
+}
+
+impl site::incremental::Earlier for Earlier {
+    fn record(&self) -> &[u8] {
+        &self.record
+    }
+    fn body(&self, path: &str) -> Option<std::borrow::Cow<'_, [u8]>> {
+        self.bodies
+            .get(path)
+            .map(|b| std::borrow::Cow::Borrowed(&b[..]))
+    }
+}
+
+/// A reload after a shortcode template changed renders the posts again.
+#[test]
+fn an_edited_template_renders_posts_again() {
+    let site = TempSite::new("shortcode-reload");
+    site.file("templates/shortcodes/mark.html", "<b>one</b>")
+        .file(
+            "posts/2024-01-01-a.md",
+            "---\ntitle: A\n---\nx {{ mark() }}\n",
+        );
+    let (build, record) = site::build_incremental(&site.root, false, None);
+    let first = build.site.expect("site");
+    assert!(text(&first, "/posts/a/").contains("x <b>one</b>"));
+    let earlier = Earlier {
+        record,
+        bodies: first
+            .resources
+            .iter()
+            .map(|r| (r.path.clone(), r.body.to_vec()))
+            .collect(),
+    };
+    site.file("templates/shortcodes/mark.html", "<b>two</b>");
+    let (again, _) = site::build_incremental(&site.root, false, Some(&earlier));
+    assert_eq!(again.reused_posts, 0);
+    assert!(text(&again.site.expect("site"), "/posts/a/").contains("x <b>two</b>"));
+}
