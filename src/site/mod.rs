@@ -11,6 +11,7 @@
 //!   `![](photo.png)` work. Other non-Markdown files under `posts/` are served at
 //!   `/posts/<path under posts/>`.
 //! - `templates/`: templates ([`templates`]); missing ones fall back to built-in defaults.
+//! - `templates/shortcodes/`: templates posts call as `{{ name(arg=value) }}` ([`shortcodes`]).
 //! - `templates/static/`: served at `/static/...` (stylesheet, scripts, fonts, favicon).
 //! - `templates/root/`: served at the site root (a folder's `index.html` at the folder's path,
 //!   `/about/`); `templates/root/robots.txt` replaces the default `/robots.txt`.
