@@ -28,16 +28,7 @@ use std::process::Command;
 
 use common::{copy_tree, Server, TempDir};
 use forkblog::import::{import, Generator};
-
-/// The corpus: `../shared/realblogs` seen from the project (or from a worktree one level down).
-fn corpus() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = ["../shared/realblogs", "../../shared/realblogs"]
-        .iter()
-        .map(|rel| here.join(rel))
-        .find(|p| p.is_dir());
-    found.expect("../shared/realblogs is missing: the oracle test needs the real-blog corpus")
-}
+use import_common::corpus;
 
 /// What the old site published, as the generator says.
 #[derive(Debug, Default)]

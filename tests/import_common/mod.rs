@@ -10,6 +10,17 @@ use forkblog::site::{redirect, Site};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// The real-blog corpus, `../shared/realblogs` seen from the project (or from a worktree one
+/// level down).
+pub fn corpus() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = ["../shared/realblogs", "../../shared/realblogs"]
+        .iter()
+        .map(|rel| here.join(rel))
+        .find(|p| p.is_dir());
+    found.expect("../shared/realblogs is missing: the test needs the real-blog corpus")
+}
+
 /// A source folder and a destination root under the temporary directory, removed on drop.
 pub struct Scratch {
     pub dir: PathBuf,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::shortcodes::{logical, site_value, Hugo};
 use super::{content, read_settings, text_of, Plan};
 use render::site::date::PostDate;
 use render::site::frontmatter::FrontMatter;
@@ -82,7 +83,6 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
     s.language =
         text_of(&config, "languageCode").or_else(|| text_of(&config, "defaultContentLanguage"));
     let params = config.get("params").cloned().unwrap_or(Value::Null);
-    plan.hugo_params = Some(params.clone());
     s.description = text_of(&params, "description");
     s.author = text_of(&config, "author").or_else(|| text_of(&params, "author"));
     s.posts_per_page = config
@@ -148,6 +148,13 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
             "i18n",
         ],
     );
+    plan.hugo = Some(shortcode_site(
+        src,
+        &config,
+        &plan.items,
+        &feed_languages,
+        lower,
+    ));
     // Hugo publishes an RSS feed per section at `/SECTION/index.xml`.
     for item in &plan.items {
         let Ok(to) = item.to.strip_prefix(render::site::POSTS_DIR) else {
@@ -340,23 +347,7 @@ fn rendered(path: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return true;
     };
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    let (delimiter, yaml) = match text.get(..3) {
-        Some("---") => ("\n---", true),
-        Some("+++") => ("\n+++", false),
-        _ => return true,
-    };
-    let Some(front) = text[3..].split(delimiter).next() else {
-        return true;
-    };
-    let value: Option<Value> = if yaml {
-        serde_yaml_ng::from_str(front).ok()
-    } else {
-        front
-            .parse::<toml::Table>()
-            .ok()
-            .and_then(|t| serde_json::to_value(t).ok())
-    };
+    let value = front_value(&text);
     let render = value.as_ref().and_then(|v| {
         ["build", "_build"]
             .iter()
@@ -369,6 +360,128 @@ fn rendered(path: &Path) -> bool {
             render.as_ref().and_then(Value::as_str),
             Some("never" | "link" | "false")
         )
+}
+
+/// A content file's front matter (YAML or TOML) as a JSON value, when it has one that parses.
+pub(super) fn front_value(text: &str) -> Option<Value> {
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let (delimiter, yaml) = match text.get(..3) {
+        Some("---") => ("\n---", true),
+        Some("+++") => ("\n+++", false),
+        _ => return None,
+    };
+    let front = text[3..].split(delimiter).next()?;
+    if yaml {
+        serde_yaml_ng::from_str(front).ok()
+    } else {
+        front
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| serde_json::to_value(t).ok())
+    }
+}
+
+/// What carrying the site's shortcodes needs: `[params]`, every page's and section's old URL
+/// by the path `ref` names it with, and the site's own shortcodes (its `layouts/` or its
+/// theme's) whose template only prints a site value.
+fn shortcode_site(
+    src: &Path,
+    config: &Value,
+    items: &[super::Item],
+    languages: &Languages,
+    lower: bool,
+) -> Hugo {
+    let mut hugo = Hugo {
+        params: config.get("params").cloned().unwrap_or(Value::Null),
+        ..Hugo::default()
+    };
+    for item in items {
+        let Ok(rel) = item.from.strip_prefix("content") else {
+            continue;
+        };
+        let (_, under) = languages.split(rel);
+        let dir = under.parent().map(|d| d.to_string_lossy().to_lowercase());
+        hugo.dirs.insert(item.from.clone(), dir.unwrap_or_default());
+        if let Some(url) = &item.old_url {
+            hugo.pages
+                .push((logical(&under.to_string_lossy()), url.clone()));
+        }
+    }
+    // Sections (`_index.md`) are not carried, but `ref` names them: their old URL is their
+    // folder's, under their language.
+    let content = src.join("content");
+    let mut stack = vec![PathBuf::new()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(content.join(&dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let rel = dir.join(entry.file_name());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if stack.len() < 10_000 {
+                    stack.push(rel);
+                }
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("_index.") {
+                continue;
+            }
+            let (lang, under) = languages.split(&rel);
+            let Some(prefix) = languages.prefix(lang.as_deref()) else {
+                continue;
+            };
+            let front = std::fs::read_to_string(entry.path())
+                .ok()
+                .and_then(|t| front_value(&t));
+            let folder = under
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let url = match front.as_ref().and_then(|f| text_of(f, "url")) {
+                Some(url) => format!("{prefix}/{}", url.trim_matches('/')),
+                None if folder.is_empty() => prefix.clone(),
+                None => format!("{prefix}/{folder}"),
+            };
+            let url = if lower { url.to_lowercase() } else { url };
+            if let Some(url) = permalink::normalize(&format!("{}/", url.trim_end_matches('/'))) {
+                hugo.pages.push((logical(&folder), url));
+            }
+        }
+    }
+    // Hugo's own built-ins come first: a template of the same name is the site's override.
+    let theme = text_of(config, "theme");
+    let mut folders = vec![
+        PathBuf::from("layouts/shortcodes"),
+        PathBuf::from("layouts/_shortcodes"),
+    ];
+    if let Some(theme) = theme.filter(|t| !t.contains(['/', '\\'])) {
+        folders.push(Path::new("themes").join(&theme).join("layouts/shortcodes"));
+        folders.push(Path::new("themes").join(&theme).join("layouts/_shortcodes"));
+    }
+    for folder in folders {
+        for entry in std::fs::read_dir(src.join(folder))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".html"))
+            else {
+                continue;
+            };
+            let value = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| site_value(&t, config));
+            if let Some(value) = value {
+                hugo.values.entry(name.to_string()).or_insert(value);
+            }
+        }
+    }
+    hugo
 }
 
 /// The configuration folder: `config/_default/*`, then `config/production/*` over it (what

@@ -99,8 +99,8 @@ pub struct Plan {
     pub files: Vec<(PathBuf, PathBuf)>,
     /// What could not be carried, with file and line (relative to SRC).
     pub notes: Vec<Problem>,
-    /// A Hugo site's `[params]`: Hugo's built-in shortcodes are written out in its posts.
-    pub hugo_params: Option<serde_json::Value>,
+    /// What a Hugo site's shortcodes need: they are written out in its posts.
+    pub hugo: Option<shortcodes::Hugo>,
 }
 
 impl Plan {
@@ -294,15 +294,22 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             math: false,
             toc: false,
             page_root: is_page.then_some(pages_dir.as_path()),
+            shortcodes: None,
         };
         let mut text = text;
-        if let Some(params) = &plan.hugo_params {
-            let url_of = |name: &str| ref_target(&plan.items, name);
-            let site = shortcodes::Site {
-                params,
-                url_of: &url_of,
-            };
-            text = shortcodes::hugo_builtins(&text, &site);
+        if let Some(hugo) = &plan.hugo {
+            let (written, left) = shortcodes::carry(&text, hugo, &item.from);
+            text = written;
+            for (line, name) in left {
+                report.notes.push(Problem {
+                    file: from.clone(),
+                    line: Some(line),
+                    message: format!(
+                        "Hugo shortcode `{name}` has no equivalent; left as written \
+                         (`check` names it)"
+                    ),
+                });
+            }
         }
         if let Some(fixed) = last_key_wins(&text) {
             // YAML as Ruby and Go read it: a key written twice keeps its last value.
@@ -346,26 +353,6 @@ fn carry_out(plan: Plan, source: &Path, root: &Path) -> Result<Report, String> {
             .map_err(|e| format!("cannot create {}: {e}", posts_dir.display()))?;
     }
     Ok(report)
-}
-
-/// The old URL of the page a Hugo `ref` names: a path under `content/` (with or without `.md`
-/// or a leading `/`), or the end of one (`post.md`, `post`).
-fn ref_target(items: &[Item], name: &str) -> Option<String> {
-    let name = name.trim().trim_start_matches('/');
-    let with_md = if name.ends_with(".md") {
-        name.to_string()
-    } else {
-        format!("{name}.md")
-    };
-    let matches = |item: &&Item| {
-        let from = item.from.to_string_lossy();
-        let under = from.strip_prefix("content/").unwrap_or(&from);
-        under == with_md
-            || under == format!("{name}/index.md")
-            || from.ends_with(&format!("/{with_md}"))
-            || from.ends_with(&format!("/{name}/index.md"))
-    };
-    items.iter().find(matches).and_then(|i| i.old_url.clone())
 }
 
 /// `forkblog.toml` for `settings`.

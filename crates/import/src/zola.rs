@@ -75,6 +75,7 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
         &old_url,
         &["templates", "themes", "sass"],
     );
+    add_shortcodes(&mut plan, src, text_of(&config, "theme").as_deref());
     // A section with `generate_feeds = true` has its own feeds beside its page.
     let content_dir = src.join("content");
     for dir in walk_sections(&content_dir) {
@@ -98,6 +99,42 @@ pub(crate) fn plan(src: &Path) -> Result<Plan, String> {
 
 fn is_source(rel: &Path) -> bool {
     super::is_markdown(rel)
+}
+
+/// The site's shortcode templates (`templates/shortcodes/*.html` and `.md`), and its theme's
+/// where the site has none of that name, copied to forkblog's `templates/shortcodes/`: posts
+/// call them with the same syntax.
+fn add_shortcodes(plan: &mut Plan, src: &Path, theme: Option<&str>) {
+    let own = Path::new("templates").join("shortcodes");
+    let mut folders = vec![own];
+    if let Some(theme) = theme.filter(|t| !t.contains(['/', '\\']) && *t != "..") {
+        folders.push(Path::new("themes").join(theme).join("templates/shortcodes"));
+    }
+    let mut taken: Vec<std::ffi::OsString> = Vec::new();
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(src.join(&folder)) else {
+            continue;
+        };
+        let mut names: Vec<std::ffi::OsString> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        for name in names {
+            let shortcode = Path::new(&name)
+                .extension()
+                .is_some_and(|e| e == "html" || e == "md");
+            if !shortcode || taken.contains(&name) {
+                continue;
+            }
+            let to = Path::new(render::site::TEMPLATES_DIR)
+                .join(render::site::shortcodes::DIR)
+                .join(&name);
+            plan.files.push((folder.join(&name), to));
+            taken.push(name);
+        }
+    }
 }
 
 /// A section's front matter (`DIR/_index.md` under `content`), empty when there is none.

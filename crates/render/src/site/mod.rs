@@ -11,6 +11,7 @@
 //!   `![](photo.png)` work. Other non-Markdown files under `posts/` are served at
 //!   `/posts/<path under posts/>`.
 //! - `templates/`: templates ([`templates`]); missing ones fall back to built-in defaults.
+//! - `templates/shortcodes/`: templates posts call as `{{ name(arg=value) }}` ([`shortcodes`]).
 //! - `templates/static/`: served at `/static/...` (stylesheet, scripts, fonts, favicon).
 //! - `templates/root/`: served at the site root (a folder's `index.html` at the folder's path,
 //!   `/about/`); `templates/root/robots.txt` replaces the default `/robots.txt`.
@@ -140,6 +141,7 @@ pub mod permalink;
 pub mod post;
 mod prefix;
 pub mod redirect;
+pub mod shortcodes;
 pub mod sitemap;
 mod social;
 pub mod templates;
@@ -336,6 +338,23 @@ fn build_site(
             return None;
         }
     };
+    let shortcodes = match shortcodes::load(
+        &files,
+        &templates_dir,
+        shortcodes::SiteValues {
+            base_url: &config.base_url,
+            title: &config.title,
+            description: &config.description,
+            author: &config.author,
+            language: &config.language,
+        },
+    ) {
+        Ok(shortcodes) => shortcodes,
+        Err(found) => {
+            problems.extend(found);
+            return None;
+        }
+    };
     let posts_dir = root.join(POSTS_DIR);
     if !posts_dir.is_dir() {
         problems.push(Problem {
@@ -366,6 +385,7 @@ fn build_site(
         .bytes(format!("{config:?}").as_bytes())
         .word(u64::from(drafts))
         .bytes(root.as_os_str().as_encoded_bytes())
+        .word(shortcodes.fingerprint)
         .finish();
     let fingerprint = incremental::Key::new("pages")
         .word(posts_fingerprint)
@@ -384,6 +404,7 @@ fn build_site(
         math: config.math,
         toc: config.toc,
         page_root: None,
+        shortcodes: Some(&shortcodes),
     };
     let (all_posts, sources, others) = load_posts(
         &files, &posts_dir, &context, &config, drafts, &record, problems,
@@ -392,7 +413,8 @@ fn build_site(
     let (translations, mut posts): (Vec<Post>, Vec<Post>) =
         all_posts.into_iter().partition(|p| p.lang.is_some());
     let pages_dir = root.join(PAGES_DIR);
-    let (mut standalone, page_files) = load_pages(&files, &pages_dir, &config, problems);
+    let (mut standalone, page_files) =
+        load_pages(&files, &pages_dir, &config, &shortcodes, problems);
     let mut translations = translations;
     config.own_under_base_path = prefix::own_under(
         &base_path,
@@ -862,10 +884,15 @@ fn resolve_links(
     };
     for post in groups.iter_mut().flat_map(|g| g.iter_mut()) {
         for (line, what) in &post.leftovers {
+            // A shortcode whose template failed is an error, told as it is.
+            let message = match what.strip_prefix(shortcodes::ERROR) {
+                Some(error) => error.to_string(),
+                None => format!("{what}: it would show as raw text (remove it or write it out)"),
+            };
             problems.push(Problem {
                 file: post.source.clone(),
                 line: Some(*line),
-                message: format!("{what}: it would show as raw text (remove it or write it out)"),
+                message,
             });
         }
         if post.links.is_empty() {
@@ -896,6 +923,7 @@ fn load_pages(
     files: &files::SiteFiles,
     pages_dir: &Path,
     config: &config::Config,
+    shortcodes: &shortcodes::Shortcodes,
     problems: &mut Vec<Problem>,
 ) -> (Vec<Post>, Vec<PathBuf>) {
     if !pages_dir.is_dir() {
@@ -910,6 +938,7 @@ fn load_pages(
         math: config.math,
         toc: config.toc,
         page_root: Some(pages_dir),
+        shortcodes: Some(shortcodes),
     };
     let (sources, others): (Vec<PathBuf>, Vec<PathBuf>) = files
         .walk(pages_dir, problems)

@@ -100,6 +100,8 @@ pub struct Context<'a> {
     /// For pages (not posts): the `pages/` folder; a page's URL is its path under it
     /// (`pages/about.md` at `/about/`) unless it sets its own.
     pub page_root: Option<&'a Path>,
+    /// The site's shortcode templates, carried out in bodies; `None` leaves calls as written.
+    pub shortcodes: Option<&'a super::shortcodes::Shortcodes>,
 }
 
 impl Default for Context<'_> {
@@ -113,6 +115,7 @@ impl Default for Context<'_> {
             math: false,
             toc: false,
             page_root: None,
+            shortcodes: None,
         }
     }
 }
@@ -192,63 +195,11 @@ pub fn from_source_in(
     let body = source.get(body_offset..).unwrap_or("");
     let (name_lang, unlanguaged) = language_of(path);
     let (name_date, name_slug) = name_parts(&unlanguaged);
+    let file_slug = name_slug.clone();
     let body_line = super::text::line_of(source, body_offset);
-    let processed = liquid::process(
-        body,
-        &liquid::Values {
-            site_url: context.site_url,
-            title: front.title.as_deref().unwrap_or(""),
-        },
-    );
-    let links = processed
-        .links
-        .iter()
-        .map(|(key, line)| (key.clone(), line + body_line - 1))
-        .collect();
-    let leftovers = processed
-        .leftovers
-        .iter()
-        .map(|(line, what)| (line + body_line - 1, what.clone()))
-        .collect();
-    let mut rendered = if is_html(path) {
-        // Hugo content written as HTML: the body is the page, as it is.
-        markdown::Rendered {
-            html: processed.text,
-            title: None,
-            summary: String::new(),
-            needs_sanitizing: true,
-        }
-    } else {
-        markdown::render_with(
-            &processed.text,
-            front.title.is_none(),
-            markdown::Extras {
-                highlight: context.highlight,
-                math: context.math,
-                toc: front.toc.unwrap_or(context.toc),
-            },
-        )
-    };
     let slug = match &front.slug {
         Some(s) if !s.trim().is_empty() => slugify(s),
         _ => slugify(&name_slug),
-    };
-    let title = front
-        .title
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .or(rendered.title)
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| name_slug.replace(['-', '_'], " "));
-    let mut tags = front.tags;
-    for c in front.categories.clone() {
-        if !tags.contains(&c) {
-            tags.push(c);
-        }
-    }
-    let summary = match &front.description {
-        Some(d) if !d.trim().is_empty() => markdown::shorten(d.trim(), markdown::SUMMARY_CHARS),
-        _ => rendered.summary,
     };
     let mut url_problems = Vec::new();
     let own_url = front.url.as_deref().and_then(|u| {
@@ -306,6 +257,90 @@ pub fn from_source_in(
             None => url,
         }
     });
+    // Shortcodes first (Zola's order: before the Markdown), with the post's URL known.
+    let expanded = context.shortcodes.map(|shortcodes| {
+        let date = date.day.to_string();
+        let page = super::shortcodes::PageValues {
+            title: front.title.as_deref().unwrap_or(""),
+            path: &url,
+            slug: &slug,
+            date: &date,
+            lang: lang.as_deref().unwrap_or(context.language),
+        };
+        shortcodes.expand(body, &page)
+    });
+    let source_line = |line: usize| {
+        let line = expanded.as_ref().map_or(line, |e| e.source_line(line));
+        line + body_line - 1
+    };
+    let processed = liquid::process(
+        expanded.as_ref().map_or(body, |e| e.text.as_str()),
+        &liquid::Values {
+            site_url: context.site_url,
+            title: front.title.as_deref().unwrap_or(""),
+        },
+    );
+    let links = processed
+        .links
+        .iter()
+        .map(|(key, line)| (key.clone(), source_line(*line)))
+        .collect();
+    let mut leftovers: Vec<(usize, String)> = processed
+        .leftovers
+        .iter()
+        .map(|(line, what)| (source_line(*line), what.clone()))
+        .collect();
+    if let Some(expanded) = &expanded {
+        leftovers.extend(
+            expanded
+                .problems
+                .iter()
+                .map(|(line, what)| (line + body_line - 1, what.clone())),
+        );
+        leftovers.sort_by_key(|(line, _)| *line);
+    }
+    let mut rendered = if is_html(path) {
+        // Hugo content written as HTML: the body is the page, as it is.
+        markdown::Rendered {
+            html: processed.text,
+            title: None,
+            summary: String::new(),
+            needs_sanitizing: true,
+        }
+    } else {
+        markdown::render_with(
+            &processed.text,
+            front.title.is_none(),
+            markdown::Extras {
+                highlight: context.highlight,
+                math: context.math,
+                toc: front.toc.unwrap_or(context.toc),
+            },
+        )
+    };
+    if let Some(expanded) = expanded.as_ref().filter(|e| e.has_html()) {
+        rendered.html = expanded.fill(&rendered.html);
+        rendered.summary = expanded.strip(&rendered.summary);
+        rendered.title = rendered.title.map(|t| expanded.strip(&t));
+        rendered.needs_sanitizing = true;
+    }
+    let title = front
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .or(rendered.title)
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| file_slug.replace(['-', '_'], " "));
+    let mut tags = front.tags;
+    for c in front.categories.clone() {
+        if !tags.contains(&c) {
+            tags.push(c);
+        }
+    }
+    let summary = match &front.description {
+        Some(d) if !d.trim().is_empty() => markdown::shorten(d.trim(), markdown::SUMMARY_CHARS),
+        _ => rendered.summary,
+    };
     if let Some(sized) = path
         .parent()
         .and_then(|dir| super::imagesize::add_sizes(&rendered.html, dir))

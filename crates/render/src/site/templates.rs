@@ -152,7 +152,7 @@ impl Templates {
 
 /// Autoescaping that escapes `&`, `<`, `>`, `"` and `'` in text but leaves `/` alone (minijinja's
 /// default writes every `/` in a URL as `&#x2f;`: valid, but noisy in the page source).
-fn html_formatter(
+pub(crate) fn html_formatter(
     out: &mut minijinja::Output,
     state: &minijinja::State,
     value: &Value,
@@ -195,10 +195,8 @@ fn html_formatter(
     minijinja::escape_formatter(out, state, value)
 }
 
-/// A minijinja error as a problem naming the template file (the innermost template the error
-/// happened in) and line.
-fn problem(dir: &Path, fallback_name: &str, err: &minijinja::Error) -> Problem {
-    let name = err.name().unwrap_or(fallback_name);
+/// A minijinja error's kind, detail and causes, on one line.
+pub(crate) fn describe(err: &minijinja::Error) -> String {
     let mut message = err.kind().to_string();
     if let Some(detail) = err.detail() {
         message.push_str(": ");
@@ -209,6 +207,14 @@ fn problem(dir: &Path, fallback_name: &str, err: &minijinja::Error) -> Problem {
         message.push_str(&format!(" (caused by: {inner})"));
         source = inner.source();
     }
+    message
+}
+
+/// A minijinja error as a problem naming the template file (the innermost template the error
+/// happened in) and line.
+fn problem(dir: &Path, fallback_name: &str, err: &minijinja::Error) -> Problem {
+    let name = err.name().unwrap_or(fallback_name);
+    let mut message = describe(err);
     let file = dir.join(name);
     if DEFAULTS.iter().any(|(n, _)| *n == name) && !file.exists() {
         message.push_str(" (in the built-in default template, which this site does not override)");
