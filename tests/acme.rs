@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    connect, free_port, https_get, parse_response, set_mode, skipped, tls_client, wait_until, Blog,
-    Server, TempDir,
+    connect, free_port, https_get, parse_response, set_mode, skipped, tls_client, wait_until,
+    Server, TempDir, TempSite,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -192,7 +192,7 @@ impl Pebble {
 
 /// forkblog on `http_port` getting its certificates for blog.test from `pebble` into `state`;
 /// the server and its HTTPS address.
-fn serve(blog: &Blog, http_port: u16, pebble: &Pebble, state: &Path) -> (Server, SocketAddr) {
+fn serve(blog: &TempSite, http_port: u16, pebble: &Pebble, state: &Path) -> (Server, SocketAddr) {
     let directory = pebble.directory();
     let server = Server::start_on(
         &format!("127.0.0.1:{http_port}"),
@@ -262,7 +262,7 @@ fn certificates_are_obtained_renewed_and_kept_when_the_server_is_gone() {
     let state = work.path().join("state");
     // A certificate valid for 30 s is due for renewal after 20 s.
     let mut pebble = Pebble::start(work.path(), "pebble", http_port, 30);
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let (server, tls_addr) = serve(&blog, http_port, &pebble, &state);
 
     // Obtained from an empty state directory and served at once, without a reload.
@@ -365,7 +365,7 @@ fn a_renewed_certificate_is_served_whatever_the_posts_hold() {
     }
     let (work, http_port) = workspace("acme-broken-post");
     let pebble = Pebble::start(work.path(), "pebble", http_port, 30);
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let (server, tls_addr) = serve(&blog, http_port, &pebble, &work.path().join("state"));
     wait_for_certificate(&server, 1);
     let root = pebble.root();
@@ -415,7 +415,7 @@ fn switching_directories_gives_a_certificate_from_the_second() {
     // Long-lived certificates: nothing is due again during the test.
     let staging = Pebble::start(work.path(), "staging", http_port, 3600);
     let production = Pebble::start(work.path(), "production", http_port, 3600);
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
 
     let (server, tls_addr) = serve(&blog, http_port, &staging, &state);
     wait_for_certificate(&server, 1);
@@ -449,7 +449,7 @@ fn a_ca_that_forgot_the_account_gets_a_new_one() {
     }
     let (work, http_port) = workspace("acme-forgotten");
     let mut pebble = Pebble::start(work.path(), "pebble", http_port, 30);
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let (server, tls_addr) = serve(&blog, http_port, &pebble, &work.path().join("state"));
     wait_for_certificate(&server, 1);
 

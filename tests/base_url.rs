@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 
-fn set_base_url(blog: &Blog, url: &str) {
+fn set_base_url(blog: &TempSite, url: &str) {
     let path = blog.root().join("forkblog.toml");
     let text = fs::read_to_string(&path).unwrap_or_default();
     let kept: Vec<&str> = text
@@ -24,7 +24,7 @@ fn set_base_url(blog: &Blog, url: &str) {
     set_mode(&path, 0o644);
 }
 
-fn check_stderr(blog: &Blog) -> String {
+fn check_stderr(blog: &TempSite) -> String {
     let out = Command::new(BIN)
         .arg("check")
         .arg("--root")
@@ -37,7 +37,7 @@ fn check_stderr(blog: &Blog) -> String {
 
 #[test]
 fn check_warns_about_a_loopback_base_url() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     set_base_url(&blog, "http://127.0.0.1:8080");
     let text = check_stderr(&blog);
     assert!(
@@ -51,7 +51,7 @@ fn check_warns_about_a_loopback_base_url() {
 
 #[test]
 fn serve_warns_behind_a_front_but_not_for_a_local_preview() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     set_base_url(&blog, "http://localhost:8080");
     let front = Server::start(blog.root(), &["--trusted-proxy", "127.0.0.1"]);
     assert!(

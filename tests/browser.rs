@@ -64,7 +64,7 @@ fn drive(args: &[&str], within: Duration) -> serde_json::Value {
 
 #[test]
 fn an_open_page_follows_saves_shows_a_broken_template_and_recovers() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--watch"]);
     let base = format!("http://{}", server.addr);
     let root = blog.root().display().to_string();
@@ -92,7 +92,7 @@ fn an_open_page_follows_saves_shows_a_broken_template_and_recovers() {
 
 #[test]
 fn the_sample_blog_has_no_axe_violations_in_light_or_dark() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &[]);
     let base = format!("http://{}", server.addr);
     let pages = [

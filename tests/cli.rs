@@ -13,7 +13,7 @@ fn forkblog(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn check_passes_on_the_sample_and_names_file_and_line_of_a_broken_post() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let root = blog.root().to_str().unwrap();
     let ok = forkblog(&["check", "--root", root]);
     assert!(
@@ -38,7 +38,7 @@ fn check_passes_on_the_sample_and_names_file_and_line_of_a_broken_post() {
 
 #[test]
 fn build_writes_the_bytes_serve_answers() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let out = TempDir::new("export");
     let root = blog.root().to_str().unwrap();
     let built = forkblog(&[
@@ -86,7 +86,7 @@ fn build_writes_the_bytes_serve_answers() {
 
 #[test]
 fn new_creates_a_post_that_checks_clean() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let root = blog.root().to_str().unwrap();
     let made = forkblog(&["new", "A Fresh Start", "--root", root]);
     assert!(

@@ -4,7 +4,8 @@
 mod common;
 mod import_common;
 
-use common::site::{get, text, TempSite};
+use common::site::{get, text};
+use common::TempSite;
 use forkblog::import::{import, Generator};
 use import_common::Scratch;
 

@@ -14,7 +14,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use common::{connect, parse_response, wait_until, Blog, Response, Server};
+use common::{connect, parse_response, wait_until, Response, Server, TempSite};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Then {
@@ -783,7 +783,7 @@ fn statuses(responses: &[Response]) -> Vec<u16> {
 
 #[test]
 fn hostile_corpus_gets_the_expected_answers() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // Short head and idle timeouts keep the waiting cases quick.
     let mut server = Server::start(
         blog.root(),
@@ -846,7 +846,7 @@ fn hostile_corpus_gets_the_expected_answers() {
 fn traversal_never_reaches_a_file_outside_the_site() {
     // Every spelling of a way out, as GET and HEAD, in origin- and absolute-form: always a 404
     // (or a 400 for what cannot be a path), never a 200, never file content.
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     std::fs::write(
         blog.root().join("secret.txt"),
         "root:x:0:0 [package] secret",

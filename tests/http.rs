@@ -12,14 +12,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{connect, read_one, request, user_args, wait_until, Blog, Server, BIN};
+use common::{connect, read_one, request, user_args, wait_until, Server, TempSite, BIN};
 
 /// The newest post of the sample blog and its page.
 const POST: &str = "/posts/backpressure-max-children/";
 /// A post with a code block and a table.
 const RICH_POST: &str = "/posts/why-fork-per-connection/";
 
-fn start(blog: &Blog) -> Server {
+fn start(blog: &TempSite) -> Server {
     Server::start(blog.root(), &["--max-children", "4"])
 }
 
@@ -78,7 +78,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn get_has_the_representation_headers() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     for (path, content_type) in [
         ("/", "text/html; charset=utf-8"),
@@ -118,7 +118,7 @@ fn get_has_the_representation_headers() {
 
 #[test]
 fn head_has_the_headers_of_get_and_no_body() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let get = server.get(POST);
     assert_eq!(get.status, 200);
@@ -154,7 +154,7 @@ fn head_has_the_headers_of_get_and_no_body() {
 
 #[test]
 fn if_none_match_gives_304_without_body() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let etag = server.get(POST).header("etag").expect("ETag").to_string();
     let weak = format!("W/{etag}");
@@ -196,7 +196,7 @@ fn if_none_match_gives_304_without_body() {
 
 #[test]
 fn gzip_when_accepted_and_identity_otherwise() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let identity = server.get(RICH_POST);
     assert_eq!(identity.status, 200);
@@ -249,7 +249,7 @@ fn gzip_when_accepted_and_identity_otherwise() {
 
 #[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let mut stream = connect(server.addr);
     let mut buf = Vec::new();
@@ -277,7 +277,7 @@ fn keep_alive_serves_several_requests_on_one_connection() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let mut stream = connect(server.addr);
     let paths = [POST, "/nope", "/static/style.css", RICH_POST, "/"];
@@ -327,7 +327,7 @@ fn pipelined_requests_are_answered_in_order() {
 
 #[test]
 fn http10_closes_unless_keep_alive_is_asked_for() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     // Plain HTTP/1.0 (no Host needed): answered, then closed.
     let mut stream = connect(server.addr);
@@ -366,7 +366,7 @@ fn http10_closes_unless_keep_alive_is_asked_for() {
 
 #[test]
 fn unknown_paths_get_the_rendered_404_page() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     for path in [
         "/no/such/page",
@@ -390,7 +390,7 @@ fn unknown_paths_get_the_rendered_404_page() {
 
 #[test]
 fn other_methods_get_405_with_allow() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
         let r = request(
@@ -410,7 +410,7 @@ fn other_methods_get_405_with_allow() {
 
 #[test]
 fn malformed_requests_get_400() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     for raw in [
         "GET\r\n\r\n",
@@ -433,7 +433,7 @@ fn malformed_requests_get_400() {
 
 #[test]
 fn oversized_request_line_gets_414_and_headers_431() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     // The head limit is 8 KiB: a 9000-byte target cannot fit.
     let long_target = format!("/{}", "a".repeat(9000));
@@ -472,7 +472,7 @@ fn oversized_request_line_gets_414_and_headers_431() {
 
 #[test]
 fn request_bodies_get_413_or_405() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     for (raw, status) in [
         ("GET / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello", 413),
@@ -494,7 +494,7 @@ fn request_bodies_get_413_or_405() {
 
 #[test]
 fn post_without_trailing_slash_redirects() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     for slug in [
         "backpressure-max-children",
@@ -515,7 +515,7 @@ fn post_without_trailing_slash_redirects() {
 
 #[test]
 fn half_a_head_gets_408_and_the_connection_closes() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(
         blog.root(),
         &[
@@ -558,7 +558,7 @@ fn half_a_head_gets_408_and_the_connection_closes() {
 
 #[test]
 fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(
         blog.root(),
         &[
@@ -588,7 +588,7 @@ fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 
 #[test]
 fn post_page_has_rendered_html_and_escaped_title() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post(
         "2026-03-10-escaping.md",
         "---\ntitle: \"Tags <script>alert(1)</script> & friends\"\ndate: 2026-03-10\ntags: [test]\n---\n\nSome *emphasis*.\n\n```rust\nfn main() { println!(\"<hi>\"); }\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
@@ -636,7 +636,7 @@ fn post_page_has_rendered_html_and_escaped_title() {
 
 #[test]
 fn index_lists_posts_newest_first_and_hides_drafts() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let index = server.get("/").text();
     // Dates from the sample posts: 2026-03-02, 02-16, 02-02, 01-19, 01-05.
@@ -687,7 +687,7 @@ fn index_lists_posts_newest_first_and_hides_drafts() {
 
 #[test]
 fn access_log_gets_one_combined_line_per_request() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let agent = format!("http-test/{} (log check)", std::process::id());
     let mut stream = connect(server.addr);
@@ -788,7 +788,7 @@ fn unknown_flag_prints_usage_and_exits_2() {
 
 #[test]
 fn malformed_post_is_reported_and_the_rest_served() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post(
         "2026-03-05-broken.md",
         "---\ntitle: [unclosed\ndate: 2026-03-05\n  tags: : :\n---\nBody\n",
@@ -843,7 +843,7 @@ fn serve_expecting_exit(root: &Path) -> (Option<i32>, String) {
 #[test]
 fn nothing_to_serve_exits_non_zero_naming_the_problem() {
     // No posts folder.
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     std::fs::remove_dir_all(blog.root().join("posts")).unwrap();
     let (code, err) = serve_expecting_exit(blog.root());
     assert_eq!(code, Some(1), "stderr: {err}");
@@ -851,7 +851,7 @@ fn nothing_to_serve_exits_non_zero_naming_the_problem() {
     assert!(err.contains("cannot serve"), "{err}");
 
     // templates/ is not a directory.
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let templates = blog.root().join("templates");
     std::fs::remove_dir_all(&templates).unwrap();
     std::fs::write(&templates, "not a directory").unwrap();
@@ -871,7 +871,7 @@ fn nothing_to_serve_exits_non_zero_naming_the_problem() {
 fn missing_templates_dir_falls_back_to_the_built_in_templates() {
     // By design (crates/render/src/site/templates.rs) a site without templates/ renders with the defaults
     // compiled into the binary: it is not "nothing to serve".
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     std::fs::remove_dir_all(blog.root().join("templates")).unwrap();
     let server = start(&blog);
     let r = server.get(RICH_POST);
@@ -883,7 +883,7 @@ fn missing_templates_dir_falls_back_to_the_built_in_templates() {
 #[test]
 fn error_responses_to_head_have_no_body() {
     // RFC 9110 9.3.2: the server MUST NOT send content in a response to HEAD, errors included.
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--max-children", "4", "--head-timeout", "1"]);
     for (raw, status) in [
         ("HEAD / HTTP/1.1\r\n\r\n", 400),
@@ -913,7 +913,7 @@ fn error_responses_to_head_have_no_body() {
 
 #[test]
 fn redirects_keep_the_query_and_the_encoding() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let r = server.get("/posts/why-fork-per-connection?utm=x&y=1");
     assert_eq!(r.status, 301);
@@ -932,7 +932,7 @@ fn redirects_keep_the_query_and_the_encoding() {
 
 #[test]
 fn if_modified_since_with_the_last_modified_value_gives_304() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let first = server.get("/");
     let last_modified = first
@@ -956,7 +956,7 @@ fn serves_on_ipv6_loopback() {
         eprintln!("skipped: no IPv6 loopback on this machine");
         return;
     }
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start_on("[::1]:0", blog.root(), &[]);
     assert!(server.addr.is_ipv6(), "{}", server.addr);
     let r = server.get("/");
@@ -969,8 +969,8 @@ fn serves_on_ipv6_loopback() {
 }
 
 /// A blog with a 5 MB binary asset, for ranges.
-fn blog_with_big_asset() -> (Blog, Vec<u8>) {
-    let blog = Blog::sample();
+fn blog_with_big_asset() -> (TempSite, Vec<u8>) {
+    let blog = TempSite::sample();
     let bytes: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
     let path = blog.root().join("templates/static/big.pdf");
     std::fs::write(&path, &bytes).unwrap();
@@ -1029,7 +1029,7 @@ fn range_requests_get_206_416_or_the_whole_body() {
 
 #[test]
 fn accept_encoding_follows_rfc_9110() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let encoding = |lines: &str| {
         request(
@@ -1054,7 +1054,7 @@ fn accept_encoding_follows_rfc_9110() {
 
 #[test]
 fn absolute_form_targets_split_at_the_query() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let index = server.get("/");
     let r = request(
@@ -1076,7 +1076,7 @@ fn absolute_form_targets_split_at_the_query() {
 
 #[test]
 fn pages_carry_the_safety_headers() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let page = server.get(POST);
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
@@ -1092,7 +1092,7 @@ fn pages_carry_the_safety_headers() {
 
 #[test]
 fn old_addresses_of_a_moved_post_answer_301_to_where_it_lives() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post(
         "moved.md",
         "---\ntitle: Moved\ndate: 2009-05-19\npermalink: /2009/05/19/t.html\nredirect_from: [/old/]\naliases: [\"/older/\"]\n---\nHere now.\n",
@@ -1126,7 +1126,7 @@ fn old_addresses_of_a_moved_post_answer_301_to_where_it_lives() {
 /// needed no waiting).
 #[test]
 fn keep_alive_dates_each_response_when_it_is_made() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let mut stream = connect(server.addr);
     let mut buf = Vec::new();
@@ -1175,7 +1175,7 @@ fn keep_alive_dates_each_response_when_it_is_made() {
 /// request on the same connection.
 #[test]
 fn a_missing_path_is_judged_by_itself_after_an_escaped_one() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start(&blog);
     let mut stream = connect(server.addr);
     let mut buf = Vec::new();

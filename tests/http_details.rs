@@ -12,7 +12,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{request, set_mode, wait_until, Blog, Server};
+use common::{request, set_mode, wait_until, Server, TempSite};
 
 /// The page the rows ask for: an HTML post, long enough to have a gzip twin.
 const POST: &str = "/posts/backpressure-max-children/";
@@ -171,7 +171,7 @@ fn fill(text: &str, vars: &HashMap<&str, String>) -> String {
 
 #[test]
 fn each_detail_is_answered_as_the_rfc_says() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let plain = Server::start(blog.root(), &[]);
     let [cert, key] = certificate_in(blog.root());
     let tls = Server::start(

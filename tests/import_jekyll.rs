@@ -13,7 +13,7 @@ use import_common::{answered, snapshot, unanswered, Scratch};
 fn jekyll_site(s: &Scratch) -> Vec<String> {
     s.file(
         "_config.yml",
-        "title: Old Blog\nurl: https://old.example\nbaseurl: \"\"\npermalink: /:year/:month/:day/:title.html\nplugins:\n  - jekyll-feed\n  - jekyll-redirect-from\n  - jekyll-paginate\nmarkdown: kramdown\npaginate: 5\n",
+        "title: Old TempSite\nurl: https://old.example\nbaseurl: \"\"\npermalink: /:year/:month/:day/:title.html\nplugins:\n  - jekyll-feed\n  - jekyll-redirect-from\n  - jekyll-paginate\nmarkdown: kramdown\npaginate: 5\n",
     )
     .file("_layouts/post.html", "<html>{{ content }}</html>")
     .file("_includes/head.html", "<head></head>")

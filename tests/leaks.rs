@@ -133,7 +133,7 @@ fn assert_clean(server: &Server, baseline: usize, baseline_fds: &str, round: &st
 
 #[test]
 fn no_fd_growth_and_no_zombies_under_mixed_load_across_reloads() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(
         blog.root(),
         &[
@@ -199,7 +199,7 @@ fn no_fd_growth_and_no_zombies_under_mixed_load_across_reloads() {
 
 #[test]
 fn at_most_max_children_and_every_slow_client_is_answered() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--max-children", "4", "--head-timeout", "3"]);
     let pid = server.pid();
     let stop = Arc::new(AtomicBool::new(false));
@@ -300,7 +300,7 @@ fn prlimit_nofile(pid: u32, n: usize) {
 
 #[test]
 fn emfile_does_not_spin_and_serving_resumes() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &[]);
     assert_eq!(server.get("/").status, 200);
     let pid = server.pid();
@@ -373,7 +373,7 @@ fn fork_failure_answers_503_and_keeps_the_rest_queued() {
         return;
     };
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start_wrapped(&wrapper, blog.root(), &["--head-timeout", "2"]);
     let holder = std::thread::spawn({
         let addr = server.addr;
@@ -419,7 +419,7 @@ fn fork_failure_evicts_a_slow_client_for_those_waiting() {
         return;
     };
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // A long head timeout, so only eviction can free the one slot.
     let server = Server::start_wrapped(&wrapper, blog.root(), &["--head-timeout", "60"]);
     let holder = std::thread::spawn({
@@ -467,7 +467,7 @@ fn fork_failure_evicts_a_slow_client_for_those_waiting() {
 /// row through a cap of two show that exits are still seen.
 #[test]
 fn sigchld_ignored_by_the_launcher_still_frees_every_slot() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let wrapper = ["env", "--ignore-signal=CHLD"];
     let user = user_args();
     let mut extra = vec!["--max-children", "2"];
@@ -510,7 +510,7 @@ fn response_or_close(stream: &mut std::net::TcpStream, within: Duration) -> Opti
 
 #[test]
 fn connections_opened_before_a_reload_never_get_the_old_site_after_it() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let post = "2026-01-05-why-fork-per-connection.md";
     let path = blog.root().join("posts").join(post);
     let page = "/posts/why-fork-per-connection/";

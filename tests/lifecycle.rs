@@ -15,7 +15,7 @@ use common::*;
 
 #[test]
 fn twenty_reloads_under_load_refuse_nothing_and_leak_nothing() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--max-children", "16"]);
     let baseline = server.fd_count();
     let baseline_fds = fd_listing(server.pid());
@@ -90,7 +90,7 @@ const POST: &str =
 
 #[test]
 fn reload_serves_edits_and_keeps_the_old_site_when_a_post_breaks() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("2026-06-01-reload-me.md", POST);
     let server = Server::start(blog.root(), &[]);
     let path = "/posts/reload-me/";
@@ -140,7 +140,7 @@ fn reload_serves_edits_and_keeps_the_old_site_when_a_post_breaks() {
 
 #[test]
 fn a_second_instance_is_refused_until_the_first_dies() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let first = Server::start(blog.root(), &[]);
     let lock = format!("{}.lock", first.access_log.display());
     let second = Command::new(BIN)
@@ -172,7 +172,7 @@ fn a_second_instance_is_refused_until_the_first_dies() {
 
 #[test]
 fn sigterm_lets_a_slow_client_finish_then_exits_zero() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // A page far larger than the socket buffers, so the child is blocked mid-response.
     let big = "All work and no play makes a large post.\n\n".repeat(200_000);
     blog.write_post(
@@ -209,7 +209,7 @@ fn sigterm_lets_a_slow_client_finish_then_exits_zero() {
 
 #[test]
 fn inetd_mode_serves_the_connection_on_stdin_and_stdout() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let client = std::thread::spawn(move || {
@@ -246,7 +246,7 @@ fn inetd_mode_serves_the_connection_on_stdin_and_stdout() {
 
 #[test]
 fn a_socket_passed_by_systemd_is_used() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let state = TempDir::new("sd");
@@ -290,7 +290,7 @@ fn a_socket_passed_by_systemd_is_used() {
 
 #[test]
 fn usr1_reopens_the_access_log_after_rotation() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &[]);
     assert_eq!(server.get("/?before").status, 200);
     let rotated = server.access_log.with_extension("log.1");
@@ -324,7 +324,7 @@ fn usr1_reopens_the_access_log_after_rotation() {
 
 #[test]
 fn classic_inetd_with_stderr_on_the_socket_gets_a_clean_response() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let client = std::thread::spawn(move || {
@@ -361,7 +361,7 @@ fn classic_inetd_with_stderr_on_the_socket_gets_a_clean_response() {
 
 #[test]
 fn descriptors_left_open_by_the_launcher_are_closed_at_start() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let state = TempDir::new("stray");
     // fd 7 is a stray the shell leaves open across exec, as a careless launcher would.
     let mut child = Command::new("sh")
@@ -395,7 +395,7 @@ fn descriptors_left_open_by_the_launcher_are_closed_at_start() {
 
 #[test]
 fn sigterm_closes_idle_keep_alives_but_serves_a_request_on_its_way() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--grace", "20", "--idle-timeout", "30"]);
     // One idle keep-alive connection, and one client that has sent the start of its request
     // (one that has sent nothing is not accepted yet: TCP_DEFER_ACCEPT keeps it in the kernel,

@@ -93,7 +93,7 @@ fn check_exposition(text: &str) -> HashMap<String, String> {
 
 #[test]
 fn prometheus_output_follows_the_exposition_format() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &[]);
     assert_eq!(server.get("/").status, 200);
     let response = server.get(&format!("{STATUS}?format=prometheus"));
@@ -164,7 +164,7 @@ fn promtool_accepts(text: &str) {
 
 #[test]
 fn the_certificate_and_the_last_reload_are_in_both_forms() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params.not_after = rcgen::date_time_ymd(2040, 1, 2);

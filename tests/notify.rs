@@ -28,7 +28,7 @@ fn until(socket: &UnixDatagram, needle: &str) -> Vec<String> {
 
 #[test]
 fn readiness_and_status_reach_the_notify_socket() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let dir = TempDir::new("notify");
     let path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&path).unwrap();

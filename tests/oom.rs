@@ -114,7 +114,7 @@ fn a_worker_killed_for_memory_names_memory() {
             return;
         }
     };
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // The server and everything it forks start in the cgroup.
     let enter = format!(
         "echo $$ > {} && exec \"$0\" \"$@\"",

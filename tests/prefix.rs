@@ -9,7 +9,8 @@ mod import_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::site::{get, text, TempSite};
+use common::site::{get, text};
+use common::TempSite;
 use common::{Server, TempDir};
 use forkblog::import::{import, Generator};
 use forkblog::site::{redirect, Site};
@@ -664,7 +665,7 @@ fn a_zola_site_with_a_path_in_base_url_keeps_its_urls() {
     )
     .file(
         "content/blog/_index.md",
-        "+++\ntitle = \"Blog\"\nsort_by = \"date\"\n+++\n",
+        "+++\ntitle = \"TempSite\"\nsort_by = \"date\"\n+++\n",
     )
     .file(
         "content/blog/hello.md",

@@ -76,7 +76,7 @@ fn logged_client(server: &Server, path: &str, n: usize) -> String {
 
 #[test]
 fn proxy_headers_from_a_trusted_peer_name_the_client() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(
         blog.root(),
         &[
@@ -140,7 +140,7 @@ fn proxy_headers_from_a_trusted_peer_name_the_client() {
 
 #[test]
 fn an_untrusted_peer_cannot_name_the_client() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // Only 10.0.0.0/8 is trusted: this test's 127.0.0.1 is an ordinary client.
     let server = Server::start(
         blog.root(),
@@ -164,7 +164,7 @@ fn an_untrusted_peer_cannot_name_the_client() {
 
 #[test]
 fn each_choice_reads_its_own_header_and_no_other() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // Each header names another client; 6.6.6.6 was written by the client itself, 10.0.0.3 is a
     // trusted inner front.
     let all = "X-Forwarded-For: 6.6.6.6, 198.51.100.1, 10.0.0.3\r\n\
@@ -220,7 +220,7 @@ fn each_choice_reads_its_own_header_and_no_other() {
 
 #[test]
 fn the_status_path_through_a_front_follows_the_real_client() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let allowed = Server::start(
         blog.root(),
         &[
@@ -295,7 +295,7 @@ fn unit_client_flags(client_from: Option<&str>) -> Vec<String> {
     flags.into_iter().map(String::from).collect()
 }
 
-fn start_behind_front(blog: &Blog, flags: &[String]) -> Server {
+fn start_behind_front(blog: &TempSite, flags: &[String]) -> Server {
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     Server::start(blog.root(), &flags)
 }
@@ -614,7 +614,7 @@ fn shipped_caddy(upstream: SocketAddr) -> Option<Front> {
 /// forkblog started with the unit's flags (`--client-from` replaced by `client_from` if given)
 /// behind the front `start` makes, and a client forging every header through it.
 fn forgeries_through(start: fn(SocketAddr) -> Option<Front>, client_from: Option<&str>, tag: &str) {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = start_behind_front(&blog, &unit_client_flags(client_from));
     if let Some(front) = start(server.addr) {
         forgeries_do_not_pass(&front, &server, tag);
@@ -743,7 +743,7 @@ fn a_source_that_cannot_work_is_a_usage_error() {
 
 #[test]
 fn proxy_connections_leak_nothing() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(
         blog.root(),
         &[

@@ -33,7 +33,7 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn reload_command_reports_a_broken_post_and_a_good_one() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("2026-06-01-reload-me.md", POST);
     let server = Server::start(blog.root(), &[]);
     let pid = server.pid();
@@ -71,7 +71,7 @@ fn reload_command_reports_a_broken_post_and_a_good_one() {
 }
 
 /// Writes `templates/NAME` in `blog`.
-fn write_template(blog: &Blog, name: &str, text: &str) {
+fn write_template(blog: &TempSite, name: &str, text: &str) {
     let path = blog.root().join("templates").join(name);
     fs::write(&path, text).unwrap();
     set_mode(&path, 0o644);
@@ -79,7 +79,7 @@ fn write_template(blog: &Blog, name: &str, text: &str) {
 
 #[test]
 fn reload_command_names_every_broken_template_with_its_line() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("2026-06-01-reload-me.md", POST);
     let server = Server::start(blog.root(), &[]);
     let good_post = fs::read_to_string(blog.root().join("templates/post.html")).unwrap();
@@ -137,7 +137,7 @@ fn install_truncated(bin: &Path, keep: usize) {
 
 #[test]
 fn a_truncated_binary_fails_the_reload_not_the_server() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("2026-06-01-reload-me.md", POST);
     let dir = TempDir::new("bin");
     let bin = dir.path().join("forkblog");
@@ -196,7 +196,7 @@ fn reload_as_the_service_user_under_the_units_umask() {
         eprintln!("SKIPPED: needs root (a server started as root, reloaded as nobody)");
         return;
     }
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("2026-06-01-reload-me.md", POST);
     // As systemd starts forkblog-https: root, under the unit's umask; it drops to nobody.
     let server = Server::start_wrapped(&UNIT_UMASK, blog.root(), &["--user", "nobody"]);
@@ -238,7 +238,7 @@ fn a_server_of_the_previous_release_upgrades_in_place() {
         eprintln!("SKIPPED: set FORKBLOG_PREVIOUS_BINARY (scripts/upgrade-check.sh) to run it");
         return;
     };
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("2026-06-01-reload-me.md", POST);
     let dir = TempDir::new("bin");
     let bin = dir.path().join("forkblog");

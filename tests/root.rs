@@ -38,7 +38,7 @@ fn status_field(pid: u32, name: &str) -> String {
 #[test]
 fn after_the_drop_no_capability_and_no_new_privileges() {
     root_only!();
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &[]);
     assert_eq!(status_field(server.pid(), "NoNewPrivs"), "1");
     assert_eq!(status_field(server.pid(), "CapBnd"), "0000000000000000");
@@ -116,7 +116,7 @@ fn a_site_in_a_private_home_is_named_with_the_fix() {
 #[test]
 fn usr1_after_rotation_writes_to_the_new_file_when_started_as_root() {
     root_only!();
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     // A log directory owned by the service user, as systemd's LogsDirectory= makes it.
     let logs = TempDir::new("logs");
     let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();

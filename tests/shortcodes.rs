@@ -23,7 +23,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::site::{text, TempSite};
+use common::site::text;
+use common::TempSite;
 use common::{copy_tree, Server};
 use forkblog::import::{import, Generator};
 use forkblog::site::{self, Problem};
@@ -356,7 +357,7 @@ fn hugo_site_value_shortcodes_match_real_hugo() {
         .file("layouts/index.html", "home")
         .file(
             "content/blog/_index.md",
-            "---\ntitle: Blog\n---\nAll posts.\n",
+            "---\ntitle: TempSite\n---\nAll posts.\n",
         )
         .file(
             "content/blog/first.md",

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::site::{get, names, serves_any, TempSite};
+use common::site::{get, names, serves_any};
+use common::TempSite;
 
 fn good_posts(t: &TempSite) {
     t.file(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::site::TempSite;
+use common::TempSite;
 use forkblog::site;
 
 #[test]

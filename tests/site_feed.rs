@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::site::{get, text, TempSite};
+use common::site::{get, text};
+use common::TempSite;
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 

@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::site::{get, serves_any, text, TempSite};
+use common::site::{get, serves_any, text};
+use common::TempSite;
 
 #[test]
 fn jekyll_post_renders_with_title_date_and_url_from_its_file_name() {

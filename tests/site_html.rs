@@ -7,7 +7,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::site::{text, TempSite};
+use common::site::text;
+use common::TempSite;
 use forkblog::site::Site;
 
 /// A post carrying every kind of script injection the sanitiser must stop, next to Markdown

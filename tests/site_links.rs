@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::site::{get, names, TempSite};
+use common::site::{get, names};
+use common::TempSite;
 use forkblog::site::files::{SiteFiles, Symlinks};
 use forkblog::site::{Build, Problem, Site};
 

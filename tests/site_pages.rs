@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::site::{get, text, TempSite};
+use common::site::{get, text};
+use common::TempSite;
 
 #[test]
 fn pages_folder_and_root_folder_index_answer_at_folder_paths() {
@@ -39,7 +40,7 @@ fn pages_folder_and_root_folder_index_answer_at_folder_paths() {
 #[test]
 fn zola_sections_and_translations() {
     let t = TempSite::new("zola-i18n");
-    t.file("posts/_index.md", "+++\ntitle = \"Blog\"\n+++\n")
+    t.file("posts/_index.md", "+++\ntitle = \"TempSite\"\n+++\n")
         .file("posts/_index.ca.md", "+++\ntitle = \"Bloc\"\n+++\n")
         .file(
             "posts/p/index.md",

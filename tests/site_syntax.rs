@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::site::{text, TempSite};
+use common::site::text;
+use common::TempSite;
 
 /// `html` with its tags taken out (entities kept).
 fn without_tags(html: &str) -> String {

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::site::{text, TempSite};
+use common::site::text;
+use common::TempSite;
 
 fn blog() -> TempSite {
     let t = TempSite::new("theme");

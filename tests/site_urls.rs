@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::site::{get, text, TempSite};
+use common::site::{get, text};
+use common::TempSite;
 use forkblog::site::redirect;
 
 /// Whether `path` is answered: a page or file, or a redirect to one.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::site::TempSite;
+use common::TempSite;
 use forkblog::render::worker::render_bytes;
 use forkblog::server::render_job::{Preview, Strictness};
 use forkblog::server::snapshot::View;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{
-    connect, https_get, set_mode, tls_client, wait_until, write_certificate, Blog, Server,
+    connect, https_get, set_mode, tls_client, wait_until, write_certificate, Server, TempSite,
 };
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::ClientConnection;
@@ -25,14 +25,14 @@ const POST: &str = "/posts/backpressure-max-children/";
 
 /// A sample blog with a certificate beside it, served on plain and HTTPS listeners.
 struct Https {
-    blog: Blog,
+    blog: TempSite,
     server: Server,
     tls: SocketAddr,
     cert: CertificateDer<'static>,
 }
 
 fn start(extra: &[&str]) -> Https {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let cert = write_certificate(blog.root(), "first");
     let cert_path = blog.root().join("cert.pem");
     let key_path = blog.root().join("key.pem");
@@ -280,8 +280,8 @@ fn tls_connections_leak_no_descriptor_and_leave_no_zombie() {
 }
 
 /// A server waiting for its first certificate from an ACME directory nobody answers.
-fn start_without_certificate(state: &Path) -> (Blog, Server, SocketAddr) {
-    let blog = Blog::sample();
+fn start_without_certificate(state: &Path) -> (TempSite, Server, SocketAddr) {
+    let blog = TempSite::sample();
     let server = Server::start(
         blog.root(),
         &[
@@ -387,7 +387,7 @@ fn refused_handshakes_leak_no_descriptor_and_leave_no_zombie() {
 
 #[test]
 fn tls_flags_that_do_not_go_together_are_usage_errors() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     for args in [
         &["--tls-listen", "127.0.0.1:0"][..],
         &["--tls-cert", "x.pem"],

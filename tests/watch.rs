@@ -71,7 +71,7 @@ fn bind_and_connect(local: &str, addr: SocketAddr) -> TcpStream {
 
 #[test]
 fn status_reports_what_proc_shows_and_only_to_allowed_peers() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--watchdog", "1", "--idle-timeout", "30"]);
     let held: Vec<TcpStream> = (0..3).map(|_| idle_connection(server.addr)).collect();
     assert!(wait_until(Duration::from_secs(5), || server
@@ -130,7 +130,7 @@ fn status_reports_what_proc_shows_and_only_to_allowed_peers() {
 
 #[test]
 fn the_watchdog_kills_a_child_held_past_its_lifetime() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--lifetime", "1", "--watchdog", "1"]);
     let mut stream = connect(server.addr);
     stream.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n").unwrap(); // half a head
@@ -164,7 +164,7 @@ fn the_watchdog_kills_a_child_held_past_its_lifetime() {
 
 #[test]
 fn slowloris_cannot_starve_a_normal_client() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let head_timeout = 5;
     let server = Server::start(
         blog.root(),
@@ -221,7 +221,7 @@ fn slowloris_cannot_starve_a_normal_client() {
 
 #[test]
 fn idle_connections_do_not_delay_a_normal_reader() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--max-children", "8"]);
     // Connections that never send a byte wait in the kernel (TCP_DEFER_ACCEPT), not in children:
     // before, they took all 8 slots and a reader waited for ~300 evictions (about 20 s).

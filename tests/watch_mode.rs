@@ -38,7 +38,7 @@ fn wait_for(server: &Server, path: &str, status: u16, needle: &str) -> Duration 
 
 #[test]
 fn an_edit_appears_without_a_signal_and_the_page_asks_for_it() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("watched.md", &post("The first text."));
     let server = Server::start(blog.root(), &["--watch"]);
     let page = server.get(PAGE);
@@ -64,7 +64,7 @@ fn an_edit_appears_without_a_signal_and_the_page_asks_for_it() {
 
 #[test]
 fn a_broken_edit_shows_an_error_page_naming_the_file_until_the_next_good_one() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("watched.md", &post("Good."));
     let server = Server::start(blog.root(), &["--watch"]);
     assert_eq!(server.get(PAGE).status, 200);
@@ -85,7 +85,7 @@ fn a_broken_edit_shows_an_error_page_naming_the_file_until_the_next_good_one() {
 
 #[test]
 fn a_draft_appears_only_with_drafts_and_is_marked() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post(
         "secret.md",
         "---\ntitle: Secret plans\ndate: 2026-06-01\ndraft: true\n---\n\nNot yet.\n",
@@ -121,7 +121,7 @@ fn previews_refuse_a_public_address_without_force_public() {
 
 #[test]
 fn watch_reload_cycles_leave_no_descriptor_and_no_zombie() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("watched.md", &post("Round 0."));
     let server = Server::start(blog.root(), &["--watch", "--drafts", "--idle-timeout", "1"]);
     assert!(server.wait_settled(Duration::from_secs(20)));
@@ -168,7 +168,7 @@ fn watch_reload_cycles_leave_no_descriptor_and_no_zombie() {
 
 #[test]
 fn a_folder_made_after_the_start_is_watched_too() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--watch"]);
     let before = server.get(GENERATION).text();
     let folder = blog.root().join("posts/later");
@@ -242,7 +242,7 @@ impl Tab {
 
 #[test]
 fn the_page_an_open_tab_reloads_is_always_the_new_one() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("watched.md", &post("Version 0."));
     // An idle timeout longer than the test: the tab's connection lasts unless the server ends it.
     let server = Server::start(blog.root(), &["--watch", "--idle-timeout", "60"]);
@@ -274,7 +274,7 @@ fn the_page_an_open_tab_reloads_is_always_the_new_one() {
 
 #[test]
 fn a_broken_template_shows_its_file_line_and_source_until_fixed() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     blog.write_post("watched.md", &post("Good."));
     let server = Server::start(blog.root(), &["--watch"]);
     let template = blog.root().join("templates/post.html");
@@ -304,7 +304,7 @@ fn a_broken_template_shows_its_file_line_and_source_until_fixed() {
 
 #[test]
 fn site_folders_made_after_the_start_are_watched() {
-    let blog = Blog::sample();
+    let blog = TempSite::sample();
     let server = Server::start(blog.root(), &["--watch"]);
     assert_eq!(server.get("/about/").status, 404);
     // pages/ did not exist: made while serving, with a page written into it at once.

@@ -81,15 +81,27 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A blog root: a copy of the repository's sample blog, editable by the test.
-pub struct Blog {
-    /// The directory (posts/, templates/, forkblog.toml).
-    pub dir: TempDir,
+/// A site root in a fresh temporary directory, removed on drop, readable by the user the server
+/// drops to: empty ([`TempSite::new`]) or a copy of the bundled sample blog
+/// ([`TempSite::sample`]). The one temporary site of the tests.
+pub struct TempSite {
+    /// The root: posts/, templates/, forkblog.toml.
+    pub root: PathBuf,
+    dir: TempDir,
 }
 
-impl Blog {
+impl TempSite {
+    /// An empty root with an empty `posts/` folder (and no templates: the built-in ones apply).
+    pub fn new(name: &str) -> TempSite {
+        let dir = TempDir::new(name);
+        let root = dir.path().to_path_buf();
+        fs::create_dir_all(root.join("posts")).expect("create temp site");
+        set_mode(&root.join("posts"), 0o755);
+        TempSite { root, dir }
+    }
+
     /// A copy of the bundled sample blog.
-    pub fn sample() -> Blog {
+    pub fn sample() -> TempSite {
         let dir = TempDir::new("blog");
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         copy_tree(&repo.join("posts"), &dir.0.join("posts"));
@@ -97,7 +109,10 @@ impl Blog {
         if repo.join("forkblog.toml").exists() {
             fs::copy(repo.join("forkblog.toml"), dir.0.join("forkblog.toml")).unwrap();
         }
-        Blog { dir }
+        TempSite {
+            root: dir.path().to_path_buf(),
+            dir,
+        }
     }
 
     /// The root path.
@@ -105,11 +120,44 @@ impl Blog {
         self.dir.path()
     }
 
+    /// A path under the root.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Writes `contents` to `rel` under the root, creating folders (all readable by anyone).
+    pub fn file(&self, rel: &str, contents: impl AsRef<[u8]>) -> &TempSite {
+        let path = self.root.join(rel);
+        let mut parent = path.parent().expect("parent");
+        fs::create_dir_all(parent).expect("create dirs");
+        while parent.starts_with(&self.root) && parent != self.root {
+            set_mode(parent, 0o755);
+            parent = parent.parent().expect("parent");
+        }
+        fs::write(&path, contents).expect("write file");
+        set_mode(&path, 0o644);
+        self
+    }
+
     /// Writes (or replaces) `posts/NAME`.
     pub fn write_post(&self, name: &str, text: &str) {
-        let path = self.root().join("posts").join(name);
-        fs::write(&path, text).unwrap();
-        set_mode(&path, 0o644);
+        self.file(&format!("posts/{name}"), text);
+    }
+
+    /// Builds the site in this process.
+    pub fn build(&self) -> forkblog::site::Build {
+        forkblog::site::build(&self.root)
+    }
+
+    /// Builds the site in this process and insists on no problems.
+    pub fn site(&self) -> forkblog::site::Site {
+        let build = self.build();
+        assert!(
+            build.problems.is_empty(),
+            "unexpected problems: {:#?}",
+            build.problems
+        );
+        build.site.expect("site builds")
     }
 }
 
