@@ -52,7 +52,7 @@ pub(crate) trait Stream {
 }
 
 /// The TCP connection itself, on stdin and stdout.
-pub struct Plain<'a> {
+pub(crate) struct Plain<'a> {
     input: BorrowedFd<'a>,
     output: BorrowedFd<'a>,
     /// The receive timeout set on the socket, once one is.
@@ -63,7 +63,7 @@ pub struct Plain<'a> {
 
 impl Plain<'static> {
     /// The connection the child moved onto fds 0 and 1 (or that inetd put there).
-    pub fn stdio() -> Plain<'static> {
+    pub(crate) fn stdio() -> Plain<'static> {
         Plain {
             input: sys::stdin_fd(),
             output: sys::stdout_fd(),

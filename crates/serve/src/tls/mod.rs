@@ -14,7 +14,7 @@
 //! - each child does its own handshake on its own connection (`stream.rs`), bounded by the head
 //!   timeout and the child cap like any slow client.
 
-pub mod stream;
+pub(crate) mod stream;
 pub mod tickets;
 pub mod validity;
 

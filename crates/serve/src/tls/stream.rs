@@ -17,14 +17,14 @@ use crate::stream::{Plain, Read, Stream};
 const CHUNK: usize = 16 * 1024;
 
 /// One client's TLS session over its socket.
-pub struct TlsStream<'a> {
+pub(crate) struct TlsStream<'a> {
     tls: ServerConnection,
     socket: Plain<'a>,
 }
 
 impl<'a> TlsStream<'a> {
     /// Wraps `socket` in a server-side TLS session.
-    pub fn new(tls: ServerConnection, socket: Plain<'a>) -> TlsStream<'a> {
+    pub(crate) fn new(tls: ServerConnection, socket: Plain<'a>) -> TlsStream<'a> {
         TlsStream { tls, socket }
     }
 
