@@ -293,24 +293,17 @@ fn build_site(
             peak_rss_kib()
         )
     };
-    if !root.is_dir() {
-        problems.push(Problem {
-            file: root.to_path_buf(),
-            line: None,
-            message: "site root is not a readable directory".into(),
-        });
-        return None;
-    }
-    let settings = match config::load(root) {
-        Ok(settings) => settings,
-        Err(problem) => {
-            problems.push(problem);
-            return None;
-        }
-    };
-    problems.extend(settings.warnings);
-    tmark("settings");
-    let mut config = settings.config;
+    let Inputs {
+        mut config,
+        settings_warnings,
+        files,
+        templates,
+        shortcodes,
+        templates_dir,
+        posts_dir,
+        site_modified,
+    } = read_inputs(root, problems)?;
+    problems.extend(settings_warnings);
     // A site under a path is built on its own paths and put under the path as it is handed on
     // (the stream, below), reading the snapshot it replaces through it.
     let base_path = config.base_path().to_string();
@@ -322,61 +315,6 @@ fn build_site(
         Some(under) => Some(under as &dyn incremental::Previous),
         None => earlier,
     };
-    let files = match files::SiteFiles::open(root, config.follow_symlinks) {
-        Ok(files) => files,
-        Err(problem) => {
-            problems.push(problem);
-            return None;
-        }
-    };
-    tmark("files opened");
-    let templates_dir = root.join(TEMPLATES_DIR);
-    let templates = match templates::load(&files, &templates_dir) {
-        Ok(templates) => templates,
-        Err(found) => {
-            problems.extend(found);
-            return None;
-        }
-    };
-    let shortcodes = match shortcodes::load(
-        &files,
-        &templates_dir,
-        shortcodes::SiteValues {
-            base_url: &config.base_url,
-            title: &config.title,
-            description: &config.description,
-            author: &config.author,
-            language: &config.language,
-        },
-    ) {
-        Ok(shortcodes) => shortcodes,
-        Err(found) => {
-            problems.extend(found);
-            return None;
-        }
-    };
-    let posts_dir = root.join(POSTS_DIR);
-    if !posts_dir.is_dir() {
-        problems.push(Problem {
-            file: posts_dir,
-            line: None,
-            message: "posts folder not found (is --root right?)".into(),
-        });
-        return None;
-    }
-    if let Err(message) = files.check_folder(&posts_dir) {
-        problems.push(Problem {
-            file: posts_dir,
-            line: None,
-            message,
-        });
-        return None;
-    }
-    let site_modified = settings
-        .modified
-        .max(templates.modified)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-
     tmark("settings and templates");
     // Posts depend on the settings; pages on the templates too.
     // Every field of the settings, including those templates do not see (`unsafe_html`
@@ -698,6 +636,101 @@ fn build_site(
         std::mem::forget((posts, translations, standalone, tags));
     }
     Some(site)
+}
+
+/// What a build reads before any post: the settings (and their warnings), the site's files,
+/// its templates and shortcodes. `None` when one of them stops the build (the problem said).
+struct Inputs {
+    config: config::Config,
+    settings_warnings: Vec<Problem>,
+    files: files::SiteFiles,
+    templates: templates::Templates,
+    shortcodes: shortcodes::Shortcodes,
+    templates_dir: PathBuf,
+    posts_dir: PathBuf,
+    site_modified: jiff::Timestamp,
+}
+
+fn read_inputs(root: &Path, problems: &mut Vec<Problem>) -> Option<Inputs> {
+    if !root.is_dir() {
+        problems.push(Problem {
+            file: root.to_path_buf(),
+            line: None,
+            message: "site root is not a readable directory".into(),
+        });
+        return None;
+    }
+    let settings = match config::load(root) {
+        Ok(settings) => settings,
+        Err(problem) => {
+            problems.push(problem);
+            return None;
+        }
+    };
+    let config = settings.config;
+    let files = match files::SiteFiles::open(root, config.follow_symlinks) {
+        Ok(files) => files,
+        Err(problem) => {
+            problems.push(problem);
+            return None;
+        }
+    };
+    let templates_dir = root.join(TEMPLATES_DIR);
+    let templates = match templates::load(&files, &templates_dir) {
+        Ok(templates) => templates,
+        Err(found) => {
+            problems.extend(found);
+            return None;
+        }
+    };
+    let shortcodes = match shortcodes::load(
+        &files,
+        &templates_dir,
+        shortcodes::SiteValues {
+            base_url: &config.base_url,
+            title: &config.title,
+            description: &config.description,
+            author: &config.author,
+            language: &config.language,
+        },
+    ) {
+        Ok(shortcodes) => shortcodes,
+        Err(found) => {
+            problems.extend(found);
+            return None;
+        }
+    };
+    let posts_dir = root.join(POSTS_DIR);
+    if !posts_dir.is_dir() {
+        problems.push(Problem {
+            file: posts_dir,
+            line: None,
+            message: "posts folder not found (is --root right?)".into(),
+        });
+        return None;
+    }
+    if let Err(message) = files.check_folder(&posts_dir) {
+        problems.push(Problem {
+            file: posts_dir,
+            line: None,
+            message,
+        });
+        return None;
+    }
+    let site_modified = settings
+        .modified
+        .max(templates.modified)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    Some(Inputs {
+        config,
+        settings_warnings: settings.warnings,
+        files,
+        templates,
+        shortcodes,
+        templates_dir,
+        posts_dir,
+        site_modified,
+    })
 }
 
 static LEAVE_TO_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
