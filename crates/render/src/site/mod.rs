@@ -378,37 +378,7 @@ fn build_site(
     };
     record.fill_html(&mut posts[..in_feed]);
     record.fill_html(&mut translations);
-    let feed = feed::atom(&config, &posts, site_modified);
-    let feed_modified = posts
-        .iter()
-        .take(if config.feed_entries == 0 {
-            usize::MAX
-        } else {
-            config.feed_entries
-        })
-        .map(|p| p.modified)
-        .fold(site_modified, jiff::Timestamp::max);
-    let feed_resources: Vec<Resource> = config
-        .feed_paths
-        .iter()
-        .map(|path| {
-            let (content_type, body) = feed::at_path(path, &config, &posts, || feed.clone());
-            Resource {
-                path: path.clone(),
-                content_type: content_type.into(),
-                last_modified: feed_modified,
-                body: body.into_bytes().into(),
-            }
-        })
-        .collect();
-    let mut feed_resources = feed_resources;
-    feed_resources.extend(section_feeds(
-        &config,
-        &posts_dir,
-        &mut posts,
-        &record,
-        site_modified,
-    ));
+    let feed_resources = feeds(&config, &posts_dir, &mut posts, &record, site_modified);
     let bodies: Vec<String> = posts
         .iter_mut()
         .map(|p| std::mem::take(&mut p.html))
@@ -478,40 +448,9 @@ fn build_site(
     for feed_resource in feed_resources {
         site.add(feed_resource, None, problems);
     }
-    if !has_robots {
-        let robots = sitemap::robots(&config);
-        site.add(
-            Resource {
-                path: "/robots.txt".into(),
-                content_type: "text/plain; charset=utf-8".into(),
-                last_modified: site_modified,
-                body: robots.into_bytes().into(),
-            },
-            None,
-            problems,
-        );
-    }
     tmark("files");
-    // A post's page changed when its `updated` (else `date`) says, as the feed has it; its
-    // file's mtime changes on every checkout.
-    let post_dates: std::collections::HashMap<&str, jiff::Timestamp> = served
-        .iter()
-        .map(|p| (p.url.as_str(), p.updated_or_date()))
-        .collect();
-    let map = sitemap::sitemap(&config, &site.list, |r| {
-        post_dates.get(r.path.as_str()).copied()
-    });
-    site.add(
-        Resource {
-            path: "/sitemap.xml".into(),
-            content_type: sitemap::CONTENT_TYPE.into(),
-            last_modified: all_modified,
-            body: map.into_bytes().into(),
-        },
-        None,
-        problems,
-    );
-
+    let modified = (site_modified, all_modified);
+    add_robots_and_sitemap(&mut site, &config, &served, has_robots, modified, problems);
     let mut resources = site.list;
     resources.sort_by(|a, b| a.path.cmp(&b.path));
     tmark("sitemap");
@@ -636,6 +575,93 @@ fn build_site(
         std::mem::forget((posts, translations, standalone, tags));
     }
     Some(site)
+}
+
+/// Every feed the site publishes: at each of its feed paths (Atom, or a JSON Feed at a `.json`
+/// path) and each section's own.
+fn feeds(
+    config: &config::Config,
+    posts_dir: &Path,
+    posts: &mut [Post],
+    record: &incremental::Record,
+    site_modified: jiff::Timestamp,
+) -> Vec<Resource> {
+    let feed = feed::atom(config, posts, site_modified);
+    let feed_modified = posts
+        .iter()
+        .take(if config.feed_entries == 0 {
+            usize::MAX
+        } else {
+            config.feed_entries
+        })
+        .map(|p| p.modified)
+        .fold(site_modified, jiff::Timestamp::max);
+    let feed_resources: Vec<Resource> = config
+        .feed_paths
+        .iter()
+        .map(|path| {
+            let (content_type, body) = feed::at_path(path, config, posts, || feed.clone());
+            Resource {
+                path: path.clone(),
+                content_type: content_type.into(),
+                last_modified: feed_modified,
+                body: body.into_bytes().into(),
+            }
+        })
+        .collect();
+    let mut feed_resources = feed_resources;
+    feed_resources.extend(section_feeds(
+        config,
+        posts_dir,
+        posts,
+        record,
+        site_modified,
+    ));
+    feed_resources
+}
+
+/// robots.txt (unless the site has its own) and the sitemap, which lists every page added so
+/// far: last, after every page and file.
+fn add_robots_and_sitemap(
+    site: &mut Resources,
+    config: &config::Config,
+    served: &[&Post],
+    has_robots: bool,
+    (site_modified, all_modified): (jiff::Timestamp, jiff::Timestamp),
+    problems: &mut Vec<Problem>,
+) {
+    if !has_robots {
+        let robots = sitemap::robots(config);
+        site.add(
+            Resource {
+                path: "/robots.txt".into(),
+                content_type: "text/plain; charset=utf-8".into(),
+                last_modified: site_modified,
+                body: robots.into_bytes().into(),
+            },
+            None,
+            problems,
+        );
+    }
+    // A post's page changed when its `updated` (else `date`) says, as the feed has it; its
+    // file's mtime changes on every checkout.
+    let post_dates: std::collections::HashMap<&str, jiff::Timestamp> = served
+        .iter()
+        .map(|p| (p.url.as_str(), p.updated_or_date()))
+        .collect();
+    let map = sitemap::sitemap(config, &site.list, |r| {
+        post_dates.get(r.path.as_str()).copied()
+    });
+    site.add(
+        Resource {
+            path: "/sitemap.xml".into(),
+            content_type: sitemap::CONTENT_TYPE.into(),
+            last_modified: all_modified,
+            body: map.into_bytes().into(),
+        },
+        None,
+        problems,
+    );
 }
 
 /// What a build reads before any post: the settings (and their warnings), the site's files,
