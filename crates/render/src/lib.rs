@@ -9,6 +9,8 @@
 //! - [`base_url`]: whether the site's `base_url` suits a public address (a warning).
 
 #![deny(unsafe_code)]
+// `pub` only where another crate (or an integration test) needs it.
+#![warn(unreachable_pub)]
 
 pub mod base_url;
 pub mod encode;

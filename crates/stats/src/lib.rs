@@ -7,6 +7,9 @@
 //! counts as the lines stream by; [`report`] turns the counts into the numbers that [`terminal`],
 //! [`json`] and [`html`] show.
 
+// `pub` only where another crate (or an integration test) needs it.
+#![warn(unreachable_pub)]
+
 pub mod args;
 pub mod cache;
 pub mod caddy;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The Content-Type for a file name, from its extension (case-insensitive);
 /// `application/octet-stream` when unknown.
-pub fn content_type(name: &str) -> &'static str {
+pub(super) fn content_type(name: &str) -> &'static str {
     let ext = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
@@ -49,13 +49,13 @@ pub fn content_type(name: &str) -> &'static str {
 
 /// Whether a directory entry is skipped by every walk: hidden files (`.git`, `.DS_Store`) and
 /// editor leftovers (`x~`, `#x#`).
-pub fn ignored(name: &str) -> bool {
+pub(super) fn ignored(name: &str) -> bool {
     name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
 }
 
 /// `file` relative to `base` as a URL path tail joined with `/` (`img/a.png`), or `None` if it
 /// is not under `base`.
-pub fn url_tail(base: &Path, file: &Path) -> Option<String> {
+pub(super) fn url_tail(base: &Path, file: &Path) -> Option<String> {
     let rel = file.strip_prefix(base).ok()?;
     let parts: Option<Vec<&str>> = rel
         .components()

@@ -14,14 +14,14 @@ use super::post::Post;
 use super::text::{encode_path, xml_escape};
 
 /// The feed's Content-Type.
-pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 
 /// A JSON Feed's Content-Type.
-pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub(super) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// The feed at `path` of `posts` with its Content-Type: what `atom` gives (the [`atom`] feed of
 /// them, which the caller may have made once for every path), or [`json`] for a `.json` path.
-pub fn at_path(
+pub(super) fn at_path(
     path: &str,
     config: &Config,
     posts: &[Post],
@@ -43,7 +43,7 @@ fn newest<'p>(config: &Config, posts: &'p [Post]) -> &'p [Post] {
 
 /// A JSON Feed 1.1 (jsonfeed.org) at `path` of `posts` (published, newest first), entries as
 /// [`atom`] has them.
-pub fn json(config: &Config, path: &str, posts: &[Post]) -> String {
+pub(super) fn json(config: &Config, path: &str, posts: &[Post]) -> String {
     let base = &config.base_url;
     let items: Vec<serde_json::Value> = newest(config, posts)
         .iter()
@@ -90,7 +90,7 @@ pub fn json(config: &Config, path: &str, posts: &[Post]) -> String {
 /// Renders the feed for `posts` (published, newest first), keeping the first
 /// `config.feed_entries` (all when 0). `fallback_updated` is the feed's `<updated>` when there
 /// are no posts.
-pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> String {
+pub(super) fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> String {
     let posts = newest(config, posts);
     let base = &config.base_url;
     let updated = posts
@@ -195,7 +195,7 @@ pub fn atom(config: &Config, posts: &[Post], fallback_updated: Timestamp) -> Str
 }
 
 /// The id of `post`'s feed entry: its `entry_id`, else as `config.feed_ids` says.
-pub fn entry_id(config: &Config, post: &Post) -> String {
+pub(super) fn entry_id(config: &Config, post: &Post) -> String {
     if let Some(id) = post.entry_id.as_deref().filter(|id| !id.trim().is_empty()) {
         return id.trim().to_string();
     }

@@ -16,7 +16,7 @@ use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use super::text::xml_escape;
 
 /// The events of `inner`, footnotes rewritten and their definitions moved to the end.
-pub struct BackLinks<'a, I> {
+pub(super) struct BackLinks<'a, I> {
     inner: I,
     /// Each footnote's number and how often it has been referenced so far.
     numbers: HashMap<String, (usize, usize)>,
@@ -30,7 +30,7 @@ pub struct BackLinks<'a, I> {
 
 impl<'a, I> BackLinks<'a, I> {
     /// Wraps `inner`.
-    pub fn new(inner: I) -> BackLinks<'a, I> {
+    pub(super) fn new(inner: I) -> BackLinks<'a, I> {
         BackLinks {
             inner,
             numbers: HashMap::new(),

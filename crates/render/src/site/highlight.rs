@@ -19,7 +19,8 @@ use syntect::{
 };
 
 /// The prefix of every highlighting class, so they cannot clash with a site's own.
-pub const CLASS_PREFIX: &str = "hl-";
+#[cfg(feature = "highlight")]
+const CLASS_PREFIX: &str = "hl-";
 
 /// Blocks longer than this are written plain: highlighting is worth little there and costs
 /// render time in proportion.
@@ -51,7 +52,7 @@ fn alias(lang: &str) -> &str {
 
 /// Consumes the events of the code block just opened (up to its end) and returns the block as
 /// one HTML event, highlighted when its language is known.
-pub fn code_block<'a>(kind: &CodeBlockKind, parser: &mut Parser<'a>) -> Event<'a> {
+pub(super) fn code_block<'a>(kind: &CodeBlockKind, parser: &mut Parser<'a>) -> Event<'a> {
     let mut code = String::new();
     for event in parser.by_ref() {
         match event {
@@ -75,7 +76,7 @@ pub fn code_block<'a>(kind: &CodeBlockKind, parser: &mut Parser<'a>) -> Event<'a
 
 /// `code` as highlighted spans, or `None` when `lang` is unknown or parsing fails.
 #[cfg(feature = "highlight")]
-pub fn highlight(lang: &str, code: &str) -> Option<String> {
+pub(super) fn highlight(lang: &str, code: &str) -> Option<String> {
     if lang.is_empty() || code.len() > MAX_HIGHLIGHTED_BYTES {
         return None;
     }
@@ -99,7 +100,7 @@ pub fn highlight(lang: &str, code: &str) -> Option<String> {
 
 /// Without the `highlight` feature: every block plain.
 #[cfg(not(feature = "highlight"))]
-pub fn highlight(_lang: &str, _code: &str) -> Option<String> {
+pub(super) fn highlight(_lang: &str, _code: &str) -> Option<String> {
     None
 }
 

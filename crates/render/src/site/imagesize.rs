@@ -12,7 +12,7 @@ const HEAD: u64 = 1 << 20;
 
 /// `html` with `width` and `height` added to each `<img>` whose `src` is a relative path to a
 /// readable image under `dir` and that sets neither; `None` when nothing changed.
-pub fn add_sizes(html: &str, dir: &Path) -> Option<String> {
+pub(super) fn add_sizes(html: &str, dir: &Path) -> Option<String> {
     let mut out = String::new();
     let mut copied = 0;
     for (at, _) in html.match_indices("<img ") {
@@ -65,7 +65,7 @@ fn read_size(path: &Path) -> Option<(u32, u32)> {
 }
 
 /// The pixel size an image's header gives.
-pub fn size_of(b: &[u8]) -> Option<(u32, u32)> {
+pub(super) fn size_of(b: &[u8]) -> Option<(u32, u32)> {
     let be32 = |i: usize| Some(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?));
     let le16 = |i: usize| Some(u16::from_le_bytes(b.get(i..i + 2)?.try_into().ok()?) as u32);
     let le24 = |i: usize| {

@@ -21,7 +21,7 @@ use super::{Problem, Resource};
 /// Reports every broken internal link of the page at `page_path`, written in `source`. `paths`
 /// and the page's own path are the site's before it is put under `prefix` (the base path, see
 /// [`with_prefix`]); the page's links already carry it.
-pub fn check(
+pub(super) fn check(
     page: &Resource,
     source: &Path,
     paths: &HashSet<&str>,
@@ -101,7 +101,7 @@ fn without_prefix<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
 
 /// `url` without `prefix` when it is a root-relative URL that carries it (`/notes/img/x.png`
 /// gives `/img/x.png`, `/notes` gives `/`); any other URL as it is.
-pub fn without_base_path<'u>(url: &'u str, prefix: &str) -> &'u str {
+pub(super) fn without_base_path<'u>(url: &'u str, prefix: &str) -> &'u str {
     match url.starts_with('/') && !url.starts_with("//") {
         true => without_prefix(url, prefix).unwrap_or(url),
         false => url,
@@ -116,7 +116,7 @@ const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "
 /// it (`/notes/...`, as written for the old site) is left as it is, so the rewriting can run
 /// over a page more than once, unless its path is one of `own` (sorted): the site's own URLs
 /// that start with the prefix. `//host/x` and relative URLs are left alone.
-pub fn with_prefix<'h>(html: &'h str, prefix: &str, own: &[String]) -> Cow<'h, str> {
+pub(super) fn with_prefix<'h>(html: &'h str, prefix: &str, own: &[String]) -> Cow<'h, str> {
     if prefix.is_empty() {
         return Cow::Borrowed(html);
     }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 /// What [`process`] needs from the site and the post.
 #[derive(Debug, Clone, Copy)]
-pub struct Values<'a> {
+pub(super) struct Values<'a> {
     /// `{{ site.url }}`.
     pub site_url: &'a str,
     /// `{{ page.title }}`.
@@ -22,7 +22,7 @@ pub struct Values<'a> {
 
 /// A body with the known syntax carried out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Processed {
+pub(super) struct Processed {
     /// The Markdown to render.
     pub text: String,
     /// Links to resolve: the reference (`post:NAME`, `link:PATH`, `zola:PATH`) and its line
@@ -34,8 +34,8 @@ pub struct Processed {
 
 /// The text standing for an unresolved link `reference` in the HTML: URL-safe, so Markdown keeps
 /// it byte for byte in an `href`.
-pub fn marker(reference: &str) -> String {
-    let mut out = String::from("forkblog-link:");
+pub(super) fn marker(reference: &str) -> String {
+    let mut out = String::from(MARKER_PREFIX);
     for b in reference.bytes() {
         let _ = write!(out, "{b:02x}");
     }
@@ -44,22 +44,10 @@ pub fn marker(reference: &str) -> String {
 }
 
 /// The marker prefix, for finding markers in rendered HTML.
-pub const MARKER_PREFIX: &str = "forkblog-link:";
-
-/// Decodes the reference of a marker body (the hex between the prefix and `;`).
-pub fn unmark(hex: &str) -> Option<String> {
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    String::from_utf8(bytes?).ok()
-}
+const MARKER_PREFIX: &str = "forkblog-link:";
 
 /// Carries out the known syntax of `body` and lists the rest.
-pub fn process(body: &str, values: &Values) -> Processed {
+pub(super) fn process(body: &str, values: &Values) -> Processed {
     let mut out = Processed {
         text: String::with_capacity(body.len()),
         ..Processed::default()
@@ -410,7 +398,6 @@ mod tests {
             "{}",
             p.text
         );
-        assert_eq!(unmark("7a6f6c613a63").as_deref(), Some("zola:c"));
     }
 
     #[test]

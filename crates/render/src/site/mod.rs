@@ -120,29 +120,29 @@ pub struct Build {
     pub unread_posts: usize,
 }
 
-pub mod assets;
+mod assets;
 pub mod config;
 pub mod date;
 pub mod export;
-pub mod feed;
+mod feed;
 pub mod files;
 mod footnote;
 pub mod frontmatter;
-pub mod highlight;
+mod highlight;
 mod imagesize;
 pub mod incremental;
-pub mod links;
-pub mod liquid;
+mod links;
+mod liquid;
 pub mod markdown;
 mod newpost;
-pub mod pages;
+pub(crate) mod pages;
 pub(crate) mod par;
 pub mod permalink;
 pub mod post;
 mod prefix;
 pub mod redirect;
 pub mod shortcodes;
-pub mod sitemap;
+mod sitemap;
 mod social;
 pub mod templates;
 pub mod text;

@@ -16,11 +16,11 @@ use super::text::encode_path;
 use super::{Problem, Resource};
 
 /// The Content-Type of every rendered page.
-pub const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
 
 /// A tag as templates see it.
 #[derive(Debug, Clone, Serialize)]
-pub struct TagView {
+pub(crate) struct TagView {
     /// The tag as first written.
     pub name: String,
     /// URL-safe name.
@@ -56,7 +56,7 @@ struct TagRef<'a> {
 
 /// A tag with the indexes (into the sorted post list) of its posts, newest first.
 #[derive(Debug, Clone)]
-pub struct Tag {
+pub(crate) struct Tag {
     /// The tag as templates see it.
     pub view: TagView,
     /// Indexes of its posts in the sorted list.
@@ -65,7 +65,7 @@ pub struct Tag {
 
 /// Groups tags by slug (so `Rust` and `rust` are one tag, named as first seen), sorted by
 /// name. `posts` must be sorted newest first; each tag's post list keeps that order.
-pub fn tags(posts: &[Post]) -> Vec<Tag> {
+pub(crate) fn tags(posts: &[Post]) -> Vec<Tag> {
     let mut by_slug: BTreeMap<String, Tag> = BTreeMap::new();
     for (i, post) in posts.iter().enumerate() {
         for (name, slug) in post.tags.iter().zip(&post.tag_slugs) {
@@ -91,7 +91,7 @@ pub fn tags(posts: &[Post]) -> Vec<Tag> {
 }
 
 /// Everything the page renderers share.
-pub struct Pages<'a, 'r> {
+pub(crate) struct Pages<'a, 'r> {
     /// Settings.
     pub config: &'a Config,
     /// Templates.
@@ -122,7 +122,7 @@ impl<'a, 'r> Pages<'a, 'r> {
     /// read is taken from there; `fingerprint` is the site's (settings and templates, see
     /// `incremental.rs`).
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         config: &'a Config,
         templates: &'a Templates,
         posts: &'a [Post],
@@ -274,7 +274,7 @@ impl<'a, 'r> Pages<'a, 'r> {
 
     /// The page of `posts[i]` as it will be once rendered by [`Pages::posts`], without its
     /// body: its path, type and date are known before it is rendered.
-    pub fn post_unrendered(&self, i: usize) -> Resource {
+    pub(crate) fn post_unrendered(&self, i: usize) -> Resource {
         Resource {
             path: self.posts[i].path(),
             content_type: HTML.into(),
@@ -292,7 +292,7 @@ impl<'a, 'r> Pages<'a, 'r> {
 
     /// The pages of the posts in `bodies`, rendered in parallel: `(i, html)` is the HTML of
     /// `posts[i]`, taken by value so the (large) bodies are not copied once more.
-    pub fn posts(&self, bodies: Vec<(usize, String)>) -> Vec<Result<Resource, Problem>> {
+    pub(crate) fn posts(&self, bodies: Vec<(usize, String)>) -> Vec<Result<Resource, Problem>> {
         par::map_owned(bodies, |(i, html)| {
             let post = &self.posts[i];
             let newer = i.checked_sub(1).and_then(|n| self.views.get(n).cloned());
@@ -337,7 +337,7 @@ impl<'a, 'r> Pages<'a, 'r> {
 
     /// A page outside the post list (a page from `pages/`, a translation) through `template`,
     /// which gets `post` as `post.html` does but no neighbours.
-    pub fn single(&self, post: &Post, template: &str) -> Result<Resource, Problem> {
+    pub(crate) fn single(&self, post: &Post, template: &str) -> Result<Resource, Problem> {
         let extra = || {
             context! {
                 post => context! {
@@ -367,7 +367,7 @@ impl<'a, 'r> Pages<'a, 'r> {
     /// Every listing page, rendered in parallel: the index (`/`, then `/page/2/`, ... with
     /// `posts_per_page` posts each, one page even when there are no posts), `/tags/`, one page
     /// per tag listing exactly its posts, and `/archive/`.
-    pub fn lists(&self) -> Vec<Result<Resource, Problem>> {
+    pub(crate) fn lists(&self) -> Vec<Result<Resource, Problem>> {
         let per_page = self.config.posts_per_page.max(1);
         let pages = self.posts.len().div_ceil(per_page).max(1);
         // The big pages first, so the threads finish together.
@@ -484,7 +484,7 @@ impl<'a, 'r> Pages<'a, 'r> {
     }
 
     /// The 404 page (served for unknown paths; its `path` is unused).
-    pub fn not_found(&self) -> Result<Resource, Problem> {
+    pub(crate) fn not_found(&self) -> Result<Resource, Problem> {
         let mut page = self.page(
             "/404.html",
             "404.html",
@@ -555,14 +555,14 @@ fn view(post: &Post) -> PostView<'_> {
 }
 
 /// An instant as RFC 3339 in UTC, to the second (`2015-03-01T09:00:00Z`).
-pub fn rfc3339(t: Timestamp) -> String {
+pub(crate) fn rfc3339(t: Timestamp) -> String {
     Timestamp::from_second(t.as_second())
         .unwrap_or(t)
         .to_string()
 }
 
 /// A day for readers: `1 March 2015`.
-pub fn display_day(day: jiff::civil::Date) -> String {
+pub(crate) fn display_day(day: jiff::civil::Date) -> String {
     day.strftime("%-d %B %Y").to_string()
 }
 

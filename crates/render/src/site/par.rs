@@ -13,12 +13,12 @@ const MAX_THREADS: usize = 8;
 
 /// Applies `f` to every item on up to `available_parallelism` threads; results keep the order of
 /// `items`. Threads take the next item as they become free, so uneven items balance out.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     by_index(items.len(), |i| f(&items[i]))
 }
 
 /// Like [`map`], but hands each item to `f` by value.
-pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
     by_index(slots.len(), |i| {
         let item = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();

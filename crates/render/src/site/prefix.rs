@@ -22,7 +22,7 @@ use super::{incremental, links, redirect, PageStream, Resource, Site};
 
 /// The URLs of `posts` that start with `prefix` (`/notes/x/` on a site under `/notes`): rare,
 /// and the links to them are put under the prefix although they look as if they were already.
-pub fn own_under<'p>(prefix: &str, posts: impl Iterator<Item = &'p Post>) -> Vec<String> {
+pub(super) fn own_under<'p>(prefix: &str, posts: impl Iterator<Item = &'p Post>) -> Vec<String> {
     if prefix.is_empty() {
         return Vec::new();
     }
@@ -35,7 +35,7 @@ pub fn own_under<'p>(prefix: &str, posts: impl Iterator<Item = &'p Post>) -> Vec
 }
 
 /// A [`PageStream`] that hands the site on with every path under `prefix`.
-pub struct Stream<'s> {
+pub(super) struct Stream<'s> {
     /// Where the site goes.
     pub inner: &'s mut dyn PageStream,
     /// The base path, `/notes`: not empty, without a trailing `/`.
@@ -95,7 +95,7 @@ fn put_under(resource: &mut Resource, prefix: &str, own: &[String]) {
 }
 
 /// The snapshot an incremental render replaces, seen by the site's own paths.
-pub struct Previous<'e> {
+pub(super) struct Previous<'e> {
     /// The snapshot, by served paths.
     pub inner: &'e dyn incremental::Previous,
     /// The base path it was served under (the record is void when it was another: the

@@ -8,12 +8,12 @@ use super::text::{encode_path, xml_escape};
 use super::Resource;
 
 /// The sitemap's Content-Type.
-pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 
 /// Lists every page (resources whose path ends in `/`, and HTML files such as
 /// `/2009/05/19/x.html`, but no redirect) with its last modification: what `dated` says for a
 /// page (a post's `updated` or `date`), else the resource's own time.
-pub fn sitemap<'a>(
+pub(super) fn sitemap<'a>(
     config: &Config,
     pages: impl IntoIterator<Item = &'a Resource>,
     dated: impl Fn(&Resource) -> Option<jiff::Timestamp>,
@@ -40,7 +40,7 @@ pub fn sitemap<'a>(
 
 /// The default robots.txt: everything allowed, and where the sitemap is. A site overrides it
 /// with its own `templates/root/robots.txt`.
-pub fn robots(config: &Config) -> String {
+pub(super) fn robots(config: &Config) -> String {
     format!(
         "User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
         config.base_url

@@ -4,7 +4,7 @@
 /// The first `<img>` of `html` as an absolute URL or a path from the site's root, for a page
 /// whose relative links resolve against `folder` (`Post::folder`); `None` without one, or with a
 /// `src` that is neither (a `data:` URL).
-pub fn first_image(html: &str, folder: &str) -> Option<String> {
+pub(super) fn first_image(html: &str, folder: &str) -> Option<String> {
     let tag = &html[html.find("<img ")?..];
     let tag = &tag[..tag.find('>')?];
     let src = &tag[tag.find(" src=\"")? + 6..];

@@ -9,7 +9,7 @@ const AT_LEAST: usize = 2;
 /// The table of contents for `headings` (level, id, text, in order), or nothing for a post with
 /// fewer than [`AT_LEAST`]. Nested by level: a heading deeper than the one before opens a list
 /// within it, whatever the jump (an `h2` then an `h4` nests once).
-pub fn contents(headings: &[(u8, String, String)]) -> String {
+pub(super) fn contents(headings: &[(u8, String, String)]) -> String {
     if headings.len() < AT_LEAST {
         return String::new();
     }
