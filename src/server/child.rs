@@ -281,6 +281,12 @@ pub fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -> ! {
 /// the stack pages it would take.
 #[inline(never)]
 fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
+    // rustls warns about what a client sent (an IP address as SNI, as scanners and benchmarks
+    // send): a client's quirk, not the operator's, and in every such child a formatted line and
+    // a write. Errors still go out.
+    if log::max_level() > log::LevelFilter::Error {
+        log::set_max_level(log::LevelFilter::Error);
+    }
     let trust = ctx.trust.inside_tls();
     let ctx = Context {
         trust: &trust,
