@@ -94,15 +94,25 @@ impl Stream for TlsStream<'_> {
         }
     }
 
+    /// Sends a record's worth at a time (one `writev` of its records), and the rest at the end:
+    /// a response's head, header lines and a small body leave in one system call.
     fn write_all(&mut self, slices: &mut [IoSlice<'_>]) -> bool {
+        let mut pending = 0;
         for slice in slices.iter() {
             for chunk in slice.chunks(CHUNK) {
-                if self.tls.writer().write_all(chunk).is_err() || !self.flush() {
+                if self.tls.writer().write_all(chunk).is_err() {
                     return false;
+                }
+                pending += chunk.len();
+                if pending >= CHUNK {
+                    if !self.flush() {
+                        return false;
+                    }
+                    pending = 0;
                 }
             }
         }
-        true
+        self.flush()
     }
 
     fn close(&mut self) {
