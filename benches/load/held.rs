@@ -32,8 +32,16 @@ const SECS: u32 = 15;
 const SILENT_LEAD: Duration = Duration::from_secs(8);
 /// How often the holder looks for held connections the server closed.
 const SWEEP: Duration = Duration::from_millis(100);
-/// How many closed ones it opens again a second, at most.
+/// How many closed ones it opens again a second, at most, unless `LOAD_BENCH_HELD_REOPEN` says
+/// otherwise (0: every one at once, a client that reconnects as soon as it is closed).
 const REOPEN_PER_SEC: usize = 50;
+
+fn reopen_per_sec() -> usize {
+    std::env::var("LOAD_BENCH_HELD_REOPEN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(REOPEN_PER_SEC)
+}
 
 /// How a held connection is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +152,10 @@ fn hold(port: u16, path: &str, lead: Duration, stop: &AtomicBool) -> Held {
             conns.push((kind, stream));
         }
     }
-    let per_sweep = REOPEN_PER_SEC * SWEEP.as_millis() as usize / 1000;
+    let per_sweep = match reopen_per_sec() {
+        0 => usize::MAX,
+        n => n * SWEEP.as_millis() as usize / 1000,
+    };
     // Where the next sweep starts reopening, so that every kind gets its turn.
     let mut first = 0;
     while !stop.load(Ordering::SeqCst) {
@@ -282,15 +293,15 @@ pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> 
          with {HELD} connections held open beside it: a third silent (opened {} s before the \
          load, so that the deferred accept releases them together mid-run), a third stopped \
          half-way through a request head, a third idle after one keep-alive request; each one \
-         the server closes is opened again the same way, at most {} a second (looked for every {} \
-         ms). forkblog runs with its \
+         the server closes is opened again the same way, at most {} a second (0: all at once; \
+         looked for every {} ms). forkblog runs with its \
          defaults (`--max-children 64`, head timeout 10 s, idle timeout 5 s); nginx with one \
          worker, `listen ... deferred`, `client_header_timeout 10s`, `keepalive_timeout 5s`, \
          `worker_connections 1024`. {} interleaved round(s), medians; a request over 2 s is a \
          wrk timeout and is left out of its latencies. Load average before the part: {}; \
          after: {}.\n",
         SILENT_LEAD.as_secs(),
-        REOPEN_PER_SEC,
+        reopen_per_sec(),
         SWEEP.as_millis(),
         s.rounds,
         load_before,
