@@ -1,8 +1,9 @@
 //! Load, scaling, memory and reload benchmarks for forkblog, against its peers, on loopback.
 //!
 //! `cargo bench --bench load` runs every part; `cargo bench --bench load -- peers scaling`
-//! runs some (parts: `peers`, `scaling`, `memory`, `reload`, `tls`). Each part prints its table and
-//! replaces its own generated section of BENCHMARKS.md; the rest of that file is left alone.
+//! runs some (parts: `peers`, `scaling`, `memory`, `reload`, `tls`, `held`). Each part prints its
+//! table and replaces its own generated section of BENCHMARKS.md; the rest of that file is left
+//! alone.
 //!
 //! - **peers**: one ~8 KB post page, the same bytes served by forkblog, a minimal
 //!   fork-per-connection reference server (in this file's `load/refserver.rs`), nginx (1 worker,
@@ -16,6 +17,8 @@
 //! - **tls**: the page over HTTPS against nginx (1 worker) and Caddy, full and resumed
 //!   handshakes and keep-alive, and the parent's RSS with TLS and ACME configured
 //!   (`load/tls.rs`).
+//! - **held**: connection-per-request with and without 500 connections held open beside it
+//!   (silent, stopped mid-head, idle keep-alive), against nginx (1 worker) (`load/held.rs`).
 //!
 //! Everything is bounded: each wrk run lasts `LOAD_BENCH_SECS` (default 3) seconds after a
 //! 1 s warm-up, repeated `LOAD_BENCH_ROUNDS` (default 2) times with the servers interleaved;
@@ -24,6 +27,8 @@
 
 #[path = "load/blog.rs"]
 mod blog;
+#[path = "load/held.rs"]
+mod held;
 #[path = "load/peers.rs"]
 mod peers;
 #[path = "load/refserver.rs"]
@@ -52,7 +57,7 @@ use peers::Peer;
 use util::{Server, TempDir};
 use wrk::Mode;
 
-const PARTS: [&str; 5] = ["peers", "scaling", "memory", "reload", "tls"];
+const PARTS: [&str; 6] = ["peers", "scaling", "memory", "reload", "tls", "held"];
 
 /// Settings read from the environment.
 struct Settings {
@@ -127,6 +132,7 @@ fn main() {
             "memory" => part_memory(&settings, work.path(), &blog10),
             "reload" => part_reload(&settings, work.path(), &blog10k),
             "tls" => tls::part(&settings, work.path(), &blog10),
+            "held" => held::part(&settings, work.path(), &blog10),
             _ => unreachable!(),
         };
         match result {

@@ -1,5 +1,7 @@
 //! The child's code layout (crates/serve/src/child-text.ld) holds: every pattern of the script places
-//! something, and every function of the modules it names lands in the section it was meant for.
+//! something, and every function of the modules it names lands in the section it was meant for:
+//! the plain child's code, the code only a TLS child runs (rustls, ring, forkblog's TLS
+//! stream), and what a child never runs.
 //! A pattern that matches nothing is silent at link time (a renamed module, a moved function),
 //! and a child then faults its code in from all over `.text`: this test is where that shows.
 //!
@@ -89,25 +91,32 @@ fn the_code_a_child_runs_is_where_the_script_puts_it() {
         eprintln!("SKIPPED: {why}");
         return;
     }
-    let hot = section(".text.child").expect(".text.child is missing from the binary");
-    let cold = section(".text.child.cold").expect(".text.child.cold is missing");
     let symbols = code_symbols();
     assert!(symbols.len() > 1000, "nm listed {} symbols", symbols.len());
-    let cold_patterns = patterns(".text.child.cold");
-    let hot_patterns = patterns(".text.child");
-    assert!(hot_patterns.iter().any(|p| p.contains("5serve5child")));
+    // An input section goes to the first pattern that matches it, in the script's order.
+    let sections: Vec<(Vec<String>, Range<u64>)> =
+        [".text.child.cold", ".text.child.tls", ".text.child"]
+            .into_iter()
+            .map(|name| {
+                let range = section(name).unwrap_or_else(|| panic!("{name} is missing"));
+                (patterns(name), range)
+            })
+            .collect();
+    assert!(sections[1].0.iter().any(|p| p.contains("6rustls")));
+    assert!(sections[2].0.iter().any(|p| p.contains("5serve5child")));
 
     let mut problems = Vec::new();
-    // An input section goes to the first pattern that matches it: cold ones come first.
-    for (patterns, range, other) in [
-        (&cold_patterns, &cold, None),
-        (&hot_patterns, &hot, Some(&cold_patterns)),
-    ] {
+    for (at, (patterns, range)) in sections.iter().enumerate() {
+        let earlier = &sections[..at];
         for pattern in patterns.iter() {
             let matched: Vec<&(u64, String)> = symbols
                 .iter()
                 .filter(|(_, name)| matches(name, pattern))
-                .filter(|(_, name)| !other.is_some_and(|o| o.iter().any(|p| matches(name, p))))
+                .filter(|(_, name)| {
+                    !earlier
+                        .iter()
+                        .any(|(o, _)| o.iter().any(|p| matches(name, p)))
+                })
                 .collect();
             if matched.is_empty() {
                 problems.push(format!("{pattern}: matches no function of the binary"));
@@ -117,6 +126,22 @@ fn the_code_a_child_runs_is_where_the_script_puts_it() {
                     problems.push(format!("{pattern}: {name} at {address:#x} is outside"));
                 }
             }
+        }
+    }
+    // ring's C and assembly, placed by name and by object file rather than by Rust path.
+    let tls = &sections[1].1;
+    let ring_c: Vec<&(u64, String)> = symbols
+        .iter()
+        .filter(|(_, name)| name.starts_with("ring_core_"))
+        .collect();
+    if ring_c.len() < 20 {
+        problems.push(format!("only {} of ring's C functions found", ring_c.len()));
+    }
+    for (address, name) in ring_c {
+        if !tls.contains(address) {
+            problems.push(format!(
+                "ring's {name} at {address:#x} is outside .text.child.tls"
+            ));
         }
     }
     assert!(

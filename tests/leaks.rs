@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "held/kinds.rs"]
+mod kinds;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -194,6 +197,62 @@ fn no_fd_growth_and_no_zombies_under_mixed_load_across_reloads() {
         "{total} connections over 3 generations: parent fds {baseline} before, {} after",
         server.fd_count()
     );
+    assert_eq!(server.stop().code(), Some(0));
+}
+
+/// Held connections made to give way at the cap (silent ones released together by the
+/// deferred accept, heads stopped half-way, idle keep-alives), across a reload, leave no
+/// descriptor and no zombie, and the cap holds throughout.
+#[test]
+fn held_connections_that_give_way_leave_no_fd_and_no_zombie() {
+    use kinds::{ended, evicted, open, timed_get, Held};
+    let blog = TempSite::sample();
+    let server = Server::start(
+        blog.root(),
+        &[
+            "--max-children",
+            "16",
+            "--head-timeout",
+            "2",
+            "--idle-timeout",
+            "60",
+        ],
+    );
+    let baseline = server.fd_count();
+    let baseline_fds = fd_listing(server.pid());
+    for round in 0..2 {
+        if round > 0 {
+            server.signal("HUP");
+            assert!(
+                server.wait_for_log("generation 1 serving", 1, Duration::from_secs(30)),
+                "no reload:\n{}",
+                server.log_text()
+            );
+        }
+        let before = evicted(&server);
+        let mut held = Vec::new();
+        for n in 0..120 {
+            let how = [Held::Silent, Held::MidHead, Held::Idle][n % 3];
+            held.push((how, open(server.addr, how)));
+        }
+        // Normal requests until every held connection has given way (the silent ones once the
+        // kernel releases them), or timed out.
+        let mut normal = 0;
+        let all_ended = wait_until(Duration::from_secs(30), || {
+            let (status, _) = timed_get(server.addr);
+            assert_eq!(status, 200, "round {round}: a normal request");
+            normal += 1;
+            assert!(server.children().len() <= 16, "round {round}: past the cap");
+            held.retain_mut(|(_, s)| ended(s, Duration::from_millis(1)).is_none());
+            held.is_empty()
+        });
+        let kinds: Vec<Held> = held.iter().map(|(how, _)| *how).collect();
+        assert!(all_ended, "round {round}: still held: {kinds:?}");
+        let gave_way = evicted(&server) - before;
+        assert!(gave_way >= 60, "round {round}: only {gave_way} gave way");
+        eprintln!("round {round}: {normal} normal requests, {gave_way} held connections gave way");
+        assert_clean(&server, baseline, &baseline_fds, &format!("round {round}"));
+    }
     assert_eq!(server.stop().code(), Some(0));
 }
 

@@ -91,6 +91,41 @@ fn forkblog_with(
     Ok(server)
 }
 
+/// nginx with one worker serving `docroot` on 127.0.0.1:`port`, its files under `dir`:
+/// `access_log off`, `sendfile on`; `listen` adds parameters to the listen directive and
+/// `http` directives to the http block.
+pub fn nginx_command(
+    docroot: &Path,
+    dir: &Path,
+    port: u16,
+    listen: &str,
+    http: &str,
+) -> Result<Command, String> {
+    let bin = util::which("nginx").ok_or("nginx not installed (apt-get install nginx)")?;
+    fs::create_dir_all(dir.join("tmp")).map_err(|e| e.to_string())?;
+    let d = dir.display();
+    let root = docroot.display();
+    let user = if util::is_root() {
+        format!("user nobody {};\n", util::nobody_group())
+    } else {
+        String::new()
+    };
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\n{user}pid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  sendfile on;\n  types {{ text/html html; }}\n{http}\
+         \x20 client_body_temp_path {d}/tmp/body;\n  proxy_temp_path {d}/tmp/proxy;\n\
+         \x20 fastcgi_temp_path {d}/tmp/fastcgi;\n  uwsgi_temp_path {d}/tmp/uwsgi;\n\
+         \x20 scgi_temp_path {d}/tmp/scgi;\n\
+         \x20 server {{ listen 127.0.0.1:{port}{listen}; root {root}; }}\n}}\n"
+    );
+    fs::write(dir.join("nginx.conf"), conf).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(bin);
+    cmd.args(["-p", &d.to_string(), "-e", &format!("{d}/error.log")])
+        .args(["-c", &format!("{d}/nginx.conf")]);
+    Ok(cmd)
+}
+
 /// A peer serving the same bytes as a static file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Peer {
@@ -170,31 +205,7 @@ impl Peer {
                 cmd.env(crate::refserver::ENV, format!("{port}:{}", file.display()));
                 cmd
             }
-            Peer::Nginx => {
-                let bin = util::which("nginx").ok_or_else(|| missing("nginx"))?;
-                let dir = work.join("nginx");
-                fs::create_dir_all(dir.join("tmp")).map_err(|e| e.to_string())?;
-                let d = dir.display();
-                let user = if root_user {
-                    format!("user nobody {};\n", util::nobody_group())
-                } else {
-                    String::new()
-                };
-                let conf = format!(
-                    "daemon off;\nworker_processes 1;\n{user}pid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-                     events {{ worker_connections 1024; }}\n\
-                     http {{\n  access_log off;\n  sendfile on;\n  types {{ text/html html; }}\n\
-                     \x20 client_body_temp_path {d}/tmp/body;\n  proxy_temp_path {d}/tmp/proxy;\n\
-                     \x20 fastcgi_temp_path {d}/tmp/fastcgi;\n  uwsgi_temp_path {d}/tmp/uwsgi;\n\
-                     \x20 scgi_temp_path {d}/tmp/scgi;\n\
-                     \x20 server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n"
-                );
-                fs::write(dir.join("nginx.conf"), conf).map_err(|e| e.to_string())?;
-                let mut cmd = Command::new(bin);
-                cmd.args(["-p", &d.to_string(), "-e", &format!("{d}/error.log")])
-                    .args(["-c", &format!("{d}/nginx.conf")]);
-                cmd
-            }
+            Peer::Nginx => nginx_command(docroot, &work.join("nginx"), port, "", "")?,
             Peer::Lighttpd => {
                 let bin = util::which("lighttpd").ok_or_else(|| missing("lighttpd"))?;
                 let user = if root_user {

@@ -365,15 +365,9 @@ fn rss_of(pid: i32) -> (u64, u64) {
     (field("VmRSS:"), field("RssAnon:"))
 }
 
-fn loadavg() -> String {
-    fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> {
     println!("\n== tls: HTTPS against nginx (1 worker), one ECDSA P-256 certificate");
-    let load_before = loadavg();
+    let load_before = util::loadavg();
     let certs = work.join("tls-cert");
     fs::create_dir_all(&certs).map_err(|e| e.to_string())?;
     let cert = make_cert(&certs)?;
@@ -554,7 +548,7 @@ pub fn part(s: &Settings, work: &Path, blog10: &Path) -> Result<String, String> 
     }
     drop(servers);
     drop(fb);
-    let load_after = loadavg();
+    let load_after = util::loadavg();
 
     let mut md = String::from("### HTTPS against nginx\n\n");
     let _ = writeln!(

@@ -35,6 +35,12 @@ pub struct Run {
     pub rps: f64,
     pub avg_ms: f64,
     pub p99_ms: f64,
+    /// The median and the longest request that finished (wrk leaves out those past its
+    /// `--timeout`, which it counts in `timeouts`).
+    pub p50_ms: f64,
+    pub max_ms: f64,
+    /// Requests that took longer than wrk's `--timeout` (2 s).
+    pub timeouts: u64,
     /// Socket errors and non-2xx responses, when there were any.
     pub errors: Option<String>,
 }
@@ -65,11 +71,18 @@ pub fn parse(out: &str) -> Option<Run> {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["Requests/sec:", v, ..] => run.rps = v.parse().ok()?,
-            ["Latency", avg, ..] if avg.starts_with(|c: char| c.is_ascii_digit()) => {
-                run.avg_ms = millis(avg)?
+            ["Latency", avg, _stdev, max, ..] if avg.starts_with(|c: char| c.is_ascii_digit()) => {
+                run.avg_ms = millis(avg)?;
+                run.max_ms = millis(max)?;
             }
+            ["50%", v, ..] => run.p50_ms = millis(v)?,
             ["99%", v, ..] => run.p99_ms = millis(v)?,
-            ["Socket", "errors:", ..] => errors.push(line.trim().to_string()),
+            ["Socket", "errors:", ..] => {
+                // "Socket errors: connect 0, read 0, write 0, timeout 16"
+                let timeout = line.split("timeout").nth(1).map(str::trim);
+                run.timeouts = timeout.and_then(|t| t.parse().ok()).unwrap_or(0);
+                errors.push(line.trim().to_string());
+            }
             ["Non-2xx", ..] => errors.push(line.trim().to_string()),
             _ => {}
         }

@@ -20,7 +20,7 @@ use super::client::{self, ProxyHeader, Trust};
 use super::limits::{Limits, MAX_HEAD};
 use super::request::{self, Parsed, Request};
 use super::response::{self, Responder, Response, Status};
-use super::status::{Counter, Counters};
+use super::status::{Counter, Counters, WaitSlot};
 use super::stream::{Plain, Read, Stream};
 #[cfg(feature = "https")]
 use super::tls::stream::TlsStream;
@@ -107,6 +107,8 @@ pub(crate) struct Scratch {
     /// The current second, formatted: set by the parent before it forks (see [`Stamp`]), and
     /// by a keep-alive child after each wait.
     date: Stamp,
+    /// The child's wait slot, set by the parent before it forks (see [`Scratch::assign`]).
+    wait_slot: Option<WaitSlot>,
     /// The request head as read.
     head: [u8; MAX_HEAD],
 }
@@ -121,6 +123,7 @@ impl Scratch {
             dynamic: Inline::default(),
             path: Vec::with_capacity(256),
             date: Stamp::default(),
+            wait_slot: None,
             head: [0; MAX_HEAD],
         })
     }
@@ -128,6 +131,13 @@ impl Scratch {
     /// Dates the next child's first response: `secs` is now, read by the parent as it forks.
     pub(crate) fn stamp(&mut self, secs: i64) {
         self.date.set(secs);
+    }
+
+    /// Gives the next child its wait slot: the child says there, in the shared page, when it
+    /// waits for its client, which tells the parent it may give way to readers queued behind
+    /// it (see `Supervisor::evict_if_others_wait`). `None`: the child never says.
+    pub(crate) fn assign(&mut self, wait_slot: Option<WaitSlot>) {
+        self.wait_slot = wait_slot;
     }
 }
 
@@ -273,6 +283,12 @@ pub(crate) fn start(conn: TcpStream, ctx: &Context<'_>, scratch: &mut Scratch) -
 #[cfg(feature = "https")]
 #[inline(never)]
 fn serve_tls(ctx: &Context<'_>, https: &Https, scratch: &mut Scratch) {
+    // rustls warns about what a client sent (an IP address as SNI, as scanners and benchmarks
+    // send): a client's quirk, not the operator's, and in every such child a formatted line and
+    // a write. Errors still go out.
+    if log::max_level() > log::LevelFilter::Error {
+        log::set_max_level(log::LevelFilter::Error);
+    }
     let trust = ctx.trust.inside_tls();
     let ctx = Context {
         trust: &trust,
@@ -334,7 +350,10 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
         dynamic,
         path,
         date,
+        wait_slot,
     } = scratch;
+    // Says in the shared page that this child waits for its client, for the length of a wait.
+    let wait_slot = counters.zip(*wait_slot);
     let mut out = Out {
         stream,
         hsts: ctx.tls.is_some_and(|https| https.hsts),
@@ -429,7 +448,17 @@ fn serve_stream<S: Stream>(ctx: &Context<'_>, stream: &mut S, scratch: &mut Scra
             Some(read) => read,
             None => {
                 out.dated = false; // waited: the fork's second may be past
-                out.stream.read(&mut buf[filled..], deadline.at(), idle)
+                                   // Owing nothing: between requests, or not one byte yet (on a listener that
+                                   // defers accept, a connection silent for the whole head timeout). Over TLS,
+                                   // no plaintext yet may be a handshake under way: that wait counts as a head's.
+                if let Some((counters, slot)) = wait_slot {
+                    counters.begin_wait(slot, idle || (filled == 0 && ctx.tls.is_none()));
+                }
+                let read = out.stream.read(&mut buf[filled..], deadline.at(), idle);
+                if let Some((counters, slot)) = wait_slot {
+                    counters.end_wait(slot);
+                }
+                read
             }
         };
         let evicted = matches!(read, Read::Evicted);

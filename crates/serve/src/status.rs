@@ -166,6 +166,26 @@ pub const WORDS: usize = 512;
 /// Where the session-ticket keys start in the page (`tls/tickets.rs`); counters stay below.
 pub const TICKET_KEYS_AT: usize = 256;
 
+/// Where the children's wait slots start: four bits per child, which say whether it is waiting
+/// for its client and how (see [`Counters::begin_wait`]), up to the ticket keys. Counters stay
+/// below.
+const WAITS_AT: usize = 32;
+
+/// Wait slots per generation. The slots come in two halves and a generation uses the half of
+/// its parity, so a child a re-exec handed over (which keeps writing the slot its own image gave
+/// it) never shares one with a child of the next image.
+pub const WAIT_SLOTS: usize = (TICKET_KEYS_AT - WAITS_AT) / 2 * 16;
+
+/// A slot's bits: waiting with nothing owed (an idle keep-alive, or a connection that never sent
+/// a byte); waiting in the middle of a request head; and, set with the latter, two "a wait for
+/// the head began since" bits, which the parent clears in turn (see
+/// [`Counters::forget_fresh_waits`]).
+const IDLE: u64 = 1;
+const MID_HEAD: u64 = 2;
+const FRESH: [u64; 2] = [4, 8];
+
+const _: () = assert!((Counter::ReloadLastOutcome as usize) < WAITS_AT);
+
 /// Where the HTTP-01 challenge answers start (`acme/challenge.rs`), to the end of the page.
 pub const CHALLENGES_AT: usize = 384;
 
@@ -198,6 +218,31 @@ struct Metric {
     kind: Kind,
     help: &'static str,
     value: Value,
+}
+
+/// A child's wait slot in the page: slot `n` (below [`WAIT_SLOTS`]) of a generation's half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitSlot(usize);
+
+impl WaitSlot {
+    /// Slot `n` of `generation`'s half.
+    pub fn new(generation: u64, n: usize) -> WaitSlot {
+        WaitSlot((generation % 2) as usize * WAIT_SLOTS + n % WAIT_SLOTS)
+    }
+
+    /// Its place among the slots of both halves: below `2 * WAIT_SLOTS`.
+    pub fn index(self) -> usize {
+        self.0
+    }
+
+    /// The slot at `index` (see [`WaitSlot::index`]).
+    pub fn at(index: usize) -> WaitSlot {
+        WaitSlot(index % (2 * WAIT_SLOTS))
+    }
+
+    fn shift(self) -> u32 {
+        (self.0 % 16 * 4) as u32
+    }
 }
 
 /// The shared counters page.
@@ -252,6 +297,74 @@ impl Counters {
     pub fn record(&self, when: Counter, how: Counter, ended: Ended) {
         self.set(how, ended as u64);
         self.set(when, crate::clock::now() as u64);
+    }
+
+    /// The child holding `slot` begins to wait for its client: owing nothing (`idle`), or in
+    /// the middle of a request head. One atomic operation on this page, which the child touches
+    /// for its responses anyway.
+    pub fn begin_wait(&self, slot: WaitSlot, idle: bool) {
+        let bits = match idle {
+            true => IDLE,
+            false => MID_HEAD | FRESH[0] | FRESH[1],
+        };
+        self.wait_word(slot)
+            .fetch_or(bits << slot.shift(), Ordering::Relaxed);
+    }
+
+    /// The wait of the child holding `slot` is over.
+    pub fn end_wait(&self, slot: WaitSlot) {
+        let bits = (IDLE | MID_HEAD) << slot.shift();
+        self.wait_word(slot).fetch_and(!bits, Ordering::Relaxed);
+    }
+
+    /// Whether the child holding `slot` may give way now: it waits owing nothing, or it waits
+    /// in the middle of a head and began no new wait since [`Counters::forget_fresh_waits`]
+    /// last cleared fresh bit `stalled_since` (if given), so no byte came since. Clears what it
+    /// found, so that a child is asked once per wait.
+    pub fn take_waiting(&self, slot: WaitSlot, stalled_since: Option<usize>) -> bool {
+        let word = self.wait_word(slot);
+        let shift = slot.shift();
+        let mut seen = word.load(Ordering::Relaxed);
+        loop {
+            let bits = seen >> shift;
+            let stalled = |fresh: usize| bits & (MID_HEAD | FRESH[fresh]) == MID_HEAD;
+            let clear = match bits {
+                b if b & IDLE != 0 => IDLE,
+                _ if stalled_since.is_some_and(stalled) => MID_HEAD,
+                _ => return false,
+            };
+            let new = seen & !(clear << shift);
+            match word.compare_exchange(seen, new, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => seen = now,
+            }
+        }
+    }
+
+    /// Whether the child holding `slot` waits in the middle of a request head.
+    pub fn waits_in_head(&self, slot: WaitSlot) -> bool {
+        self.wait_word(slot).load(Ordering::Relaxed) >> slot.shift() & MID_HEAD != 0
+    }
+
+    /// Clears fresh bit `which` (0 or 1) of every slot: a child still waiting in the middle of a
+    /// head with that bit clear later began no wait since, so got no byte in between.
+    pub fn forget_fresh_waits(&self, which: usize) {
+        let fresh = (0..16).fold(0u64, |m, n| m | FRESH[which % 2] << (4 * n));
+        for word in &self.map.words()[WAITS_AT..TICKET_KEYS_AT] {
+            if word.load(Ordering::Relaxed) & fresh != 0 {
+                word.fetch_and(!fresh, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A slot is cleared before it is lent to a child (one killed while it waited left it set).
+    pub fn clear_wait(&self, slot: WaitSlot) {
+        let bits = (IDLE | MID_HEAD | FRESH[0] | FRESH[1]) << slot.shift();
+        self.wait_word(slot).fetch_and(!bits, Ordering::Relaxed);
+    }
+
+    fn wait_word(&self, slot: WaitSlot) -> &std::sync::atomic::AtomicU64 {
+        &self.map.words()[WAITS_AT + slot.0 / 16]
     }
 
     /// Counts one response with `code`.
@@ -488,5 +601,56 @@ impl Counters {
             let _ = writeln!(out, "forkblog_requests_total{{status=\"{class}\"}} {n}");
         }
         out.into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An idle wait gives way at once; a wait in a head only once the fresh bit looked at was
+    /// cleared after it began; each is found once; a neighbour's slot in the same word is left
+    /// alone.
+    #[test]
+    fn waits_are_found_once_and_heads_only_when_stalled() {
+        let counters = Counters::create().unwrap();
+        let (idle, head, other) = (
+            WaitSlot::new(3, 0),
+            WaitSlot::new(3, 1),
+            WaitSlot::new(3, 2),
+        );
+        counters.begin_wait(idle, true);
+        counters.begin_wait(head, false);
+        counters.begin_wait(other, false);
+        assert!(!counters.take_waiting(head, Some(0)), "a fresh head wait");
+        assert!(counters.take_waiting(idle, None));
+        assert!(!counters.take_waiting(idle, Some(0)), "asked twice");
+        counters.forget_fresh_waits(0);
+        assert!(!counters.take_waiting(head, None), "not looking at heads");
+        assert!(
+            !counters.take_waiting(head, Some(1)),
+            "bit 1 not cleared since"
+        );
+        counters.end_wait(other); // a byte came
+        counters.begin_wait(other, false);
+        counters.forget_fresh_waits(1);
+        assert!(
+            counters.take_waiting(head, Some(0)),
+            "stalled since bit 0 was cleared"
+        );
+        assert!(!counters.take_waiting(head, Some(0)), "asked twice");
+        assert!(
+            !counters.take_waiting(other, Some(0)),
+            "began a new wait since"
+        );
+        assert!(
+            counters.take_waiting(other, Some(1)),
+            "but none since bit 1 was cleared"
+        );
+        counters.clear_wait(other);
+        assert!(counters.words()[WAITS_AT..TICKET_KEYS_AT]
+            .iter()
+            .all(|w| w.load(Ordering::Relaxed) == 0));
+        assert_ne!(WaitSlot::new(0, 5), WaitSlot::new(1, 5), "halves overlap");
     }
 }

@@ -205,6 +205,18 @@ impl std::io::Write for Plain<'_> {
         }
     }
 
+    /// One `writev` for everything queued: rustls hands a handshake flight over as several
+    /// messages, which would otherwise be a system call each.
+    fn write_vectored(&mut self, slices: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        loop {
+            match nix::sys::uio::writev(self.output, slices) {
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }

@@ -48,9 +48,14 @@ use crate::sys;
 
 /// How often the loop wakes up with nothing to do (to reap stragglers and check deadlines).
 const TICK: Duration = Duration::from_secs(1);
-/// At the cap, how often to look for connections waiting in the backlog.
-const EVICT_CHECK: Duration = Duration::from_millis(100);
-/// Children younger than this are never evicted: a new client gets time to send its request.
+/// At the cap, how often to look for connections waiting in the backlog: a reader queued
+/// behind children that only wait for their clients waits about this long for one to give way.
+const EVICT_CHECK: Duration = Duration::from_millis(10);
+/// At the cap with others queued, a child waiting in the middle of a request head gives way
+/// once no byte came for this long at least (one that sends a byte more often keeps its slot).
+const STALL: Duration = Duration::from_millis(50);
+/// Children that cannot say whether they wait (see `evict_if_others_wait`) are not evicted
+/// younger than this: a new client gets time to send its request.
 const EVICT_MIN_AGE: Duration = Duration::from_millis(500);
 
 /// A certificate in service warns once a day from this long before it expires.
@@ -627,6 +632,10 @@ impl Supervisor {
             // Below the cap but unable to fork (a task limit) is full all the same.
             if full || self.backoff.forks_failing {
                 self.evict_if_others_wait();
+            } else {
+                // Kept going below the cap too, so that at the cap a stalled head is known soon.
+                self.children
+                    .sweep_fresh_waits(&self.counters, Instant::now(), STALL);
             }
             return woken;
         }
@@ -646,12 +655,25 @@ impl Supervisor {
         plain.into_iter().chain(tls)
     }
 
-    /// At the cap with connections waiting in the backlog: ask every child older than
-    /// [`EVICT_MIN_AGE`] to give up its connection if it is only waiting for the client (an idle
-    /// keep-alive or a slow request head). A child blocks SIGUSR2 except while it waits for
-    /// input (see `child.rs`), so one in the middle of a response finishes it first. This is
-    /// what keeps a slowloris from holding every slot until the head timeout.
+    /// At the cap with connections waiting in the backlog: ask every child that is only waiting
+    /// for its client to give way. Each child says in its wait slot in the shared page when it
+    /// waits, and whether it owes nothing (`child.rs`); what the parent finds there is cleared
+    /// as the child is asked, so it is asked once per wait. An idle keep-alive connection then
+    /// closes (RFC 9112 9.3.1 lets a server close one at any time), a connection that never sent
+    /// a byte (on a listener that defers accept, silent for the whole head timeout) gets its 408
+    /// at once, and so does a head that got no byte for [`STALL`]; a slow client that keeps
+    /// sending keeps its slot. SIGUSR2 is blocked except while a child waits for input, so a
+    /// child that got its request meanwhile answers it first. This keeps held connections (idle
+    /// keep-alives, a slowloris, the silent connections the deferred accept releases together)
+    /// from stalling real readers.
+    ///
+    /// If nobody gave way, at most every [`STALL`]: a quarter of the children older than
+    /// [`EVICT_MIN_AGE`] that wait in a head (however slowly it comes) or cannot say (handed over
+    /// by a previous image, or past the wait slots there are), the oldest first, are asked, and
+    /// give way at their next wait.
     fn evict_if_others_wait(&mut self) {
+        let now = Instant::now();
+        let swept = self.children.sweep_fresh_waits(&self.counters, now, STALL);
         let waiting = self.listeners().any(|(_, listener)| {
             let mut probe = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
             matches!(poll(&mut probe, PollTimeout::ZERO), Ok(n) if n > 0)
@@ -659,13 +681,27 @@ impl Supervisor {
         if !waiting {
             return;
         }
-        // A quarter of all children, the oldest among those old enough: enough to drain a
-        // slowloris within a few checks, without closing every idle keep-alive for one newcomer.
-        let now = Instant::now();
+        let stalled_since = self.children.stalled_since();
+        let mut asked = 0;
+        for (pid, slot) in self.children.with_wait_slots() {
+            if self.counters.take_waiting(slot, stalled_since) {
+                let _ = kill(pid, Signal::SIGUSR2);
+                asked += 1;
+            }
+        }
+        if asked > 0 || !swept {
+            return;
+        }
         let mut eligible: Vec<(Instant, Pid)> = self
             .children
             .iter()
-            .filter(|&(_, started)| now.saturating_duration_since(started) >= EVICT_MIN_AGE)
+            .filter(|&(pid, started)| {
+                now.saturating_duration_since(started) >= EVICT_MIN_AGE
+                    && self
+                        .children
+                        .wait_slot(pid)
+                        .is_none_or(|slot| self.counters.waits_in_head(slot))
+            })
             .map(|(pid, started)| (started, pid))
             .collect();
         eligible.sort_unstable();
@@ -704,6 +740,11 @@ impl Supervisor {
             }
         };
         self.scratch.stamp(crate::clock::now());
+        let wait_slot = self.children.free_wait_slot(self.generation);
+        if let Some(slot) = wait_slot {
+            self.counters.clear_wait(slot); // left set by a child killed while it waited
+        }
+        self.scratch.assign(wait_slot);
         let current = child::Current::read(&self.counters, self.preview.live);
         match sys::fork_connection_child() {
             Ok(ForkResult::Child) => {
@@ -736,7 +777,8 @@ impl Supervisor {
                 )
             }
             Ok(ForkResult::Parent { child }) => {
-                self.children.insert(child, Instant::now());
+                self.children
+                    .insert_with_wait_slot(child, Instant::now(), wait_slot);
                 self.counters.add(Counter::Accepted, 1);
                 self.backoff.succeed();
             }

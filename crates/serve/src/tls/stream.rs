@@ -4,7 +4,8 @@
 //! The handshake happens inside the first reads, under the same deadline as a request head, so
 //! a client that stalls or sends garbage instead of a ClientHello costs one child for at most
 //! the head timeout. Large bodies go out a record's worth at a time, so a child never holds an
-//! encrypted copy of a whole page.
+//! encrypted copy of a whole page. rustls reads the socket into its own buffer: a buffer here
+//! would be one more copy, and ~17 KB of stack a fresh child faults in page by page.
 
 use std::io::{self, IoSlice, Read as _, Write as _};
 use std::time::Instant;
@@ -42,9 +43,29 @@ impl<'a> TlsStream<'a> {
     }
 }
 
+/// The socket as rustls reads it: one wait of [`Plain`]'s, bounded by the deadline; a wait that
+/// ends without data reads as the end of input, and says why in `ended`.
+struct Wait<'s, 'a> {
+    socket: &'s mut Plain<'a>,
+    deadline: Instant,
+    idle: bool,
+    ended: Option<Read>,
+}
+
+impl io::Read for Wait<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.socket.read(buf, self.deadline, self.idle) {
+            Read::Data(n) => Ok(n),
+            other => {
+                self.ended = Some(other);
+                Ok(0)
+            }
+        }
+    }
+}
+
 impl Stream for TlsStream<'_> {
     fn read(&mut self, buf: &mut [u8], deadline: Instant, idle: bool) -> Read {
-        let mut raw = [0u8; CHUNK + 512];
         loop {
             match self.tls.reader().read(buf) {
                 Ok(0) => return Read::Closed, // close_notify
@@ -55,32 +76,43 @@ impl Stream for TlsStream<'_> {
             if !self.flush() {
                 return Read::Closed;
             }
-            let n = match self.socket.read(&mut raw, deadline, idle) {
-                Read::Data(n) => n,
-                other => return other,
+            let mut wait = Wait {
+                socket: &mut self.socket,
+                deadline,
+                idle,
+                ended: None,
             };
-            let mut ciphertext = &raw[..n];
-            while !ciphertext.is_empty() {
-                if self.tls.read_tls(&mut ciphertext).is_err() {
-                    return Read::Closed;
-                }
-                if self.tls.process_new_packets().is_err() {
-                    let _ = self.flush(); // the alert that says why
-                    return Read::Closed;
-                }
+            match self.tls.read_tls(&mut wait) {
+                Ok(0) => return wait.ended.unwrap_or(Read::Closed),
+                Ok(_) => {}
+                Err(_) => return Read::Closed,
+            }
+            if self.tls.process_new_packets().is_err() {
+                let _ = self.flush(); // the alert that says why
+                return Read::Closed;
             }
         }
     }
 
+    /// Sends a record's worth at a time (one `writev` of its records), and the rest at the end:
+    /// a response's head, header lines and a small body leave in one system call.
     fn write_all(&mut self, slices: &mut [IoSlice<'_>]) -> bool {
+        let mut pending = 0;
         for slice in slices.iter() {
             for chunk in slice.chunks(CHUNK) {
-                if self.tls.writer().write_all(chunk).is_err() || !self.flush() {
+                if self.tls.writer().write_all(chunk).is_err() {
                     return false;
+                }
+                pending += chunk.len();
+                if pending >= CHUNK {
+                    if !self.flush() {
+                        return false;
+                    }
+                    pending = 0;
                 }
             }
         }
-        true
+        self.flush()
     }
 
     fn close(&mut self) {
