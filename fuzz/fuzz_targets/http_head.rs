@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use forkblog::logs::{format_line, LogEntry};
-use forkblog::server::encode;
+use forkblog::render::encode;
 use forkblog::server::request::{self, Parsed, Request};
 use forkblog::server::response::{self, Responder};
 use forkblog::server::snapshot::View;
