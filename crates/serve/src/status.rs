@@ -174,7 +174,11 @@ const WAITS_AT: usize = 32;
 /// Wait slots per generation. The slots come in two halves and a generation uses the half of
 /// its parity, so a child a re-exec handed over (which keeps writing the slot its own image gave
 /// it) never shares one with a child of the next image.
-pub const WAIT_SLOTS: usize = (TICKET_KEYS_AT - WAITS_AT) / 2 * 16;
+pub const WAIT_SLOTS: usize = WAIT_WORDS / 2 * 16;
+
+/// The words the wait slots take, a whole number of cache lines.
+const WAIT_WORDS: usize = TICKET_KEYS_AT - WAITS_AT;
+const _: () = assert!(WAIT_WORDS % 8 == 0 && WAITS_AT % 8 == 0);
 
 /// A slot's bits: waiting with nothing owed (an idle keep-alive, or a connection that never sent
 /// a byte); waiting in the middle of a request head; and, set with the latter, two "a wait for
@@ -240,8 +244,17 @@ impl WaitSlot {
         WaitSlot(index % (2 * WAIT_SLOTS))
     }
 
+    /// Slots are spread so that consecutive ones sit in different cache lines: every waiting
+    /// child writes its own at each keep-alive wait, and children packed into one line would
+    /// pass it between cores on every request. Slot `s` is word `(s % LINES) * 8 + (s / LINES)
+    /// % 8` of the slots' words, nibble `s / WAIT_WORDS`: one slot for each (word, nibble).
+    fn word(self) -> usize {
+        const LINES: usize = WAIT_WORDS / 8;
+        (self.0 % LINES) * 8 + (self.0 / LINES) % 8
+    }
+
     fn shift(self) -> u32 {
-        (self.0 % 16 * 4) as u32
+        (self.0 / WAIT_WORDS * 4) as u32
     }
 }
 
@@ -364,7 +377,7 @@ impl Counters {
     }
 
     fn wait_word(&self, slot: WaitSlot) -> &std::sync::atomic::AtomicU64 {
-        &self.map.words()[WAITS_AT + slot.0 / 16]
+        &self.map.words()[WAITS_AT + slot.word()]
     }
 
     /// Counts one response with `code`.
@@ -611,6 +624,25 @@ mod tests {
     /// An idle wait gives way at once; a wait in a head only once the fresh bit looked at was
     /// cleared after it began; each is found once; a neighbour's slot in the same word is left
     /// alone.
+    #[test]
+    fn each_slot_has_its_own_bits_and_neighbours_their_own_cache_lines() {
+        let mut seen = std::collections::HashSet::new();
+        for index in 0..2 * WAIT_SLOTS {
+            let slot = WaitSlot::at(index);
+            assert!(slot.word() < WAIT_WORDS && slot.shift() < 64);
+            assert!(
+                seen.insert((slot.word(), slot.shift())),
+                "slot {index} shared"
+            );
+        }
+        for generation in [0, 1] {
+            let lines: std::collections::HashSet<usize> = (0..WAIT_WORDS / 8)
+                .map(|n| (WAITS_AT + WaitSlot::new(generation, n).word()) / 8)
+                .collect();
+            assert_eq!(lines.len(), WAIT_WORDS / 8);
+        }
+    }
+
     #[test]
     fn waits_are_found_once_and_heads_only_when_stalled() {
         let counters = Counters::create().unwrap();
