@@ -256,16 +256,7 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
     // Watching starts before the first render, so an edit saved while it runs is not missed.
     let watcher = settings.watch.then(|| open_watcher(settings)).flatten();
     let certificate = first_certificate(settings)?;
-    let site = render_job::spawn(
-        &exe,
-        &settings.root,
-        Strictness::SkipBrokenPosts,
-        settings.preview(),
-        None,
-    )
-    .doing("starting the render worker")?
-    .wait()
-    .doing(format!("cannot serve {}", settings.root.display()))?;
+    let site = first_render(settings, &exe)?;
     let counters = status::Counters::create().doing("creating the status counters")?;
     let public = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback())
         || !settings.trust.proxies.is_empty();
@@ -309,6 +300,21 @@ fn start(settings: &Settings) -> Result<Inherited, Error> {
             .doing("mapping the table of children")?,
         watcher,
     })
+}
+
+/// The site a first start (or `--inetd`) serves: rendered by a worker running `exe`, broken
+/// posts skipped and logged, waited for before anything is served.
+fn first_render(settings: &Settings, exe: &std::path::Path) -> Result<snapshot::Snapshot, Error> {
+    render_job::spawn(
+        exe,
+        &settings.root,
+        Strictness::SkipBrokenPosts,
+        settings.preview(),
+        None,
+    )
+    .doing("starting the render worker")?
+    .wait()
+    .doing(format!("cannot serve {}", settings.root.display()))
 }
 
 /// The certificate a first start serves: `--tls-cert`'s files (which must be good), or what
@@ -491,16 +497,7 @@ pub fn inetd(settings: Settings) -> Result<ExitCode, Error> {
         .doing(format!("opening the access log {}", settings.access_log))?;
     privileges::drop_if_root(settings.user.as_deref()).doing("dropping privileges")?;
     let exe = std::env::current_exe().doing("finding this program's binary")?;
-    let site = render_job::spawn(
-        &exe,
-        &settings.root,
-        Strictness::SkipBrokenPosts,
-        settings.preview(),
-        None,
-    )
-    .doing("starting the render worker")?
-    .wait()
-    .doing(format!("rendering {}", settings.root.display()))?;
+    let site = first_render(&settings, &exe)?;
     child::serve(&child::Context {
         responder: response::Responder {
             site: site.view(),

@@ -11,6 +11,7 @@
 //! Built without the `highlight` feature, every block is written plain, escaped.
 
 use pulldown_cmark::{CodeBlockKind, Event, Parser, TagEnd};
+use serve::escape::xml_escape;
 #[cfg(feature = "highlight")]
 use syntect::{
     html::{ClassStyle, ClassedHTMLGenerator},
@@ -68,9 +69,9 @@ pub(super) fn code_block<'a>(kind: &CodeBlockKind, parser: &mut Parser<'a>) -> E
     let class = if lang.is_empty() {
         String::new()
     } else {
-        format!(" class=\"language-{}\"", escape(lang))
+        format!(" class=\"language-{}\"", xml_escape(lang))
     };
-    let body = highlight(lang, &code).unwrap_or_else(|| escape(&code));
+    let body = highlight(lang, &code).unwrap_or_else(|| xml_escape(&code));
     Event::Html(format!("<pre><code{class}>{body}</code></pre>\n").into())
 }
 
@@ -102,20 +103,6 @@ pub(super) fn highlight(lang: &str, code: &str) -> Option<String> {
 #[cfg(not(feature = "highlight"))]
 pub(super) fn highlight(_lang: &str, _code: &str) -> Option<String> {
     None
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(all(test, feature = "highlight"))]
